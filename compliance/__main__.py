@@ -1,0 +1,5 @@
+"""Entry point for ``python -m compliance``."""
+
+from compliance.cli import main
+
+raise SystemExit(main())

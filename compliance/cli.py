@@ -1,0 +1,76 @@
+"""The ``mlperf-compliance`` command line.
+
+Commands of its own::
+
+    mlperf-compliance validate [--specs DIR]
+    mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
+
+Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
+``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
+as ``doit list`` and the others do in the project root.
+
+Exit status:
+    0  success (for validate: the specs are valid)
+    1  a check failed (doit: a task failed)
+    2  bad input: invalid specs, an unknown name, a bad command line; one ``error:`` line says what
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from compliance import __version__
+from compliance.commands.audit_config import audit_config
+from compliance.commands.validate import validate
+from compliance.errors import EXIT_BAD_INPUT
+from compliance.spectypes import SCENARIOS
+
+DEFAULT_SPECS = "specs"
+OWN_COMMANDS = ("validate", "audit-config")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlperf-compliance",
+        description="Run and verify MLPerf Inference compliance tests from YAML specs. "
+                    "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="load and check every spec; report every problem at once")
+    p.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
+
+    p = sub.add_parser("audit-config", help="print the audit.config of a test for a model and scenario")
+    p.add_argument("test", help="test id, e.g. TEST01")
+    p.add_argument("--model", required=True, help="benchmark name or alias, e.g. resnet")
+    p.add_argument("--scenario", required=True, choices=SCENARIOS, metavar="SCENARIO",
+                   help=f"one of {', '.join(SCENARIOS)}")
+    p.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
+    return parser
+
+
+def run_doit(argv: Sequence[str]) -> int:
+    """Run doit with ``argv`` on ./dodo.py and return its exit status (doit.run would call sys.exit)."""
+    from doit.cmd_base import DodoTaskLoader
+    from doit.doit_cmd import DoitMain
+
+    return DoitMain(DodoTaskLoader()).run(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in OWN_COMMANDS and args_list[0] not in ("-h", "--help", "--version"):
+        return run_doit(args_list)
+    if not args_list:
+        return run_doit([])
+    try:
+        args = _parser().parse_args(args_list)
+    except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_BAD_INPUT
+    if args.command == "validate":
+        return validate(args.specs, sys.stdout, sys.stderr)
+    return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout, sys.stderr)

@@ -1,0 +1,1 @@
+"""One module per mlperf-compliance command, each with one public function."""
