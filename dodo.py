@@ -1,7 +1,9 @@
 """doit entry point: ``doit`` in the project root (or ``mlperf-compliance`` with doit's commands).
 
-Specs are chosen with ``doit specs=DIR`` (default ``specs/``). The compliance pipeline's tasks are built from
-the specs by compliance.tasks; this file stays thin.
+Specs are chosen with ``doit specs=DIR`` (default ``specs/``). The tasks are built from the specs by
+compliance.tasks; this file stays thin.
 """
 
-from compliance.tasks import DOIT_CONFIG, task_validate  # noqa: F401  (doit collects task_* names)
+from compliance.tasks import doit_config, task_validate  # noqa: F401  (doit collects task_* names)
+
+DOIT_CONFIG = doit_config()

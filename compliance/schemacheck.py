@@ -20,7 +20,6 @@ from compliance.errors import Problem, did_you_mean
 from compliance.yamldoc import YamlDoc
 
 SCHEMA_KINDS = ("common", "round", "model", "test", "system")
-_SAFE_NAME_HINT = "use letters, digits, '.', '_', '+' and '-' only (no '/', '..' or whitespace)"
 
 
 def schema_text(kind: str) -> str:
@@ -75,8 +74,8 @@ def _explain(doc: YamlDoc, error: ValidationError) -> Iterator[Problem]:
     if kind == "enum":
         choices = [str(c) for c in value]
         message = f"{subject} is not one of {choices}{did_you_mean(str(error.instance), choices)}"
-    elif kind == "pattern" and "(?!.*\\.\\.)" in str(value):
-        message = f"{subject} is not a safe name: {_SAFE_NAME_HINT}"
+    elif kind == "pattern" and isinstance(error.schema, dict) and "description" in error.schema:
+        message = f"{subject} is not {error.schema['description']}"
     elif kind == "pattern":
         message = f"{subject} does not match {value!r}"
     else:

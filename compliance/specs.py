@@ -42,33 +42,33 @@ RESULTS_DIR_FIELDS = TEST_DIR_FIELDS[:-1]
 DEFAULT_TIMEOUT_S = 3600.0
 
 
-def template_fields(template: str) -> list[str]:
-    """The placeholder names of a ``str.format`` template.
-
-    Raises:
-        ValueError: when the template is malformed or uses conversions or format specs.
-    """
-    names = []
-    for _, name, spec, conversion in string.Formatter().parse(template):
+def template_fields(template: str) -> tuple[list[str], list[str]]:
+    """The placeholder names of a ``str.format`` template, and what is wrong with it (empty when nothing)."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return [], [f"{exc} (write '{{{{' and '}}}}' for literal braces)"]
+    names, errors = [], []
+    for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if spec or conversion or not name.isidentifier():
-            raise ValueError(f"placeholder '{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}'"
-                             " must be a plain name like {scenario}")
-        names.append(name)
-    return names
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            errors.append(f"placeholder '{{{shown}}}' must be a plain name like {{scenario}}")
+        else:
+            names.append(name)
+    return names, errors
 
 
 def _check_template(doc: YamlDoc, path: list, template: str, allowed: tuple[str, ...],
                     required: tuple[str, ...] = ()) -> list[Problem]:
-    try:
-        names = template_fields(template)
-    except ValueError as exc:
-        return [doc.problem(path, f"{exc} (write '{{{{' and '}}}}' for literal braces)")]
-    problems = [doc.problem(path, f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
-                                  f"known: {', '.join('{' + a + '}' for a in allowed)}")
-                for n in names if n not in allowed]
-    problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
+    names, errors = template_fields(template)
+    problems = [doc.problem(path, error) for error in errors]
+    problems += [doc.problem(path, f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
+                                   f"known: {', '.join('{' + a + '}' for a in allowed)}")
+                 for n in names if n not in allowed]
+    if not errors:
+        problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
     return problems
 
 
@@ -78,6 +78,10 @@ class _Loader:
         self.base = root.parent
         self.problems: list[Problem] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
+        # Items whose file exists but is invalid: already reported, so references to them are not reported again.
+        self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
+        # (benchmark, test) -> the rounds that require the test for the benchmark
+        self.required_by: dict[tuple[str, str], list[str]] = {}
 
     # -- reading and schema validation ------------------------------------------------------------------------
     def read_all(self) -> None:
@@ -99,6 +103,7 @@ class _Loader:
             doc = load_yaml(path, display=str(path))
         except SpecError as exc:
             self.problems.extend(exc.problems)
+            self.broken[kind].add(path.stem)
             return
         problems = schemacheck.check(doc, kind)
         if not problems and doc.data.get("name") != path.stem:
@@ -107,7 +112,9 @@ class _Loader:
             problems.append(doc.problem([], f"another {kind} spec is also called '{path.stem}' "
                                             f"({self.docs[kind][path.stem].file})"))
         self.problems.extend(problems)
-        if not problems:
+        if problems:
+            self.broken[kind].add(path.stem)
+        else:
             self.docs[kind][path.stem] = doc
 
     # -- building typed objects ------------------------------------------------------------------------------
@@ -203,6 +210,8 @@ class _Loader:
                                                          f"unknown model '{name}'{did_you_mean(name, specs.models)}"))
         for rnd in specs.rounds.values():
             self._check_round(rnd, specs, alias_of)
+        for (benchmark, test_name), rounds in sorted(self.required_by.items()):
+            self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
             self._check_system(system, specs)
 
@@ -211,33 +220,34 @@ class _Loader:
         for benchmark, tests in rnd.required.items():
             where = ["benchmarks", benchmark]
             if benchmark not in specs.models:
+                if benchmark in self.broken["model"]:
+                    continue
                 hint = (f"; rounds use the checker's name '{alias_of[benchmark]}'" if benchmark in alias_of
                         else did_you_mean(benchmark, specs.models) + f"; add specs/models/{benchmark}.yaml if it is new")
                 self.problems.append(doc.problem(where, f"unknown benchmark '{benchmark}'{hint}", key=True))
                 continue
             for i, test_name in enumerate(tests):
-                if test_name not in specs.tests:
+                if test_name in specs.tests:
+                    self.required_by.setdefault((benchmark, test_name), []).append(rnd.name)
+                elif test_name not in self.broken["test"]:
                     self.problems.append(doc.problem(where + [i], f"unknown test '{test_name}'{did_you_mean(test_name, specs.tests)}"))
-                    continue
-                self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rnd)
 
-    def _check_model_for_test(self, model: Model, test: TestSpec, rnd: Round) -> None:
+    def _check_model_for_test(self, model: Model, test: TestSpec, rounds: list[str]) -> None:
         doc = self.docs["model"][model.name]
-        why = f"round {rnd.name} requires {test.name} for {model.name}"
+        why = f"round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)} require{'' if len(rounds) > 1 else 's'} {test.name} for {model.name}"
         if "tokens" in test.model_fields and model.tokens is None:
             self.problems.append(doc.problem([], f"{why}, which needs 'tokens: {{eos_token_id: N, dtype: int32}}'"))
         params = model.audit_params.get(test.name, {})
-        for layer in test.audit:
-            if layer.models is not None and model.name not in layer.models:
-                continue
-            for key, value in layer.settings:
-                if isinstance(value, ModelParam) and value.name not in params:
-                    self.problems.append(doc.problem(["audit_params"], f"{why}, whose audit.config needs "
-                                                                       f"audit_params.{test.name}.{value.name}"))
+        missing = sorted({value.name for layer in test.audit if layer.models is None or model.name in layer.models
+                          for _, value in layer.settings if isinstance(value, ModelParam) and value.name not in params})
+        for name in missing:
+            self.problems.append(doc.problem(["audit_params"], f"{why}, whose audit.config needs audit_params.{test.name}.{name}"))
 
     def _check_system(self, system: System, specs: Specs) -> None:
         doc = self.docs["system"][system.name]
         rnd = specs.rounds.get(system.round)
+        if rnd is None and system.round in self.broken["round"]:
+            return
         if rnd is None:
             self.problems.append(doc.problem(["round"], f"unknown round '{system.round}'{did_you_mean(system.round, specs.rounds)}; "
                                                         f"known: {', '.join(sorted(specs.rounds))}"))
@@ -249,6 +259,8 @@ class _Loader:
                 self.problems.append(doc.problem(where, f"benchmark '{name}' is not in round {rnd.name}"
                                                         f"{did_you_mean(name, rnd.required)}", key=True))
                 continue
+            if name not in specs.models:
+                continue  # the round names a model whose spec is broken or missing: reported with the round
             model = specs.models[name]
             for i, scenario in enumerate(run.scenarios):
                 if scenario not in model.scenarios:

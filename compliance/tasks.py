@@ -10,14 +10,18 @@ from doit import get_var
 from compliance.commands.validate import validate
 
 BUILD_DIR = "build"
-DOIT_CONFIG = {
-    "backend": "sqlite3",
-    "dep_file": os.path.join(BUILD_DIR, ".doit.db"),
-    "check_file_uptodate": "timestamp",
-    "default_tasks": ["validate"],
-    "verbosity": 2,
-}
-os.makedirs(BUILD_DIR, exist_ok=True)  # doit needs the dep_file's folder before it opens the database
+
+
+def doit_config() -> dict:
+    """DOIT_CONFIG for dodo.py; creates the build folder, which doit needs before it opens its database."""
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    return {
+        "backend": "sqlite3",
+        "dep_file": os.path.join(BUILD_DIR, ".doit.db"),
+        "check_file_uptodate": "timestamp",
+        "default_tasks": ["validate"],
+        "verbosity": 2,
+    }
 
 
 def specs_dir() -> str:

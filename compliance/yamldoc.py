@@ -24,7 +24,17 @@ MAX_DEPTH = 64
 _YAML_TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _YAML_TAG + "merge"
 _STR_TAG = _YAML_TAG + "str"
-_IMPLICIT_TAGS = {_YAML_TAG + t for t in ("null", "bool", "int", "float", "timestamp", "value", "merge", "str")}
+_PLAIN_TAG = "tag:mlperf-compliance:plain"
+_ACCEPTED_TAGS = {_PLAIN_TAG, _MERGE_TAG} | {_YAML_TAG + t for t in ("null", "bool", "int", "float", "str")}
+
+
+class _Composer(yaml.SafeLoader):
+    """Composes nodes without YAML 1.1 implicit typing: every plain scalar gets one tag, resolved by us."""
+
+    yaml_implicit_resolvers = {
+        "<": [(_MERGE_TAG, re.compile(r"^<<$"))],
+        None: [(_PLAIN_TAG, re.compile(r"(?s).*"))],
+    }
 
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -64,7 +74,7 @@ class YamlDoc:
 
 
 def _resolve_scalar(node: yaml.ScalarNode) -> Any:
-    if node.tag == _STR_TAG or node.style is not None:
+    if node.tag == _STR_TAG or node.style is not None:  # quoted, or an explicit !!str
         return node.value
     text = node.value
     if _NULL.match(text):
@@ -97,9 +107,9 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES or len(path) > MAX_DEPTH:
-            raise _TooBig(path)
+            raise _TooBig
         self.doc.value_lines.setdefault(path, node.start_mark.line + 1)
-        if node.tag not in _IMPLICIT_TAGS and not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if node.tag not in _ACCEPTED_TAGS and not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             self.problems.append(self.doc.problem(path, f"unsupported YAML tag {node.tag!r}; write a plain value"))
             return None
         if isinstance(node, yaml.ScalarNode):
@@ -140,8 +150,7 @@ class _Builder:
 
 
 class _TooBig(Exception):
-    def __init__(self, path: tuple[PathPart, ...]):
-        self.path = path
+    """Alias expansion went past MAX_NODES or MAX_DEPTH."""
 
 
 def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
@@ -166,11 +175,13 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     except UnicodeDecodeError as exc:
         raise SpecError([Problem(name, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        detail = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        detail = str(exc.problem or exc.context)
+        if exc.context and exc.problem and exc.context_mark:
+            detail += f" ({exc.context.removeprefix('while ')} at line {exc.context_mark.line + 1})"
         raise SpecError([Problem(name, line, "", f"YAML syntax error: {detail}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(name, None, "", f"YAML error: {exc}")]) from None
@@ -179,8 +190,8 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
-    except _TooBig as exc:
-        raise SpecError([doc.problem(exc.path, f"document expands to more than {MAX_NODES} nodes or "
+    except _TooBig:
+        raise SpecError([Problem(name, None, "", f"document expands to more than {MAX_NODES} nodes or "
                                               f"{MAX_DEPTH} levels (recursive or exponential aliases?)")]) from None
     if builder.problems:
         raise SpecError(builder.problems)

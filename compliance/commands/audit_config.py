@@ -7,6 +7,7 @@ from typing import TextIO
 from compliance.auditconfig import RenderError, render
 from compliance.errors import EXIT_BAD_INPUT, SpecError, did_you_mean
 from compliance.specs import load_specs
+from compliance.spectypes import SCENARIOS
 
 
 def audit_config(specs_dir: str, test: str, model: str, scenario: str, out: TextIO, err: TextIO) -> int:
@@ -14,6 +15,9 @@ def audit_config(specs_dir: str, test: str, model: str, scenario: str, out: Text
 
     Returns 0, or 2 with one ``error:`` line when the specs, the test, the model or the scenario is wrong.
     """
+    if scenario not in SCENARIOS:
+        print(f"error: unknown scenario '{scenario}'{did_you_mean(scenario, SCENARIOS)}; known: {', '.join(SCENARIOS)}", file=err)
+        return EXIT_BAD_INPUT
     try:
         specs = load_specs(specs_dir)
     except SpecError as exc:
