@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from compliance.auditconfig import RenderError, render
-from compliance.errors import EXIT_BAD_INPUT, SpecError, did_you_mean
-from compliance.specs import load_specs
+from compliance.commands import load_or_report
+from compliance.errors import EXIT_BAD_INPUT, did_you_mean
 from compliance.spectypes import SCENARIOS
 
 
@@ -18,12 +18,8 @@ def audit_config(specs_dir: str, test: str, model: str, scenario: str, out: Text
     if scenario not in SCENARIOS:
         print(f"error: unknown scenario '{scenario}'{did_you_mean(scenario, SCENARIOS)}; known: {', '.join(SCENARIOS)}", file=err)
         return EXIT_BAD_INPUT
-    try:
-        specs = load_specs(specs_dir)
-    except SpecError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        print(f"error: the specs in {specs_dir} are invalid (run 'mlperf-compliance validate')", file=err)
+    specs = load_or_report(specs_dir, err)
+    if specs is None:
         return EXIT_BAD_INPUT
     if test not in specs.tests:
         print(f"error: unknown test '{test}'{did_you_mean(test, specs.tests)}; known: {', '.join(sorted(specs.tests))}", file=err)
