@@ -1,0 +1,1 @@
+"""A demo system under test on real LoadGen: synthetic, deterministic outputs; no accelerator needed."""

@@ -1,0 +1,86 @@
+"""Deterministic synthetic outputs of the demo benchmarks, and the faults that corrupt them.
+
+Each benchmark produces outputs in its real format: a classifier's int32 class (with three more int32 fields) for
+``resnet``, a large float32 mask for ``3d-unet-99``, and int32 token streams ending in one EOS for the LLMs.
+No numpy here: the outputs are built with :mod:`array`, so this module is cheap to import.
+"""
+
+from __future__ import annotations
+
+import array
+from dataclasses import dataclass
+
+EOS = 2
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the demo plays for one benchmark: dataset size, output kind and per-sample compute time."""
+
+    total_samples: int
+    performance_samples: int
+    kind: str  # "classifier", "segmentation" or "llm"
+    compute_s: float
+
+
+PROFILES = {
+    "resnet": Profile(1024, 256, "classifier", 0.0005),
+    "3d-unet-99": Profile(43, 43, "segmentation", 0.0005),
+    "3d-unet-99.9": Profile(43, 43, "segmentation", 0.0005),
+    "llama2-70b-99": Profile(1024, 256, "llm", 0.0005),
+    "llama2-70b-99.9": Profile(1024, 256, "llm", 0.0005),
+    "mixtral-8x7b": Profile(1024, 256, "llm", 0.0005),
+}
+SEGMENTATION_VALUES = 4096  # float32 values per 3d-unet output: 32 KiB of hex per accuracy-log entry
+
+
+def _mix(index: int) -> int:
+    return (index * 2654435761) % 1000
+
+
+def tokens(index: int) -> array.array:
+    """The honest token stream of sample ``index``: 4 to 35 tokens, exactly one trailing EOS."""
+    length = 3 + index % 32
+    out = array.array("i", (100 + (index * 31 + i * 7) % 900 for i in range(length)))
+    out.append(EOS)
+    return out
+
+
+def output(kind: str, index: int) -> array.array:
+    """The honest output of sample ``index`` for a benchmark of ``kind``."""
+    if kind == "classifier":
+        return array.array("i", [_mix(index), index, (index * 7) % 13, 7])
+    if kind == "segmentation":
+        base = (index % 17) / 17.0
+        return array.array("f", (base + (i % 64) / 64.0 for i in range(SEGMENTATION_VALUES)))
+    return tokens(index)
+
+
+def corrupt(values: array.array, fault: str | None, performance_mode: bool) -> array.array:
+    """Apply an output fault. Faults that cheat in performance mode leave accuracy runs honest."""
+    if not performance_mode or fault is None:
+        return values
+    values = array.array(values.typecode, values)
+    if fault == "acc_differs":  # the first element differs in performance mode
+        values[0] = values[0] + 1
+    elif fault == "acc_differs_hi":  # first element += 256: its first byte is unchanged
+        values[0] = values[0] + 256 if values.typecode == "i" else values[0] * 2 + 1
+    elif fault == "acc_differs_tail":  # only a later element differs
+        values[-1] = values[-1] + 1
+    return values
+
+
+def token_output(index: int, fault: str | None) -> tuple[array.array, array.array, int]:
+    """(tokens, first-token response, n_tokens) of an LLM sample under ``fault``."""
+    toks = tokens(index)
+    if fault == "eos2":
+        toks.append(EOS)
+    elif fault == "eos_only" and index % 4 == 0:
+        toks = array.array("i", [EOS, EOS])
+    first = array.array("i", toks[:1])
+    if fault == "firsttok":
+        first[0] += 1
+    elif fault == "firsttok_empty":
+        first = array.array("i")
+    count = len(toks) + (1 if fault == "badcount" else 0)
+    return toks, first, count
