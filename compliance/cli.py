@@ -4,15 +4,19 @@ Commands of its own::
 
     mlperf-compliance validate [--specs DIR]
     mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
+    mlperf-compliance verify TEST01 -r RESULTS_DIR -c COMPLIANCE_DIR -o OUTPUT_DIR [--dtype T] [--model M] [--strict]
+    mlperf-compliance verify TEST04 -r RESULTS_DIR -c COMPLIANCE_DIR -o OUTPUT_DIR [--model M]
+    mlperf-compliance verify TEST06 -c COMPLIANCE_DIR -o OUTPUT_DIR -s SCENARIO [--eos-token-id N] [--dtype T] [--model M]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
 ``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
 as ``doit list`` and the others do in the project root.
 
 Exit status:
-    0  success (for validate: the specs are valid)
-    1  a check failed (doit: a task failed)
-    2  bad input: invalid specs, an unknown name, a bad command line; one ``error:`` line says what
+    0  success (validate: the specs are valid; verify: the test passes)
+    1  a check failed (verify: the test fails; doit: a task failed)
+    2  bad input: invalid specs, an unknown name, a bad command line, a missing or unreadable file;
+       one ``error:`` line says what
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from collections.abc import Sequence
 from compliance import __version__
 from compliance.commands.audit_config import audit_config
 from compliance.commands.validate import validate
+from compliance.commands.verify import add_arguments as add_verify_arguments
+from compliance.commands.verify import verify
 from compliance.errors import EXIT_BAD_INPUT
 from compliance.spectypes import SCENARIOS
 
 DEFAULT_SPECS = "specs"
-OWN_COMMANDS = ("validate", "audit-config")
+OWN_COMMANDS = ("validate", "audit-config", "verify")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="benchmark name or alias, e.g. resnet")
     p.add_argument("--scenario", required=True, help=f"one of {', '.join(SCENARIOS)}")
     p.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
+
+    add_verify_arguments(sub)
     return parser
 
 
@@ -72,4 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_BAD_INPUT
     if args.command == "validate":
         return validate(args.specs, sys.stdout, sys.stderr)
+    if args.command == "verify":
+        return verify(args, sys.stdout, sys.stderr)
     return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout, sys.stderr)

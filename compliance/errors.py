@@ -46,3 +46,7 @@ class SpecError(Exception):
     def __init__(self, problems: Sequence[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class InputError(Exception):
+    """A command's input is missing, unreadable or contradictory (exit status 2); the message names the file."""

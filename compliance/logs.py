@@ -1,0 +1,457 @@
+"""Readers for LoadGen's logs: the detail log, the summary log, and the accuracy log as a stream.
+
+* Detail log (domain.md 4.1): ``:::MLLOG {json}`` records; the first value of a key wins (as the official parser);
+  errors and warnings are collected from the metadata; lines that are not records are skipped, but a first line
+  that is not a record means the file is not a detail log.
+* Summary log (domain.md 4.2): ``key : value`` text lines.
+* Accuracy log (domain.md 4.3): a JSON array of flat objects, read one entry at a time in bounded memory whatever
+  the size of the file or of one entry. Hex strings are never held whole: each becomes a :class:`HexField` (its
+  file offset, length, first and last characters, and its text only when short), and a caller may receive the
+  chunks of a string as they are read. Entries whose ``qsl_idx`` is not wanted are skipped at C speed. A log cut by
+  the submission truncation tool (``\\n\\n...\\n\\n`` in the middle) is read as far as it goes and flagged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+AUDIT_WARNING = "Found Audit Config file"
+TRUNCATION_MARKER = b"\n\n...\n\n"
+BLOCK = 1 << 20
+KEEP_HEX = 4096  # hex characters of a string kept in memory whole
+EDGE_HEX = 64  # hex characters kept from each end of a longer string
+_HEX_CHARS = b"0123456789abcdefABCDEF"
+_WS = b" \t\r\n"
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+class LogError(Exception):
+    """A log's content is not what LoadGen writes; the message says what and where."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Detail log
+
+
+@dataclass
+class DetailLog:
+    """The records of a ``mlperf_log_detail.txt``."""
+
+    path: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, Any]] = field(default_factory=list)
+    warnings: list[tuple[str, Any]] = field(default_factory=list)
+    duplicate_keys: list[str] = field(default_factory=list)
+    skipped_lines: int = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    @property
+    def num_errors(self) -> int:
+        """LoadGen's ``num_errors`` record when present, else the records flagged as errors."""
+        value = self.values.get("num_errors")
+        return value if isinstance(value, int) and not isinstance(value, bool) else len(self.errors)
+
+    @property
+    def scenario(self) -> str | None:
+        return self.values.get("effective_scenario")
+
+    @property
+    def audit_config_found(self) -> bool:
+        """Whether LoadGen logged that it found an audit.config (domain.md 1.3)."""
+        return any(isinstance(v, str) and v.startswith(AUDIT_WARNING) for _, v in self.warnings)
+
+    def error_messages(self, key: str | None = None) -> list[str]:
+        return [str(v) for k, v in self.errors if key is None or k == key]
+
+
+def read_detail(path: str | Path) -> DetailLog:
+    """Read a detail log.
+
+    Raises:
+        OSError: the file cannot be read.
+        LogError: the file is empty or its first line is not a ``:::MLLOG`` record.
+    """
+    log = DetailLog(str(path))
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            record = _record(line)
+            if record is None:
+                if number == 1:
+                    raise LogError(f"{path}: line 1 is not a ':::MLLOG {{...}}' record; is this mlperf_log_detail.txt?")
+                log.skipped_lines += 1
+                continue
+            key, value, meta = record
+            if meta.get("is_error"):
+                log.errors.append((key, value))
+            if meta.get("is_warning"):
+                log.warnings.append((key, value))
+            if key in log.values:
+                log.duplicate_keys.append(key)
+            else:
+                log.values[key] = value
+    if not log.values:
+        raise LogError(f"{path}: empty file; LoadGen writes at least its version records")
+    return log
+
+
+def _record(line: str) -> tuple[str, Any, dict] | None:
+    if not line.startswith(":::MLLOG"):
+        return None
+    try:
+        record = json.loads(line[len(":::MLLOG"):])
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+        return None
+    meta = record.get("metadata")
+    return record["key"], record.get("value"), meta if isinstance(meta, dict) else {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Summary log
+
+
+@dataclass
+class SummaryLog:
+    """The ``key : value`` lines of a ``mlperf_log_summary.txt`` (first occurrence wins)."""
+
+    path: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        return self.fields.get(key)
+
+    def find(self, pattern: str) -> tuple[str, str] | None:
+        """The first ``(key, value)`` whose key matches the regex ``pattern`` (re.match)."""
+        regex = re.compile(pattern)
+        return next(((k, v) for k, v in self.fields.items() if regex.match(k)), None)
+
+
+def read_summary(path: str | Path) -> SummaryLog:
+    """Read a summary log. Raises OSError when it cannot be read, LogError when it has no ``key : value`` line."""
+    log = SummaryLog(str(path))
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if ":" not in line:
+                continue
+            key, value = line.split(":", 1)
+            key = key.strip().lstrip("*").strip()
+            if key and key not in log.fields:
+                log.fields[key] = value.strip()
+    if not log.fields:
+        raise LogError(f"{path}: no 'key : value' lines; is this mlperf_log_summary.txt?")
+    return log
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Accuracy log
+
+
+@dataclass
+class HexField:
+    """A string field of an accuracy-log entry, summarised in bounded memory."""
+
+    offset: int  # file offset of its first character
+    length: int = 0  # characters
+    head: bytes = b""  # the first EDGE_HEX characters
+    tail: bytes = b""  # the last EDGE_HEX characters
+    text: bytes | None = b""  # the whole string while it is at most KEEP_HEX characters
+    bad_at: int | None = None  # position of the first non-hex character seen
+
+    def add(self, chunk: bytes, check_all: bool) -> None:
+        if len(self.head) < EDGE_HEX:
+            self.head += chunk[: EDGE_HEX - len(self.head)]
+        self.tail = (self.tail + chunk)[-EDGE_HEX:] if len(chunk) < EDGE_HEX else chunk[-EDGE_HEX:]
+        if self.bad_at is None and (check_all or self.length < EDGE_HEX or self.text is not None):
+            rest = chunk.translate(None, _HEX_CHARS)
+            if rest:
+                self.bad_at = self.length + chunk.index(rest[:1])
+        if self.text is not None:
+            self.text = self.text + chunk if self.length + len(chunk) <= KEEP_HEX else None
+        self.length += len(chunk)
+
+    @property
+    def problem(self) -> str | None:
+        """Why this is not the hex LoadGen writes, or None."""
+        if self.bad_at is not None:
+            return f"non-hex character at position {self.bad_at}"
+        if self.length % 2:
+            return f"odd number of hex digits ({self.length})"
+        return None
+
+    @property
+    def n_bytes(self) -> int:
+        return self.length // 2
+
+    def first_bytes(self, count: int) -> bytes:
+        """The first ``count`` decoded bytes (fewer when the field is shorter)."""
+        return bytes.fromhex(self.head[: 2 * count].decode("ascii"))
+
+    def last_bytes(self, count: int) -> bytes:
+        """The last ``count`` decoded bytes (fewer when the field is shorter)."""
+        keep = min(2 * count, self.length - self.length % 2, len(self.tail) - len(self.tail) % 2)
+        return bytes.fromhex(self.tail[len(self.tail) - keep:].decode("ascii")) if keep else b""
+
+
+@dataclass
+class Entry:
+    """One accuracy-log entry: numbers as ints, strings as :class:`HexField`."""
+
+    ordinal: int
+    offset: int
+    fields: dict[str, Any]
+
+    @property
+    def qsl_idx(self) -> Any:
+        return self.fields.get("qsl_idx")
+
+
+Sink = Callable[[bytes], None]
+SinkFactory = Callable[[dict[str, Any], str], "Sink | None"]
+
+
+class AccuracyLog:
+    """Iterate over the entries of an accuracy log in bounded memory.
+
+    Args:
+        path: the ``mlperf_log_accuracy.json`` file.
+        wanted: when given, only entries whose ``qsl_idx`` is in it are returned; the others are counted only.
+        check_all_hex: check every character of every string (else only short strings and both ends).
+        sink_factory: called when a string value starts, with the fields read so far and the key; a callable it
+            returns receives the string's chunks (raw text) as they are read.
+
+    After iteration, ``entries`` is the number of entries in the file, ``truncated`` tells whether the file was cut
+    by the submission truncation tool; a malformed file raises :class:`LogError` naming the byte offset.
+    """
+
+    def __init__(self, path: str | Path, wanted: Collection[int] | None = None, check_all_hex: bool = True,
+                 sink_factory: SinkFactory | None = None):
+        self.path = str(path)
+        self.wanted = wanted
+        self.check_all_hex = check_all_hex
+        self.sink_factory = sink_factory
+        self.entries = 0
+        self.truncated = False
+        self._wanted_re = _wanted_regex(wanted) if wanted is not None else None
+
+    # -- buffer --------------------------------------------------------------------------------------------
+    def _fill(self) -> bool:
+        """Append the next block to the buffer (dropping what was consumed); False at end of file."""
+        block = self._file.read(BLOCK)
+        if not block:
+            return False
+        self._base += self._pos
+        self._buf = self._buf[self._pos:] + block
+        self._pos = 0
+        return True
+
+    def _peek(self) -> int | None:
+        """The next non-whitespace byte (not consumed), or None at end of file."""
+        while True:
+            while self._pos < len(self._buf) and self._buf[self._pos] in _WS:
+                self._pos += 1
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if not self._fill():
+                return None
+
+    def _where(self) -> str:
+        return f"{self.path}: byte {self._base + self._pos}"
+
+    def _expect(self, char: bytes, what: str) -> None:
+        got = self._peek()
+        if got != char[0]:
+            self._fail(f"expected {what}")
+        self._pos += 1
+
+    def _fail(self, message: str) -> None:
+        got = self._peek()
+        if got is None:
+            raise LogError(f"{self._where()}: the file ends in the middle of an entry ({message})")
+        if got == ord("."):
+            raise _Truncated
+        raise LogError(f"{self._where()}: {message}, found {chr(got)!r}")
+
+    # -- iteration -----------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Entry]:
+        with open(self.path, "rb") as self._file:
+            self._buf, self._pos, self._base = b"", 0, 0
+            first = self._peek()
+            if first is None:
+                raise LogError(f"{self.path}: empty file; an accuracy log is at least '[]'")
+            if first != ord("["):
+                raise LogError(f"{self._where()}: not a JSON array (an accuracy log starts with '[')")
+            self._pos += 1
+            if self._peek() == ord("]"):
+                self._pos += 1
+                self._end()
+                return
+            while True:
+                try:
+                    yield from self._next_entries()
+                    after = self._peek()
+                    if after == ord(","):
+                        self._pos += 1
+                        continue
+                    if after == ord("]"):
+                        self._pos += 1
+                        self._end()
+                        return
+                    self._fail("expected ',' or ']' after an entry")
+                except _Truncated:
+                    if not self._resync():
+                        return
+
+    def _end(self) -> None:
+        if self._peek() is not None:
+            self._fail("expected the end of the file after ']'")
+
+    def _resync(self) -> bool:
+        """After a truncation marker: skip to the first whole entry of the tail; False when there is none."""
+        while True:
+            at = self._buf.find(TRUNCATION_MARKER, max(0, self._pos - len(TRUNCATION_MARKER)))
+            if at >= 0:
+                break
+            if not self._fill():
+                raise LogError(f"{self._where()}: invalid JSON (a line break in a string or a '.' where a value "
+                               "belongs, and no truncation marker)")
+        self.truncated = True
+        self._pos = at + len(TRUNCATION_MARKER)
+        while True:
+            brace = self._buf.find(b"{", self._pos)
+            if brace >= 0:
+                self._pos = brace
+                return True
+            self._pos = len(self._buf)
+            if not self._fill():
+                return False
+
+    def _next_entries(self) -> Iterator[Entry]:
+        """Yield the next wanted entry, after counting the unwanted ones before it."""
+        if self._wanted_re is not None:
+            self._skip_unwanted()
+        entry = self._entry()
+        if self.wanted is None or entry.qsl_idx in self.wanted:
+            yield entry
+
+    def _skip_unwanted(self) -> None:
+        """Jump over whole entries whose qsl_idx is not wanted, counting them, without parsing them."""
+        while True:
+            start = self._pos
+            match = self._wanted_re.search(self._buf, start)
+            if match is not None and match.end() < len(self._buf):
+                stop = self._buf.rfind(b"{", start, match.start())
+            else:
+                stop = self._buf.rfind(b"}", start) + 1
+                stop = self._buf.find(b"{", stop) if stop > 0 else -1
+            if stop <= start:
+                return  # the next entry is the wanted one, or it does not end in the buffer: parse it
+            if self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
+                return  # let the parser meet the marker
+            self.entries += self._buf.count(b'"qsl_idx"', start, stop)
+            self._pos = stop
+            if match is not None and match.end() < len(self._buf):
+                return
+            if not self._fill():
+                return
+
+    def _entry(self) -> Entry:
+        self._expect(b"{", "'{' (an entry)")
+        entry = Entry(self.entries, self._base + self._pos - 1, {})
+        if self._peek() == ord("}"):
+            self._pos += 1
+        else:
+            while True:
+                key = self._key()
+                self._expect(b":", "':' after a key")
+                entry.fields[key] = self._value(entry.fields, key)
+                sep = self._peek()
+                self._pos += 1
+                if sep == ord("}"):
+                    break
+                if sep != ord(","):
+                    self._pos -= 1
+                    self._fail("expected ',' or '}' in an entry")
+        self.entries += 1
+        return entry
+
+    def _key(self) -> str:
+        if self._peek() != ord('"'):
+            self._fail("expected a key")
+        string = self._string(None, check=False)
+        if string.text is None:
+            raise LogError(f"{self._where()}: a key longer than {KEEP_HEX} characters")
+        return string.text.decode("utf-8", errors="replace")
+
+    def _value(self, fields: dict[str, Any], key: str) -> Any:
+        got = self._peek()
+        if got == ord('"'):
+            sink = self.sink_factory(fields, key) if self.sink_factory else None
+            return self._string(sink, check=self.check_all_hex)
+        while len(self._buf) - self._pos < 64 and self._fill():
+            pass
+        for word, value in ((b"true", True), (b"false", False), (b"null", None)):
+            if self._buf.startswith(word, self._pos):
+                self._pos += len(word)
+                return value
+        match = _NUMBER.match(self._buf, self._pos)
+        if match is None:
+            self._fail(f"expected a value for '{key}'")
+        self._pos = match.end()
+        text = match.group()
+        return int(text) if text.lstrip(b"-").isdigit() else float(text)
+
+    def _string(self, sink: Sink | None, check: bool) -> HexField:
+        self._pos += 1  # the opening quote
+        hexfield = HexField(self._base + self._pos)
+        while True:
+            end = self._buf.find(b'"', self._pos)
+            chunk = self._buf[self._pos:end if end >= 0 else len(self._buf)]
+            if b"\\" in chunk:
+                raise LogError(f"{self._where()}: escape sequences are not expected in an accuracy log string")
+            if b"\n" in chunk:  # JSON strings hold no line breaks: the truncation tool cut here, or the file is broken
+                self._pos += chunk.index(b"\n")
+                raise _Truncated
+            if chunk:
+                hexfield.add(chunk, check)
+                if sink is not None:
+                    sink(chunk)
+            if end >= 0:
+                self._pos = end + 1
+                return hexfield
+            self._pos = len(self._buf)
+            if not self._fill():
+                raise LogError(f"{self._where()}: the file ends inside a string")
+
+
+class _Truncated(Exception):
+    """The parser met the truncation tool's marker (or a cut it explains)."""
+
+
+def _wanted_regex(wanted: Collection[int]) -> re.Pattern[bytes]:
+    """A regex matching ``"qsl_idx" : N`` for the wanted N only, as a trie of their digits (fast in C)."""
+    trie: dict = {}
+    for number in {int(n) for n in wanted if isinstance(n, int) and n >= 0}:
+        node = trie
+        for digit in str(number):
+            node = node.setdefault(digit, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        ends = "" in node
+        parts = [digit + pattern(child) for digit, child in sorted(node.items()) if digit]
+        if not parts:
+            return ""
+        body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+        return f"(?:{body})?" if ends else body
+
+    body = pattern(trie) or "(?!)"
+    return re.compile(rb'"qsl_idx"\s*:\s*' + body.encode() + rb"(?![0-9.eE])")

@@ -1,0 +1,72 @@
+"""Input files of a verification: missing or unreadable ones are bad input, malformed ones a failed check."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from compliance.errors import InputError
+from compliance.logs import DetailLog, LogError, SummaryLog, read_detail, read_summary
+from compliance.verify.result import Check, Outcome, Result
+
+CHECK_LOGS = "logs readable"
+DETAIL = "mlperf_log_detail.txt"
+SUMMARY = "mlperf_log_summary.txt"
+ACCURACY = "mlperf_log_accuracy.json"
+
+
+def required(path: str | Path) -> str:
+    """``path`` as a string, or InputError when it is not a readable file."""
+    path = str(path)
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: cannot be read (permission denied)")
+    return path
+
+
+def required_dir(path: str | Path, what: str) -> Path:
+    if not os.path.isdir(path):
+        raise InputError(f"{path}: no such folder ({what})")
+    return Path(path)
+
+
+def detail(path: str, result: Result) -> DetailLog | None:
+    """Read a detail log; a malformed one becomes a failed 'logs readable' check (and None)."""
+    try:
+        return read_detail(path)
+    except LogError as exc:
+        _unreadable(result, str(exc))
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    return None
+
+
+def summary(path: str, result: Result | None) -> SummaryLog | None:
+    """Read a summary log; a malformed one becomes a failed check when ``result`` is given (and None)."""
+    try:
+        return read_summary(path)
+    except LogError as exc:
+        if result is not None:
+            _unreadable(result, str(exc))
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    return None
+
+
+def _unreadable(result: Result, reason: str) -> None:
+    existing = result.check(CHECK_LOGS)
+    if existing is None:
+        result.add(Check(CHECK_LOGS, Outcome.FAIL, reason))
+    else:
+        existing.reason += "; " + reason
+
+
+def log_errors(result: Result, logs: dict[str, DetailLog | None]) -> None:
+    """Report LoadGen errors logged in any run as findings (audit-config errors are a check of their own)."""
+    for label, log in logs.items():
+        if log is None:
+            continue
+        messages = [f"{k}: {v}" for k, v in log.errors if k != "error_invalid_config"]
+        if messages:
+            result.note(f"the {label} run logged {len(messages)} LoadGen error(s), e.g. {messages[0]}")

@@ -1,0 +1,85 @@
+"""Write a verification's output folder ``OUTPUT_DIR/TESTxx/`` atomically, as the official scripts lay it out.
+
+The folder is built under a temporary name beside its destination and renamed into place, so a reader sees the
+old complete folder or the new complete one, never a mix; on any error the temporary folder is removed.
+Input logs are only read (copies keep their timestamps), and the output may not replace a folder holding inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from compliance.errors import InputError
+from compliance.verify import render
+from compliance.verify.inputs import ACCURACY, DETAIL, SUMMARY
+from compliance.verify.result import Result
+
+
+def _copies(result: Result) -> dict[str, str]:
+    """Files copied from the compliance run into the TEST folder (domain.md 2.1-2.3, 5.3)."""
+    copies = {}
+    if result.test in ("TEST01", "TEST06"):
+        copies[f"accuracy/{ACCURACY}"] = result.inputs["compliance_accuracy_log"]
+    if result.test in ("TEST01", "TEST04"):
+        copies[f"performance/run_1/{SUMMARY}"] = result.inputs["compliance_summary"]
+        copies[f"performance/run_1/{DETAIL}"] = result.inputs["compliance_detail"]
+    return copies
+
+
+def planned_files(result: Result) -> dict[str, str | None]:
+    """Every file of the TEST folder: text to write, or None for a copy (see :func:`_copies`)."""
+    files: dict[str, str | None] = dict(render.text_files(result))
+    files["verify.json"] = render.verify_json(result)
+    files.update({name: None for name in _copies(result)})
+    return files
+
+
+def write(output_dir: str | Path, result: Result) -> Path:
+    """Write ``OUTPUT_DIR/<test>/`` and return its path.
+
+    Raises:
+        InputError: the folder would replace or contain the input logs, or cannot be written.
+    """
+    target = Path(output_dir) / result.test
+    resolved = target.resolve()
+    for source in result.inputs.values():
+        source_path = Path(source).resolve()
+        if resolved == source_path.parent or resolved in source_path.parents:
+            raise InputError(f"{target}: writing here would replace the input log {source}; choose another -o")
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{result.test}.", dir=output_dir))
+    except OSError as exc:
+        raise InputError(f"{output_dir}: cannot write the output ({exc.strerror or exc})") from None
+    try:
+        for name, text in planned_files(result).items():
+            if text is not None:
+                (staging / name).write_text(text, encoding="utf-8")
+        for name, source in _copies(result).items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, staging / name)
+        staging.chmod(0o755)
+        _swap(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InputError(f"{target}: cannot write the output ({exc.strerror or exc})") from None
+    return target
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put ``staging`` in place of ``target``: the old folder is moved aside first and removed last."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    os.rmdir(old)
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
