@@ -38,3 +38,12 @@ def specs_copy(tmp_path: Path) -> Path:
         shutil.copytree(SHIPPED_SPECS / kind, root / kind)
     (root / "systems").mkdir()
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory):
+    """Real LoadGen runs of the demo harness, cached for the session (skips without LoadGen)."""
+    pytest.importorskip("mlperf_loadgen")
+    from tests.demo_runs import DemoRuns
+
+    return DemoRuns(tmp_path_factory.mktemp("loadgen"))

@@ -21,6 +21,7 @@ class Profile:
     performance_samples: int
     kind: str  # "classifier", "segmentation" or "llm"
     compute_s: float
+    eos: int = EOS
 
 
 PROFILES = {
@@ -30,6 +31,7 @@ PROFILES = {
     "llama2-70b-99": Profile(1024, 256, "llm", 0.0005),
     "llama2-70b-99.9": Profile(1024, 256, "llm", 0.0005),
     "mixtral-8x7b": Profile(1024, 256, "llm", 0.0005),
+    "llama3.1-8b": Profile(1024, 256, "llm", 0.0005, eos=128009),
 }
 SEGMENTATION_VALUES = 4096  # float32 values per 3d-unet output: 32 KiB of hex per accuracy-log entry
 
@@ -38,11 +40,11 @@ def _mix(index: int) -> int:
     return (index * 2654435761) % 1000
 
 
-def tokens(index: int) -> array.array:
+def tokens(index: int, eos: int = EOS) -> array.array:
     """The honest token stream of sample ``index``: 4 to 35 tokens, exactly one trailing EOS."""
     length = 3 + index % 32
     out = array.array("i", (100 + (index * 31 + i * 7) % 900 for i in range(length)))
-    out.append(EOS)
+    out.append(eos)
     return out
 
 
@@ -70,13 +72,13 @@ def corrupt(values: array.array, fault: str | None, performance_mode: bool) -> a
     return values
 
 
-def token_output(index: int, fault: str | None) -> tuple[array.array, array.array, int]:
+def token_output(index: int, fault: str | None, eos: int = EOS) -> tuple[array.array, array.array, int]:
     """(tokens, first-token response, n_tokens) of an LLM sample under ``fault``."""
-    toks = tokens(index)
+    toks = tokens(index, eos)
     if fault == "eos2":
-        toks.append(EOS)
+        toks.append(eos)
     elif fault == "eos_only" and index % 4 == 0:
-        toks = array.array("i", [EOS, EOS])
+        toks = array.array("i", [eos, eos])
     first = array.array("i", toks[:1])
     if fault == "firsttok":
         first[0] += 1
