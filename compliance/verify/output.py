@@ -23,7 +23,7 @@ def _copies(result: Result) -> dict[str, str]:
     copies = {}
     if result.test in ("TEST01", "TEST06"):
         copies[f"accuracy/{ACCURACY}"] = result.inputs["compliance_accuracy_log"]
-    if result.test in ("TEST01", "TEST04"):
+    if result.test in ("TEST01", "TEST04"):  # TEST06 copies no performance logs (domain.md 2.3)
         copies[f"performance/run_1/{SUMMARY}"] = result.inputs["compliance_summary"]
         copies[f"performance/run_1/{DETAIL}"] = result.inputs["compliance_detail"]
     return copies
