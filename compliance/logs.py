@@ -251,6 +251,8 @@ class AccuracyLog:
         self._base += self._pos
         self._buf = self._buf[self._pos:] + block
         self._pos = 0
+        # '.' never occurs in LoadGen's accuracy log; where it does, the truncation marker may (a memchr test)
+        self._dots = b"." in self._buf
         return True
 
     def _peek(self) -> int | None:
@@ -283,7 +285,7 @@ class AccuracyLog:
     # -- iteration -----------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Entry]:
         with open(self.path, "rb") as self._file:
-            self._buf, self._pos, self._base = b"", 0, 0
+            self._buf, self._pos, self._base, self._dots = b"", 0, 0, False
             first = self._peek()
             if first is None:
                 raise LogError(f"{self.path}: empty file; an accuracy log is at least '[]'")
@@ -349,12 +351,14 @@ class AccuracyLog:
             match = self._wanted_re.search(self._buf, start)
             if match is not None and match.end() < len(self._buf):
                 stop = self._buf.rfind(b"{", start, match.start())
-            else:
-                stop = self._buf.rfind(b"}", start) + 1
-                stop = self._buf.find(b"{", stop) if stop > 0 else -1
+            else:  # skip every entry that ends in the buffer; keep the one it cuts for the next block
+                last_end = self._buf.rfind(b"}", start)
+                stop = -1 if last_end < 0 else self._buf.find(b"{", last_end)
+                if last_end >= 0 and stop < 0:  # the buffer ends between two entries: keep the last whole one
+                    stop = self._buf.rfind(b"{", start, last_end)
             if stop <= start:
                 return  # the next entry is the wanted one, or it does not end in the buffer: parse it
-            if self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
+            if self._dots and self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
                 return  # let the parser meet the marker
             self.entries += self._buf.count(b'"qsl_idx"', start, stop)
             self._pos = stop

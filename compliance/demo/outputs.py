@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 from dataclasses import dataclass
+from functools import lru_cache
 
 EOS = 2
 
@@ -40,16 +41,23 @@ def _mix(index: int) -> int:
     return (index * 2654435761) % 1000
 
 
-def tokens(index: int, eos: int = EOS) -> array.array:
-    """The honest token stream of sample ``index``: 4 to 35 tokens, exactly one trailing EOS."""
+@lru_cache(maxsize=None)
+def _tokens(index: int, eos: int) -> array.array:
     length = 3 + index % 32
     out = array.array("i", (100 + (index * 31 + i * 7) % 900 for i in range(length)))
     out.append(eos)
     return out
 
 
+def tokens(index: int, eos: int = EOS) -> array.array:
+    """The honest token stream of sample ``index``: 4 to 35 tokens, exactly one trailing EOS (a fresh copy)."""
+    return array.array("i", _tokens(index, eos))
+
+
+@lru_cache(maxsize=None)
 def output(kind: str, index: int) -> array.array:
-    """The honest output of sample ``index`` for a benchmark of ``kind``."""
+    """The honest output of sample ``index`` for a benchmark of ``kind`` (cached, like samples a QSL has loaded:
+    building it takes longer than the simulated compute, and would make the timings noisy). Do not modify it."""
     if kind == "classifier":
         return array.array("i", [_mix(index), index, (index * 7) % 13, 7])
     if kind == "segmentation":
