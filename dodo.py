@@ -4,6 +4,15 @@ Specs are chosen with ``doit specs=DIR`` (default ``specs/``). The tasks are bui
 compliance.tasks; this file stays thin.
 """
 
-from compliance.tasks import doit_config, task_validate  # noqa: F401  (doit collects task_* names)
+from compliance.tasks import (  # noqa: F401  (doit collects task_* names)
+    doit_config,
+    task_audit,
+    task_reference,
+    task_run_benchmark,
+    task_stage,
+    task_unstage,
+    task_validate,
+    task_verify,
+)
 
 DOIT_CONFIG = doit_config()

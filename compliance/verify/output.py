@@ -1,18 +1,17 @@
 """Write a verification's output folder ``OUTPUT_DIR/TESTxx/`` atomically, as the official scripts lay it out.
 
-The folder is built under a temporary name beside its destination and renamed into place, so a reader sees the
-old complete folder or the new complete one, never a mix; on any error the temporary folder is removed.
+The folder is built under a temporary name beside its destination and renamed into place
+(:func:`compliance.fsutil.replace_folder`), so a reader sees the old complete folder or the new one, never a mix.
 Input logs are only read (copies keep their timestamps), and the output may not replace a folder holding inputs.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from compliance.errors import InputError
+from compliance.fsutil import replace_folder
 from compliance.verify import render
 from compliance.verify.inputs import ACCURACY, DETAIL, SUMMARY
 from compliance.verify.result import Result
@@ -49,37 +48,17 @@ def write(output_dir: str | Path, result: Result) -> Path:
         source_path = Path(source).resolve()
         if resolved == source_path.parent or resolved in source_path.parents:
             raise InputError(f"{target}: writing here would replace the input log {source}; choose another -o")
-    try:
-        os.makedirs(output_dir, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{result.test}.", dir=output_dir))
-    except OSError as exc:
-        raise InputError(f"{output_dir}: cannot write the output ({exc.strerror or exc})") from None
-    try:
+
+    def fill(staging: Path) -> None:
         for name, text in planned_files(result).items():
             if text is not None:
                 (staging / name).write_text(text, encoding="utf-8")
         for name, source in _copies(result).items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, staging / name)
-        staging.chmod(0o755)
-        _swap(staging, target)
+
+    try:
+        replace_folder(target, fill)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise InputError(f"{target}: cannot write the output ({exc.strerror or exc})") from None
     return target
-
-
-def _swap(staging: Path, target: Path) -> None:
-    """Put ``staging`` in place of ``target``: the old folder is moved aside first and removed last."""
-    if not target.exists():
-        os.rename(staging, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    try:
-        os.rename(staging, target)
-    except OSError:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

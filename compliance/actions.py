@@ -1,0 +1,212 @@
+"""doit actions of the pipeline: module-level functions with explicit, picklable arguments (for ``doit -n``).
+
+Each returns True (done) or False (failed, after printing why). The promises they keep:
+
+* audit.config is placed in a working directory only by :func:`run`, atomically, while it holds the locks of its
+  system and of that directory (so no two runs of a system overlap, whatever ``-n``), and it is removed when the
+  run ends, whatever happened (exit, failure, timeout, SIGINT, SIGTERM).
+* A file in a working directory is removed only when it is our own audit.config (it carries the marker comment
+  of :mod:`compliance.auditconfig`); anything else there makes the step fail and say so.
+* A run counts as done only when it finished, its logs are there, and its detail log shows the audit config was
+  applied: only then is its signature written (an interrupted run is never taken for a finished one).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from compliance.auditconfig import AUDIT_CONFIG, MARKER
+from compliance.fsutil import replace_folder, write_atomic
+from compliance.launch import LocalLauncher
+from compliance.logs import LogError, read_detail
+from compliance.plan import BUILD, LOG_FILES, CellPlan, ReferencePlan, RunPlan
+from compliance.verify import evidence, output, render, test01, test04, test06
+from compliance.errors import InputError
+
+AUDIT_NAMES = (AUDIT_CONFIG, "audit.conf")  # whisper's reference harness reads audit.conf (domain.md 1.2)
+LAUNCHER = LocalLauncher()
+
+
+def signature_file(run: RunPlan, step: str = "run") -> str:
+    """The file where ``step`` records the signature of the run it last completed."""
+    return os.path.join(run.output_dir, f".{step}.signature")
+
+
+@contextmanager
+def _locks(run: RunPlan) -> Iterator[None]:
+    """Hold the locks of the run's system and working directory (blocking until they are free)."""
+    folder = Path(BUILD) / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"system-{run.system}", "workdir-" + hashlib.sha256(os.path.abspath(run.workdir).encode()).hexdigest()[:16]]
+    with ExitStack() as stack:
+        for name in names:
+            handle = stack.enter_context(open(folder / f"{name}.lock", "w"))
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _ours(path: Path) -> bool:
+    try:
+        return MARKER in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def stage(plan: CellPlan) -> bool:
+    """Render the cell's audit.config into its build folder and check the working directory can receive it."""
+    run = plan.run
+    assert run.audit_text is not None
+    os.makedirs(plan.build_dir, exist_ok=True)
+    write_atomic(os.path.join(plan.build_dir, AUDIT_CONFIG), run.audit_text)
+    os.makedirs(run.workdir, exist_ok=True)
+    present = Path(run.workdir) / AUDIT_CONFIG
+    if present.exists() and not _ours(present):
+        print(f"error: {present} exists and was not written by mlperf-compliance; it would be used by this run "
+              "and by any submission run there: move it away, then rerun")
+        return False
+    return True
+
+
+def _clear_logs(run: RunPlan) -> None:
+    for step in ("run", "unstage"):
+        Path(signature_file(run, step)).unlink(missing_ok=True)
+    os.makedirs(run.output_dir, exist_ok=True)
+    for name in LOG_FILES:
+        Path(run.output_dir, name).unlink(missing_ok=True)
+
+
+def _collect_logs(run: RunPlan, started: float) -> str | None:
+    """Copy the harness's logs into the build folder when it writes them elsewhere; None or why it failed."""
+    if run.harness_log_dir is None:
+        return None
+    for name in LOG_FILES:
+        source = Path(run.harness_log_dir) / name
+        if not source.exists() or source.stat().st_mtime < started - 1:
+            return f"the harness wrote no new {name} in {run.harness_log_dir} (set log_dir, or pass {{log_dir}})"
+        shutil.copy2(source, Path(run.output_dir) / name)
+    return None
+
+
+def _launch(run: RunPlan) -> str | None:
+    """Launch the run (under the locks; audit.config staged when the run has one); None or why it failed."""
+    started = time.time()
+    os.makedirs(run.workdir, exist_ok=True)
+    with _locks(run):
+        present = [name for name in AUDIT_NAMES if (Path(run.workdir) / name).exists()]
+        if run.audit_text is None and present:
+            return (f"{os.path.join(run.workdir, present[0])} exists: this submission run would be audited. Remove "
+                    "it (an interrupted compliance run may have left it), then rerun")
+        staged = Path(run.workdir) / AUDIT_CONFIG
+        if run.audit_text is not None:
+            if staged.exists() and not _ours(staged):
+                return f"{staged} exists and was not written by mlperf-compliance: move it away, then rerun"
+            write_atomic(staged, run.audit_text)
+        try:
+            print(f"  {run.label}: {run.command}  (log: {run.stdout_log})", flush=True)
+            launched = LAUNCHER.launch(run)
+        except OSError as exc:
+            return f"cannot start the command in {run.workdir}: {exc.strerror or exc}"
+        finally:
+            if run.audit_text is not None and staged.exists():
+                if staged.read_text(encoding="utf-8", errors="replace") == run.audit_text:
+                    staged.unlink()
+    if launched.timed_out:
+        return f"timed out after {run.timeout:g} s and was stopped (log: {run.stdout_log})"
+    if launched.returncode != 0:
+        return f"exit status {launched.returncode} (log: {run.stdout_log})"
+    return _collect_logs(run, started)
+
+
+def run(plan: CellPlan) -> bool:
+    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+    compliance = plan.run
+    _clear_logs(compliance)
+    problem = _launch(compliance)
+    if problem is None:
+        try:
+            detail = read_detail(os.path.join(compliance.output_dir, "mlperf_log_detail.txt"))
+            scenario = detail.scenario or plan.cell.scenario
+            check = evidence.audit_applied(detail, evidence.expected_settings(plan.test, plan.model, scenario), scenario)
+            problem = None if check.passed else check.reason
+        except (OSError, LogError) as exc:
+            problem = f"no readable detail log: {exc}"
+    if problem is not None:
+        print(f"error: run {plan.cell.id}: {problem}")
+        return False
+    write_atomic(signature_file(compliance), compliance.signature)
+    return True
+
+
+def unstage(plan: CellPlan) -> bool:
+    """Make sure the cell's audit.config is gone; fail loudly if another file took its place."""
+    present = Path(plan.run.workdir) / AUDIT_CONFIG
+    if present.exists() and present.read_text(encoding="utf-8", errors="replace") == plan.run.audit_text:
+        present.unlink()
+        print(f"  removed {present}, left by an interrupted run")
+    if not present.exists():
+        write_atomic(signature_file(plan.run, "unstage"), plan.run.signature)
+        return True
+    print(f"error: {present} appeared after the run of {plan.cell.id} and is not this cell's config "
+          f"({'another cell of ours' if _ours(present) else 'not written by mlperf-compliance'}): remove it before "
+          "any submission run")
+    return False
+
+
+def reference(plan: ReferencePlan) -> bool:
+    """Produce a submission run (accuracy or performance); it must show no audit config."""
+    _clear_logs(plan.run)
+    problem = _launch(plan.run)
+    if problem is None:
+        try:
+            if read_detail(os.path.join(plan.run.output_dir, "mlperf_log_detail.txt")).audit_config_found:
+                problem = "LoadGen found an audit.config: this run is contaminated"
+        except (OSError, LogError) as exc:
+            problem = f"no readable detail log: {exc}"
+    if problem is not None:
+        print(f"error: reference {plan.id}: {problem}")
+        return False
+    write_atomic(signature_file(plan.run), plan.run.signature)
+    return True
+
+
+def verify(plan: CellPlan) -> bool:
+    """Verify the cell's compliance run; write its TEST folder into the build folder; fail when the test fails."""
+    logs = plan.run.output_dir
+    try:
+        if plan.cell.test == "TEST01":
+            result = test01.verify(plan.results_dir, logs, plan.test, plan.model, plan.dtype, plan.strict)
+        elif plan.cell.test == "TEST04":
+            result = test04.verify(plan.results_dir, logs, plan.test, plan.model)
+        else:
+            tokens = plan.model.tokens
+            assert tokens is not None  # the loader requires tokens for TEST06 models
+            result = test06.verify(logs, plan.cell.scenario, plan.test, plan.model, tokens.eos_token_id, tokens.dtype)
+        output.write(plan.verify_dir, result)
+    except InputError as exc:
+        print(f"error: verify {plan.cell.id}: {exc}")
+        return False
+    print(render.console(result), end="")
+    return result.verdict == "PASS"
+
+
+def audit(plan: CellPlan) -> bool:
+    """Copy the verified TEST folder into the submission tree, atomically, and nothing else."""
+    def fill(staging: Path) -> None:
+        for name in plan.test.produces:
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.join(plan.verified_dir, name), target)
+
+    try:
+        replace_folder(plan.tree_dir, fill)
+    except OSError as exc:
+        print(f"error: audit {plan.cell.id}: cannot write {plan.tree_dir}: {exc.strerror or exc}")
+        return False
+    return True
