@@ -147,12 +147,13 @@ def run(plan: CellPlan) -> bool:
 def unstage(plan: CellPlan) -> bool:
     """Make sure the cell's audit.config is gone; fail loudly if another file took its place."""
     present = Path(plan.run.workdir) / AUDIT_CONFIG
-    if present.exists() and present.read_text(encoding="utf-8", errors="replace") == plan.run.audit_text:
-        present.unlink()
-        print(f"  removed {present}, left by an interrupted run")
-    if not present.exists():
-        write_atomic(signature_file(plan.run, "unstage"), plan.run.signature)
-        return True
+    with _locks(plan.run):  # another cell sharing the directory may be running: look only between runs
+        if present.exists() and present.read_text(encoding="utf-8", errors="replace") == plan.run.audit_text:
+            present.unlink()
+            print(f"  removed {present}, left by an interrupted run")
+        if not present.exists():
+            write_atomic(signature_file(plan.run, "unstage"), plan.run.signature)
+            return True
     print(f"error: {present} appeared after the run of {plan.cell.id} and is not this cell's config "
           f"({'another cell of ours' if _ours(present) else 'not written by mlperf-compliance'}): remove it before "
           "any submission run")

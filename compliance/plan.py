@@ -163,10 +163,13 @@ def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
             model = specs.models[name]
             for scenario in sorted(run.scenarios):
                 base = norm(BUILD, system.name, name, scenario)
+                # The submission runs the required tests compare with (TEST06 needs none)
+                modes = [m for m in ("accuracy", "performance")
+                         if any(m in specs.tests[t].reference_runs for t in rnd.tests_for(name))]
                 if run.produces_reference:
                     results_dir = norm(base, "reference")
-                    for mode, sub in (("accuracy", "accuracy"), ("performance", "performance/run_1")):
-                        output = norm(results_dir, sub)
+                    for mode in modes:
+                        output = norm(results_dir, "accuracy" if mode == "accuracy" else "performance/run_1")
                         plan.references.append(ReferencePlan(system.name, name, scenario, mode, _run_plan(
                             f"{system.name}/{name}/{scenario}/{mode}", run.reference_command or run.command, run,
                             system, scenario, "", mode, output, norm(base, f"reference-{mode}.log"), None)))

@@ -1,0 +1,233 @@
+"""The doit pipeline end to end, in a scratch project: real LoadGen runs of the demo harness, reruns, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT, SHIPPED_SPECS
+
+DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario} --mode {mode} --log-dir {log_dir}"
+
+
+def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: object) -> str:
+    lines = [f"name: {name}", f"round: {round_}", "division: closed", "submitter: Acme",
+             "submission_dir: submission", f"timeout: {extra.get('timeout', 120)}", "benchmarks:"]
+    for bench, spec in benchmarks.items():
+        lines.append(f"  {bench}:")
+        lines.append(f"    scenarios: [{', '.join(spec['scenarios'])}]")
+        lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
+        lines.append(f"    command: {json.dumps(spec.get('command', DEMO))}")
+        lines.append("    reference: {}")
+        for key in ("timeout",):
+            if key in spec:
+                lines.append(f"    {key}: {spec[key]}")
+    return "\n".join(lines) + "\n"
+
+
+def make_project(root: Path, systems: dict[str, str]) -> Path:
+    shutil.copy(PROJECT / "dodo.py", root / "dodo.py")
+    for kind in ("rounds", "models", "tests"):
+        shutil.copytree(SHIPPED_SPECS / kind, root / "specs" / kind)
+    (root / "specs" / "systems").mkdir()
+    for name, text in systems.items():
+        (root / "specs" / "systems" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "doit", *args], cwd=project, capture_output=True, text=True,
+                            timeout=timeout)
+    print(result.stdout[-20000:], result.stderr[-5000:])  # shown when a test fails
+    return result
+
+
+def executed(result: subprocess.CompletedProcess[str]) -> set[str]:
+    return {line[3:].strip() for line in result.stdout.splitlines() if line.startswith(".  ")}
+
+
+def audit_configs(project: Path) -> list[Path]:
+    return sorted(p for p in (project / "work").rglob("audit.conf*")) if (project / "work").exists() else []
+
+
+LAB5 = system_yaml("lab5", "v5.0", {"resnet": {"scenarios": ["Offline", "SingleStream"]},
+                                    "llama2-70b-99": {"scenarios": ["Offline", "Server"]}})
+LAB6 = system_yaml("lab6", "v6.0", {"resnet": {"scenarios": ["Offline"]},
+                                    "llama2-70b-99": {"scenarios": ["Interactive"]}})
+TEST01_FILES = ["accuracy/mlperf_log_accuracy.json", "performance/run_1/mlperf_log_detail.txt",
+                "performance/run_1/mlperf_log_summary.txt", "verify.json", "verify_accuracy.txt",
+                "verify_performance.txt"]
+TEST04_FILES = ["performance/run_1/mlperf_log_detail.txt", "performance/run_1/mlperf_log_summary.txt", "verify.json",
+                "verify_performance.txt"]
+TEST06_FILES = ["accuracy/mlperf_log_accuracy.json", "verify.json", "verify_accuracy.txt"]
+
+
+def expected_tree() -> dict[str, list[str]]:
+    tree = {}
+    for scenario in ("Offline", "SingleStream"):
+        tree[f"closed/Acme/compliance/lab5/resnet/{scenario}/TEST01"] = TEST01_FILES
+        tree[f"closed/Acme/compliance/lab5/resnet/{scenario}/TEST04"] = TEST04_FILES
+    for scenario in ("Offline", "Server"):
+        tree[f"closed/Acme/compliance/lab5/llama2-70b-99/{scenario}/TEST06"] = TEST06_FILES
+    tree["closed/Acme/results/lab6/resnet/Offline/TEST01"] = TEST01_FILES
+    tree["closed/Acme/results/lab6/resnet/Offline/TEST04"] = TEST04_FILES
+    tree["closed/Acme/results/lab6/llama2-70b-99/Interactive/TEST06"] = TEST06_FILES
+    return tree
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("mlperf_loadgen")
+    project = make_project(tmp_path_factory.mktemp("lab"), {"lab5": LAB5, "lab6": LAB6})
+    first = doit(project)
+    assert first.returncode == 0
+    return project
+
+
+def test_end_to_end_submission_tree(lab: Path) -> None:
+    files = sorted(str(p.relative_to(lab / "submission")) for p in (lab / "submission").rglob("*") if p.is_file())
+    expected = sorted(f"{folder}/{name}" for folder, names in expected_tree().items() for name in names)
+    assert files == expected
+    for folder, names in expected_tree().items():
+        test = folder.rsplit("/", 1)[1]
+        verdict = json.loads((lab / "submission" / folder / "verify.json").read_text())
+        assert verdict["verdict"] == "PASS" and verdict["test"] == test
+        if test == "TEST01":
+            assert "TEST PASS" in (lab / "submission" / folder / "verify_accuracy.txt").read_text().splitlines()
+        if test == "TEST06":
+            assert "EOS check pass: True" in (lab / "submission" / folder / "verify_accuracy.txt").read_text()
+    assert audit_configs(lab) == []
+
+
+def test_reruns_do_only_what_changed(lab: Path) -> None:
+    again = doit(lab)
+    assert again.returncode == 0 and executed(again) == set()
+
+    perf_log = lab / "build/lab5/resnet/Offline/reference/performance/run_1/mlperf_log_detail.txt"
+    os.utime(perf_log, (time.time() + 5, time.time() + 5))
+    touched = doit(lab)
+    assert executed(touched) == {"verify:lab5/resnet/Offline/TEST01", "verify:lab5/resnet/Offline/TEST04",
+                                 "audit:lab5/resnet/Offline/TEST01", "audit:lab5/resnet/Offline/TEST04"}
+
+    spec = lab / "specs/systems/lab6.yaml"
+    spec.write_text(spec.read_text().replace("  llama2-70b-99:\n", "  llama2-70b-99:\n    env: {EXTRA: '1'}\n"))
+    edited = doit(lab)
+    assert executed(edited) and all(t.split(":", 1)[1].startswith("lab6/llama2-70b-99/") for t in executed(edited))
+    assert "run:lab6/llama2-70b-99/Interactive/TEST06" in executed(edited)
+
+    test04 = lab / "specs/tests/TEST04.yaml"
+    test04.write_text(test04.read_text().replace("  tolerance: 0.10\n", "  tolerance: 0.12\n"))
+    threshold = doit(lab)
+    assert {t.split(":")[0] for t in executed(threshold)} == {"verify", "audit"}
+    assert {t.split(":", 1)[1] for t in executed(threshold)} == {
+        "lab5/resnet/Offline/TEST04", "lab5/resnet/SingleStream/TEST04", "lab6/resnet/Offline/TEST04"}
+
+    removed = lab / "submission/closed/Acme/results/lab6/resnet/Offline/TEST01/verify_accuracy.txt"
+    removed.unlink()
+    recopied = doit(lab)
+    assert executed(recopied) == {"audit:lab6/resnet/Offline/TEST01"} and removed.exists()
+
+
+def test_doit_commands(lab: Path) -> None:
+    listed = doit(lab, "list", "--all")
+    for step in ("reference", "stage", "run", "unstage", "verify", "audit"):
+        assert f"{step}:lab5/resnet/Offline/" in listed.stdout
+    info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
+    assert info.returncode == 0 and "status     : up-to-date" in info.stdout
+    (lab / "build/lab5/resnet/Offline/TEST01/logs/.run.signature").unlink()
+    info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
+    assert info.returncode == 1 and "RunDone(signature" in info.stdout  # doit info explains why it would rerun
+
+
+# -- safety ----------------------------------------------------------------------------------------------------------
+
+def _safety_project(root: Path, command: str, **spec: object) -> Path:
+    return make_project(root, {"box": system_yaml("box", "v5.0", {
+        "llama2-70b-99": {"scenarios": ["Offline"], "command": command, **spec}})})
+
+
+@pytest.mark.parametrize(("command", "spec", "message"), [
+    ("exit 3", {}, "exit status 3"),
+    ("sleep 60", {"timeout": 1}, "timed out after 1 s"),
+])
+def test_failing_and_hanging_commands_leave_no_audit_config(tmp_path: Path, command: str, spec: dict,
+                                                              message: str) -> None:
+    project = _safety_project(tmp_path, command, **spec)
+    start = time.monotonic()
+    result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode != 0 and message in result.stdout
+    assert time.monotonic() - start < 30
+    assert audit_configs(project) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_to_doit_leave_no_audit_config(tmp_path: Path, sig: int) -> None:
+    project = _safety_project(tmp_path, "sleep 60")
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    staged = project / "work/box/llama2-70b-99/audit.config"
+    deadline = time.monotonic() + 30
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert staged.exists(), "the run never started"
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    print(out)
+    assert proc.returncode != 0
+    assert audit_configs(project) == []
+    assert not (project / "build/box/llama2-70b-99/Offline/TEST06/logs/.run.signature").exists()
+
+
+def test_stale_audit_config_blocks_a_reference_run(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
+                                                                                    "command": "exit 0"}})})
+    stale = project / "work/box/resnet/audit.config"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("*.*.mode = 2\n")
+    result = doit(project, "reference:box/resnet/Offline/performance")
+    assert result.returncode != 0 and "work/box/resnet/audit.config exists: this submission run would be audited" in result.stdout
+    assert stale.read_text() == "*.*.mode = 2\n"  # not ours: left for the user, never deleted
+
+
+def test_harness_that_ignores_audit_config_fails_the_run(tmp_path: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    project = _safety_project(tmp_path, DEMO + " --fault ignore_audit")
+    result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode != 0 and "did not find an audit.config" in result.stdout
+    assert audit_configs(project) == []
+
+
+RECORD = """import subprocess, sys, time
+start = time.time()
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "a") as f:
+    f.write(f"{start} {time.time()}\\n")
+sys.exit(code)
+"""
+
+
+def test_runs_of_one_system_never_overlap(tmp_path: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    (tmp_path / "record.py").write_text(RECORD)
+    systems = {}
+    for name in ("alpha", "beta"):
+        command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} " + DEMO
+        systems[name] = system_yaml(name, "v5.0", {"llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command},
+                                                   "mixtral-8x7b": {"scenarios": ["Offline", "Server"], "command": command}})
+    project = make_project(tmp_path, systems)
+    result = doit(project, "-n", "4")
+    assert result.returncode == 0
+    for name in ("alpha", "beta"):
+        spans = sorted(tuple(map(float, line.split())) for line in (tmp_path / f"{name}.times").read_text().splitlines())
+        assert len(spans) == 4
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert start >= end, f"two runs of {name} overlapped"
