@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -72,12 +73,20 @@ def _run(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 def test_doit_commands_work_through_mlperf_compliance(project: Path) -> None:
     listed = _run(project, "compliance", "list")
     assert listed.returncode == 0, listed.stderr
-    assert "validate" in listed.stdout
+    assert "validate" in listed.stdout and "verify" in listed.stdout
     info = _run(project, "compliance", "info", "validate")
     assert info.returncode == 1 and "validate" in info.stdout  # doit info: 1 means "not up to date"
+    validated = _run(project, "compliance", "run", "validate")
+    assert validated.returncode == 0 and "1 system: OK" in validated.stdout
+
+
+def test_the_default_target_runs_the_demo_system(project: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
     default = _run(project, "compliance")
-    assert default.returncode == 0, default.stderr
-    assert "1 system: OK" in default.stdout
+    assert default.returncode == 0, default.stdout + default.stderr
+    verdicts = sorted((project / "build" / "submission").rglob("verify.json"))
+    assert len(verdicts) == 7
+    assert all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
     assert (project / "build" / ".doit.db").exists()
 
 
