@@ -1,6 +1,6 @@
 """doit actions of the pipeline: module-level functions with explicit, picklable arguments (for ``doit -n``).
 
-Each returns True (done) or False (failed, after printing why). The promises they keep:
+Each returns True or a dict of values doit saves (done), or False (failed, after printing why). The promises they keep:
 
 * audit.config is placed in a working directory only by :func:`run`, atomically, while it holds the locks of its
   system and of that directory (so no two runs of a system overlap, whatever ``-n``), and it is removed when the
@@ -59,7 +59,7 @@ def _ours(path: Path) -> bool:
         return False
 
 
-def stage(plan: CellPlan) -> bool:
+def stage(plan: CellPlan) -> bool | dict:
     """Render the cell's audit.config into its build folder and check the working directory can receive it."""
     run = plan.run
     assert run.audit_text is not None
@@ -71,7 +71,7 @@ def stage(plan: CellPlan) -> bool:
         print(f"error: {present} exists and was not written by mlperf-compliance; it would be used by this run "
               "and by any submission run there: move it away, then rerun")
         return False
-    return True
+    return {"signature": run.signature}
 
 
 def _clear_logs(run: RunPlan) -> None:
@@ -124,7 +124,7 @@ def _launch(run: RunPlan) -> str | None:
     return _collect_logs(run, started)
 
 
-def run(plan: CellPlan) -> bool:
+def run(plan: CellPlan) -> bool | dict:
     """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
     compliance = plan.run
     _clear_logs(compliance)
@@ -141,10 +141,10 @@ def run(plan: CellPlan) -> bool:
         print(f"error: run {plan.cell.id}: {problem}")
         return False
     write_atomic(signature_file(compliance), compliance.signature)
-    return True
+    return {"signature": compliance.signature}
 
 
-def unstage(plan: CellPlan) -> bool:
+def unstage(plan: CellPlan) -> bool | dict:
     """Make sure the cell's audit.config is gone; fail loudly if another file took its place."""
     present = Path(plan.run.workdir) / AUDIT_CONFIG
     with _locks(plan.run):  # another cell sharing the directory may be running: look only between runs
@@ -153,14 +153,14 @@ def unstage(plan: CellPlan) -> bool:
             print(f"  removed {present}, left by an interrupted run")
         if not present.exists():
             write_atomic(signature_file(plan.run, "unstage"), plan.run.signature)
-            return True
+            return {"signature": plan.run.signature}
     print(f"error: {present} appeared after the run of {plan.cell.id} and is not this cell's config "
           f"({'another cell of ours' if _ours(present) else 'not written by mlperf-compliance'}): remove it before "
           "any submission run")
     return False
 
 
-def reference(plan: ReferencePlan) -> bool:
+def reference(plan: ReferencePlan) -> bool | dict:
     """Produce a submission run (accuracy or performance); it must show no audit config."""
     _clear_logs(plan.run)
     problem = _launch(plan.run)
@@ -174,7 +174,7 @@ def reference(plan: ReferencePlan) -> bool:
         print(f"error: reference {plan.id}: {problem}")
         return False
     write_atomic(signature_file(plan.run), plan.run.signature)
-    return True
+    return {"signature": plan.run.signature}
 
 
 def verify(plan: CellPlan) -> bool:

@@ -57,7 +57,12 @@ def plan(folder: str) -> Plan:
 
 
 class RunDone:
-    """Up to date when the last successful run had this signature and its logs are all there."""
+    """Up to date when the last successful run had this signature and its logs are all there.
+
+    The signature is checked twice: in the value doit saved for the task (so ``doit forget`` makes it rerun) and in
+    the file the step writes when it succeeds (cleared when a run starts, so an interrupted run is never taken for
+    a finished one, whatever doit's database says).
+    """
 
     def __init__(self, run: RunPlan, step: str = "run"):
         self.signature = run.signature
@@ -65,6 +70,8 @@ class RunDone:
         self.logs = run.logs
 
     def __call__(self, task: Any, values: Any) -> bool:
+        if (values or {}).get("signature") != self.signature:
+            return False
         try:
             done = Path(self.file).read_text(encoding="utf-8") == self.signature
         except OSError:
@@ -72,7 +79,7 @@ class RunDone:
         return done and all(os.path.exists(log) for log in self.logs)
 
     def __repr__(self) -> str:
-        return f"RunDone(signature {self.signature} in {self.file}, logs present)"
+        return f"RunDone(signature {self.signature} saved by doit and in {self.file}, logs present)"
 
 
 def _group(step: str, doc: str) -> dict:

@@ -145,6 +145,15 @@ def test_doit_commands(lab: Path) -> None:
     (lab / "build/lab5/resnet/Offline/TEST01/logs/.run.signature").unlink()
     info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
     assert info.returncode == 1 and "RunDone(signature" in info.stdout  # doit info explains why it would rerun
+    assert executed(doit(lab)) == {f"{step}:lab5/resnet/Offline/TEST01" for step in ("stage", "run", "unstage", "verify",
+                                                                                       "audit")}
+
+    assert doit(lab, "forget", "run:lab6/llama2-70b-99/Interactive/TEST06").returncode == 0
+    assert "run:lab6/llama2-70b-99/Interactive/TEST06" in executed(doit(lab))
+
+    assert doit(lab, "clean", "verify:lab5/llama2-70b-99/Server/TEST06").returncode == 0
+    assert not (lab / "build/lab5/llama2-70b-99/Server/TEST06/verify/TEST06/verify.json").exists()
+    assert executed(doit(lab)) == {"verify:lab5/llama2-70b-99/Server/TEST06", "audit:lab5/llama2-70b-99/Server/TEST06"}
 
 
 # -- safety ----------------------------------------------------------------------------------------------------------
