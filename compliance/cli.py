@@ -64,7 +64,10 @@ def run_doit(argv: Sequence[str]) -> int:
     from doit.cmd_base import DodoTaskLoader
     from doit.doit_cmd import DoitMain
 
-    return DoitMain(DodoTaskLoader()).run(list(argv))
+    try:
+        return DoitMain(DodoTaskLoader()).run(list(argv))
+    except SystemExit as exc:  # invalid specs stop the task loading with status 2 (compliance.tasks.plan)
+        return exc.code if isinstance(exc.code, int) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

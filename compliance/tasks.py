@@ -27,6 +27,7 @@ from compliance import __version__, actions
 from compliance.commands import load_or_report
 from compliance.commands.validate import validate
 from compliance.plan import BUILD, CellPlan, Plan, RunPlan, build_plan
+from compliance.reporter import ProgressReporter
 
 STEPS = ("reference", "stage", "run", "unstage", "verify", "audit")
 
@@ -39,6 +40,7 @@ def doit_config() -> dict:
         "dep_file": os.path.join(BUILD, ".doit.db"),
         "check_file_uptodate": "timestamp",
         "default_tasks": list(STEPS),
+        "reporter": ProgressReporter,
     }
 
 
@@ -96,15 +98,14 @@ def task_reference():
     yield _group("reference", task_reference.__doc__)
     for ref in plan(specs_dir()).references:
         yield {"basename": "reference", "name": ref.id, "actions": [(actions.reference, [ref])], "targets": ref.run.logs,
-               "uptodate": [RunDone(ref.run)], "clean": True, "verbosity": 2}
+               "uptodate": [RunDone(ref.run)], "clean": True, "meta": {"log": ref.run.stdout_log}}
 
 
 def task_stage():
     """Render a cell's audit.config into its build folder; check its working directory can receive it."""
     yield _group("stage", task_stage.__doc__)
     for cp in plan(specs_dir()).cells:
-        yield {"basename": "stage", "name": cp.cell.id, "actions": [(actions.stage, [cp])], "uptodate": [RunDone(cp.run)],
-               "verbosity": 2}
+        yield {"basename": "stage", "name": cp.cell.id, "actions": [(actions.stage, [cp])], "uptodate": [RunDone(cp.run)]}
 
 
 def task_run_benchmark():
@@ -113,7 +114,8 @@ def task_run_benchmark():
     yield _group("run", task_run_benchmark.__doc__)
     for cp in plan(specs_dir()).cells:
         yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])], "task_dep": [f"stage:{cp.cell.id}"],
-               "targets": cp.run.logs, "uptodate": [RunDone(cp.run)], "clean": True, "verbosity": 2}
+               "targets": cp.run.logs, "uptodate": [RunDone(cp.run)], "clean": True,
+               "meta": {"log": cp.run.stdout_log}}
 
 
 def task_unstage():
@@ -121,7 +123,7 @@ def task_unstage():
     yield _group("unstage", task_unstage.__doc__)
     for cp in plan(specs_dir()).cells:
         yield {"basename": "unstage", "name": cp.cell.id, "actions": [(actions.unstage, [cp])],
-               "task_dep": [f"run:{cp.cell.id}"], "uptodate": [RunDone(cp.run, "unstage")], "verbosity": 2}
+               "task_dep": [f"run:{cp.cell.id}"], "uptodate": [RunDone(cp.run, "unstage")]}
 
 
 def task_verify():
@@ -130,7 +132,8 @@ def task_verify():
     for cp in plan(specs_dir()).cells:
         yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])], "task_dep": [f"unstage:{cp.cell.id}"],
                "file_dep": cp.run.logs + list(cp.reference_files), "targets": cp.verified_files,
-               "uptodate": [config_changed(_verify_config(cp))], "clean": True, "verbosity": 2}
+               "uptodate": [config_changed(_verify_config(cp))], "clean": True,
+               "meta": {"log": os.path.join(cp.verified_dir, "verify.json")}}
 
 
 def task_audit():
@@ -138,7 +141,7 @@ def task_audit():
     yield _group("audit", task_audit.__doc__)
     for cp in plan(specs_dir()).cells:
         yield {"basename": "audit", "name": cp.cell.id, "actions": [(actions.audit, [cp])], "file_dep": cp.verified_files,
-               "targets": cp.tree_files, "uptodate": [config_changed({"tree": cp.tree_dir})], "verbosity": 2}
+               "targets": cp.tree_files, "uptodate": [config_changed({"tree": cp.tree_dir})]}
 
 
 def _validate_action(specs: str) -> bool:

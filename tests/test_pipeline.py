@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,7 +52,9 @@ def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.Complete
 
 
 def executed(result: subprocess.CompletedProcess[str]) -> set[str]:
-    return {line[3:].strip() for line in result.stdout.splitlines() if line.startswith(".  ")}
+    """The tasks that ran, from the reporter's start lines: ``[k/N] step name ...``."""
+    found = (re.match(r"^\[\d+/\d+\] (\S+) (\S+) \.\.\.$", line) for line in result.stdout.splitlines())
+    return {f"{m.group(1)}:{m.group(2)}" for m in found if m}
 
 
 def audit_configs(project: Path) -> list[Path]:
@@ -110,6 +113,7 @@ def test_end_to_end_submission_tree(lab: Path) -> None:
 def test_reruns_do_only_what_changed(lab: Path) -> None:
     again = doit(lab)
     assert again.returncode == 0 and executed(again) == set()
+    assert re.search(r"^(\d+) tasks: 0 ran \(0 ok, 0 failed\), \1 up to date", again.stdout, re.M)
 
     perf_log = lab / "build/lab5/resnet/Offline/reference/performance/run_1/mlperf_log_detail.txt"
     os.utime(perf_log, (time.time() + 5, time.time() + 5))
