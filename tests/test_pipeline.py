@@ -28,7 +28,7 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
         lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
         lines.append(f"    command: {json.dumps(spec.get('command', DEMO))}")
         lines.append("    reference: {}")
-        for key in ("timeout",):
+        for key in ("timeout", "log_dir"):
             if key in spec:
                 lines.append(f"    {key}: {spec[key]}")
     return "\n".join(lines) + "\n"
@@ -122,7 +122,9 @@ def test_reruns_do_only_what_changed(lab: Path) -> None:
                                  "audit:lab5/resnet/Offline/TEST01", "audit:lab5/resnet/Offline/TEST04"}
 
     spec = lab / "specs/systems/lab6.yaml"
-    spec.write_text(spec.read_text().replace("  llama2-70b-99:\n", "  llama2-70b-99:\n    env: {EXTRA: '1'}\n"))
+    text = spec.read_text()
+    head, llama = text.split("  llama2-70b-99:\n")
+    spec.write_text(head + "  llama2-70b-99:\n" + llama.replace('command: "{python}', 'command: "DEMO_FAULT= {python}'))
     edited = doit(lab)
     assert executed(edited) and all(t.split(":", 1)[1].startswith("lab6/llama2-70b-99/") for t in executed(edited))
     assert "run:lab6/llama2-70b-99/Interactive/TEST06" in executed(edited)
@@ -244,3 +246,15 @@ def test_runs_of_one_system_never_overlap(tmp_path: Path) -> None:
         assert len(spans) == 4
         for (_, end), (start, _) in zip(spans, spans[1:]):
             assert start >= end, f"two runs of {name} overlapped"
+
+
+def test_logs_written_by_the_harness_elsewhere_are_collected(tmp_path: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    command = DEMO.replace("{log_dir}", "harness-logs/{test}")
+    project = _safety_project(tmp_path, command, log_dir="harness-logs/{test}")
+    result = doit(project, "verify:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode == 0
+    build_logs = project / "build/box/llama2-70b-99/Offline/TEST06/logs"
+    harness_logs = project / "work/box/llama2-70b-99/harness-logs/TEST06"
+    for name in ("mlperf_log_detail.txt", "mlperf_log_summary.txt", "mlperf_log_accuracy.json"):
+        assert (build_logs / name).read_bytes() == (harness_logs / name).read_bytes()
