@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from compliance import __version__
 from compliance.auditconfig import AUDIT_CONFIG, MARKER
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.launch import LocalLauncher
@@ -32,6 +34,13 @@ from compliance.errors import InputError
 
 AUDIT_NAMES = (AUDIT_CONFIG, "audit.conf")  # whisper's reference harness reads audit.conf (domain.md 1.2)
 LAUNCHER = LocalLauncher()
+
+
+def _record(run: RunPlan, problem: str | None) -> None:
+    """Record how the run ended, for the summary."""
+    os.makedirs(os.path.dirname(run.status_file), exist_ok=True)
+    write_atomic(run.status_file, json.dumps({"status": "FAIL" if problem else "PASS", "reason": problem or "",
+                                               "signature": run.signature, "time": time.time()}) + "\n")
 
 
 def signature_file(run: RunPlan, step: str = "run") -> str:
@@ -114,9 +123,15 @@ def _launch(run: RunPlan) -> str | None:
         except OSError as exc:
             return f"cannot start the command in {run.workdir}: {exc.strerror or exc}"
         finally:
+            replaced = False
             if run.audit_text is not None and staged.exists():
                 if staged.read_text(encoding="utf-8", errors="replace") == run.audit_text:
                     staged.unlink()
+                else:  # never delete a file we did not write
+                    replaced = True
+    if replaced:
+        return (f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: remove it "
+                "before any submission run there")
     if launched.timed_out:
         return f"timed out after {run.timeout:g} s and was stopped (log: {run.stdout_log})"
     if launched.returncode != 0:
@@ -137,6 +152,7 @@ def run(plan: CellPlan) -> bool | dict:
             problem = None if check.passed else check.reason
         except (OSError, LogError) as exc:
             problem = f"no readable detail log: {exc}"
+    _record(compliance, problem)
     if problem is not None:
         print(f"error: run {plan.cell.id}: {problem}")
         return False
@@ -170,6 +186,7 @@ def reference(plan: ReferencePlan) -> bool | dict:
                 problem = "LoadGen found an audit.config: this run is contaminated"
         except (OSError, LogError) as exc:
             problem = f"no readable detail log: {exc}"
+    _record(plan.run, problem)
     if problem is not None:
         print(f"error: reference {plan.id}: {problem}")
         return False
@@ -193,6 +210,9 @@ def verify(plan: CellPlan) -> bool:
     except InputError as exc:
         print(f"error: verify {plan.cell.id}: {exc}")
         return False
+    meta = {"config": plan.verify_digest(__version__),
+            "inputs": {path: os.stat(path).st_mtime for path in plan.verify_inputs if os.path.exists(path)}}
+    write_atomic(os.path.join(plan.build_dir, "verify.meta.json"), json.dumps(meta, indent=1) + "\n")
     print(render.console(result), end="")
     return result.verdict == "PASS"
 

@@ -7,6 +7,7 @@ Commands of its own::
     mlperf-compliance verify TEST01 -r RESULTS_DIR -c COMPLIANCE_DIR -o OUTPUT_DIR [--dtype T] [--model M] [--strict]
     mlperf-compliance verify TEST04 -r RESULTS_DIR -c COMPLIANCE_DIR -o OUTPUT_DIR [--model M]
     mlperf-compliance verify TEST06 -c COMPLIANCE_DIR -o OUTPUT_DIR -s SCENARIO [--eos-token-id N] [--dtype T] [--model M]
+    mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
 ``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 
 from compliance import __version__
 from compliance.commands.audit_config import audit_config
+from compliance.commands.summary import summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
 from compliance.commands.verify import verify
@@ -34,7 +36,7 @@ from compliance.errors import EXIT_BAD_INPUT
 from compliance.spectypes import SCENARIOS
 
 DEFAULT_SPECS = "specs"
-OWN_COMMANDS = ("validate", "audit-config", "verify")
+OWN_COMMANDS = ("validate", "audit-config", "verify", "summary")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
 
     add_verify_arguments(sub)
+
+    p = sub.add_parser("summary", help="the compliance table of every required cell (exit 0 when all pass)")
+    p.add_argument("--format", default="plain", help="plain, github, markdown, html or json (default: plain)")
+    p.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
     return parser
 
 
@@ -85,4 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate(args.specs, sys.stdout, sys.stderr)
     if args.command == "verify":
         return verify(args, sys.stdout, sys.stderr)
+    if args.command == "summary":
+        return summary(args.specs, args.format, sys.stdout, sys.stderr)
     return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout, sys.stderr)

@@ -68,6 +68,11 @@ class RunPlan:
         return [norm(self.output_dir, name) for name in LOG_FILES]
 
     @property
+    def status_file(self) -> str:
+        """Where the run records how it ended (beside its output log, as .json)."""
+        return os.path.splitext(self.stdout_log)[0] + ".json"
+
+    @property
     def signature(self) -> str:
         """What makes two runs the same run: the resolved command, environment, folders and audit.config."""
         data = {k: v for k, v in asdict(self).items() if k not in ("timeout", "label")}
@@ -102,6 +107,19 @@ class CellPlan:
     def tree_files(self) -> list[str]:
         return [norm(self.tree_dir, name) for name in self.test.produces]
 
+    @property
+    def verify_inputs(self) -> list[str]:
+        """The files the verification reads: the compliance run's logs and the submission runs'."""
+        return self.run.logs + list(self.reference_files)
+
+    def verify_config(self, version: str) -> dict:
+        """The resolved spec slice the verification depends on (a change re-verifies)."""
+        return {"test": asdict(self.test), "model": asdict(self.model), "dtype": self.dtype, "strict": self.strict,
+                "results_dir": self.results_dir, "verifier": version}
+
+    def verify_digest(self, version: str) -> str:
+        return hashlib.sha256(json.dumps(self.verify_config(version), sort_keys=True, default=str).encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class ReferencePlan:
@@ -122,6 +140,7 @@ class ReferencePlan:
 class Plan:
     """All cells and reference runs of the systems, and the required tests no cell can cover."""
 
+    specs: Specs
     cells: list[CellPlan] = field(default_factory=list)
     references: list[ReferencePlan] = field(default_factory=list)
     uncovered: list[tuple[Cell, str]] = field(default_factory=list)  # (cell, why it has no tasks)
@@ -153,7 +172,7 @@ def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scen
 
 def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
     """The plan for ``systems`` (all by default), in sorted order."""
-    plan = Plan()
+    plan = Plan(specs)
     for system in sorted(specs.systems.values(), key=lambda s: s.name):
         if systems is not None and system.name not in systems:
             continue
@@ -205,4 +224,5 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
         division=system.division, submitter=system.submitter, system=system.name, benchmark=cell.benchmark,
         scenario=cell.scenario, test=cell.test))
     return CellPlan(cell, compliance, build_dir, norm(build_dir, "verify"), results_dir, tuple(reference_files),
-                    tree_dir, test, model, model.dtype, test.thresholds.strict_accuracy)
+                    tree_dir, test, model, model.dtype,
+                    test.thresholds.strict_accuracy if system.strict_accuracy is None else system.strict_accuracy)

@@ -86,3 +86,15 @@ class ProgressReporter(ConsoleReporter):
         up_to_date = self.done - self.ran
         self.write(f"{self.total} tasks: {self.ran} ran ({self.ran - self.failed} ok, {self.failed} failed), "
                    f"{up_to_date} up to date, in {time.monotonic() - self.begin:.1f} s\n")
+        self.write(self._summary_line())
+
+    def _summary_line(self) -> str:
+        """Where to read the results, with the counts of the compliance table."""
+        from compliance import summary
+        from compliance.tasks import plan, specs_dir
+
+        try:
+            found = summary.rows(plan(specs_dir()))
+        except (SystemExit, Exception):  # the table is a courtesy here; `doit summary` reports any problem
+            return "compliance table: doit summary\n"
+        return f"compliance table ({summary.counts(found)}): doit summary\n"

@@ -191,7 +191,7 @@ class _Loader:
                 reference_command=(reference or {}).get("command", b["command"]) if reference is not None else None,
             )
         return System(d["name"], d["round"], d["division"], d["submitter"], self._path(d["submission_dir"]),
-                      runs, d.get("description", ""), doc.file)
+                      runs, d.get("description", ""), doc.file, d.get("strict_accuracy"))
 
     # -- cross-references ------------------------------------------------------------------------------------
     def cross_check(self, specs: Specs) -> None:

@@ -157,6 +157,7 @@ class System:
     benchmarks: dict[str, BenchmarkRun]
     description: str = ""
     file: str = ""
+    strict_accuracy: bool | None = None  # None: as the test spec says
 
 
 @dataclass(frozen=True)

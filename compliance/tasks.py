@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,11 +87,6 @@ def _group(step: str, doc: str) -> dict:
     return {"basename": step, "name": None, "doc": doc}
 
 
-def _verify_config(cp: CellPlan) -> dict:
-    return {"test": asdict(cp.test), "model": asdict(cp.model), "dtype": cp.dtype, "strict": cp.strict,
-            "results_dir": cp.results_dir, "verifier": __version__}
-
-
 def task_reference():
     """Produce the submission's accuracy and performance runs (systems that declare 'reference')."""
     yield _group("reference", task_reference.__doc__)
@@ -131,8 +125,8 @@ def task_verify():
     yield _group("verify", task_verify.__doc__)
     for cp in plan(specs_dir()).cells:
         yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])], "task_dep": [f"unstage:{cp.cell.id}"],
-               "file_dep": cp.run.logs + list(cp.reference_files), "targets": cp.verified_files,
-               "uptodate": [config_changed(_verify_config(cp))], "clean": True,
+               "file_dep": cp.verify_inputs, "targets": cp.verified_files,
+               "uptodate": [config_changed(cp.verify_config(__version__))], "clean": True,
                "meta": {"log": os.path.join(cp.verified_dir, "verify.json")}}
 
 

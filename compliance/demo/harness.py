@@ -9,6 +9,7 @@ Faults (``--fault`` or the ``DEMO_FAULT`` environment variable) break one rule e
 ``cache`` (an LRU result cache for repeated samples), ``acc_differs`` / ``acc_differs_hi`` / ``acc_differs_tail``
 (other outputs in performance mode: first element, first element's high bytes, a later element), ``slow_audit``
 (twice slower while an audit.config is present), ``ignore_audit`` (tells LoadGen another config file name),
+``leave_audit`` (writes its own audit.config into its working directory, as a harness that stages one itself),
 ``eos2``, ``eos_only``, ``badcount``, ``firsttok``, ``firsttok_empty`` (LLM token faults).
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 
 from compliance.demo.outputs import PROFILES, corrupt, output, token_output
 
-FAULTS = ("cache", "acc_differs", "acc_differs_hi", "acc_differs_tail", "slow_audit", "ignore_audit",
+FAULTS = ("cache", "acc_differs", "acc_differs_hi", "acc_differs_tail", "slow_audit", "ignore_audit", "leave_audit",
           "eos2", "eos_only", "badcount", "firsttok", "firsttok_empty")
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline", "Interactive")
 
@@ -141,6 +142,9 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     gc.enable()
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
+    if fault == "leave_audit":
+        with open("audit.config", "w", encoding="utf-8") as f:
+            f.write("# audit.config kept by the harness for its next run\n*.*.mode = 2\n")
     print(f"demo: {benchmark} {scenario} {mode}{' fault=' + fault if fault else ''}: "
           f"{time.perf_counter() - start:.2f} s, logs in {log_dir}")
     return 0
