@@ -108,6 +108,11 @@ def _launch(run: RunPlan) -> str | None:
     started = time.time()
     os.makedirs(run.workdir, exist_ok=True)
     with _locks(run):
+        for name in AUDIT_NAMES:  # under the locks no run of this directory is going on: ours is stale
+            stale = Path(run.workdir) / name
+            if stale.exists() and _ours(stale) and stale.read_text(encoding="utf-8", errors="replace") != run.audit_text:
+                stale.unlink()
+                print(f"  removed {stale}, left by an interrupted run")
         present = [name for name in AUDIT_NAMES if (Path(run.workdir) / name).exists()]
         if run.audit_text is None and present:
             return (f"{os.path.join(run.workdir, present[0])} exists: this submission run would be audited. Remove "

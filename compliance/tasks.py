@@ -13,6 +13,7 @@ in sorted order, each step with a group doc. What makes a task rerun:
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from functools import cache
@@ -31,9 +32,31 @@ from compliance.reporter import ProgressReporter
 STEPS = ("reference", "stage", "run", "unstage", "verify", "audit")
 
 
+#: doit commands that only read: they may run while another doit executes tasks
+READ_ONLY_COMMANDS = {"list", "info", "help", "summary", "dumpdb", "strace", "tabcompletion", "auto"}
+_lock_handle = None
+
+
+def _exclusive(argv: list[str]) -> None:
+    """Refuse a second doit that would execute tasks on this build folder while another one does."""
+    global _lock_handle
+    words = [a for a in argv if not a.startswith("-") and "=" not in a]
+    if words and words[0] in READ_ONLY_COMMANDS:
+        return
+    _lock_handle = open(os.path.join(BUILD, ".doit.lock"), "w")
+    try:
+        fcntl.flock(_lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"error: another doit is running tasks on {BUILD}/ (lock {BUILD}/.doit.lock); wait for it to end, "
+              "or run read-only commands (list, info, summary)", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def doit_config() -> dict:
-    """DOIT_CONFIG for dodo.py; creates the build folder, which doit needs before it opens its database."""
+    """DOIT_CONFIG for dodo.py; creates the build folder, which doit needs before it opens its database, and
+    takes the build folder's lock for commands that execute tasks (held until the process ends)."""
     os.makedirs(BUILD, exist_ok=True)
+    _exclusive(sys.argv[1:])
     return {
         "backend": "sqlite3",
         "dep_file": os.path.join(BUILD, ".doit.db"),

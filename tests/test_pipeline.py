@@ -212,3 +212,36 @@ def test_logs_written_by_the_harness_elsewhere_are_collected(tmp_path: Path) -> 
     harness_logs = project / "work/box/llama2-70b-99/harness-logs/TEST06"
     for name in ("mlperf_log_detail.txt", "mlperf_log_summary.txt", "mlperf_log_accuracy.json"):
         assert (build_logs / name).read_bytes() == (harness_logs / name).read_bytes()
+
+
+def test_a_stale_audit_config_of_ours_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
+                                                                                    "command": "exit 0"}})})
+    stale = project / "work/box/resnet/audit.config"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("# mlperf-compliance: TEST04 resnet Offline cell=box/resnet/Offline/TEST04\n*.*.mode = 2\n")
+    result = doit(project, "reference:box/resnet/Offline/performance")
+    assert f"removed work/box/resnet/audit.config, left by an interrupted run" in result.stdout
+    assert not stale.exists()
+    # 'exit 0' writes no logs: the run then fails for that reason, not because of the stale file
+    assert result.returncode != 0 and "wrote no new mlperf_log_detail.txt" in result.stdout
+
+
+def test_a_second_doit_on_the_same_build_folder_refuses(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"],
+                                                                                           "command": "sleep 60"}})})
+    first = subprocess.Popen([sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"], cwd=project,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    staged = project / "work/box/llama2-70b-99/audit.config"
+    deadline = time.monotonic() + 30
+    while not staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        second = doit(project)
+        assert second.returncode == 2 and "another doit is running tasks on build/" in second.stderr
+        listed = doit(project, "list")  # read-only commands still work
+        assert listed.returncode == 0
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert audit_configs(project) == []
