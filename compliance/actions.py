@@ -28,7 +28,7 @@ from compliance.auditconfig import AUDIT_CONFIG, MARKER
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.launch import LocalLauncher
 from compliance.logs import LogError, read_detail
-from compliance.plan import BUILD, LOG_FILES, CellPlan, ReferencePlan, RunPlan
+from compliance.plan import BUILD, ISOLATED_MARKER, LOG_FILES, CellPlan, ReferencePlan, RunPlan
 from compliance.verify import evidence, output, render, test01, test04, test06
 from compliance.errors import InputError
 
@@ -74,13 +74,32 @@ def stage(plan: CellPlan) -> bool | dict:
     assert run.audit_text is not None
     os.makedirs(plan.build_dir, exist_ok=True)
     write_atomic(os.path.join(plan.build_dir, AUDIT_CONFIG), run.audit_text)
-    os.makedirs(run.workdir, exist_ok=True)
+    problem = _prepare_workdir(run)
+    if problem is not None:
+        print(f"error: {problem}")
+        return False
     present = Path(run.workdir) / AUDIT_CONFIG
     if present.exists() and not _ours(present):
         print(f"error: {present} exists and was not written by mlperf-compliance; it would be used by this run "
               "and by any submission run there: move it away, then rerun")
         return False
     return {"signature": run.signature}
+
+
+def _prepare_workdir(run: RunPlan) -> str | None:
+    """Create the working directory; an isolated one must be ours (marker file) or new. None or the problem."""
+    folder = Path(run.workdir)
+    if run.isolated:
+        if folder.exists() and not (folder / ISOLATED_MARKER).exists():
+            return (f"{folder} exists and is not a working directory made by mlperf-compliance (no {ISOLATED_MARKER} "
+                    "in it): move it away, then rerun")
+        if folder.exists():
+            shutil.rmtree(folder)  # ours, from an earlier run: start afresh
+        folder.mkdir(parents=True)
+        (folder / ISOLATED_MARKER).write_text(f"working directory of {run.label}\n", encoding="utf-8")
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 def _clear_logs(run: RunPlan) -> None:
@@ -106,8 +125,11 @@ def _collect_logs(run: RunPlan, started: float) -> str | None:
 def _launch(run: RunPlan) -> str | None:
     """Launch the run (under the locks; audit.config staged when the run has one); None or why it failed."""
     started = time.time()
-    os.makedirs(run.workdir, exist_ok=True)
     with _locks(run):
+        if run.audit_text is None or not os.path.isdir(run.workdir):  # a reference run has no stage step
+            problem = _prepare_workdir(run)
+            if problem is not None:
+                return problem
         for name in AUDIT_NAMES:  # under the locks no run of this directory is going on: ours is stale
             stale = Path(run.workdir) / name
             if stale.exists() and _ours(stale) and stale.read_text(encoding="utf-8", errors="replace") != run.audit_text:

@@ -62,6 +62,7 @@ class RunPlan:
     env: dict[str, str]
     timeout: float
     audit_text: str | None  # the audit.config staged for the run (None for a reference run)
+    isolated: bool = False  # workdir is a fresh folder of ours (ISOLATED_MARKER inside)
 
     @property
     def logs(self) -> list[str]:
@@ -147,10 +148,10 @@ class Plan:
 
 
 def _command(template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
-             output_dir: str) -> str:
+             output_dir: str, workdir: str) -> str:
     values = {"python": sys.executable, "system": system.name, "benchmark": run.benchmark, "scenario": scenario,
               "loadgen_scenario": loadgen_scenario(scenario), "test": test, "mode": mode,
-              "log_dir": os.path.abspath(output_dir), "workdir": os.path.abspath(run.workdir)}
+              "log_dir": os.path.abspath(output_dir), "workdir": os.path.abspath(workdir)}
     return template.format(**{k: shlex.quote(v) for k, v in values.items()})
 
 
@@ -159,15 +160,20 @@ def _folder(template: str, run: BenchmarkRun, system: System, scenario: str, **e
                            loadgen_scenario=loadgen_scenario(scenario), **extra)
 
 
+ISOLATED_MARKER = ".mlperf-compliance-workdir"
+
+
 def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
               output_dir: str, stdout_log: str, audit_text: str | None) -> RunPlan:
-    workdir = _folder(run.workdir, run, system, scenario)
+    # an isolated run gets a fresh folder beside its logs; the marker file there says the folder is ours
+    workdir = norm(output_dir, "..", "work") if run.isolated else _folder(run.workdir, run, system, scenario)
     harness_logs = None
     if "{log_dir}" not in template:
         relative = _folder(run.log_dir, run, system, scenario, test=test, mode=mode) if run.log_dir else "."
         harness_logs = norm(workdir, relative)
-    return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, output_dir),
-                   norm(workdir), norm(output_dir), harness_logs, stdout_log, dict(run.env), run.timeout, audit_text)
+    return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, output_dir, workdir),
+                   norm(workdir), norm(output_dir), harness_logs, stdout_log, dict(run.env), run.timeout, audit_text,
+                   run.isolated)
 
 
 def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:

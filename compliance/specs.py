@@ -168,7 +168,11 @@ class _Loader:
                 self.problems.append(doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True))
                 continue
             self.problems += _check_template(doc, where + ["command"], b["command"], COMMAND_FIELDS)
-            self.problems += _check_template(doc, where + ["workdir"], b["workdir"], PATH_FIELDS)
+            if "workdir" in b:
+                self.problems += _check_template(doc, where + ["workdir"], b["workdir"], PATH_FIELDS)
+            if ("workdir" in b) == bool(b.get("isolated")):
+                self.problems.append(doc.problem(where, "give either 'workdir' (where the command runs) or "
+                                                        "'isolated: true' (a fresh folder per run), not both or neither"))
             for field_name, allowed in (("log_dir", LOG_DIR_FIELDS), ("results", PATH_FIELDS)):
                 if field_name in b:
                     self.problems += _check_template(doc, where + [field_name], b[field_name], allowed)
@@ -183,12 +187,13 @@ class _Loader:
                 benchmark=name,
                 scenarios=tuple(b["scenarios"]),
                 command=b["command"],
-                workdir=self._path(b["workdir"]),
+                workdir=self._path(b.get("workdir", ".")),
                 log_dir=b.get("log_dir"),
                 env={k: str(v) for k, v in env.items()},
                 timeout=float(b.get("timeout", d.get("timeout", DEFAULT_TIMEOUT_S))),
                 results=self._path(b["results"]) if "results" in b else None,
                 reference_command=(reference or {}).get("command", b["command"]) if reference is not None else None,
+                isolated=bool(b.get("isolated")),
             )
         return System(d["name"], d["round"], d["division"], d["submitter"], self._path(d["submission_dir"]),
                       runs, d.get("description", ""), doc.file, d.get("strict_accuracy"))

@@ -138,6 +138,7 @@ class BenchmarkRun:
     timeout: float = 3600.0
     results: str | None = None
     reference_command: str | None = None
+    isolated: bool = False  # each run in its own fresh folder under build/ (workdir is then unused)
 
     @property
     def produces_reference(self) -> bool:

@@ -24,7 +24,10 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
     for bench, spec in benchmarks.items():
         lines.append(f"  {bench}:")
         lines.append(f"    scenarios: [{', '.join(spec['scenarios'])}]")
-        lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
+        if spec.get("isolated"):
+            lines.append("    isolated: true")
+        else:
+            lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
         lines.append(f"    command: {json.dumps(spec.get('command', DEMO))}")
         lines.append("    reference: {}")
         for key in ("timeout", "log_dir"):

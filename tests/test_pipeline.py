@@ -245,3 +245,28 @@ def test_a_second_doit_on_the_same_build_folder_refuses(tmp_path: Path) -> None:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
     assert audit_configs(project) == []
+
+
+def test_isolated_runs_get_a_fresh_folder_of_their_own(tmp_path: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
+        "llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": DEMO + " && touch leftover"}})})
+    result = doit(project, "verify:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode == 0
+    work = project / "build/box/llama2-70b-99/Offline/TEST06/work"
+    assert (work / ".mlperf-compliance-workdir").exists() and (work / "leftover").exists()
+    assert not (work / "audit.config").exists()
+    assert doit(project, "forget", "stage:box/llama2-70b-99/Offline/TEST06").returncode == 0
+    assert doit(project, "verify:box/llama2-70b-99/Offline/TEST06").returncode == 0
+    assert not (work / "leftover").exists()  # every run starts in an empty folder
+
+
+def test_an_isolated_folder_that_is_not_ours_is_refused(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
+        "llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": "exit 0"}})})
+    foreign = project / "build/box/llama2-70b-99/Offline/TEST06/work"
+    foreign.mkdir(parents=True)
+    (foreign / "precious.txt").write_text("not ours")
+    result = doit(project, "stage:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode != 0 and "is not a working directory made by mlperf-compliance" in result.stdout
+    assert (foreign / "precious.txt").read_text() == "not ours"
