@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import tempfile
@@ -22,21 +23,44 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _leftovers(target: Path) -> list[Path]:
+    """Staging and old folders of ``target`` left by a process that was killed (ours by their names)."""
+    return [p for p in target.parent.glob(f".{target.name}.*") if p.name.startswith(
+        (f".{target.name}.new.", f".{target.name}.old."))]
+
+
 def replace_folder(target: str | Path, fill: Callable[[Path], None]) -> None:
     """Build a folder with ``fill(staging)`` beside ``target``, then put it in place of ``target``.
 
-    A reader sees the old complete folder or the new complete one, never a mix: the old one is renamed aside
-    before the new one is renamed in, and removed last. On any error the staging folder is removed and the old
-    folder stays (or is put back).
+    A reader sees the old complete folder or the new complete one, never a mix: the two are exchanged in one
+    atomic step where the system allows it (Linux), else the old one is renamed aside just before the new one is
+    renamed in. On any error the staging folder is removed and the old folder stays; folders left by a killed
+    process are removed first.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in _leftovers(target):
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
     try:
         fill(staging)
         staging.chmod(0o755)
         if not target.exists():
             os.rename(staging, target)
+            return
+        if _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old folder
             return
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
         os.rmdir(old)

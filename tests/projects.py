@@ -40,6 +40,7 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
 
 def make_project(root: Path, systems: dict[str, str]) -> Path:
     """A scratch project: dodo.py, the shipped rounds, models and tests, and the given systems."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT / "dodo.py", root / "dodo.py")
     for kind in ("rounds", "models", "tests"):
         shutil.copytree(SHIPPED_SPECS / kind, root / "specs" / kind)
