@@ -21,7 +21,8 @@ def _entries(outputs: dict[int, list[int]], fmt: str = "<i") -> str:
 
 
 def _test01_tree(root: Path, *, comp_acc: str | None = None, ref_acc: str | None = None,
-                 comp_detail: str | None = None, ref_detail: str | None = None) -> tuple[Path, Path]:
+                 comp_detail: str | None = None, ref_detail: str | None = None,
+                 comp_summary: str | None = None) -> tuple[Path, Path]:
     outputs = {q: [q, q + 1, 7] for q in range(10)}
 
     def given(value: str | None, default: str) -> str:
@@ -35,7 +36,7 @@ def _test01_tree(root: Path, *, comp_acc: str | None = None, ref_acc: str | None
         "comp": {"mlperf_log_accuracy.json": given(comp_acc, _entries({q: outputs[q] for q in (1, 3, 5)})),
                  "mlperf_log_detail.txt": given(comp_detail,
                                                 w.perf_detail("Offline", 1010.0, audit=True, **TEST01_EFFECTIVE)),
-                 "mlperf_log_summary.txt": w.summary_log("Offline", 1010.0)},
+                 "mlperf_log_summary.txt": given(comp_summary, w.summary_log("Offline", 1010.0))},
     })
     return root / "res", root / "comp"
 
@@ -123,6 +124,9 @@ BAD_TEST01 = [
     ("qsl_idx not an integer", {"comp_acc": w.accuracy_log([w.accuracy_entry(0, "1", "01000000")])}, "accuracy",
      "not an integer"),
     ("detail log that is not MLLOG", {"comp_detail": "hello\n"}, "logs readable", "is not a ':::MLLOG"),
+    ("empty detail log", {"comp_detail": ""}, "logs readable", "empty file"),
+    ("summary without a result line", {"comp_summary": "MLPerf Results Summary\nScenario : Offline\n"},
+     "logs readable", "no 'Result is' line"),
     ("INVALID compliance run", {"comp_detail": w.perf_detail("Offline", 1000.0, audit=True, valid=False,
                                                              **TEST01_EFFECTIVE)}, "runs comparable", "INVALID"),
     ("another scenario", {"comp_detail": w.perf_detail("Server", 1000.0, audit=True, **TEST01_EFFECTIVE)},

@@ -54,6 +54,14 @@ def summary(path: str, result: Result | None) -> SummaryLog | None:
     return None
 
 
+def summary_complete(path: str, result: Result) -> SummaryLog | None:
+    """Read the compliance run's summary, which goes into the submission: it must show LoadGen's result line."""
+    log = summary(path, result)
+    if log is not None and log.get("Result is") is None:
+        _unreadable(result, f"{path}: no 'Result is' line (LoadGen did not finish writing it)")
+    return log
+
+
 def _unreadable(result: Result, reason: str) -> None:
     existing = result.check(CHECK_LOGS)
     if existing is None:

@@ -45,6 +45,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     result.settings = {"dtype": dtype, "strict": strict, "tolerance": test.thresholds.tolerance,
                        "relaxed_tolerance": test.thresholds.relaxed_tolerance}
     comp = inputs.detail(paths["compliance_detail"], result)
+    inputs.summary_complete(paths["compliance_summary"], result)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
     acc_detail_path = results / "accuracy" / inputs.DETAIL
     ref_acc = inputs.detail(str(acc_detail_path), result) if acc_detail_path.is_file() else None

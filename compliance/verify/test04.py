@@ -44,7 +44,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
                 _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
     ref_summary_path = perf_dir / inputs.SUMMARY
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
-    verdict, note = official.test04_performance(ref_summary, inputs.summary(paths["compliance_summary"], result))
+    verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
     return result
 
