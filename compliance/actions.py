@@ -29,7 +29,8 @@ from compliance.fsutil import replace_folder, write_atomic
 from compliance.launch import LocalLauncher
 from compliance.logs import LogError, read_detail
 from compliance.plan import BUILD, ISOLATED_MARKER, LOG_FILES, CellPlan, ReferencePlan, RunPlan
-from compliance.verify import evidence, output, render, test01, test04, test06
+from compliance.verify import evidence, output, render
+from compliance.verify.dispatch import verify_test
 from compliance.errors import InputError
 
 AUDIT_NAMES = (AUDIT_CONFIG, "audit.conf")  # whisper's reference harness reads audit.conf (domain.md 1.2)
@@ -223,16 +224,9 @@ def reference(plan: ReferencePlan) -> bool | dict:
 
 def verify(plan: CellPlan) -> bool:
     """Verify the cell's compliance run; write its TEST folder into the build folder; fail when the test fails."""
-    logs = plan.run.output_dir
     try:
-        if plan.cell.test == "TEST01":
-            result = test01.verify(plan.results_dir, logs, plan.test, plan.model, plan.dtype, plan.strict)
-        elif plan.cell.test == "TEST04":
-            result = test04.verify(plan.results_dir, logs, plan.test, plan.model)
-        else:
-            tokens = plan.model.tokens
-            assert tokens is not None  # the loader requires tokens for TEST06 models
-            result = test06.verify(logs, plan.cell.scenario, plan.test, plan.model, tokens.eos_token_id, tokens.dtype)
+        result = verify_test(plan.test, plan.model, plan.results_dir, plan.run.output_dir, plan.cell.scenario,
+                             dtype=plan.dtype if plan.cell.test == "TEST01" else None, strict=plan.strict)
         output.write(plan.verify_dir, result)
     except InputError as exc:
         print(f"error: verify {plan.cell.id}: {exc}")

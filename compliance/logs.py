@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 AUDIT_WARNING = "Found Audit Config file"
 TRUNCATION_MARKER = b"\n\n...\n\n"

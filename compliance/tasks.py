@@ -26,7 +26,7 @@ from doit.tools import config_changed
 from compliance import __version__, actions
 from compliance.commands import load_or_report
 from compliance.commands.validate import validate
-from compliance.plan import BUILD, CellPlan, Plan, RunPlan, build_plan
+from compliance.plan import BUILD, Plan, RunPlan, build_plan
 from compliance.reporter import ProgressReporter
 
 STEPS = ("reference", "stage", "run", "unstage", "verify", "audit")

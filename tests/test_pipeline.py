@@ -221,7 +221,7 @@ def test_a_stale_audit_config_of_ours_is_removed_by_the_next_run(tmp_path: Path)
     stale.parent.mkdir(parents=True)
     stale.write_text("# mlperf-compliance: TEST04 resnet Offline cell=box/resnet/Offline/TEST04\n*.*.mode = 2\n")
     result = doit(project, "reference:box/resnet/Offline/performance")
-    assert f"removed work/box/resnet/audit.config, left by an interrupted run" in result.stdout
+    assert "removed work/box/resnet/audit.config, left by an interrupted run" in result.stdout
     assert not stale.exists()
     # 'exit 0' writes no logs: the run then fails for that reason, not because of the stale file
     assert result.returncode != 0 and "wrote no new mlperf_log_detail.txt" in result.stdout

@@ -15,8 +15,9 @@ from typing import TextIO
 from compliance.commands import load_or_report
 from compliance.errors import EXIT_BAD_INPUT, InputError, did_you_mean
 from compliance.spectypes import SCENARIOS, Model, Specs, TestSpec
-from compliance.verify import output, render, test01, test04, test06
+from compliance.verify import output, render
 from compliance.verify.accuracy import DTYPES
+from compliance.verify.dispatch import verify_test
 from compliance.verify.test06 import TOKEN_FORMATS
 
 DEFAULT_SPECS = "specs"
@@ -81,17 +82,10 @@ def verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     test, model = context
     start = time.monotonic()
     try:
-        if args.test == "TEST01":
-            dtype = args.dtype or (model.dtype if model else "byte")
-            strict = args.strict or test.thresholds.strict_accuracy
-            result = test01.verify(args.results_dir, args.compliance_dir, test, model, dtype, strict)
-        elif args.test == "TEST04":
-            result = test04.verify(args.results_dir, args.compliance_dir, test, model)
-        else:
-            tokens = model.tokens if model else None
-            eos = args.eos_token_id if args.eos_token_id is not None else (tokens.eos_token_id if tokens else 2)
-            dtype = args.dtype or (tokens.dtype if tokens else "int32")
-            result = test06.verify(args.compliance_dir, args.scenario, test, model, eos, dtype)
+        result = verify_test(test, model, getattr(args, "results_dir", None), args.compliance_dir,
+                             getattr(args, "scenario", None), dtype=args.dtype if args.test != "TEST04" else None,
+                             strict=True if getattr(args, "strict", False) else None,
+                             eos_token_id=getattr(args, "eos_token_id", None))
         folder = output.write(args.output_dir, result)
     except InputError as exc:
         print(f"error: {exc}", file=err)

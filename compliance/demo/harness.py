@@ -83,7 +83,6 @@ class DemoSUT:
         _busy_wait(self.compute_s * (2 if slow else 1))
 
     def issue(self, query_samples) -> None:
-        lg = self.lg
         for q in query_samples:
             if self.fault == "cache" and q.index in self.cache:
                 self.cache.move_to_end(q.index)
