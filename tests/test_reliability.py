@@ -206,3 +206,32 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
     # working directories: only audit.config ever goes there, and it is gone
     for work in allowed[1:3]:
         assert sorted(p.name for p in work.iterdir()) == []
+
+
+@pytest.mark.parametrize("step", ["verify", "audit"])
+def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path, step: str) -> None:
+    """Kill doit as soon as it starts a verify (or audit) task: the next doit finishes the job, and every TEST
+    folder is complete (no half-written verify.json, no staging folder left in the submission tree)."""
+    pytest.importorskip("mlperf_loadgen")
+    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
+        "llama2-70b-99": {"scenarios": ["Offline", "Server"]}, "mixtral-8x7b": {"scenarios": ["Offline", "Server"]}})})
+    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("[") and f"] {step} " in line and line.rstrip().endswith("..."):
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    again = doit(project)
+    assert again.returncode == 0
+    verdicts = sorted(project.glob("build/box/*/*/TEST06/verify/TEST06/verify.json"))
+    assert len(verdicts) == 4 and all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
+    tree = project / "submission/closed/Acme/compliance/box"
+    folders = sorted(tree.glob("*/*/*"))
+    assert [p.name for p in folders] == ["TEST06"] * 4  # no staging or old folders left beside them
+    for folder in folders:
+        assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == [
+            "mlperf_log_accuracy.json", "verify.json", "verify_accuracy.txt"]
+    assert executed(doit(project)) == set()
