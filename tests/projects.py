@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import PROJECT, SHIPPED_SPECS
@@ -66,3 +67,11 @@ def executed(result: subprocess.CompletedProcess[str]) -> set[str]:
 
 def audit_configs(project: Path) -> list[Path]:
     return sorted(p for p in (project / "work").rglob("audit.conf*")) if (project / "work").exists() else []
+
+
+def wait_for(path: Path, seconds: float = 30) -> None:
+    """Wait until ``path`` exists (a step of a process under test has started)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), f"{path} never appeared"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml
+from tests.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml, wait_for
 
 LAB5 = system_yaml("lab5", "v5.0", {"resnet": {"scenarios": ["Offline", "SingleStream"]},
                                     "llama2-70b-99": {"scenarios": ["Offline", "Server"]}})
@@ -137,16 +137,18 @@ def test_failing_and_hanging_commands_leave_no_audit_config(tmp_path: Path, comm
     assert audit_configs(project) == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signals_to_doit_leave_no_audit_config(tmp_path: Path, sig: int) -> None:
-    project = _safety_project(tmp_path, "sleep 60")
+def _sleeping_run(root: Path) -> tuple[Path, subprocess.Popen[str]]:
+    """A doit whose benchmark sleeps, started and waited for until its audit.config is staged."""
+    project = _safety_project(root, "sleep 60")
     proc = subprocess.Popen([sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"], cwd=project,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    staged = project / "work/box/llama2-70b-99/audit.config"
-    deadline = time.monotonic() + 30
-    while not staged.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert staged.exists(), "the run never started"
+    wait_for(project / "work/box/llama2-70b-99/audit.config")
+    return project, proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_to_doit_leave_no_audit_config(tmp_path: Path, sig: int) -> None:
+    project, proc = _sleeping_run(tmp_path)
     time.sleep(0.3)
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
@@ -156,13 +158,18 @@ def test_signals_to_doit_leave_no_audit_config(tmp_path: Path, sig: int) -> None
     assert not (project / "build/box/llama2-70b-99/Offline/TEST06/logs/.run.signature").exists()
 
 
-def test_stale_audit_config_blocks_a_reference_run(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
-                                                                                    "command": "exit 0"}})})
+def _with_stale_config(root: Path, text: str) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """A project whose resnet working directory holds an audit.config, and a reference run started there."""
+    project = make_project(root, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
+                                                                                 "command": "exit 0"}})})
     stale = project / "work/box/resnet/audit.config"
     stale.parent.mkdir(parents=True)
-    stale.write_text("*.*.mode = 2\n")
-    result = doit(project, "reference:box/resnet/Offline/performance")
+    stale.write_text(text)
+    return project, stale, doit(project, "reference:box/resnet/Offline/performance")
+
+
+def test_stale_audit_config_blocks_a_reference_run(tmp_path: Path) -> None:
+    project, stale, result = _with_stale_config(tmp_path, "*.*.mode = 2\n")
     assert result.returncode != 0 and "work/box/resnet/audit.config exists: this submission run would be audited" in result.stdout
     assert stale.read_text() == "*.*.mode = 2\n"  # not ours: left for the user, never deleted
 
@@ -215,12 +222,8 @@ def test_logs_written_by_the_harness_elsewhere_are_collected(tmp_path: Path) -> 
 
 
 def test_a_stale_audit_config_of_ours_is_removed_by_the_next_run(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
-                                                                                    "command": "exit 0"}})})
-    stale = project / "work/box/resnet/audit.config"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("# mlperf-compliance: TEST04 resnet Offline cell=box/resnet/Offline/TEST04\n*.*.mode = 2\n")
-    result = doit(project, "reference:box/resnet/Offline/performance")
+    marked = "# mlperf-compliance: TEST04 resnet Offline cell=box/resnet/Offline/TEST04\n*.*.mode = 2\n"
+    project, stale, result = _with_stale_config(tmp_path, marked)
     assert "removed work/box/resnet/audit.config, left by an interrupted run" in result.stdout
     assert not stale.exists()
     # 'exit 0' writes no logs: the run then fails for that reason, not because of the stale file
@@ -228,14 +231,7 @@ def test_a_stale_audit_config_of_ours_is_removed_by_the_next_run(tmp_path: Path)
 
 
 def test_a_second_doit_on_the_same_build_folder_refuses(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"],
-                                                                                           "command": "sleep 60"}})})
-    first = subprocess.Popen([sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"], cwd=project,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    staged = project / "work/box/llama2-70b-99/audit.config"
-    deadline = time.monotonic() + 30
-    while not staged.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    project, first = _sleeping_run(tmp_path)
     try:
         second = doit(project)
         assert second.returncode == 2 and "another doit is running tasks on build/" in second.stderr

@@ -11,22 +11,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from compliance.fsutil import replace_folder
-from tests.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml
+from tests.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and renameat2 are Linux facts here")
-
-
-def _wait_for(path: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert path.exists(), f"{path} never appeared"
 
 
 def test_sigkill_during_a_run_is_never_taken_for_a_finished_run(tmp_path: Path) -> None:
@@ -39,7 +31,7 @@ def test_sigkill_during_a_run_is_never_taken_for_a_finished_run(tmp_path: Path) 
     proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     staged = project / "work/box/llama2-70b-99/audit.config"
-    _wait_for(tmp_path / "flag")
+    wait_for(tmp_path / "flag")
     os.killpg(proc.pid, signal.SIGKILL)  # doit and the benchmark die at once, as in a machine crash
     proc.wait(timeout=30)
     subprocess.run(["pkill", "-KILL", "-f", str(hang_once)], check=False)
@@ -76,7 +68,7 @@ def test_sigkill_while_a_test_folder_is_written_leaves_the_old_one(tmp_path: Pat
     (target / "verify.json").write_text("old")
     flag = tmp_path / "filling"
     proc = subprocess.Popen([sys.executable, "-c", KILL_DURING_FILL, str(target), str(flag)])
-    _wait_for(flag)
+    wait_for(flag)
     proc.kill()
     proc.wait(timeout=30)
     assert (target / "verify.json").read_text() == "old"
