@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from compliance import __version__
 from compliance.auditconfig import AUDIT_CONFIG, MARKER
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.launch import LocalLauncher
-from compliance.logs import LogError, read_detail
+from compliance.logs import DetailLog, LogError, read_detail
 from compliance.plan import BUILD, ISOLATED_MARKER, LOG_FILES, CellPlan, ReferencePlan, RunPlan
 from compliance.verify import evidence, output, render
 from compliance.verify.dispatch import verify_test
@@ -60,6 +60,14 @@ def _locks(run: RunPlan) -> Iterator[None]:
             handle = stack.enter_context(open(folder / f"{name}.lock", "w"))
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _holds(path: Path, text: str | None) -> bool:
+    """Whether ``path`` exists and holds exactly ``text`` (a run's own staged audit.config)."""
+    try:
+        return text is not None and path.read_text(encoding="utf-8", errors="replace") == text
+    except OSError:
+        return False
 
 
 def _ours(path: Path) -> bool:
@@ -133,7 +141,7 @@ def _launch(run: RunPlan) -> str | None:
                 return problem
         for name in AUDIT_NAMES:  # under the locks no run of this directory is going on: ours is stale
             stale = Path(run.workdir) / name
-            if stale.exists() and _ours(stale) and stale.read_text(encoding="utf-8", errors="replace") != run.audit_text:
+            if _ours(stale) and not _holds(stale, run.audit_text):
                 stale.unlink()
                 print(f"  removed {stale}, left by an interrupted run")
         present = [name for name in AUDIT_NAMES if (Path(run.workdir) / name).exists()]
@@ -153,7 +161,7 @@ def _launch(run: RunPlan) -> str | None:
         finally:
             replaced = False
             if run.audit_text is not None and staged.exists():
-                if staged.read_text(encoding="utf-8", errors="replace") == run.audit_text:
+                if _holds(staged, run.audit_text):
                     staged.unlink()
                 else:  # never delete a file we did not write
                     replaced = True
@@ -167,32 +175,37 @@ def _launch(run: RunPlan) -> str | None:
     return _collect_logs(run, started)
 
 
-def run(plan: CellPlan) -> bool | dict:
-    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
-    compliance = plan.run
-    _clear_logs(compliance)
-    problem = _launch(compliance)
+def _execute(run: RunPlan, label: str, check: Callable[[DetailLog], str | None]) -> bool | dict:
+    """Launch a run, check its detail log with ``check`` (None or the problem), record how it ended."""
+    _clear_logs(run)
+    problem = _launch(run)
     if problem is None:
         try:
-            detail = read_detail(os.path.join(compliance.output_dir, "mlperf_log_detail.txt"))
-            scenario = detail.scenario or plan.cell.scenario
-            check = evidence.audit_applied(detail, evidence.expected_settings(plan.test, plan.model, scenario), scenario)
-            problem = None if check.passed else check.reason
+            problem = check(read_detail(os.path.join(run.output_dir, "mlperf_log_detail.txt")))
         except (OSError, LogError) as exc:
             problem = f"no readable detail log: {exc}"
-    _record(compliance, problem)
+    _record(run, problem)
     if problem is not None:
-        print(f"error: run {plan.cell.id}: {problem}")
+        print(f"error: {label}: {problem}")
         return False
-    write_atomic(signature_file(compliance), compliance.signature)
-    return {"signature": compliance.signature}
+    write_atomic(signature_file(run), run.signature)
+    return {"signature": run.signature}
+
+
+def run(plan: CellPlan) -> bool | dict:
+    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+    def applied(detail: DetailLog) -> str | None:
+        check = evidence.check_applied(detail, plan.test, plan.model, plan.cell.scenario)
+        return None if check.passed else check.reason
+
+    return _execute(plan.run, f"run {plan.cell.id}", applied)
 
 
 def unstage(plan: CellPlan) -> bool | dict:
     """Make sure the cell's audit.config is gone; fail loudly if another file took its place."""
     present = Path(plan.run.workdir) / AUDIT_CONFIG
     with _locks(plan.run):  # another cell sharing the directory may be running: look only between runs
-        if present.exists() and present.read_text(encoding="utf-8", errors="replace") == plan.run.audit_text:
+        if _holds(present, plan.run.audit_text):
             present.unlink()
             print(f"  removed {present}, left by an interrupted run")
         if not present.exists():
@@ -206,20 +219,10 @@ def unstage(plan: CellPlan) -> bool | dict:
 
 def reference(plan: ReferencePlan) -> bool | dict:
     """Produce a submission run (accuracy or performance); it must show no audit config."""
-    _clear_logs(plan.run)
-    problem = _launch(plan.run)
-    if problem is None:
-        try:
-            if read_detail(os.path.join(plan.run.output_dir, "mlperf_log_detail.txt")).audit_config_found:
-                problem = "LoadGen found an audit.config: this run is contaminated"
-        except (OSError, LogError) as exc:
-            problem = f"no readable detail log: {exc}"
-    _record(plan.run, problem)
-    if problem is not None:
-        print(f"error: reference {plan.id}: {problem}")
-        return False
-    write_atomic(signature_file(plan.run), plan.run.signature)
-    return {"signature": plan.run.signature}
+    def clean(detail: DetailLog) -> str | None:
+        return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
+
+    return _execute(plan.run, f"reference {plan.id}", clean)
 
 
 def verify(plan: CellPlan) -> bool:
@@ -233,7 +236,7 @@ def verify(plan: CellPlan) -> bool:
         return False
     meta = {"config": plan.verify_digest(__version__),
             "inputs": {path: os.stat(path).st_mtime for path in plan.verify_inputs if os.path.exists(path)}}
-    write_atomic(os.path.join(plan.build_dir, "verify.meta.json"), json.dumps(meta, indent=1) + "\n")
+    write_atomic(plan.verify_meta, json.dumps(meta, indent=1) + "\n")
     print(render.console(result), end="")
     return result.verdict == "PASS"
 

@@ -101,6 +101,15 @@ class CellPlan:
         return norm(self.verify_dir, self.cell.test)
 
     @property
+    def verify_json(self) -> str:
+        return norm(self.verified_dir, "verify.json")
+
+    @property
+    def verify_meta(self) -> str:
+        """What the last verification read: the spec digest and the inputs' timestamps (for STALE)."""
+        return norm(self.build_dir, "verify.meta.json")
+
+    @property
     def verified_files(self) -> list[str]:
         return [norm(self.verified_dir, name) for name in self.test.produces]
 

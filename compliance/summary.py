@@ -44,7 +44,7 @@ def _load(path: str) -> dict | None:
 
 def _stale(cp: CellPlan) -> str | None:
     """Why the last verification no longer matches its inputs, or None."""
-    meta = _load(os.path.join(cp.build_dir, "verify.meta.json"))
+    meta = _load(cp.verify_meta)
     if meta is None:
         return "no record of what was verified"
     if meta.get("config") != cp.verify_digest(__version__):
@@ -87,10 +87,9 @@ def _cell_row(cp: CellPlan, plan: Plan) -> Row:
     c = cp.cell
     row = Row(c.system, c.benchmark, c.scenario, c.test, NOT_RUN, "not run yet")
     run = _load(cp.run.status_file)
-    data = _load(os.path.join(cp.verified_dir, "verify.json"))
-    verified_after_run = data is not None and (run is None or os.stat(os.path.join(cp.verified_dir, "verify.json"))
-                                               .st_mtime >= os.stat(cp.run.status_file).st_mtime)
-    if run is not None and run.get("status") == FAIL and not verified_after_run:
+    data = _load(cp.verify_json)
+    run_failed = run is not None and run.get("status") == FAIL
+    if run_failed and (data is None or os.stat(cp.verify_json).st_mtime < os.stat(cp.run.status_file).st_mtime):
         row.status, row.reason = FAIL, f"run: {run.get('reason')}"
         return row
     if data is None:

@@ -150,7 +150,7 @@ def task_verify():
         yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])], "task_dep": [f"unstage:{cp.cell.id}"],
                "file_dep": cp.verify_inputs, "targets": cp.verified_files,
                "uptodate": [config_changed(cp.verify_config(__version__))], "clean": True,
-               "meta": {"log": os.path.join(cp.verified_dir, "verify.json")}}
+               "meta": {"log": cp.verify_json}}
 
 
 def task_audit():

@@ -93,6 +93,13 @@ def audit_applied(log: DetailLog, expected: dict[str, Number], scenario: str) ->
     return Check(CHECK_APPLIED, Outcome.PASS, "", figures)
 
 
+def check_applied(log: DetailLog, test: TestSpec, model: Model | None, scenario: str | None = None) -> Check:
+    """:func:`audit_applied` with the settings ``test`` renders for ``model`` in the run's scenario (the log's
+    ``effective_scenario``, else ``scenario``)."""
+    scenario = log.scenario or scenario or "Offline"
+    return audit_applied(log, expected_settings(test, model, scenario), scenario)
+
+
 def references_clean(references: dict[str, DetailLog]) -> Check:
     """No submission run (accuracy, performance) was made with an audit.config in place."""
     contaminated = [label for label, log in references.items() if log.audit_config_found]

@@ -53,8 +53,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
         result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")
     result.scenario = comp.scenario if comp else None
     if comp is not None:
-        expected = evidence.expected_settings(test, model, comp.scenario or "Offline")
-        result.add(evidence.audit_applied(comp, expected, comp.scenario or ""))
+        result.add(evidence.check_applied(comp, test, model))
     references = {label: log for label, log in (("accuracy", ref_acc), ("performance", ref_perf)) if log is not None}
     result.add(evidence.references_clean(references))
     inputs.log_errors(result, {"compliance": comp, "submission performance": ref_perf, "submission accuracy": ref_acc})

@@ -32,8 +32,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     ref = inputs.detail(paths["reference_performance_detail"], result)
     result.scenario = comp.scenario if comp else None
     if comp is not None:
-        expected = evidence.expected_settings(test, model, comp.scenario or "Offline")
-        result.add(evidence.audit_applied(comp, expected, comp.scenario or ""))
+        result.add(evidence.check_applied(comp, test, model))
     result.add(evidence.references_clean({"performance": ref} if ref is not None else {}))
     inputs.log_errors(result, {"compliance": comp, "submission performance": ref})
     if comp is not None and ref is not None:

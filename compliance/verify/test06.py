@@ -54,7 +54,7 @@ def verify(compliance_dir: str | Path, scenario: str, test: TestSpec, model: Mod
                          f"no {inputs.DETAIL} beside the accuracy log: whether the audit config was in effect "
                          "could not be checked"))
     if comp is not None:
-        result.add(evidence.audit_applied(comp, evidence.expected_settings(test, model, scenario), scenario))
+        result.add(evidence.check_applied(comp, test, model, scenario))
         if comp.scenario and comp.scenario != loadgen_scenario(scenario):
             result.add(Check("scenario", Outcome.FAIL, f"the run was made in {comp.scenario}, not {scenario}"))
     first_token, eos, length = _Tally(), _Tally(), _Tally()
