@@ -318,13 +318,15 @@ class AccuracyLog:
 
     def _resync(self) -> bool:
         """After a truncation marker: skip to the first whole entry of the tail; False when there is none."""
+        where = self._where()
         while True:
             at = self._buf.find(TRUNCATION_MARKER, max(0, self._pos - len(TRUNCATION_MARKER)))
             if at >= 0:
                 break
+            self._pos = max(self._pos, len(self._buf) - len(TRUNCATION_MARKER))  # bounded memory while looking
             if not self._fill():
-                raise LogError(f"{self._where()}: invalid JSON (a line break in a string or a '.' where a value "
-                               "belongs, and no truncation marker)")
+                raise LogError(f"{where}: invalid JSON (a line break in a string or a '.' where a value belongs, "
+                               "and no truncation marker after it)")
         self.truncated = True
         self._pos = at + len(TRUNCATION_MARKER)
         while True:

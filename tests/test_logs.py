@@ -174,3 +174,16 @@ def test_huge_entry_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
     assert field.first_bytes(2) == b"\x01\x23" and field.last_bytes(1) == b"\xef"
     assert sum(chunks) == len(big) + 2 and max(chunks) <= logs.BLOCK
     assert peak < 8 * logs.BLOCK  # a few blocks, never the 16 MiB string
+
+
+def test_a_line_break_without_truncation_marker_is_an_error_in_bounded_memory(tmp_path: Path) -> None:
+    head = '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "AB\nCD" },\n'
+    rest = ",\n".join(w.accuracy_entry(i, i, "0123456789ABCDEF" * 8) for i in range(1, 100000))  # ~16 MiB
+    path = _write(tmp_path, head + rest + "\n]\n")
+    tracemalloc.start()
+    with pytest.raises(LogError, match=re.escape(f"byte {head.index(chr(10), 3)}: invalid JSON (a line break in a "
+                                                 "string")):
+        _entries(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * logs.BLOCK  # looking for the marker does not gather the rest of the file
