@@ -7,8 +7,9 @@
 * Accuracy log (domain.md 4.3): a JSON array of flat objects, read one entry at a time in bounded memory whatever
   the size of the file or of one entry. Hex strings are never held whole: each becomes a :class:`HexField` (its
   file offset, length, first and last characters, and its text only when short), and a caller may receive the
-  chunks of a string as they are read. Entries whose ``qsl_idx`` is not wanted are skipped at C speed. A log cut by
-  the submission truncation tool (``\\n\\n...\\n\\n`` in the middle) is read as far as it goes and flagged.
+  chunks of a string as they are read. Entries whose ``qsl_idx`` is not wanted are skipped unparsed (found by
+  :mod:`compliance.scan`). A log cut by the submission truncation tool (``\\n\\n...\\n\\n`` in the middle) is
+  read as far as it goes and flagged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from compliance.scan import KEY, scanner
 
 AUDIT_WARNING = "Found Audit Config file"
 TRUNCATION_MARKER = b"\n\n...\n\n"
@@ -240,7 +243,7 @@ class AccuracyLog:
         self.sink_factory = sink_factory
         self.entries = 0
         self.truncated = False
-        self._wanted_re = _wanted_regex(wanted) if wanted is not None else None
+        self._scanner = scanner(wanted) if wanted is not None else None
 
     # -- buffer --------------------------------------------------------------------------------------------
     def _fill(self) -> bool:
@@ -340,7 +343,7 @@ class AccuracyLog:
 
     def _next_entries(self) -> Iterator[Entry]:
         """Yield the next wanted entry, after counting the unwanted ones before it."""
-        if self._wanted_re is not None:
+        if self._scanner is not None:
             self._skip_unwanted()
         entry = self._entry()
         if self.wanted is None or entry.qsl_idx in self.wanted:
@@ -350,9 +353,10 @@ class AccuracyLog:
         """Jump over whole entries whose qsl_idx is not wanted, counting them, without parsing them."""
         while True:
             start = self._pos
-            match = self._wanted_re.search(self._buf, start)
-            if match is not None and match.end() < len(self._buf):
-                stop = self._buf.rfind(b"{", start, match.start())
+            found, found_end, keys = self._scanner.search(self._buf, start)
+            inside = found >= 0 and found_end < len(self._buf)  # else the number may go on in the next block
+            if inside:
+                stop = self._buf.rfind(b"{", start, found)
             else:  # skip every entry that ends in the buffer; keep the one it cuts for the next block
                 last_end = self._buf.rfind(b"}", start)
                 stop = -1 if last_end < 0 else self._buf.find(b"{", last_end)
@@ -362,9 +366,15 @@ class AccuracyLog:
                 return  # the next entry is the wanted one, or it does not end in the buffer: parse it
             if self._dots and self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
                 return  # let the parser meet the marker
-            self.entries += self._buf.count(b'"qsl_idx"', start, stop)
+            # keys == count(KEY, start, end); correct it to the range skipped, [start, stop), counting only a few
+            # bytes (one entry) again; no key spans the '{' at stop
+            end = found if found >= 0 else len(self._buf)
+            if stop <= end:
+                self.entries += keys - self._buf.count(KEY, stop, end)
+            else:
+                self.entries += keys + self._buf.count(KEY, end, stop)
             self._pos = stop
-            if match is not None and match.end() < len(self._buf):
+            if inside:
                 return
             if not self._fill():
                 return
@@ -440,24 +450,3 @@ class AccuracyLog:
 
 class _Truncated(Exception):
     """The parser met the truncation tool's marker (or a cut it explains)."""
-
-
-def _wanted_regex(wanted: Collection[int]) -> re.Pattern[bytes]:
-    """A regex matching ``"qsl_idx" : N`` for the wanted N only, as a trie of their digits (fast in C)."""
-    trie: dict = {}
-    for number in {int(n) for n in wanted if isinstance(n, int) and n >= 0}:
-        node = trie
-        for digit in str(number):
-            node = node.setdefault(digit, {})
-        node[""] = {}
-
-    def pattern(node: dict) -> str:
-        ends = "" in node
-        parts = [digit + pattern(child) for digit, child in sorted(node.items()) if digit]
-        if not parts:
-            return ""
-        body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
-        return f"(?:{body})?" if ends else body
-
-    body = pattern(trie) or "(?!)"
-    return re.compile(rb'"qsl_idx"\s*:\s*' + body.encode() + rb"(?![0-9.eE])")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance import logs
+from compliance import logs, scan
 from compliance.logs import AccuracyLog, HexField, LogError, read_detail, read_summary
 from tests import logwriter as w
 
@@ -141,6 +141,15 @@ def test_the_official_truncated_sample(tmp_path: Path) -> None:
     assert log.truncated and log.entries == len(entries) == 8
 
 
+@pytest.fixture(params=["compiled", "regex"])
+def either_scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test with each scanner of wanted entries (compliance/scan.py)."""
+    if request.param == "compiled" and not scan.COMPILED:
+        pytest.skip("the compiled scanner was not built (no C compiler at install)")
+    monkeypatch.setenv(scan.ENV, request.param)
+
+
+@pytest.mark.usefixtures("either_scanner")
 def test_wanted_filter_equals_a_full_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logs, "BLOCK", 4096)  # many block boundaries inside entries, keys and numbers
     text, qsls = _log_text(3000)
@@ -153,6 +162,7 @@ def test_wanted_filter_equals_a_full_read(tmp_path: Path, monkeypatch: pytest.Mo
     assert log.entries == 3000
 
 
+@pytest.mark.usefixtures("either_scanner")
 def test_wanted_filter_with_a_truncated_log(tmp_path: Path) -> None:
     text, qsls = _log_text(400)
     path = _write(tmp_path, w.truncate(text, head=9000, tail=9000))
