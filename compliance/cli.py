@@ -26,7 +26,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from compliance import __version__
+from compliance import __version__, scan
 from compliance.commands.audit_config import audit_config
 from compliance.commands.summary import summary
 from compliance.commands.validate import validate
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run and verify MLPerf Inference compliance tests from YAML specs. "
                     "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="store_true", help="print the version and the accuracy-log scanner")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", help="load and check every spec; report every problem at once")
@@ -76,6 +76,15 @@ def run_doit(argv: Sequence[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 1
 
 
+def _version() -> str:
+    """The version, and which accuracy-log scanner runs (the compiled one is optional: compliance/scan.py)."""
+    if scan.in_use() == "compiled":
+        scanner = "compiled"
+    else:
+        scanner = "regex, " + ("the compiled one was not built" if not scan.COMPILED else f"set by {scan.ENV}")
+    return f"mlperf-compliance {__version__} (accuracy-log scanner: {scanner})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -87,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(args_list)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_BAD_INPUT
+    if args.version:
+        print(_version())
+        return 0
     if args.command == "validate":
         return validate(args.specs, sys.stdout, sys.stderr)
     if args.command == "verify":

@@ -52,6 +52,16 @@ def test_usage_errors_exit_2(capsys) -> None:
     assert "--model" in capsys.readouterr().err
 
 
+def test_version_names_the_scanner_in_use(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance import scan
+
+    assert main(["--version"]) == 0
+    assert f"(accuracy-log scanner: {scan.in_use()}" in capsys.readouterr().out
+    monkeypatch.setenv(scan.ENV, "regex")
+    assert main(["--version"]) == 0
+    assert "(accuracy-log scanner: regex, " in capsys.readouterr().out
+
+
 def test_help_exits_0(capsys) -> None:
     assert main(["--help"]) == 0
     assert "validate" in capsys.readouterr().out
