@@ -29,7 +29,7 @@ from compliance.fsutil import replace_folder, write_atomic
 from compliance.launch import LocalLauncher
 from compliance.logs import DetailLog, LogError, read_detail
 from compliance.plan import BUILD, ISOLATED_MARKER, LOG_FILES, CellPlan, ReferencePlan, RunPlan
-from compliance.verify import evidence, output, render
+from compliance.verify import evidence, layout, output, render
 from compliance.verify.dispatch import verify_test
 from compliance.errors import InputError
 
@@ -181,7 +181,7 @@ def _execute(run: RunPlan, label: str, check: Callable[[DetailLog], str | None])
     problem = _launch(run)
     if problem is None:
         try:
-            problem = check(read_detail(os.path.join(run.output_dir, "mlperf_log_detail.txt")))
+            problem = check(read_detail(os.path.join(run.output_dir, layout.DETAIL)))
         except (OSError, LogError) as exc:
             problem = f"no readable detail log: {exc}"
     _record(run, problem)
@@ -244,7 +244,7 @@ def verify(plan: CellPlan) -> bool:
 def audit(plan: CellPlan) -> bool:
     """Copy the verified TEST folder into the submission tree, atomically, and nothing else."""
     def fill(staging: Path) -> None:
-        for name in plan.test.produces:
+        for name in layout.files(plan.cell.test):
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(os.path.join(plan.verified_dir, name), target)

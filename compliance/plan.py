@@ -24,9 +24,10 @@ from dataclasses import asdict, dataclass, field
 
 from compliance.auditconfig import render
 from compliance.spectypes import BenchmarkRun, Model, Specs, System, TestSpec, loadgen_scenario
+from compliance.verify import layout
 
 BUILD = "build"
-LOG_FILES = ("mlperf_log_detail.txt", "mlperf_log_summary.txt", "mlperf_log_accuracy.json")
+LOG_FILES = (layout.DETAIL, layout.SUMMARY, layout.ACCURACY)
 
 
 def norm(*parts: str) -> str:
@@ -102,7 +103,7 @@ class CellPlan:
 
     @property
     def verify_json(self) -> str:
-        return norm(self.verified_dir, "verify.json")
+        return norm(self.verified_dir, layout.VERIFY_JSON)
 
     @property
     def verify_meta(self) -> str:
@@ -111,11 +112,11 @@ class CellPlan:
 
     @property
     def verified_files(self) -> list[str]:
-        return [norm(self.verified_dir, name) for name in self.test.produces]
+        return [norm(self.verified_dir, name) for name in layout.files(self.cell.test)]
 
     @property
     def tree_files(self) -> list[str]:
-        return [norm(self.tree_dir, name) for name in self.test.produces]
+        return [norm(self.tree_dir, name) for name in layout.files(self.cell.test)]
 
     @property
     def verify_inputs(self) -> list[str]:
@@ -231,9 +232,9 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
     # The files the verification needs (optional ones, like the accuracy run's detail log, are read when present)
     reference_files = []
     if "accuracy" in test.reference_runs:
-        reference_files.append(norm(results_dir, "accuracy", "mlperf_log_accuracy.json"))
+        reference_files.append(norm(results_dir, "accuracy", layout.ACCURACY))
     if "performance" in test.reference_runs:
-        reference_files.append(norm(results_dir, "performance", "run_1", "mlperf_log_detail.txt"))
+        reference_files.append(norm(results_dir, "performance", "run_1", layout.DETAIL))
     rnd = specs.rounds[system.round]
     tree_dir = norm(system.submission_dir, rnd.test_dir.format(
         division=system.division, submitter=system.submitter, system=system.name, benchmark=cell.benchmark,

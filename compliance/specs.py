@@ -28,6 +28,7 @@ from compliance.spectypes import (
     Tokens,
     loadgen_scenario,
 )
+from compliance.verify import layout
 from compliance.yamldoc import YamlDoc, load_yaml
 
 KINDS = {"rounds": "round", "models": "model", "tests": "test", "systems": "system"}
@@ -153,7 +154,11 @@ class _Loader:
             scenarios = tuple(layer["scenarios"]) if "scenarios" in layer else None
             layers.append(AuditLayer(settings, models, scenarios))
         thresholds = Thresholds(**d.get("thresholds", {}))
-        return TestSpec(d["name"], d["title"], tuple(layers), tuple(d["produces"]), tuple(d.get("reference_runs", ())),
+        if d.get("verifier", True) and d["name"] not in layout.VERIFIED_TESTS:
+            where = ["verifier"] if "verifier" in d else ["name"]
+            self.problems.append(doc.problem(where, f"this tool has no verifier for {d['name']} (it verifies "
+                                                    f"{', '.join(layout.VERIFIED_TESTS)}); set 'verifier: false'"))
+        return TestSpec(d["name"], d["title"], tuple(layers), tuple(d.get("reference_runs", ())),
                         thresholds, tuple(d.get("comments", ())), d.get("verifier", True),
                         tuple(d.get("model_fields", ())), d.get("description", ""), doc.file)
 

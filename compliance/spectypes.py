@@ -108,14 +108,13 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class TestSpec:
-    """A compliance test: how its audit.config is made, its thresholds, and the files it produces."""
+    """A compliance test: how its audit.config is made and its thresholds (its files: compliance.verify.layout)."""
 
     __test__ = False  # not a pytest class
 
     name: str
     title: str
     audit: tuple[AuditLayer, ...]
-    produces: tuple[str, ...]
     reference_runs: tuple[str, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     comments: tuple[str, ...] = ()

@@ -10,9 +10,6 @@ from compliance.logs import DetailLog, LogError, SummaryLog, read_detail, read_s
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_LOGS = "logs readable"
-DETAIL = "mlperf_log_detail.txt"
-SUMMARY = "mlperf_log_summary.txt"
-ACCURACY = "mlperf_log_accuracy.json"
 
 
 def required(path: str | Path) -> str:

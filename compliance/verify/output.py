@@ -12,26 +12,19 @@ from pathlib import Path
 
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder
-from compliance.verify import render
-from compliance.verify.inputs import ACCURACY, DETAIL, SUMMARY
+from compliance.verify import layout, render
 from compliance.verify.result import Result
 
 
 def _copies(result: Result) -> dict[str, str]:
-    """Files copied from the compliance run into the TEST folder (domain.md 2.1-2.3, 5.3)."""
-    copies = {}
-    if result.test in ("TEST01", "TEST06"):
-        copies[f"accuracy/{ACCURACY}"] = result.inputs["compliance_accuracy_log"]
-    if result.test in ("TEST01", "TEST04"):  # TEST06 copies no performance logs (domain.md 2.3)
-        copies[f"performance/run_1/{SUMMARY}"] = result.inputs["compliance_summary"]
-        copies[f"performance/run_1/{DETAIL}"] = result.inputs["compliance_detail"]
-    return copies
+    """Files copied from the compliance run into the TEST folder: name -> source path."""
+    return {name: result.inputs[source] for name, source in layout.COPIES[result.test].items()}
 
 
 def planned_files(result: Result) -> dict[str, str | None]:
-    """Every file of the TEST folder: text to write, or None for a copy (see :func:`_copies`)."""
+    """Every file of the TEST folder (:func:`compliance.verify.layout.files`): text to write, or None for a copy."""
     files: dict[str, str | None] = dict(render.text_files(result))
-    files["verify.json"] = render.verify_json(result)
+    files[layout.VERIFY_JSON] = render.verify_json(result)
     files.update({name: None for name in _copies(result)})
     return files
 

@@ -9,10 +9,11 @@ So a failing result never writes ``TEST PASS`` anywhere.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from compliance import __version__
-from compliance.verify import performance, test01, test06
+from compliance.verify import layout, performance, test01, test06
 from compliance.verify.result import Outcome, Result
 
 
@@ -68,14 +69,17 @@ def _test06(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+_TEXT_FILES: dict[tuple[str, str], Callable[[Result], str]] = {
+    ("TEST01", layout.VERIFY_ACCURACY): _test01_accuracy,
+    ("TEST01", layout.VERIFY_PERFORMANCE): lambda r: _performance(r, test01.PERFORMANCE_CHECKS, upper_case=True),
+    ("TEST04", layout.VERIFY_PERFORMANCE): lambda r: _performance(r, tuple(c.name for c in r.checks), upper_case=False),
+    ("TEST06", layout.VERIFY_ACCURACY): _test06,
+}
+
+
 def text_files(result: Result) -> dict[str, str]:
-    """The official-format text files of the result's test, by file name."""
-    if result.test == "TEST01":
-        return {"verify_accuracy.txt": _test01_accuracy(result),
-                "verify_performance.txt": _performance(result, test01.PERFORMANCE_CHECKS, upper_case=True)}
-    if result.test == "TEST04":
-        return {"verify_performance.txt": _performance(result, tuple(c.name for c in result.checks), upper_case=False)}
-    return {"verify_accuracy.txt": _test06(result)}
+    """The official-format text files of the result's test (:data:`compliance.verify.layout.TEXT_FILES`), by name."""
+    return {name: _TEXT_FILES[result.test, name](result) for name in layout.TEXT_FILES[result.test]}
 
 
 def verify_json(result: Result) -> str:

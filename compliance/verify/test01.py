@@ -6,7 +6,7 @@ from pathlib import Path
 
 from compliance.logs import LogError
 from compliance.spectypes import Model, TestSpec
-from compliance.verify import accuracy, evidence, inputs, official, performance
+from compliance.verify import accuracy, evidence, inputs, layout, official, performance
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_ACCURACY = "accuracy"
@@ -35,11 +35,11 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     results = inputs.required_dir(results_dir, "the submission's results of the scenario")
     comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
     paths = {
-        "reference_accuracy_log": inputs.required(results / "accuracy" / inputs.ACCURACY),
-        "reference_performance_detail": inputs.required(results / "performance" / "run_1" / inputs.DETAIL),
-        "compliance_detail": inputs.required(comp_dir / inputs.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / inputs.SUMMARY),
-        "compliance_accuracy_log": inputs.required(comp_dir / inputs.ACCURACY),
+        "reference_accuracy_log": inputs.required(results / "accuracy" / layout.ACCURACY),
+        "reference_performance_detail": inputs.required(results / "performance" / "run_1" / layout.DETAIL),
+        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
+        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
+        "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
     }
     result = Result("TEST01", model=model.name if model else None, inputs=dict(paths))
     result.settings = {"dtype": dtype, "strict": strict, "tolerance": test.thresholds.tolerance,
@@ -47,7 +47,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     comp = inputs.detail(paths["compliance_detail"], result)
     inputs.summary_complete(paths["compliance_summary"], result)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
-    acc_detail_path = results / "accuracy" / inputs.DETAIL
+    acc_detail_path = results / "accuracy" / layout.DETAIL
     ref_acc = inputs.detail(str(acc_detail_path), result) if acc_detail_path.is_file() else None
     if ref_acc is None and not acc_detail_path.is_file():
         result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")

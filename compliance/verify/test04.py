@@ -6,7 +6,7 @@ from pathlib import Path
 
 from compliance.logs import DetailLog
 from compliance.spectypes import Model, TestSpec
-from compliance.verify import evidence, inputs, official, performance
+from compliance.verify import evidence, inputs, layout, official, performance
 from compliance.verify.result import Result
 
 PERCENTILES = ("50.00", "90.00", "99.00")
@@ -22,9 +22,9 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
     perf_dir = results / "performance" / "run_1"
     paths = {
-        "reference_performance_detail": inputs.required(perf_dir / inputs.DETAIL),
-        "compliance_detail": inputs.required(comp_dir / inputs.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / inputs.SUMMARY),
+        "reference_performance_detail": inputs.required(perf_dir / layout.DETAIL),
+        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
+        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
     }
     result = Result("TEST04", model=model.name if model else None, inputs=dict(paths))
     result.settings = {"tolerance": test.thresholds.tolerance, "relaxed_tolerance": test.thresholds.relaxed_tolerance}
@@ -41,7 +41,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
             result.add(performance.not_faster(ref, comp, test.thresholds))
             if comp.scenario == "Server":
                 _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
-    ref_summary_path = perf_dir / inputs.SUMMARY
+    ref_summary_path = perf_dir / layout.SUMMARY
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
     verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]

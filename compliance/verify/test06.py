@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 from compliance.logs import AccuracyLog, HexField, LogError
 from compliance.spectypes import Model, TestSpec, loadgen_scenario
-from compliance.verify import evidence, inputs, official
+from compliance.verify import evidence, inputs, layout, official
 from compliance.verify.result import Check, Outcome, Result
 
 TOKEN_FORMATS = {"int16": "<h", "int32": "<i", "int64": "<q", "float32": "<f"}
@@ -41,8 +41,8 @@ def verify(compliance_dir: str | Path, scenario: str, test: TestSpec, model: Mod
         InputError: a required file is missing or unreadable.
     """
     comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
-    paths = {"compliance_accuracy_log": inputs.required(comp_dir / inputs.ACCURACY)}
-    detail_path = comp_dir / inputs.DETAIL
+    paths = {"compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY)}
+    detail_path = comp_dir / layout.DETAIL
     if detail_path.is_file():
         paths["compliance_detail"] = inputs.required(detail_path)
     result = Result("TEST06", scenario=scenario, model=model.name if model else None, inputs=dict(paths))
@@ -51,7 +51,7 @@ def verify(compliance_dir: str | Path, scenario: str, test: TestSpec, model: Mod
     if "compliance_detail" not in paths:
         # A published TEST06 folder keeps only the accuracy log; say that the evidence was not checked.
         result.add(Check(evidence.CHECK_APPLIED, Outcome.SKIPPED,
-                         f"no {inputs.DETAIL} beside the accuracy log: whether the audit config was in effect "
+                         f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect "
                          "could not be checked"))
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model, scenario))

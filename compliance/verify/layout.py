@@ -1,0 +1,41 @@
+"""The files of a verified ``TESTxx/`` folder, as the official scripts lay it out and the checker reads it.
+
+One source for the verifier that writes the folder (:mod:`compliance.verify.output`, :mod:`compliance.verify.render`)
+and for the pipeline that declares its files as targets and copies them into the submission tree
+(:mod:`compliance.plan`, :mod:`compliance.actions`). Layouts: domain.md 2.1-2.3 and 5.3; ``verify.json`` is ours and
+sits in ``TESTxx/`` itself, since the checker tolerates no extra file in ``performance/run_1/``.
+"""
+
+from __future__ import annotations
+
+DETAIL = "mlperf_log_detail.txt"
+SUMMARY = "mlperf_log_summary.txt"
+ACCURACY = "mlperf_log_accuracy.json"
+
+VERIFY_ACCURACY = "verify_accuracy.txt"
+VERIFY_PERFORMANCE = "verify_performance.txt"
+VERIFY_JSON = "verify.json"
+
+# The official-format text files each verifier writes
+TEXT_FILES: dict[str, tuple[str, ...]] = {
+    "TEST01": (VERIFY_ACCURACY, VERIFY_PERFORMANCE),
+    "TEST04": (VERIFY_PERFORMANCE,),
+    "TEST06": (VERIFY_ACCURACY,),
+}
+
+# The compliance run's logs each verifier copies: file in the folder -> the input it copies
+_ACCURACY_COPY = {f"accuracy/{ACCURACY}": "compliance_accuracy_log"}
+_PERFORMANCE_COPIES = {f"performance/run_1/{SUMMARY}": "compliance_summary",
+                       f"performance/run_1/{DETAIL}": "compliance_detail"}
+COPIES: dict[str, dict[str, str]] = {
+    "TEST01": {**_ACCURACY_COPY, **_PERFORMANCE_COPIES},
+    "TEST04": dict(_PERFORMANCE_COPIES),
+    "TEST06": dict(_ACCURACY_COPY),  # TEST06 copies no performance logs (domain.md 2.3)
+}
+
+VERIFIED_TESTS = tuple(TEXT_FILES)
+
+
+def files(test: str) -> tuple[str, ...]:
+    """Every file of the verified folder of ``test``, relative to it."""
+    return TEXT_FILES[test] + (VERIFY_JSON,) + tuple(COPIES[test])
