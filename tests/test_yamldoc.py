@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from compliance import yamldoc
 from compliance.errors import SpecError
 from compliance.yamldoc import MAX_NODES, load_yaml
 
@@ -90,3 +92,22 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"a: \xff\xfe\n")
     with pytest.raises(SpecError, match="not UTF-8"):
         load_yaml(path)
+
+
+SHIPPED = sorted((Path(__file__).resolve().parent.parent / "specs").rglob("*.yaml"))
+EXAMPLES = sorted((Path(__file__).resolve().parent / "spec_examples").rglob("*.yaml"))
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="this PyYAML was built without libyaml")
+@pytest.mark.parametrize("path", SHIPPED + EXAMPLES, ids=lambda p: str(p.relative_to(p.parents[2])))
+def test_libyaml_and_pyyaml_read_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read() -> tuple:
+        try:
+            doc = load_yaml(path)
+        except SpecError as exc:
+            return ("error", str(exc))
+        return doc.data, doc.value_lines, doc.key_lines
+
+    with_libyaml = read()
+    monkeypatch.setattr(yamldoc, "_CComposer", yamldoc._PyComposer)
+    assert with_libyaml == read()
