@@ -8,7 +8,7 @@ the end of the block when there is none), so that the reader can count the entri
 
 Two implementations give the same answers (tests/test_scan.py checks it on random and on adversarial blocks): a
 compiled one (``compliance/_scan.c``, memchr-based, built at install when a C compiler is there) and a regex one
-(the standard library only, about 5 times slower on logs of small entries: docs/performance.md).
+(the standard library only, about 3 times slower on logs of small entries: docs/performance.md).
 """
 
 from __future__ import annotations
