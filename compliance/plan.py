@@ -199,8 +199,8 @@ def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
             for scenario in sorted(run.scenarios):
                 base = norm(BUILD, system.name, name, scenario)
                 # The submission runs the required tests compare with (TEST06 needs none)
-                modes = [m for m in ("accuracy", "performance")
-                         if any(m in specs.tests[t].reference_runs for t in rnd.tests_for(name))]
+                modes = [m for m in layout.REFERENCE_LOGS
+                         if any(m in layout.reference_runs(t) for t in rnd.tests_for(name))]
                 if run.produces_reference:
                     results_dir = norm(base, "reference")
                     for mode in modes:
@@ -229,12 +229,8 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
     audit = render(test, model, cell.scenario, cell=cell.id)
     compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance",
                            norm(build_dir, "logs"), norm(build_dir, "run.log"), audit)
-    # The files the verification needs (optional ones, like the accuracy run's detail log, are read when present)
-    reference_files = []
-    if "accuracy" in test.reference_runs:
-        reference_files.append(norm(results_dir, "accuracy", layout.ACCURACY))
-    if "performance" in test.reference_runs:
-        reference_files.append(norm(results_dir, "performance", "run_1", layout.DETAIL))
+    # The files the verification needs (compliance.verify.layout)
+    reference_files = [norm(results_dir, layout.REFERENCE_LOGS[mode]) for mode in layout.reference_runs(cell.test)]
     rnd = specs.rounds[system.round]
     tree_dir = norm(system.submission_dir, rnd.test_dir.format(
         division=system.division, submitter=system.submitter, system=system.name, benchmark=cell.benchmark,

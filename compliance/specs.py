@@ -158,7 +158,7 @@ class _Loader:
             where = ["verifier"] if "verifier" in d else ["name"]
             self.problems.append(doc.problem(where, f"this tool has no verifier for {d['name']} (it verifies "
                                                     f"{', '.join(layout.VERIFIED_TESTS)}); set 'verifier: false'"))
-        return TestSpec(d["name"], d["title"], tuple(layers), tuple(d.get("reference_runs", ())),
+        return TestSpec(d["name"], d["title"], tuple(layers),
                         thresholds, tuple(d.get("comments", ())), d.get("verifier", True),
                         tuple(d.get("model_fields", ())), d.get("description", ""), doc.file)
 

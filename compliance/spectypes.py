@@ -115,7 +115,6 @@ class TestSpec:
     name: str
     title: str
     audit: tuple[AuditLayer, ...]
-    reference_runs: tuple[str, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     comments: tuple[str, ...] = ()
     verifier: bool = True

@@ -1,8 +1,8 @@
-"""The files of a verified ``TESTxx/`` folder, as the official scripts lay it out and the checker reads it.
+"""What each verifier reads and writes: the submission runs it compares with, and the files of its ``TESTxx/`` folder.
 
-One source for the verifier that writes the folder (:mod:`compliance.verify.output`, :mod:`compliance.verify.render`)
-and for the pipeline that declares its files as targets and copies them into the submission tree
-(:mod:`compliance.plan`, :mod:`compliance.actions`). Layouts: domain.md 2.1-2.3 and 5.3; ``verify.json`` is ours and
+One source for the verifiers (:mod:`compliance.verify.output`, :mod:`compliance.verify.render`, the test modules)
+and for the pipeline that produces their inputs, declares their files as targets and copies them into the
+submission tree (:mod:`compliance.plan`, :mod:`compliance.actions`). Layouts: domain.md 2.1-2.3 and 5.3; ``verify.json`` is ours and
 sits in ``TESTxx/`` itself, since the checker tolerates no extra file in ``performance/run_1/``.
 """
 
@@ -34,6 +34,20 @@ COPIES: dict[str, dict[str, str]] = {
 }
 
 VERIFIED_TESTS = tuple(TEXT_FILES)
+
+# The submission's own runs each verifier compares with (domain.md 2.1-2.3), and the log of each it cannot do
+# without, relative to RESULTS_DIR (optional ones, like the accuracy run's detail log, are read when present)
+REFERENCE_RUNS: dict[str, tuple[str, ...]] = {
+    "TEST01": ("accuracy", "performance"),
+    "TEST04": ("performance",),
+    "TEST06": (),
+}
+REFERENCE_LOGS = {"accuracy": f"accuracy/{ACCURACY}", "performance": f"performance/run_1/{DETAIL}"}
+
+
+def reference_runs(test: str) -> tuple[str, ...]:
+    """The submission runs the verifier of ``test`` compares with (none for a test this tool does not verify)."""
+    return REFERENCE_RUNS.get(test, ())
 
 
 def files(test: str) -> tuple[str, ...]:

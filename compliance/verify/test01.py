@@ -35,8 +35,8 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     results = inputs.required_dir(results_dir, "the submission's results of the scenario")
     comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
     paths = {
-        "reference_accuracy_log": inputs.required(results / "accuracy" / layout.ACCURACY),
-        "reference_performance_detail": inputs.required(results / "performance" / "run_1" / layout.DETAIL),
+        "reference_accuracy_log": inputs.required(results / layout.REFERENCE_LOGS["accuracy"]),
+        "reference_performance_detail": inputs.required(results / layout.REFERENCE_LOGS["performance"]),
         "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
         "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
         "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
