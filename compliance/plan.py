@@ -230,7 +230,7 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
     compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance",
                            norm(build_dir, "logs"), norm(build_dir, "run.log"), audit)
     # The files the verification needs (compliance.verify.layout)
-    reference_files = [norm(results_dir, layout.REFERENCE_LOGS[mode]) for mode in layout.reference_runs(cell.test)]
+    reference_files = [norm(results_dir, layout.REFERENCE_LOGS[mode].path) for mode in layout.reference_runs(cell.test)]
     rnd = specs.rounds[system.round]
     tree_dir = norm(system.submission_dir, rnd.test_dir.format(
         division=system.division, submitter=system.submitter, system=system.name, benchmark=cell.benchmark,

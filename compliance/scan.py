@@ -37,8 +37,9 @@ def wanted_numbers(wanted: Collection[object]) -> list[int]:
 class RegexScanner:
     """The standard-library scanner: one regex, a trie of the wanted numbers' digits, then ``bytes.count``."""
 
-    def __init__(self, wanted: Collection[object]):
-        self.pattern = _wanted_regex(wanted_numbers(wanted))
+    def __init__(self, numbers: list[int]):
+        """``numbers``: the wanted ones, as :func:`wanted_numbers` gives them."""
+        self.pattern = _wanted_regex(numbers)
 
     def search(self, block: bytes, start: int) -> tuple[int, int, int]:
         match = self.pattern.search(block, start)
@@ -50,8 +51,9 @@ class RegexScanner:
 class CompiledScanner:
     """The compiled scanner (``compliance._scan``): memchr for each key, a binary search among the wanted."""
 
-    def __init__(self, wanted: Collection[object]):
-        self.wanted = array("Q", wanted_numbers(wanted))
+    def __init__(self, numbers: list[int]):
+        """``numbers``: the wanted ones, as :func:`wanted_numbers` gives them (at most 19 digits)."""
+        self.wanted = array("Q", numbers)
 
     def search(self, block: bytes, start: int) -> tuple[int, int, int]:
         return _scan.search(block, start, self.wanted)

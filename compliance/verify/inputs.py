@@ -7,6 +7,7 @@ from pathlib import Path
 
 from compliance.errors import InputError
 from compliance.logs import DetailLog, LogError, SummaryLog, read_detail, read_summary
+from compliance.verify import layout
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_LOGS = "logs readable"
@@ -20,6 +21,21 @@ def required(path: str | Path) -> str:
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: cannot be read (permission denied)")
     return path
+
+
+def submission_folder(path: str | Path) -> Path:
+    """RESULTS_DIR: the submission's scenario folder, holding ``accuracy/`` and ``performance/run_1/``."""
+    return required_dir(path, "the submission's results of the scenario")
+
+
+def compliance_folder(path: str | Path) -> Path:
+    return required_dir(path, "the compliance run's logs")
+
+
+def reference_logs(results: Path, test: str) -> dict[str, str]:
+    """The submission runs' logs the verifier of ``test`` cannot do without (as the pipeline waits for them)."""
+    logs = [layout.REFERENCE_LOGS[mode] for mode in layout.reference_runs(test)]
+    return {log.input: required(results / log.path) for log in logs}
 
 
 def required_dir(path: str | Path, what: str) -> Path:

@@ -2,11 +2,14 @@
 
 One source for the verifiers (:mod:`compliance.verify.output`, :mod:`compliance.verify.render`, the test modules)
 and for the pipeline that produces their inputs, declares their files as targets and copies them into the
-submission tree (:mod:`compliance.plan`, :mod:`compliance.actions`). Layouts: domain.md 2.1-2.3 and 5.3; ``verify.json`` is ours and
-sits in ``TESTxx/`` itself, since the checker tolerates no extra file in ``performance/run_1/``.
+submission tree (:mod:`compliance.plan`, :mod:`compliance.actions`). Layouts: domain.md 2.1-2.3 and 5.3;
+``verify.json`` is ours and sits in ``TESTxx/`` itself, since the checker tolerates no extra file in
+``performance/run_1/``.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 DETAIL = "mlperf_log_detail.txt"
 SUMMARY = "mlperf_log_summary.txt"
@@ -42,7 +45,13 @@ REFERENCE_RUNS: dict[str, tuple[str, ...]] = {
     "TEST04": ("performance",),
     "TEST06": (),
 }
-REFERENCE_LOGS = {"accuracy": f"accuracy/{ACCURACY}", "performance": f"performance/run_1/{DETAIL}"}
+class ReferenceLog(NamedTuple):
+    input: str  # its name among a result's inputs
+    path: str  # relative to RESULTS_DIR
+
+
+REFERENCE_LOGS = {"accuracy": ReferenceLog("reference_accuracy_log", f"accuracy/{ACCURACY}"),
+                  "performance": ReferenceLog("reference_performance_detail", f"performance/run_1/{DETAIL}")}
 
 
 def reference_runs(test: str) -> tuple[str, ...]:

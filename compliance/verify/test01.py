@@ -32,11 +32,10 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    results = inputs.required_dir(results_dir, "the submission's results of the scenario")
-    comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
+    results = inputs.submission_folder(results_dir)
+    comp_dir = inputs.compliance_folder(compliance_dir)
     paths = {
-        "reference_accuracy_log": inputs.required(results / layout.REFERENCE_LOGS["accuracy"]),
-        "reference_performance_detail": inputs.required(results / layout.REFERENCE_LOGS["performance"]),
+        **inputs.reference_logs(results, "TEST01"),
         "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
         "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
         "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),

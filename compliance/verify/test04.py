@@ -18,10 +18,10 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    results = inputs.required_dir(results_dir, "the submission's results of the scenario")
-    comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
+    results = inputs.submission_folder(results_dir)
+    comp_dir = inputs.compliance_folder(compliance_dir)
     paths = {
-        "reference_performance_detail": inputs.required(results / layout.REFERENCE_LOGS["performance"]),
+        **inputs.reference_logs(results, "TEST04"),
         "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
         "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
     }
@@ -40,7 +40,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
             result.add(performance.not_faster(ref, comp, test.thresholds))
             if comp.scenario == "Server":
                 _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
-    ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official script's input
+    ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
     verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]

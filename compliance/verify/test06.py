@@ -40,7 +40,7 @@ def verify(compliance_dir: str | Path, scenario: str, test: TestSpec, model: Mod
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    comp_dir = inputs.required_dir(compliance_dir, "the compliance run's logs")
+    comp_dir = inputs.compliance_folder(compliance_dir)
     paths = {"compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY)}
     detail_path = comp_dir / layout.DETAIL
     if detail_path.is_file():
