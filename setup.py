@@ -1,13 +1,13 @@
 """Build the optional compiled scanner; everything else about the package is in pyproject.toml.
 
-``optional=True``: without a C compiler the install goes on and compliance.scan uses its regex scanner instead
+``optional=True``: without a C compiler the install goes on and compliance.logs.scan uses its regex scanner instead
 (same results, slower on huge accuracy logs: docs/performance.md).
 """
 
 from setuptools import Extension, setup
 
 setup(
-    ext_modules=[Extension("compliance._scan", ["compliance/_scan.c"], optional=True)],
+    ext_modules=[Extension("compliance.logs._scan", ["compliance/logs/_scan.c"], optional=True)],
     # build/ holds the pipeline's files (build/<system>, build/work, build/submission): keep setuptools' apart
     options={"build": {"build_base": "build/setuptools"}},
 )

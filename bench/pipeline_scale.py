@@ -24,8 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
-from compliance.plan import build_plan  # noqa: E402
-from compliance.specs import load_specs  # noqa: E402
+from compliance.plan import build_plan, load_specs  # noqa: E402
 
 
 def make_project(root: Path, systems: int, benchmarks: int) -> None:
@@ -59,7 +58,7 @@ BOOLEAN = {"performance_issue_unique", "performance_issue_same", "sample_concate
 def harness(benchmark: str, scenario: str, test: str, mode: str, log_dir: str) -> int:
     """Write the logs a LoadGen run would, honouring ./audit.config as LoadGen does (stand-in for a benchmark)."""
     from compliance.auditconfig import parse
-    from tests import logwriter as w
+    from tests.helpers import logwriter as w
 
     lg = "Server" if scenario == "Interactive" else scenario
     out = Path(log_dir)

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from compliance import scan  # noqa: E402
-from tests import logwriter as w  # noqa: E402  (the LoadGen-format writer of the tests)
+from compliance.logs import scan
+from tests.helpers import logwriter as w
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def build(folder: Path, kind: str, size: int, repeats: int) -> None:
 
 def run_core(folder: Path, env: dict[str, str]) -> tuple[float, float]:
     """The comparison alone (no spec loading, no output copy), in its own process."""
-    code = ("from compliance.verify.accuracy import compare; "
+    code = ("from compliance.verify.compare import compare; "
             f"compare({str(folder / 'ref' / 'accuracy' / 'mlperf_log_accuracy.json')!r}, "
             f"{str(folder / 'comp' / 'mlperf_log_accuracy.json')!r}, 'float32')")
     return _measure([sys.executable, "-c", code], cwd=HERE, env=env)
@@ -143,7 +143,7 @@ def main() -> int:
         build(Path(args.build[1]), args.build[0], size, args.huge_compliance)
         return 0
     env = {**os.environ, scan.ENV: args.scanner}
-    used = subprocess.run([sys.executable, "-c", "from compliance import scan; print(scan.in_use())"], env=env,
+    used = subprocess.run([sys.executable, "-c", "from compliance.logs import scan; print(scan.in_use())"], env=env,
                           cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
     if used != args.scanner:
         raise SystemExit(f"the {args.scanner} scanner is not available (was the package built without a C compiler?)")

@@ -1,10 +1,13 @@
 """Render audit.config files from test specs, and read them back the way LoadGen does.
 
-LoadGen applies audit.config with model ``*`` only (domain.md 1.2), so a line such as
+LoadGen applies audit.config with model ``*`` only (docs/rules.md §1.2), so a line such as
 ``stable-diffusion-xl.Offline.min_query_count = 500`` is silently ignored. The renderer therefore resolves
 model-specific values itself and writes only ``*.<Scenario>.key = value`` and ``*.*.key = value`` lines, in the
-format LoadGen's parser needs (domain.md 1.1): ``key = value`` with ``=`` as its own token, integer or double
+format LoadGen's parser needs (docs/rules.md §1.1): ``key = value`` with ``=`` as its own token, integer or double
 values, comments on their own line starting with ``# ``, a final newline. Output is byte-for-byte deterministic.
+
+Layer: imports :mod:`compliance.specs` only. Placing a rendered file in a working directory is the pipeline's
+(:mod:`compliance.pipeline.staging`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from compliance.spectypes import Model, ModelParam, Number, TestSpec, loadgen_scenario
+from compliance.specs.types import Model, ModelParam, Number, TestSpec, loadgen_scenario
 
 AUDIT_CONFIG = "audit.config"
 MARKER = "# mlperf-compliance:"
@@ -100,7 +103,7 @@ def render(test: TestSpec, model: Model, scenario: str, *, cell: str | None = No
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Reading, by LoadGen's rules (TestSettings::FromConfig, domain.md 1.1)
+# Reading, by LoadGen's rules (TestSettings::FromConfig, docs/rules.md §1.1)
 
 _C_UINT = re.compile(r"^[+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
 _C_DOUBLE = re.compile(

@@ -1,16 +1,11 @@
 """The plan: which cells exist and everything resolved for each, from the specs. Pure: no I/O.
 
 A *cell* is (system, benchmark, scenario, test): the round of the system requires the test for the benchmark, and
-the system runs the benchmark in the scenario (open-division systems need no compliance tests). Every path here is
-a normalised string relative to the folder doit runs in (doit links a file_dep to a target on an exact string).
+the system runs the benchmark in the scenario (open-division systems need no compliance tests). Paths come from
+:mod:`compliance.layout`; what each test compares with and writes comes from its verifier
+(:mod:`compliance.verify.registry`).
 
-Build folder layout::
-
-    build/<system>/<benchmark>/<scenario>/<test>/logs/        LoadGen logs of the compliance run
-    build/<system>/<benchmark>/<scenario>/<test>/run.log      the command's stdout and stderr
-    build/<system>/<benchmark>/<scenario>/<test>/verify/      verification output (<test>/ inside, as verify -o)
-    build/<system>/<benchmark>/<scenario>/reference/          the submission runs, when the system produces them:
-                                                              accuracy/ and performance/run_1/ (a RESULTS_DIR)
+Layer: imports the specs, layout, auditconfig and verify layers; used by the status, pipeline and command layers.
 """
 
 from __future__ import annotations
@@ -21,18 +16,16 @@ import os
 import shlex
 import sys
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from compliance import layout
 from compliance.auditconfig import render
-from compliance.spectypes import BenchmarkRun, Model, Specs, System, TestSpec, loadgen_scenario
-from compliance.verify import layout
-
-BUILD = "build"
-LOG_FILES = (layout.DETAIL, layout.SUMMARY, layout.ACCURACY)
-
-
-def norm(*parts: str) -> str:
-    """A normalised path string (the one form every task uses)."""
-    return os.path.normpath(os.path.join(*parts))
+from compliance.errors import UnknownName, did_you_mean
+from compliance.layout import CellFiles, RunFiles, norm
+from compliance.specs import loader
+from compliance.specs.types import BenchmarkRun, Launcher, Model, Specs, System, TestSpec, loadgen_scenario
+from compliance.verify import registry
+from compliance.verify.base import Verifier
 
 
 @dataclass(frozen=True, order=True)
@@ -57,27 +50,22 @@ class RunPlan:
     system: str
     command: str  # formatted, ready for the shell
     workdir: str
-    output_dir: str  # build folder that receives the LoadGen logs
+    files: RunFiles  # where its logs, output and record go
     harness_log_dir: str | None  # where the harness writes its logs when the command takes no {log_dir}
-    stdout_log: str
     env: dict[str, str]
     timeout: float
     audit_text: str | None  # the audit.config staged for the run (None for a reference run)
-    isolated: bool = False  # workdir is a fresh folder of ours (ISOLATED_MARKER inside)
+    isolated: bool  # workdir is a fresh folder of ours (layout.ISOLATED_MARKER inside)
+    launcher: Launcher
 
     @property
     def logs(self) -> list[str]:
-        return [norm(self.output_dir, name) for name in LOG_FILES]
-
-    @property
-    def status_file(self) -> str:
-        """Where the run records how it ended (beside its output log, as .json)."""
-        return os.path.splitext(self.stdout_log)[0] + ".json"
+        return self.files.log_files
 
     @property
     def signature(self) -> str:
         """What makes two runs the same run: the resolved command, environment, folders and audit.config."""
-        data = {k: v for k, v in asdict(self).items() if k not in ("timeout", "label")}
+        data = {k: v for k, v in asdict(self).items() if k not in ("timeout", "label", "launcher")}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -87,45 +75,32 @@ class CellPlan:
 
     cell: Cell
     run: RunPlan
-    build_dir: str
-    verify_dir: str  # receives <test>/ (verify -o)
+    files: CellFiles
     results_dir: str  # the submission's runs for this scenario (accuracy/, performance/run_1/)
     reference_files: tuple[str, ...]  # the files of results_dir the verification reads
     tree_dir: str  # the cell's TEST folder in the submission tree
     test: TestSpec
     model: Model
-    dtype: str
-    strict: bool
-
-    @property
-    def verified_dir(self) -> str:
-        return norm(self.verify_dir, self.cell.test)
-
-    @property
-    def verify_json(self) -> str:
-        return norm(self.verified_dir, layout.VERIFY_JSON)
-
-    @property
-    def verify_meta(self) -> str:
-        """What the last verification read: the spec digest and the inputs' timestamps (for STALE)."""
-        return norm(self.build_dir, "verify.meta.json")
+    verifier: Verifier
+    options: dict[str, Any]  # the verifier's options, resolved from the system, model and test specs
 
     @property
     def verified_files(self) -> list[str]:
-        return [norm(self.verified_dir, name) for name in layout.files(self.cell.test)]
+        return [norm(self.files.verified_dir, name) for name in self.verifier.files()]
 
     @property
     def tree_files(self) -> list[str]:
-        return [norm(self.tree_dir, name) for name in layout.files(self.cell.test)]
+        return [norm(self.tree_dir, name) for name in self.verifier.files()]
 
     @property
     def verify_inputs(self) -> list[str]:
         """The files the verification reads: the compliance run's logs and the submission runs'."""
         return self.run.logs + list(self.reference_files)
 
-    def verify_config(self, version: str) -> dict:
+    def verify_config(self, version: str) -> dict[str, Any]:
         """The resolved spec slice the verification depends on (a change re-verifies)."""
-        return {"test": asdict(self.test), "model": asdict(self.model), "dtype": self.dtype, "strict": self.strict,
+        return {"test": asdict(self.test), "model": asdict(self.model), "options": self.options,
+                "files": self.verifier.files(), "reference_runs": self.verifier.reference_runs,
                 "results_dir": self.results_dir, "verifier": version}
 
     def verify_digest(self, version: str) -> str:
@@ -165,76 +140,81 @@ def _command(template: str, run: BenchmarkRun, system: System, scenario: str, te
     return template.format(**{k: shlex.quote(v) for k, v in values.items()})
 
 
-def _folder(template: str, run: BenchmarkRun, system: System, scenario: str, **extra: str) -> str:
-    return template.format(system=system.name, benchmark=run.benchmark, scenario=scenario,
-                           loadgen_scenario=loadgen_scenario(scenario), **extra)
-
-
-ISOLATED_MARKER = ".mlperf-compliance-workdir"
-
-
 def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
-              output_dir: str, stdout_log: str, audit_text: str | None) -> RunPlan:
-    # an isolated run gets a fresh folder beside its logs; the marker file there says the folder is ours
-    workdir = norm(output_dir, "..", "work") if run.isolated else _folder(run.workdir, run, system, scenario)
+              files: RunFiles, isolated_workdir: str, audit_text: str | None) -> RunPlan:
+    workdir = isolated_workdir if run.isolated else layout.system_folder(run.workdir, system.name, run.benchmark,
+                                                                         scenario)
     harness_logs = None
     if "{log_dir}" not in template:
-        relative = _folder(run.log_dir, run, system, scenario, test=test, mode=mode) if run.log_dir else "."
+        relative = (layout.system_folder(run.log_dir, system.name, run.benchmark, scenario, test=test, mode=mode)
+                    if run.log_dir else ".")
         harness_logs = norm(workdir, relative)
-    return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, output_dir, workdir),
-                   norm(workdir), norm(output_dir), harness_logs, stdout_log, dict(run.env), run.timeout, audit_text,
-                   run.isolated)
+    return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, files.logs, workdir),
+                   norm(workdir), files, harness_logs, dict(run.env), run.timeout, audit_text, run.isolated,
+                   run.launcher)
+
+
+def load_specs(folder: str | os.PathLike[str]) -> Specs:
+    """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
+    return loader.load_specs(folder, verified=registry.names())
 
 
 def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
-    """The plan for ``systems`` (all by default), in sorted order."""
+    """The plan for ``systems`` (all by default), in sorted order.
+
+    Raises:
+        UnknownName: a system in ``systems`` has no spec.
+    """
+    for name in systems or ():
+        if name not in specs.systems:
+            raise UnknownName(f"unknown system '{name}'{did_you_mean(name, specs.systems)}; "
+                              f"known: {', '.join(sorted(specs.systems))}")
     plan = Plan(specs)
     for system in sorted(specs.systems.values(), key=lambda s: s.name):
         if systems is not None and system.name not in systems:
             continue
-        rnd = specs.rounds[system.round]
         for name in sorted(system.benchmarks):
             run = system.benchmarks[name]
-            model = specs.models[name]
             for scenario in sorted(run.scenarios):
-                base = norm(BUILD, system.name, name, scenario)
-                # The submission runs the required tests compare with (TEST06 needs none)
-                modes = [m for m in layout.REFERENCE_LOGS
-                         if any(m in layout.reference_runs(t) for t in rnd.tests_for(name))]
-                if run.produces_reference:
-                    results_dir = norm(base, "reference")
-                    for mode in modes:
-                        output = norm(results_dir, "accuracy" if mode == "accuracy" else "performance/run_1")
-                        plan.references.append(ReferencePlan(system.name, name, scenario, mode, _run_plan(
-                            f"{system.name}/{name}/{scenario}/{mode}", run.reference_command or run.command, run,
-                            system, scenario, "", mode, output, norm(base, f"reference-{mode}.log"), None)))
-                else:
-                    results_dir = norm(_folder(run.results or "", run, system, scenario))
-                for test_name in rnd.tests_for(name):
-                    cell = Cell(system.name, name, scenario, test_name)
-                    test = specs.tests[test_name]
-                    if system.division == "open":
-                        plan.uncovered.append((cell, "open division: compliance tests are not required"))
-                        continue
-                    if not test.verifier:
-                        plan.uncovered.append((cell, f"{test_name} is not verified by this tool"))
-                        continue
-                    plan.cells.append(_cell_plan(specs, system, run, model, test, cell, base, results_dir))
+                _scenario(plan, specs, system, run, scenario)
     return plan
 
 
-def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, test: TestSpec, cell: Cell,
-               base: str, results_dir: str) -> CellPlan:
-    build_dir = norm(base, cell.test)
-    audit = render(test, model, cell.scenario, cell=cell.id)
-    compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance",
-                           norm(build_dir, "logs"), norm(build_dir, "run.log"), audit)
-    # The files the verification needs (compliance.verify.layout)
-    reference_files = [norm(results_dir, layout.REFERENCE_LOGS[mode].path) for mode in layout.reference_runs(cell.test)]
+def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scenario: str) -> None:
     rnd = specs.rounds[system.round]
-    tree_dir = norm(system.submission_dir, rnd.test_dir.format(
-        division=system.division, submitter=system.submitter, system=system.name, benchmark=cell.benchmark,
-        scenario=cell.scenario, test=cell.test))
-    return CellPlan(cell, compliance, build_dir, norm(build_dir, "verify"), results_dir, tuple(reference_files),
-                    tree_dir, test, model, model.dtype,
-                    test.thresholds.strict_accuracy if system.strict_accuracy is None else system.strict_accuracy)
+    name = run.benchmark
+    verifiers = [registry.get(t) for t in rnd.tests_for(name) if specs.tests[t].verifier]
+    # The submission runs the required tests compare with (TEST06 needs none)
+    modes = [m for m in layout.RESULT_RUNS if any(m in v.reference_runs for v in verifiers)]
+    if run.produces_reference:
+        results_dir = layout.produced_results_dir(system.name, name, scenario)
+        for mode in modes:
+            files = layout.reference_run_files(system.name, name, scenario, mode)
+            workdir = layout.reference_isolated_workdir(system.name, name, scenario, mode)
+            plan.references.append(ReferencePlan(system.name, name, scenario, mode, _run_plan(
+                f"{system.name}/{name}/{scenario}/{mode}", run.reference_command or run.command, run, system,
+                scenario, "", mode, files, workdir, None)))
+    else:
+        results_dir = norm(layout.system_folder(run.results or "", system.name, name, scenario))
+    for test_name in rnd.tests_for(name):
+        cell = Cell(system.name, name, scenario, test_name)
+        test = specs.tests[test_name]
+        if system.division == "open":
+            plan.uncovered.append((cell, "open division: compliance tests are not required"))
+        elif not test.verifier:
+            plan.uncovered.append((cell, f"{test_name} is not verified by this tool"))
+        else:
+            plan.cells.append(_cell_plan(specs, system, run, specs.models[name], test, cell, results_dir))
+
+
+def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, test: TestSpec, cell: Cell,
+               results_dir: str) -> CellPlan:
+    files = layout.cell_files(*[getattr(cell, f) for f in ("system", "benchmark", "scenario", "test")])
+    audit = render(test, model, cell.scenario, cell=cell.id)
+    compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance", files.run,
+                           files.isolated_workdir, audit)
+    verifier = registry.get(cell.test)
+    reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
+    tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
+    options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
+    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, test, model, verifier, options)

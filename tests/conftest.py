@@ -1,33 +1,75 @@
-"""Shared fixtures: a scratch copy of the shipped specs, and a guard that keeps tests out of the project tree."""
+"""Fixtures for every test: its own working folder, a guard against writes outside it, and shared LoadGen runs.
+
+Tests under ``tests/integration/`` are marked ``slow`` (real LoadGen runs, doit in subprocesses);
+``pytest -m "not slow"`` runs the fast unit tests alone. Helpers live in ``tests/helpers/`` (plain modules).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
-SHIPPED_SPECS = PROJECT / "specs"
-SHARED_SAMPLES = PROJECT.parent / "shared" / "fixtures" / "mlperf-samples"
+from tests.helpers.paths import SHIPPED_SPECS
+
+_INTEGRATION = Path(__file__).parent / "integration"
+_allowed: list[str] = []  # while a test runs: the folders it may write in (empty: the guard is off)
+_WRITE_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "shutil.rmtree", "os.rename", "os.replace", "shutil.copyfile",
+                 "shutil.copytree", "shutil.move", "os.truncate", "os.symlink", "os.link", "os.chmod", "os.utime"}
 
 
-def write_tree(root: Path, tree: dict) -> None:
-    """Create files from a nested dict: a str value is a file's text, a dict a folder."""
-    for name, content in tree.items():
-        path = root / name
-        if isinstance(content, dict):
-            path.mkdir(parents=True, exist_ok=True)
-            write_tree(path, content)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
+
+
+def _target(event: str, args: tuple[Any, ...]) -> object:
+    if event == "open":
+        path, mode, flags = args[0], args[1], args[2] if len(args) > 2 else 0
+        writing = (mode is not None and any(m in str(mode) for m in "wax+")) or (
+            mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        return path if writing else None
+    if event in ("os.rename", "os.replace", "shutil.copyfile", "shutil.copytree", "shutil.move", "os.symlink",
+                 "os.link"):
+        return args[1]
+    return args[0] if event in _WRITE_EVENTS else None
+
+
+def _guard(event: str, args: tuple[Any, ...]) -> None:
+    if not _allowed or (event != "open" and event not in _WRITE_EVENTS):
+        return
+    path = _target(event, args)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return  # a file descriptor: its path was checked when it was opened
+    real = os.path.realpath(os.fsdecode(path))
+    if "__pycache__" in real or real.startswith(("/dev/", "/proc/")):
+        return
+    if not any(real == a or real.startswith(a + os.sep) for a in _allowed):
+        raise PermissionError(f"test guard: {event} of {real} is outside the test's temporary folders")
+
+
+sys.addaudithook(_guard)
 
 
 @pytest.fixture(autouse=True)
-def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs in its own empty folder, so nothing can write into the project or its build/ folder."""
+def _work_in_tmp(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs in its own empty folder, and any write (by this process) outside pytest's temporary
+    folders fails with PermissionError, so no test can touch the project, its build/ folder or a real tree.
+    Run locks go to the test's folder too."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLPERF_COMPLIANCE_LOCKS", str(tmp_path / ".locks"))
+    _allowed[:] = [os.path.realpath(tmp_path_factory.getbasetemp())]
+    try:
+        yield
+    finally:
+        _allowed.clear()
 
 
 @pytest.fixture
@@ -41,9 +83,9 @@ def specs_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory):
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Real LoadGen runs of the demo harness, cached for the session (skips without LoadGen)."""
     pytest.importorskip("mlperf_loadgen")
-    from tests.demo_runs import DemoRuns
+    from tests.helpers.demo_runs import DemoRuns
 
     return DemoRuns(tmp_path_factory.mktemp("loadgen"))

@@ -1,25 +1,20 @@
-"""One module per mlperf-compliance command, each with one public function."""
+"""The commands layer: one module per ``mlperf-compliance`` command, each with one public function that returns
+the exit status (0 or 1) and raises the project's exceptions for bad input; :mod:`compliance.cli` and dodo.py map
+those to messages and exit codes in one place (:func:`compliance.errors.report`).
+
+Layer: the top one below the CLI; may import everything below it.
+"""
 
 from __future__ import annotations
 
-from typing import TextIO
+import os
 
-from compliance.errors import SpecError
-from compliance.specs import load_specs
-from compliance.spectypes import Specs
+DEFAULT_SPECS = "specs"
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 problem``, ``2 problems``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def load_or_report(specs_dir: str, err: TextIO) -> Specs | None:
-    """Load the specs, or print every problem and a closing ``error:`` line to ``err`` and return None."""
-    try:
-        return load_specs(specs_dir)
-    except SpecError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        print(f"error: {plural(len(exc.problems), 'problem')} in {specs_dir}; nothing was run", file=err)
-        return None
+def specs_dir(requested: str) -> str:
+    """``--specs``; by default ./specs, else the specs beside the package (an editable install in a clone)."""
+    if requested != DEFAULT_SPECS or os.path.isdir(requested):
+        return requested
+    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "specs")
+    return beside if os.path.isdir(beside) else requested

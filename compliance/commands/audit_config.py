@@ -5,35 +5,35 @@ from __future__ import annotations
 from typing import TextIO
 
 from compliance.auditconfig import RenderError, render
-from compliance.commands import load_or_report
-from compliance.errors import EXIT_BAD_INPUT, did_you_mean
-from compliance.spectypes import SCENARIOS
+from compliance.errors import InputError, UnknownName, did_you_mean
+from compliance.plan import load_specs
+from compliance.specs.types import SCENARIOS, Model, Specs
 
 
-def audit_config(specs_dir: str, test: str, model: str, scenario: str, out: TextIO, err: TextIO) -> int:
-    """Print the rendered audit.config of ``test`` for ``model`` in ``scenario`` to ``out``.
-
-    Returns 0, or 2 with one ``error:`` line when the specs, the test, the model or the scenario is wrong.
-    """
-    if scenario not in SCENARIOS:
-        print(f"error: unknown scenario '{scenario}'{did_you_mean(scenario, SCENARIOS)}; known: {', '.join(SCENARIOS)}", file=err)
-        return EXIT_BAD_INPUT
-    specs = load_or_report(specs_dir, err)
-    if specs is None:
-        return EXIT_BAD_INPUT
-    if test not in specs.tests:
-        print(f"error: unknown test '{test}'{did_you_mean(test, specs.tests)}; known: {', '.join(sorted(specs.tests))}", file=err)
-        return EXIT_BAD_INPUT
+def model(specs: Specs, name: str) -> Model:
+    """The model called ``name`` (or with that alias); UnknownName otherwise."""
     try:
-        spec_model = specs.model(model)
+        return specs.model(name)
     except KeyError:
         names = list(specs.models) + [a for m in specs.models.values() for a in m.aliases]
-        print(f"error: unknown model '{model}'{did_you_mean(model, names)}", file=err)
-        return EXIT_BAD_INPUT
+        raise UnknownName(f"unknown model '{name}'{did_you_mean(name, names)}") from None
+
+
+def scenario(name: str) -> str:
+    if name not in SCENARIOS:
+        raise UnknownName(f"unknown scenario '{name}'{did_you_mean(name, SCENARIOS)}; known: {', '.join(SCENARIOS)}")
+    return name
+
+
+def audit_config(specs_dir: str, test: str, model_name: str, scenario_name: str, out: TextIO) -> int:
+    """Print the rendered audit.config of ``test`` for ``model_name`` in ``scenario_name`` to ``out``; 0."""
+    scenario(scenario_name)
+    specs = load_specs(specs_dir)
+    if test not in specs.tests:
+        raise UnknownName(f"unknown test '{test}'{did_you_mean(test, specs.tests)}; known: {', '.join(sorted(specs.tests))}")
     try:
-        text = render(specs.tests[test], spec_model, scenario)
+        text = render(specs.tests[test], model(specs, model_name), scenario_name)
     except RenderError as exc:
-        print(f"error: {exc}", file=err)
-        return EXIT_BAD_INPUT
+        raise InputError(str(exc)) from None
     out.write(text)
     return 0

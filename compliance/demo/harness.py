@@ -1,7 +1,7 @@
 """The demo harness: a synthetic system under test driven by real LoadGen (``mlperf_loadgen``).
 
 It plays one benchmark in one scenario and mode, with run settings that take about a second
-(``../shared/docs/loadgen.md`` section 1). Queries complete synchronously inside the issue callback with a
+(LoadGen settings for runs of about a second). Queries complete synchronously inside the issue callback with a
 busy-wait "compute", which keeps latencies stable enough for the 10% performance checks. Like a real harness it
 leaves audit.config to LoadGen: LoadGen looks for it in the working directory when the test starts.
 

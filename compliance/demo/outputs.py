@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import array
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 EOS = 2
 
@@ -41,7 +41,7 @@ def _mix(index: int) -> int:
     return (index * 2654435761) % 1000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tokens(index: int, eos: int) -> array.array:
     length = 3 + index % 32
     out = array.array("i", (100 + (index * 31 + i * 7) % 900 for i in range(length)))
@@ -54,7 +54,7 @@ def tokens(index: int, eos: int = EOS) -> array.array:
     return array.array("i", _tokens(index, eos))
 
 
-@lru_cache(maxsize=None)
+@cache
 def output(kind: str, index: int) -> array.array:
     """The honest output of sample ``index`` for a benchmark of ``kind`` (cached, like samples a QSL has loaded:
     building it takes longer than the simulated compute, and would make the timings noisy). Do not modify it."""

@@ -1,6 +1,10 @@
-"""Verifiers of the compliance tests: pure functions from logs to :class:`~compliance.verify.result.Result`.
+"""The verify layer: one module per compliance test, each exporting one :class:`~.base.Verifier`, listed in
+:mod:`.registry`; shared pieces beside them: result types (:mod:`.result`), input files (:mod:`.inputs`), audit
+evidence (:mod:`.evidence`), performance rules (:mod:`.performance`), the official scripts' emulation
+(:mod:`.official`), TEST01's output comparison (:mod:`.compare`), rendering (:mod:`.render`) and the atomic
+output folder (:mod:`.output`).
 
-One module per test (test01, test04, test06), with the shared pieces: result types, audit evidence, performance
-comparison, rendering (official text files, verify.json, console) and the atomic output folder. Nothing here
-imports doit.
+Layer: imports :mod:`compliance.logs`, :mod:`compliance.auditconfig`, :mod:`compliance.layout`,
+:mod:`compliance.specs` and :mod:`compliance.fsutil`; never doit, never a process, never a working directory.
+A verdict is computed here once and stored as verify.json; everything after reads that.
 """

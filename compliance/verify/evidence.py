@@ -1,8 +1,8 @@
 """Audit evidence: the audit config was in effect in the compliance run and absent from the submission's runs.
 
-Neither the official verifiers nor the submission checker look for this (domain.md 3, item 11). LoadGen logs a
+Neither the official verifiers nor the submission checker look for this (docs/rules.md §3, item 11). LoadGen logs a
 "Found Audit Config file" warning when it finds audit.config, an ``error_invalid_config`` when it rejects it (then
-nothing is applied), and the settings in force as ``effective_*`` records (domain.md 1.3).
+nothing is applied), and the settings in force as ``effective_*`` records (docs/rules.md §1.3).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from compliance.auditconfig import RenderError, resolve
-from compliance.logs import DetailLog
-from compliance.spectypes import Model, ModelParam, Number, TestSpec, loadgen_scenario
+from compliance.logs.detail import DetailLog
+from compliance.specs.types import Model, ModelParam, Number, TestSpec, loadgen_scenario
 from compliance.verify.result import Check, Outcome
 
 CHECK_APPLIED = "audit config in effect"
@@ -52,7 +52,7 @@ def expected_settings(test: TestSpec, model: Model | None, scenario: str) -> dic
 def _effective_matches(key: str, value: Number, log: DetailLog, scenario: str) -> tuple[bool, Any] | None:
     """(matches, logged value) for one setting, or None when the detail log cannot show it."""
     if key == "min_query_count" and loadgen_scenario(scenario) == "Offline":
-        # Offline turns min_query_count into samples_per_query and logs min_query_count 1 (domain.md 1.4)
+        # Offline turns min_query_count into samples_per_query and logs min_query_count 1 (docs/rules.md §1.4)
         logged = log.get("effective_samples_per_query")
         return (isinstance(logged, int) and logged >= value), logged
     record = _EFFECTIVE.get(key)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from compliance import layout
 from compliance.errors import InputError
-from compliance.logs import DetailLog, LogError, SummaryLog, read_detail, read_summary
-from compliance.verify import layout
+from compliance.logs import LogError
+from compliance.logs.detail import DetailLog, read_detail
+from compliance.logs.summary import SummaryLog, read_summary
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_LOGS = "logs readable"
@@ -32,10 +34,13 @@ def compliance_folder(path: str | Path) -> Path:
     return required_dir(path, "the compliance run's logs")
 
 
-def reference_logs(results: Path, test: str) -> dict[str, str]:
-    """The submission runs' logs the verifier of ``test`` cannot do without (as the pipeline waits for them)."""
-    logs = [layout.REFERENCE_LOGS[mode] for mode in layout.reference_runs(test)]
-    return {log.input: required(results / log.path) for log in logs}
+#: submission run -> its log's name among a result's inputs
+REFERENCE_INPUTS = {"accuracy": "reference_accuracy_log", "performance": "reference_performance_detail"}
+
+
+def reference_logs(results: Path, runs: tuple[str, ...]) -> dict[str, str]:
+    """The logs of the submission ``runs`` a verifier cannot do without (the ones the pipeline waits for)."""
+    return {REFERENCE_INPUTS[run]: required(layout.reference_log(str(results), run)) for run in runs}
 
 
 def required_dir(path: str | Path, what: str) -> Path:

@@ -1,12 +1,13 @@
 """What the official run_verification.py scripts would conclude on the same inputs, quirks included.
 
-Written from their documented behaviour (domain.md 2.1-2.3 and 3; loadgen.md 4), not from their code. A crash
+Written from their documented behaviour (docs/rules.md §2.1-2.3 and §3), not from their code. A crash
 counts as FAIL. Each function returns ``(verdict, note)``; the note says which behaviour decided.
 """
 
 from __future__ import annotations
 
-from compliance.logs import DetailLog, SummaryLog
+from compliance.logs.detail import DetailLog
+from compliance.logs.summary import SummaryLog
 from compliance.verify.performance import score
 
 Verdict = tuple[str, str]
@@ -21,7 +22,7 @@ def test01_performance(reference: DetailLog | None, compliance: DetailLog | None
         return "FAIL", "verify_performance.py reads the score before checking validity and crashes on a missing key"
     if reference.num_errors or compliance.num_errors:
         return "FAIL", ("verify_performance.py crashes (NameError: 'line') whenever a detail log holds a LoadGen error "
-                        "(domain.md 3, item 6)")
+                        "(docs/rules.md §3, item 6)")
     for label, log in (("reference", reference), ("test", compliance)):
         if log.get("result_validity") != "VALID":
             return "FAIL", f"'TEST FAIL: Invalid results' ({label} run)"
@@ -49,7 +50,7 @@ _TEST04_SCORE = {
 def _test04_summary(log: SummaryLog) -> tuple[str | None, float, bool]:
     mode = log.get("Scenario")
     found = log.find(_TEST04_SCORE.get(mode or "", "(?!)"))
-    value = 0.0  # a missing estimate leaves the score at 0 (domain.md 3, item 10)
+    value = 0.0  # a missing estimate leaves the score at 0 (docs/rules.md §3, item 10)
     if found is not None:
         try:
             value = float(found[1])
@@ -78,25 +79,6 @@ def test04_performance(reference: SummaryLog | None, compliance: SummaryLog | No
     if test < ref * (1 + t):
         note = f"test score {test:g} < {ref:g} × {1 + t:g}"
         if ref_mode == "Server":
-            note += " (the Server target-latency check never runs: domain.md 3, item 8)"
+            note += " (the Server target-latency check never runs: docs/rules.md §3, item 8)"
         return "PASS", note
     return "FAIL", "'TEST FAIL: Test score invalid'"
-
-
-def test06_eos_official(last_tokens: list[int], total: int, eos: int, eos_given: bool) -> bool:
-    """The official EOS check: walk back from the last token while tokens equal EOS, failing at the second one.
-
-    ``while i > 0`` never looks at index 0, so ``[EOS, EOS]`` passes; with ``-e`` given the id is a string that
-    never equals a token, so the check cannot fail (domain.md 3, item 12). ``last_tokens`` are the last tokens of
-    an output of ``total`` tokens.
-    """
-    if eos_given:
-        return True
-    count, i = 0, total - 1
-    offset = total - len(last_tokens)
-    while i > 0 and i >= offset and last_tokens[i - offset] == eos:
-        count += 1
-        if count >= 2:
-            return False
-        i -= 1
-    return True

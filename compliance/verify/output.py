@@ -12,24 +12,26 @@ from pathlib import Path
 
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder
-from compliance.verify import layout, render
+from compliance.layout import VERIFY_JSON
+from compliance.verify import render
+from compliance.verify.base import Verifier
 from compliance.verify.result import Result
 
 
-def _copies(result: Result) -> dict[str, str]:
+def _copies(result: Result, verifier: Verifier) -> dict[str, str]:
     """Files copied from the compliance run into the TEST folder: name -> source path."""
-    return {name: result.inputs[source] for name, source in layout.COPIES[result.test].items()}
+    return {name: result.inputs[source] for name, source in verifier.copies.items()}
 
 
-def planned_files(result: Result) -> dict[str, str | None]:
-    """Every file of the TEST folder (:func:`compliance.verify.layout.files`): text to write, or None for a copy."""
-    files: dict[str, str | None] = dict(render.text_files(result))
-    files[layout.VERIFY_JSON] = render.verify_json(result)
-    files.update({name: None for name in _copies(result)})
+def planned_files(result: Result, verifier: Verifier) -> dict[str, str | None]:
+    """Every file of the TEST folder (:meth:`Verifier.files`): text to write, or None for a copy."""
+    files: dict[str, str | None] = dict(verifier.render(result))
+    files[VERIFY_JSON] = render.verify_json(result)
+    files.update({name: None for name in _copies(result, verifier)})
     return files
 
 
-def write(output_dir: str | Path, result: Result) -> Path:
+def write(output_dir: str | Path, result: Result, verifier: Verifier) -> Path:
     """Write ``OUTPUT_DIR/<test>/`` and return its path.
 
     Raises:
@@ -43,10 +45,10 @@ def write(output_dir: str | Path, result: Result) -> Path:
             raise InputError(f"{target}: writing here would replace the input log {source}; choose another -o")
 
     def fill(staging: Path) -> None:
-        for name, text in planned_files(result).items():
+        for name, text in planned_files(result, verifier).items():
             if text is not None:
                 (staging / name).write_text(text, encoding="utf-8")
-        for name, source in _copies(result).items():
+        for name, source in _copies(result, verifier).items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, staging / name)
 

@@ -1,17 +1,17 @@
 """Performance comparison of a compliance run with the submission's performance run (TEST01 and TEST04).
 
-The score of a run is the checker's metric for its scenario (domain.md 4.1): Offline samples per second, Server
+The score of a run is the checker's metric for its scenario (docs/rules.md §4.1): Offline samples per second, Server
 completed samples per second, SingleStream and MultiStream early-stopping latency in ns. The 20% relaxation applies
 when the *reference latency* is at most 200000 ns (SingleStream) or 1600000 ns (MultiStream), in ns as the rules
-say (the official TEST04 script compares the converted score instead: domain.md 3, item 7).
+say (the official TEST04 script compares the converted score instead: docs/rules.md §3, item 7).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from compliance.logs import DetailLog
-from compliance.spectypes import Thresholds
+from compliance.logs.detail import DetailLog
+from compliance.specs.types import Thresholds
 from compliance.verify.result import Check, Outcome
 
 RESULT_KEY = {
@@ -98,3 +98,24 @@ def not_faster(reference: DetailLog, compliance: DetailLog, thresholds: Threshol
     return Check(CHECK_SCORE, Outcome.FAIL,
                  f"the compliance run is {(speedup - 1) * 100:.1f}% faster than the submission's ({f['metric']} "
                  f"{comp:g} vs {ref:g}; allowed {t * 100:g}%): repeated samples are answered faster, as a cache would", f)
+
+
+def figures(checks: dict[str, dict[str, Any]]) -> str:
+    """The performance check's figures in a few words, from a result's checks as dicts (summary column)."""
+    score = checks.get(CHECK_SCORE, {}).get("figures", {})
+    if score.get("ratio") is not None:
+        t = score["tolerance"]
+        return f"perf {score['ratio']:.3f} in [{1 - t:.2f}, {1 + t:.2f}]"
+    if "speedup" in score:
+        return f"speed-up {score['speedup']:.3f} <= {score['limit']:.2f}"
+    return ""
+
+
+def check_detail(check: Check) -> str:
+    """A performance check's figures for the console."""
+    f = check.figures
+    if check.name != CHECK_SCORE or "metric" not in f:
+        return ""
+    ratio = f.get("ratio") or f.get("speedup")
+    bound = f"±{f['tolerance'] * 100:g}%" if "ratio" in f else f"at most {f['tolerance'] * 100:g}% faster"
+    return f"{f['metric']} {f['compliance']:g} vs {f['reference']:g} (ratio {ratio:.3f}, {bound})"

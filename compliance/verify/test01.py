@@ -1,12 +1,16 @@
-"""TEST01: outputs of a performance run equal the accuracy run's; performance within tolerance (domain.md 2.1)."""
+"""TEST01: outputs of a performance run equal the accuracy run's; performance within tolerance (docs/rules.md §2.1)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
+from compliance import layout
 from compliance.logs import LogError
-from compliance.spectypes import Model, TestSpec
-from compliance.verify import accuracy, evidence, inputs, layout, official, performance
+from compliance.specs import schemacheck
+from compliance.specs.types import Model, TestSpec
+from compliance.verify import compare, evidence, inputs, official, performance, render
+from compliance.verify.base import Option, Request, Verifier
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_ACCURACY = "accuracy"
@@ -17,25 +21,33 @@ PERFORMANCE_CHECKS = (inputs.CHECK_LOGS, evidence.CHECK_APPLIED, evidence.CHECK_
                       performance.CHECK_RUNS, performance.CHECK_SCORE)
 
 
-def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, model: Model | None,
-           dtype: str, strict: bool) -> Result:
+REFERENCE_RUNS = ("accuracy", "performance")
+
+
+def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """dtype: given, else the model's, else the model schema's default (the official script's ``byte``);
+    strict: given (command line, system spec), else the test spec's threshold."""
+    dtype = given.get("dtype") or (model.dtype if model else schemacheck.default("model", "test01", "dtype"))
+    strict = given.get("strict")
+    return {"dtype": dtype, "strict": test.thresholds.strict_accuracy if strict is None else bool(strict)}
+
+
+def verify(request: Request) -> Result:
     """Verify a TEST01 compliance run against the submission's accuracy and performance runs.
 
-    Args:
-        results_dir: the submission's scenario folder, holding ``accuracy/`` and ``performance/run_1/``.
-        compliance_dir: the compliance run's LoadGen output folder.
-        test: the TEST01 spec (thresholds, audit settings).
-        model: the benchmark, when known: all audit settings are then checked, not only model-independent ones.
-        dtype: element type for the first-element comparison.
-        strict: fail when outputs differ after their first element.
+    ``request.results_dir`` is the submission's scenario folder (``accuracy/`` and ``performance/run_1/``); with a
+    model every audit setting is checked, not only the model-independent ones. Options: ``dtype`` (element type of
+    the first-element comparison), ``strict`` (fail when outputs differ after their first element).
 
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    results = inputs.submission_folder(results_dir)
-    comp_dir = inputs.compliance_folder(compliance_dir)
+    test, model, dtype, strict = request.test, request.model, request.options["dtype"], request.options["strict"]
+    assert request.results_dir is not None
+    results = inputs.submission_folder(request.results_dir)
+    comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {
-        **inputs.reference_logs(results, "TEST01"),
+        **inputs.reference_logs(results, REFERENCE_RUNS),
         "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
         "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
         "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
@@ -46,7 +58,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
     comp = inputs.detail(paths["compliance_detail"], result)
     inputs.summary_complete(paths["compliance_summary"], result)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
-    acc_detail_path = results / "accuracy" / layout.DETAIL
+    acc_detail_path = results / layout.RESULT_RUNS["accuracy"] / layout.DETAIL
     ref_acc = inputs.detail(str(acc_detail_path), result) if acc_detail_path.is_file() else None
     if ref_acc is None and not acc_detail_path.is_file():
         result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")
@@ -72,7 +84,7 @@ def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, 
 def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -> tuple[str, str]:
     """Add the accuracy checks and findings; return the official script's accuracy verdict."""
     try:
-        cmp = accuracy.compare(paths["reference_accuracy_log"], paths["compliance_accuracy_log"], dtype)
+        cmp = compare.compare(paths["reference_accuracy_log"], paths["compliance_accuracy_log"], dtype)
     except LogError as exc:
         result.add(Check(CHECK_ACCURACY, Outcome.FAIL, str(exc)))
         return "FAIL", "json.load or np.frombuffer fails on the logs"
@@ -108,3 +120,68 @@ def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -
         result.note("the accuracy run's log is truncated (as the submission tools leave it): only the entries "
                     "before and after the cut were compared", CHECK_ACCURACY)
     return cmp.official
+
+
+# -- rendering -----------------------------------------------------------------------------------------------------
+
+def _accuracy_text(result: Result) -> str:
+    """verify_accuracy.txt: the official script's lines; ``TEST PASS`` only when the accuracy checks pass."""
+    check = result.check(CHECK_ACCURACY)
+    f = check.figures if check else {}
+    lines = ["Verifying accuracy. This might take a while...", "Reading accuracy mode results...",
+             "Reading performance mode results..."]
+    if "matched" in f:
+        strict = result.check(CHECK_FULL_OUTPUT)
+        mismatches = f["first_element_mismatches"] + f["invalid"] + (f["strict_mismatches"] if strict else 0)
+        lines += [f"num_acc_log_entries = {f['reference_entries']}", f"num_acc_log_duplicate_keys = {f['duplicate_keys']}",
+                  f"num_acc_log_data_mismatch = {f['duplicate_mismatches']}",
+                  f"num_perf_log_entries = {f['compliance_entries']}", f"num_perf_log_qsl_idx_match = {f['matched']}",
+                  f"num_perf_log_data_mismatch = {mismatches}", f"num_missing_qsl_idxs = {f['missing']}"]
+    verdict = render.verdict_lines(result, ACCURACY_CHECKS)
+    if verdict[0] == "TEST PASS":
+        return "\n".join(lines + ["TEST PASS", ""]) + "\n"
+    reasons = [f"reason: {line.removeprefix('TEST FAIL: ').strip()}" for line in verdict]
+    return "\n".join(lines + ["TEST FAIL", "", *reasons]) + "\n"
+
+
+def _render(result: Result) -> dict[str, str]:
+    return {layout.VERIFY_ACCURACY: _accuracy_text(result),
+            layout.VERIFY_PERFORMANCE: render.performance_text(result, PERFORMANCE_CHECKS, upper_case=True)}
+
+
+def _figures(data: Mapping[str, Any]) -> str:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+    parts = []
+    accuracy = checks.get(CHECK_ACCURACY, {}).get("figures", {})
+    if "matched" in accuracy:
+        bad = accuracy["first_element_mismatches"] + accuracy["invalid"]
+        parts.append(f"{bad}/{accuracy['matched']} mismatched")
+    parts.append(performance.figures(checks))
+    return "; ".join(p for p in parts if p)
+
+
+def _check_detail(check: Check) -> str:
+    f = check.figures
+    if check.name == CHECK_ACCURACY and "matched" in f:
+        return (f"{f['compliance_entries']} entries, {f['matched']} matched, "
+                f"{f['first_element_mismatches']} first-element mismatches ({f['dtype']})")
+    return performance.check_detail(check)
+
+
+VERIFIER = Verifier(
+    name="TEST01",
+    summary="outputs in performance mode equal the accuracy run's; performance within 10%",
+    reference_runs=REFERENCE_RUNS,
+    needs_scenario=False,
+    text_files=(layout.VERIFY_ACCURACY, layout.VERIFY_PERFORMANCE),
+    copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log", layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
+            layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail"},
+    options=(Option("dtype", "--dtype", "output element type (default: the model's, else byte)",
+                    choices=tuple(sorted(compare.DTYPES))),
+             Option("strict", "--strict", "fail when outputs differ after their first element", switch=True)),
+    resolve=resolve,
+    verify=verify,
+    render=_render,
+    figures=_figures,
+    check_detail=_check_detail,
+)

@@ -1,27 +1,39 @@
-"""TEST04: a run that repeats one sample may not be faster than the submission's performance run (domain.md 2.2)."""
+"""TEST04: a run that repeats one sample may not be faster than the submission's performance run (docs/rules.md §2.2)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from compliance.logs import DetailLog
-from compliance.spectypes import Model, TestSpec
-from compliance.verify import evidence, inputs, layout, official, performance
+from compliance import layout
+from compliance.logs.detail import DetailLog
+from compliance.specs.types import Model, TestSpec
+from compliance.verify import evidence, inputs, official, performance, render
+from compliance.verify.base import Request, Verifier
 from compliance.verify.result import Result
 
 PERCENTILES = ("50.00", "90.00", "99.00")
+REFERENCE_RUNS = ("performance",)
 
 
-def verify(results_dir: str | Path, compliance_dir: str | Path, test: TestSpec, model: Model | None) -> Result:
+def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """TEST04 takes no options: its thresholds are the test spec's."""
+    return {}
+
+
+def verify(request: Request) -> Result:
     """Verify a TEST04 compliance run against the submission's performance run.
 
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    results = inputs.submission_folder(results_dir)
-    comp_dir = inputs.compliance_folder(compliance_dir)
+    test, model = request.test, request.model
+    assert request.results_dir is not None
+    results = inputs.submission_folder(request.results_dir)
+    comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {
-        **inputs.reference_logs(results, "TEST04"),
+        **inputs.reference_logs(results, REFERENCE_RUNS),
         "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
         "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
     }
@@ -58,3 +70,28 @@ def _server_latencies(result: Result, ref: DetailLog, comp: DetailLog, margin: f
     if faster:
         result.note(f"the compliance run's latencies are markedly lower ({'; '.join(faster)}): in Server the "
                     "throughput is fixed by the target QPS, so a result cache shows here", performance.CHECK_SCORE)
+
+
+def _render(result: Result) -> dict[str, str]:
+    return {layout.VERIFY_PERFORMANCE: render.performance_text(result, tuple(c.name for c in result.checks),
+                                                              upper_case=False)}
+
+
+def _figures(data: Mapping[str, Any]) -> str:
+    return performance.figures({c["name"]: c for c in data.get("checks", [])})
+
+
+VERIFIER = Verifier(
+    name="TEST04",
+    summary="repeating one sample is not faster (no result caching)",
+    reference_runs=REFERENCE_RUNS,
+    needs_scenario=False,
+    text_files=(layout.VERIFY_PERFORMANCE,),
+    copies={layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary", layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail"},
+    options=(),
+    resolve=resolve,
+    verify=verify,
+    render=_render,
+    figures=_figures,
+    check_detail=performance.check_detail,
+)

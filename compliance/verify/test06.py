@@ -1,15 +1,18 @@
-"""TEST06: consistency of LLM output: one trailing EOS, first token, token count (domain.md 2.3)."""
+"""TEST06: consistency of LLM output: one trailing EOS, first token, token count (docs/rules.md §2.3)."""
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from compliance.logs import AccuracyLog, HexField, LogError
-from compliance.spectypes import Model, TestSpec, loadgen_scenario
-from compliance.verify import evidence, inputs, layout, official
+from compliance import layout
+from compliance.logs import LogError
+from compliance.logs.accuracy import AccuracyLog, HexField
+from compliance.specs.types import Model, TestSpec, loadgen_scenario
+from compliance.verify import evidence, inputs
+from compliance.verify.base import Option, Request, Verifier
 from compliance.verify.result import Check, Outcome, Result
 
 TOKEN_FORMATS = {"int16": "<h", "int32": "<i", "int64": "<q", "float32": "<f"}
@@ -17,7 +20,9 @@ CHECK_FIRST_TOKEN = "first token"
 CHECK_EOS = "EOS"
 CHECK_LENGTH = "sample length"
 CHECK_SAMPLES = "samples logged"
-OFFICIAL_DEFAULT_EOS = 2
+#: The official script's defaults, used when no model is given (docs/rules.md §2.3): EOS id 2, int32 tokens
+OFFICIAL_EOS = 2
+OFFICIAL_DTYPE = "int32"
 
 
 @dataclass
@@ -33,14 +38,24 @@ class _Tally:
             self.examples.append(example)
 
 
-def verify(compliance_dir: str | Path, scenario: str, test: TestSpec, model: Model | None,
-           eos_token_id: int, dtype: str) -> Result:
-    """Verify a TEST06 compliance run's accuracy log.
+def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """eos_token_id and dtype: given, else the model's tokens, else the official script's defaults."""
+    tokens = model.tokens if model else None
+    eos = given.get("eos_token_id")
+    return {"eos_token_id": eos if eos is not None else (tokens.eos_token_id if tokens else OFFICIAL_EOS),
+            "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE)}
+
+
+def verify(request: Request) -> Result:
+    """Verify a TEST06 compliance run's accuracy log (options: ``eos_token_id``, ``dtype``).
 
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    comp_dir = inputs.compliance_folder(compliance_dir)
+    test, model, scenario = request.test, request.model, request.scenario
+    eos_token_id, dtype = request.options["eos_token_id"], request.options["dtype"]
+    assert scenario is not None
+    comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {"compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY)}
     detail_path = comp_dir / layout.DETAIL
     if detail_path.is_file():
@@ -126,7 +141,7 @@ def _entry(fields: dict[str, Any], ordinal: int, file: BinaryIO, size: int, dtyp
         trailing += 1
     if trailing >= 2:
         eos.fail(f"{where} ends with {'only ' if n_tokens == trailing else ''}{trailing} or more EOS tokens")
-    state["eos"] = state["eos"] and official.test06_eos_official(last, n_tokens, eos_id, eos_id != OFFICIAL_DEFAULT_EOS)
+    state["eos"] = state["eos"] and official_eos_check(last, n_tokens, eos_id, eos_id != OFFICIAL_EOS)
     count = fields.get("token_count")
     if "token_count" not in fields:
         length.fail(f"{where}: no token_count (the run did not use token latencies)")
@@ -150,7 +165,7 @@ def _first_token(token_data: Any, data: HexField, file: BinaryIO, size: int, whe
         return
     if token_data.length == 0:
         tally.fail(f"{where}: the first-token response is empty")
-        return  # an empty first token passes the official check: zip() over nothing (domain.md 3, item 12)
+        return  # an empty first token passes the official check: zip() over nothing (docs/rules.md §3, item 12)
     file.seek(token_data.offset)
     first = file.read(min(token_data.length, 1 << 20))
     file.seek(data.offset)
@@ -171,5 +186,80 @@ def _official(result: Result, state: dict, eos_id: int) -> None:
     passed = state["first"] and state["eos"] and state["length"]
     result.official_verdict = "PASS" if passed else "FAIL"
     result.official_notes = [f"first token {state['first']}, EOS {state['eos']}, sample length {state['length']}"]
-    if eos_id != OFFICIAL_DEFAULT_EOS:
-        result.official_notes.append(f"with -e {eos_id} the official EOS check cannot fail (domain.md 3, item 12)")
+    if eos_id != OFFICIAL_EOS:
+        result.official_notes.append(f"with -e {eos_id} the official EOS check cannot fail (docs/rules.md §3, item 12)")
+
+
+def official_eos_check(last_tokens: list[int], total: int, eos: int, eos_given: bool) -> bool:
+    """The official EOS check: walk back from the last token while tokens equal EOS, failing at the second one.
+
+    ``while i > 0`` never looks at index 0, so ``[EOS, EOS]`` passes; with ``-e`` given the id is a string that
+    never equals a token, so the check cannot fail (docs/rules.md §3, item 12). ``last_tokens`` are the last tokens of
+    an output of ``total`` tokens.
+    """
+    if eos_given:
+        return True
+    count, i = 0, total - 1
+    offset = total - len(last_tokens)
+    while i > 0 and i >= offset and last_tokens[i - offset] == eos:
+        count += 1
+        if count >= 2:
+            return False
+        i -= 1
+    return True
+
+
+# -- rendering -----------------------------------------------------------------------------------------------------
+
+_STATE = {Outcome.PASS: "True", Outcome.FAIL: "False", Outcome.SKIPPED: "Skipped"}
+
+
+def _render(result: Result) -> dict[str, str]:
+    """verify_accuracy.txt with the exact lines the checker looks for (docs/rules.md §5.3)."""
+    def state(name: str) -> str:
+        check = result.check(name)
+        return "False" if check is None else _STATE[check.outcome]
+
+    lines = [f"First token check pass: {state(CHECK_FIRST_TOKEN)}", f"EOS check pass: {state(CHECK_EOS)}",
+             f"Sample length check pass: {state(CHECK_LENGTH)}"]
+    if result.verdict == "PASS":
+        lines.append("TEST06 verification complete")
+    else:
+        lines.append("TEST06 verification failed")
+        lines += [f"reason: {c.name}: {c.reason}" for c in result.checks if c.outcome is Outcome.FAIL]
+    return {layout.VERIFY_ACCURACY: "\n".join(lines) + "\n"}
+
+
+def _figures(data: Mapping[str, Any]) -> str:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+
+    def state(name: str) -> str:
+        return {"PASS": "True", "FAIL": "False", "SKIPPED": "Skipped"}.get(checks.get(name, {}).get("outcome"), "?")
+
+    samples = checks.get(CHECK_SAMPLES, {}).get("figures", {})
+    return (f"first token {state(CHECK_FIRST_TOKEN)}, EOS {state(CHECK_EOS)}, length {state(CHECK_LENGTH)}, "
+            f"{samples.get('logged', '?')}/{samples.get('expected', '?')} samples")
+
+
+def _check_detail(check: Check) -> str:
+    if check.name == CHECK_SAMPLES and "logged" in check.figures:
+        return f"{check.figures['logged']} of {check.figures['expected']} expected"
+    return ""
+
+
+VERIFIER = Verifier(
+    name="TEST06",
+    summary="LLM outputs: one trailing EOS, first token, token count",
+    reference_runs=(),
+    needs_scenario=True,
+    text_files=(layout.VERIFY_ACCURACY,),
+    copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log"},  # no performance logs (docs/rules.md §2.3)
+    options=(Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
+             Option("dtype", "--dtype", "token type (default: the model's, else int32)",
+                    choices=tuple(sorted(TOKEN_FORMATS)))),
+    resolve=resolve,
+    verify=verify,
+    render=_render,
+    figures=_figures,
+    check_detail=_check_detail,
+)

@@ -1,0 +1,165 @@
+"""Every path the tool reads or writes: LoadGen's file names, the build folder, and the submission tree.
+
+Layer: above :mod:`compliance.specs` (it formats a round's layout templates); below everything that touches files.
+No other module builds a path by joining strings: they ask this one. Every path is a normalised string relative to
+the folder doit runs in (doit links a ``file_dep`` to a target on an exact string match).
+
+Build folder::
+
+    build/.doit.db, build/.doit.lock                        doit's database, and the lock of a doit executing tasks
+    build/.locks/                                           run locks (system, working directory)
+    build/<system>/<benchmark>/<scenario>/<test>/           a cell
+        run.log, run.json                                   the command's output, how the run ended
+        logs/                                               LoadGen logs of the compliance run
+        logs/.run.signature                                 written when the run completed and was checked
+        work/                                               the run's own working directory (isolated runs)
+        verify/<test>/                                      the verified TEST folder (verify -o)
+        verify.meta.json                                    what the last verification read
+    build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
+        accuracy/, performance/run_1/                       their LoadGen logs
+        ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended
+
+Submission tree (per round, from the round spec): ``<submission_dir>/<test_dir>`` holds a cell's TEST folder,
+``<submission_dir>/<results_dir>`` a scenario's results (``accuracy/``, ``performance/run_1/``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from compliance.specs.types import Round, System, loadgen_scenario
+
+# -- LoadGen's files (docs/rules.md §4) -----------------------------------------------------------------------------
+DETAIL = "mlperf_log_detail.txt"
+SUMMARY = "mlperf_log_summary.txt"
+ACCURACY = "mlperf_log_accuracy.json"
+LOG_FILES = (DETAIL, SUMMARY, ACCURACY)
+
+# -- a scenario's results folder (RESULTS_DIR of the official scripts) -------------------------------------------
+#: submission run -> its folder in RESULTS_DIR
+RESULT_RUNS = {"accuracy": "accuracy", "performance": "performance/run_1"}
+#: submission run -> the log a verifier cannot do without (the accuracy run's detail log is optional)
+REFERENCE_LOG_NAMES = {"accuracy": ACCURACY, "performance": DETAIL}
+
+# -- a TEST folder ------------------------------------------------------------------------------------------------
+VERIFY_ACCURACY = "verify_accuracy.txt"
+VERIFY_PERFORMANCE = "verify_performance.txt"
+VERIFY_JSON = "verify.json"  # ours; in TESTxx/ itself: the checker tolerates no extra file in performance/run_1/
+TEST_ACCURACY_LOG = f"accuracy/{ACCURACY}"
+TEST_PERFORMANCE_LOGS = (f"performance/run_1/{SUMMARY}", f"performance/run_1/{DETAIL}")
+
+# -- the build folder ------------------------------------------------------------------------------------------------
+BUILD = "build"
+DOIT_DB = os.path.join(BUILD, ".doit.db")
+DOIT_LOCK = os.path.join(BUILD, ".doit.lock")
+LOCKS = os.path.join(BUILD, ".locks")
+ISOLATED_MARKER = ".mlperf-compliance-workdir"  # in a working directory made by us
+
+
+def norm(*parts: str) -> str:
+    """A normalised path string (the one form every task uses)."""
+    return os.path.normpath(os.path.join(*parts))
+
+
+def reference_log(results_dir: str, run: str) -> str:
+    """The log of submission ``run`` (accuracy, performance) that a verifier needs, in ``results_dir``."""
+    return norm(results_dir, RESULT_RUNS[run], REFERENCE_LOG_NAMES[run])
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where one LoadGen run's files go in the build folder."""
+
+    logs: str  # the LoadGen output folder
+    output: str  # the command's stdout and stderr
+    record: str  # how the run ended (JSON)
+
+    @property
+    def log_files(self) -> list[str]:
+        return [norm(self.logs, name) for name in LOG_FILES]
+
+    def signature(self, step: str = "run") -> str:
+        """The file where ``step`` records the signature of the run it last completed."""
+        return norm(self.logs, f".{step}.signature")
+
+
+@dataclass(frozen=True)
+class CellFiles:
+    """The build folder of one cell (system, benchmark, scenario, test)."""
+
+    root: str
+    test: str
+
+    @property
+    def run(self) -> RunFiles:
+        return RunFiles(norm(self.root, "logs"), norm(self.root, "run.log"), norm(self.root, "run.json"))
+
+    @property
+    def isolated_workdir(self) -> str:
+        return norm(self.root, "work")
+
+    @property
+    def verify_dir(self) -> str:
+        """The folder that receives ``<test>/`` (verify -o)."""
+        return norm(self.root, "verify")
+
+    @property
+    def verified_dir(self) -> str:
+        return norm(self.verify_dir, self.test)
+
+    @property
+    def verify_json(self) -> str:
+        return norm(self.verified_dir, VERIFY_JSON)
+
+    @property
+    def verify_meta(self) -> str:
+        """What the last verification read: the spec digest and the inputs' timestamps (for STALE)."""
+        return norm(self.root, "verify.meta.json")
+
+
+def scenario_dir(system: str, benchmark: str, scenario: str) -> str:
+    return norm(BUILD, system, benchmark, scenario)
+
+
+def cell_files(system: str, benchmark: str, scenario: str, test: str) -> CellFiles:
+    return CellFiles(norm(scenario_dir(system, benchmark, scenario), test), test)
+
+
+def produced_results_dir(system: str, benchmark: str, scenario: str) -> str:
+    """The RESULTS_DIR of the submission runs the tool produces for a system."""
+    return norm(scenario_dir(system, benchmark, scenario), "reference")
+
+
+def reference_run_files(system: str, benchmark: str, scenario: str, run: str) -> RunFiles:
+    """Where a produced submission run (accuracy or performance) goes."""
+    base = scenario_dir(system, benchmark, scenario)
+    return RunFiles(norm(produced_results_dir(system, benchmark, scenario), RESULT_RUNS[run]),
+                    norm(base, f"reference-{run}.log"), norm(base, f"reference-{run}.json"))
+
+
+def reference_isolated_workdir(system: str, benchmark: str, scenario: str, run: str) -> str:
+    return norm(scenario_dir(system, benchmark, scenario), f"reference-{run}-work")
+
+
+# -- the submission tree ---------------------------------------------------------------------------------------------
+
+def _fields(system: System, benchmark: str, scenario: str) -> dict[str, str]:
+    return {"division": system.division, "submitter": system.submitter, "system": system.name,
+            "benchmark": benchmark, "scenario": scenario}
+
+
+def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, test: str) -> str:
+    """A cell's TEST folder in the submission tree."""
+    return norm(system.submission_dir, rnd.test_dir.format(**_fields(system, benchmark, scenario), test=test))
+
+
+def tree_results_dir(rnd: Round, system: System, benchmark: str, scenario: str) -> str:
+    """A scenario's results folder in the submission tree."""
+    return norm(system.submission_dir, rnd.results_dir.format(**_fields(system, benchmark, scenario)))
+
+
+def system_folder(template: str, system: str, benchmark: str, scenario: str, **extra: str) -> str:
+    """A folder template of a system spec (``workdir``, ``results``, ``log_dir``) for one scenario."""
+    return template.format(system=system, benchmark=benchmark, scenario=scenario,
+                           loadgen_scenario=loadgen_scenario(scenario), **extra)

@@ -1,0 +1,325 @@
+"""The accuracy log (docs/rules.md §4.3) as a stream: a JSON array of flat objects, read one entry at a time.
+
+Memory stays bounded whatever the size of the file or of one entry. Hex strings are never held whole: each becomes
+a :class:`HexField` (its file offset, length, first and last characters, and its text only when short), and a
+caller may receive the chunks of a string as they are read. Entries whose ``qsl_idx`` is not wanted are skipped
+unparsed (found by :mod:`compliance.logs.scan`). A log cut by the submission truncation tool (``\n\n...\n\n``
+in the middle) is read as far as it goes and flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
+
+from compliance.logs import LogError
+from compliance.logs.scan import KEY, scanner
+
+TRUNCATION_MARKER = b"\n\n...\n\n"
+BLOCK = 1 << 20
+KEEP_HEX = 4096  # hex characters of a string kept in memory whole
+EDGE_HEX = 64  # hex characters kept from each end of a longer string
+_HEX_CHARS = b"0123456789abcdefABCDEF"
+_WS = b" \t\r\n"
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+@dataclass
+class HexField:
+    """A string field of an accuracy-log entry, summarised in bounded memory."""
+
+    offset: int  # file offset of its first character
+    length: int = 0  # characters
+    head: bytes = b""  # the first EDGE_HEX characters
+    tail: bytes = b""  # the last EDGE_HEX characters
+    text: bytes | None = b""  # the whole string while it is at most KEEP_HEX characters
+    bad_at: int | None = None  # position of the first non-hex character seen
+
+    def add(self, chunk: bytes, check_all: bool) -> None:
+        if len(self.head) < EDGE_HEX:
+            self.head += chunk[: EDGE_HEX - len(self.head)]
+        self.tail = (self.tail + chunk)[-EDGE_HEX:] if len(chunk) < EDGE_HEX else chunk[-EDGE_HEX:]
+        if self.bad_at is None and (check_all or self.length < EDGE_HEX or self.text is not None):
+            rest = chunk.translate(None, _HEX_CHARS)
+            if rest:
+                self.bad_at = self.length + chunk.index(rest[:1])
+        if self.text is not None:
+            self.text = self.text + chunk if self.length + len(chunk) <= KEEP_HEX else None
+        self.length += len(chunk)
+
+    @property
+    def problem(self) -> str | None:
+        """Why this is not the hex LoadGen writes, or None."""
+        if self.bad_at is not None:
+            return f"non-hex character at position {self.bad_at}"
+        if self.length % 2:
+            return f"odd number of hex digits ({self.length})"
+        return None
+
+    @property
+    def n_bytes(self) -> int:
+        return self.length // 2
+
+    def first_bytes(self, count: int) -> bytes:
+        """The first ``count`` decoded bytes (fewer when the field is shorter)."""
+        return bytes.fromhex(self.head[: 2 * count].decode("ascii"))
+
+    def last_bytes(self, count: int) -> bytes:
+        """The last ``count`` decoded bytes (fewer when the field is shorter)."""
+        keep = min(2 * count, self.length - self.length % 2, len(self.tail) - len(self.tail) % 2)
+        return bytes.fromhex(self.tail[len(self.tail) - keep:].decode("ascii")) if keep else b""
+
+
+@dataclass
+class Entry:
+    """One accuracy-log entry: numbers as ints, strings as :class:`HexField`."""
+
+    ordinal: int
+    offset: int
+    fields: dict[str, Any]
+
+    @property
+    def qsl_idx(self) -> Any:
+        return self.fields.get("qsl_idx")
+
+
+Sink = Callable[[bytes], None]
+SinkFactory = Callable[[dict[str, Any], str], "Sink | None"]
+
+
+class AccuracyLog:
+    """Iterate over the entries of an accuracy log in bounded memory.
+
+    Args:
+        path: the ``mlperf_log_accuracy.json`` file.
+        wanted: when given, only entries whose ``qsl_idx`` is in it are returned; the others are counted only.
+        check_all_hex: check every character of every string (else only short strings and both ends).
+        sink_factory: called when a string value starts, with the fields read so far and the key; a callable it
+            returns receives the string's chunks (raw text) as they are read.
+
+    After iteration, ``entries`` is the number of entries in the file, ``truncated`` tells whether the file was cut
+    by the submission truncation tool; a malformed file raises :class:`LogError` naming the byte offset.
+    """
+
+    def __init__(self, path: str | Path, wanted: Collection[int] | None = None, check_all_hex: bool = True,
+                 sink_factory: SinkFactory | None = None):
+        self.path = str(path)
+        self.wanted = wanted
+        self.check_all_hex = check_all_hex
+        self.sink_factory = sink_factory
+        self.entries = 0
+        self.truncated = False
+        self._scanner = scanner(wanted) if wanted is not None else None
+        self._file: BinaryIO
+        self._buf, self._pos, self._base, self._dots = b"", 0, 0, False
+
+    # -- buffer --------------------------------------------------------------------------------------------
+    def _fill(self) -> bool:
+        """Append the next block to the buffer (dropping what was consumed); False at end of file."""
+        block = self._file.read(BLOCK)
+        if not block:
+            return False
+        self._base += self._pos
+        self._buf = self._buf[self._pos:] + block
+        self._pos = 0
+        # '.' never occurs in LoadGen's accuracy log; where it does, the truncation marker may (a memchr test)
+        self._dots = b"." in self._buf
+        return True
+
+    def _peek(self) -> int | None:
+        """The next non-whitespace byte (not consumed), or None at end of file."""
+        while True:
+            while self._pos < len(self._buf) and self._buf[self._pos] in _WS:
+                self._pos += 1
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if not self._fill():
+                return None
+
+    def _where(self) -> str:
+        return f"{self.path}: byte {self._base + self._pos}"
+
+    def _expect(self, char: bytes, what: str) -> None:
+        got = self._peek()
+        if got != char[0]:
+            self._fail(f"expected {what}")
+        self._pos += 1
+
+    def _fail(self, message: str) -> NoReturn:
+        got = self._peek()
+        if got is None:
+            raise LogError(f"{self._where()}: the file ends in the middle of an entry ({message})")
+        if got == ord("."):
+            raise _Truncated
+        raise LogError(f"{self._where()}: {message}, found {chr(got)!r}")
+
+    # -- iteration -----------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Entry]:
+        with open(self.path, "rb") as self._file:
+            self._buf, self._pos, self._base, self._dots = b"", 0, 0, False
+            first = self._peek()
+            if first is None:
+                raise LogError(f"{self.path}: empty file; an accuracy log is at least '[]'")
+            if first != ord("["):
+                raise LogError(f"{self._where()}: not a JSON array (an accuracy log starts with '[')")
+            self._pos += 1
+            if self._peek() == ord("]"):
+                self._pos += 1
+                self._end()
+                return
+            while True:
+                try:
+                    yield from self._next_entries()
+                    after = self._peek()
+                    if after == ord(","):
+                        self._pos += 1
+                        continue
+                    if after == ord("]"):
+                        self._pos += 1
+                        self._end()
+                        return
+                    self._fail("expected ',' or ']' after an entry")
+                except _Truncated:
+                    if not self._resync():
+                        return
+
+    def _end(self) -> None:
+        if self._peek() is not None:
+            self._fail("expected the end of the file after ']'")
+
+    def _resync(self) -> bool:
+        """After a truncation marker: skip to the first whole entry of the tail; False when there is none."""
+        where = self._where()
+        while True:
+            at = self._buf.find(TRUNCATION_MARKER, max(0, self._pos - len(TRUNCATION_MARKER)))
+            if at >= 0:
+                break
+            self._pos = max(self._pos, len(self._buf) - len(TRUNCATION_MARKER))  # bounded memory while looking
+            if not self._fill():
+                raise LogError(f"{where}: invalid JSON (a line break in a string or a '.' where a value belongs, "
+                               "and no truncation marker after it)")
+        self.truncated = True
+        self._pos = at + len(TRUNCATION_MARKER)
+        while True:
+            brace = self._buf.find(b"{", self._pos)
+            if brace >= 0:
+                self._pos = brace
+                return True
+            self._pos = len(self._buf)
+            if not self._fill():
+                return False
+
+    def _next_entries(self) -> Iterator[Entry]:
+        """Yield the next wanted entry, after counting the unwanted ones before it."""
+        if self._scanner is not None:
+            self._skip_unwanted()
+        entry = self._entry()
+        if self.wanted is None or entry.qsl_idx in self.wanted:
+            yield entry
+
+    def _skip_unwanted(self) -> None:
+        """Jump over whole entries whose qsl_idx is not wanted, counting them, without parsing them."""
+        assert self._scanner is not None
+        while True:
+            start = self._pos
+            found, found_end, keys = self._scanner.search(self._buf, start)
+            inside = found >= 0 and found_end < len(self._buf)  # else the number may go on in the next block
+            if inside:
+                stop = self._buf.rfind(b"{", start, found)
+            else:  # skip every entry that ends in the buffer; keep the one it cuts for the next block
+                last_end = self._buf.rfind(b"}", start)
+                stop = -1 if last_end < 0 else self._buf.find(b"{", last_end)
+                if last_end >= 0 and stop < 0:  # the buffer ends between two entries: keep the last whole one
+                    stop = self._buf.rfind(b"{", start, last_end)
+            if stop <= start:
+                return  # the next entry is the wanted one, or it does not end in the buffer: parse it
+            if self._dots and self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
+                return  # let the parser meet the marker
+            # keys == count(KEY, start, end); correct it to the range skipped, [start, stop), counting only a few
+            # bytes (one entry) again; no key spans the '{' at stop
+            end = found if found >= 0 else len(self._buf)
+            if stop <= end:
+                self.entries += keys - self._buf.count(KEY, stop, end)
+            else:
+                self.entries += keys + self._buf.count(KEY, end, stop)
+            self._pos = stop
+            if inside:
+                return
+            if not self._fill():
+                return
+
+    def _entry(self) -> Entry:
+        self._expect(b"{", "'{' (an entry)")
+        entry = Entry(self.entries, self._base + self._pos - 1, {})
+        if self._peek() == ord("}"):
+            self._pos += 1
+        else:
+            while True:
+                key = self._key()
+                self._expect(b":", "':' after a key")
+                entry.fields[key] = self._value(entry.fields, key)
+                sep = self._peek()
+                self._pos += 1
+                if sep == ord("}"):
+                    break
+                if sep != ord(","):
+                    self._pos -= 1
+                    self._fail("expected ',' or '}' in an entry")
+        self.entries += 1
+        return entry
+
+    def _key(self) -> str:
+        if self._peek() != ord('"'):
+            self._fail("expected a key")
+        string = self._string(None, check=False)
+        if string.text is None:
+            raise LogError(f"{self._where()}: a key longer than {KEEP_HEX} characters")
+        return string.text.decode("utf-8", errors="replace")
+
+    def _value(self, fields: dict[str, Any], key: str) -> Any:
+        got = self._peek()
+        if got == ord('"'):
+            sink = self.sink_factory(fields, key) if self.sink_factory else None
+            return self._string(sink, check=self.check_all_hex)
+        while len(self._buf) - self._pos < 64 and self._fill():
+            pass
+        for word, value in ((b"true", True), (b"false", False), (b"null", None)):
+            if self._buf.startswith(word, self._pos):
+                self._pos += len(word)
+                return value
+        match = _NUMBER.match(self._buf, self._pos)
+        if match is None:
+            self._fail(f"expected a value for '{key}'")
+        self._pos = match.end()
+        text = match.group()
+        return int(text) if text.lstrip(b"-").isdigit() else float(text)
+
+    def _string(self, sink: Sink | None, check: bool) -> HexField:
+        self._pos += 1  # the opening quote
+        hexfield = HexField(self._base + self._pos)
+        while True:
+            end = self._buf.find(b'"', self._pos)
+            chunk = self._buf[self._pos:end if end >= 0 else len(self._buf)]
+            if b"\\" in chunk:
+                raise LogError(f"{self._where()}: escape sequences are not expected in an accuracy log string")
+            if b"\n" in chunk:  # JSON strings hold no line breaks: the truncation tool cut here, or the file is broken
+                self._pos += chunk.index(b"\n")
+                raise _Truncated
+            if chunk:
+                hexfield.add(chunk, check)
+                if sink is not None:
+                    sink(chunk)
+            if end >= 0:
+                self._pos = end + 1
+                return hexfield
+            self._pos = len(self._buf)
+            if not self._fill():
+                raise LogError(f"{self._where()}: the file ends inside a string")
+
+
+class _Truncated(Exception):
+    """The parser met the truncation tool's marker (or a cut it explains)."""
+

@@ -1,0 +1,94 @@
+"""The detail log (docs/rules.md §4.1): ``:::MLLOG {json}`` records.
+
+The first value of a key wins (as the official parser); errors and warnings are collected from the metadata; lines
+that are not records are skipped, but a first line that is not a record means the file is not a detail log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance.logs import LogError
+
+AUDIT_WARNING = "Found Audit Config file"
+
+
+@dataclass
+class DetailLog:
+    """The records of a ``mlperf_log_detail.txt``."""
+
+    path: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, Any]] = field(default_factory=list)
+    warnings: list[tuple[str, Any]] = field(default_factory=list)
+    duplicate_keys: list[str] = field(default_factory=list)
+    skipped_lines: int = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    @property
+    def num_errors(self) -> int:
+        """LoadGen's ``num_errors`` record when present, else the records flagged as errors."""
+        value = self.values.get("num_errors")
+        return value if isinstance(value, int) and not isinstance(value, bool) else len(self.errors)
+
+    @property
+    def scenario(self) -> str | None:
+        return self.values.get("effective_scenario")
+
+    @property
+    def audit_config_found(self) -> bool:
+        """Whether LoadGen logged that it found an audit.config (docs/rules.md §1.3)."""
+        return any(isinstance(v, str) and v.startswith(AUDIT_WARNING) for _, v in self.warnings)
+
+    def error_messages(self, key: str | None = None) -> list[str]:
+        return [str(v) for k, v in self.errors if key is None or k == key]
+
+
+def read_detail(path: str | Path) -> DetailLog:
+    """Read a detail log.
+
+    Raises:
+        OSError: the file cannot be read.
+        LogError: the file is empty or its first line is not a ``:::MLLOG`` record.
+    """
+    log = DetailLog(str(path))
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            record = _record(line)
+            if record is None:
+                if number == 1:
+                    raise LogError(f"{path}: line 1 is not a ':::MLLOG {{...}}' record; is this mlperf_log_detail.txt?")
+                log.skipped_lines += 1
+                continue
+            key, value, meta = record
+            if meta.get("is_error"):
+                log.errors.append((key, value))
+            if meta.get("is_warning"):
+                log.warnings.append((key, value))
+            if key in log.values:
+                log.duplicate_keys.append(key)
+            else:
+                log.values[key] = value
+    if not log.values:
+        raise LogError(f"{path}: empty file; LoadGen writes at least its version records")
+    return log
+
+
+def _record(line: str) -> tuple[str, Any, dict] | None:
+    if not line.startswith(":::MLLOG"):
+        return None
+    try:
+        record = json.loads(line[len(":::MLLOG"):])
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+        return None
+    meta = record.get("metadata")
+    return record["key"], record.get("value"), meta if isinstance(meta, dict) else {}
+

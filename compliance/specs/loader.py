@@ -1,0 +1,331 @@
+"""Load a specs folder: read every YAML file, validate it, cross-check references, return typed objects.
+
+A specs folder holds ``rounds/``, ``models/``, ``tests/`` and ``systems/``, one YAML file per item, each named after
+the item (``specs/models/resnet.yaml`` has ``name: resnet``). Every problem of every file is collected and raised
+at once as a :class:`~compliance.errors.SpecError`; nothing may run on invalid specs.
+
+Relative paths in a system spec are relative to the folder that contains the specs folder (the project root for
+the default ``specs/``).
+
+Layer: the specs layer reads YAML (only it does) and imports :mod:`compliance.errors` only. What it must know of
+the layers above (which tests this tool verifies, which launchers exist) is passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import PathPart, Problem, SpecError, did_you_mean
+from compliance.specs import schemacheck
+from compliance.specs.types import (
+    AuditLayer,
+    BenchmarkRun,
+    Launcher,
+    Model,
+    ModelParam,
+    Round,
+    Specs,
+    System,
+    TestSpec,
+    Thresholds,
+    Tokens,
+    loadgen_scenario,
+)
+from compliance.specs.yamldoc import YamlDoc, load_yaml
+
+KINDS = {"rounds": "round", "models": "model", "tests": "test", "systems": "system"}
+REQUIRED_FOLDERS = ("rounds", "models", "tests")
+
+#: Placeholders each template may use.
+COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario", "test", "mode", "log_dir", "workdir")
+PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
+LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
+TEST_DIR_FIELDS = ("division", "submitter", "system", "benchmark", "scenario", "test")
+RESULTS_DIR_FIELDS = TEST_DIR_FIELDS[:-1]
+
+
+def template_fields(template: str) -> tuple[list[str], list[str]]:
+    """The placeholder names of a ``str.format`` template, and what is wrong with it (empty when nothing)."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return [], [f"{exc} (write '{{{{' and '}}}}' for literal braces)"]
+    names, errors = [], []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            errors.append(f"placeholder '{{{shown}}}' must be a plain name like {{scenario}}")
+        else:
+            names.append(name)
+    return names, errors
+
+
+def _check_template(doc: YamlDoc, path: list, template: str, allowed: tuple[str, ...],
+                    required: tuple[str, ...] = ()) -> list[Problem]:
+    names, errors = template_fields(template)
+    problems = [doc.problem(path, error) for error in errors]
+    problems += [doc.problem(path, f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
+                                   f"known: {', '.join('{' + a + '}' for a in allowed)}")
+                 for n in names if n not in allowed]
+    if not errors:
+        problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
+    return problems
+
+
+class _Loader:
+    def __init__(self, root: Path, verified: Collection[str]):
+        self.root = root
+        self.verified = tuple(sorted(verified))
+        self.base = root.parent
+        self.problems: list[Problem] = []
+        self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
+        # Items whose file exists but is invalid: already reported, so references to them are not reported again.
+        self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
+        # (benchmark, test) -> the rounds that require the test for the benchmark
+        self.required_by: dict[tuple[str, str], list[str]] = {}
+
+    # -- reading and schema validation ------------------------------------------------------------------------
+    def read_all(self) -> None:
+        if not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise SpecError([Problem(str(self.root), None, "", f"specs folder {what}; pass --specs DIR (or specs=DIR to doit)")])
+        for folder, kind in KINDS.items():
+            directory = self.root / folder
+            if not directory.is_dir():
+                if folder in REQUIRED_FOLDERS:
+                    self.problems.append(Problem(str(directory), None, "", f"missing folder: a specs folder needs {folder}/"))
+                continue
+            for path in sorted(directory.iterdir()):
+                if path.suffix in (".yaml", ".yml") and not path.name.startswith("."):
+                    self._read(path, kind)
+
+    def _read(self, path: Path, kind: str) -> None:
+        try:
+            doc = load_yaml(path, display=str(path))
+        except SpecError as exc:
+            self.problems.extend(exc.problems)
+            self.broken[kind].add(path.stem)
+            return
+        problems = schemacheck.check(doc, kind)
+        if not problems and doc.data.get("name") != path.stem:
+            problems.append(doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'"))
+        if not problems and path.stem in self.docs[kind]:
+            problems.append(doc.problem([], f"another {kind} spec is also called '{path.stem}' "
+                                            f"({self.docs[kind][path.stem].file})"))
+        self.problems.extend(problems)
+        if problems:
+            self.broken[kind].add(path.stem)
+        else:
+            doc.data = schemacheck.apply_defaults(doc.data, kind)
+            self.docs[kind][path.stem] = doc
+
+    # -- building typed objects ------------------------------------------------------------------------------
+    def _path(self, value: str) -> str:
+        return os.path.normpath(self.base / value) if not os.path.isabs(value) else os.path.normpath(value)
+
+    def build(self) -> Specs:
+        rounds = {n: self._round(d) for n, d in self.docs["round"].items()}
+        models = {n: self._model(d) for n, d in self.docs["model"].items()}
+        tests = {n: self._test(d) for n, d in self.docs["test"].items()}
+        systems = {n: self._system(d, models) for n, d in self.docs["system"].items()}
+        return Specs(self.root, rounds, models, tests, systems)
+
+    def _round(self, doc: YamlDoc) -> Round:
+        d = doc.data
+        self.problems += _check_template(doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS)
+        self.problems += _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
+        required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
+        return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
+
+    def _model(self, doc: YamlDoc) -> Model:
+        d = doc.data
+        tokens = Tokens(d["tokens"]["eos_token_id"], d["tokens"]["dtype"]) if "tokens" in d else None
+        return Model(d["name"], tuple(d["scenarios"]), tuple(d["aliases"]), d["audit_params"], d["test01"]["dtype"],
+                     tokens, d["description"], doc.file)
+
+    def _test(self, doc: YamlDoc) -> TestSpec:
+        d = doc.data
+        layers = []
+        for layer in d["audit"]:
+            settings = tuple((k, ModelParam(v["model_param"]) if isinstance(v, dict) else v)
+                             for k, v in layer["settings"].items())
+            models = tuple(layer["models"]) if "models" in layer else None
+            scenarios = tuple(layer["scenarios"]) if "scenarios" in layer else None
+            layers.append(AuditLayer(settings, models, scenarios))
+        thresholds = Thresholds(**d["thresholds"])
+        if d["verifier"] and d["name"] not in self.verified:
+            where: list[PathPart] = ["verifier"] if ("verifier",) in doc.key_lines else ["name"]
+            self.problems.append(doc.problem(where, f"this tool has no verifier for {d['name']} (it verifies "
+                                                    f"{', '.join(self.verified)}); set 'verifier: false'"))
+        return TestSpec(d["name"], d["title"], tuple(layers), thresholds, tuple(d["comments"]), d["verifier"],
+                        tuple(d["model_fields"]), d["description"], doc.file)
+
+    def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
+        d = doc.data
+        aliases = {a: m.name for m in models.values() for a in m.aliases}
+        runs: dict[str, BenchmarkRun] = {}
+        for key, b in d["benchmarks"].items():
+            where: list[PathPart] = ["benchmarks", key]
+            name = aliases.get(key, key)
+            if name in runs:
+                self.problems.append(doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True))
+                continue
+            self.problems += _check_template(doc, where + ["command"], b["command"], COMMAND_FIELDS)
+            if "workdir" in b:
+                self.problems += _check_template(doc, where + ["workdir"], b["workdir"], PATH_FIELDS)
+            if ("workdir" in b) == bool(b.get("isolated")):
+                self.problems.append(doc.problem(where, "give either 'workdir' (where the command runs) or "
+                                                        "'isolated: true' (a fresh folder per run), not both or neither"))
+            for field_name, allowed in (("log_dir", LOG_DIR_FIELDS), ("results", PATH_FIELDS)):
+                if field_name in b:
+                    self.problems += _check_template(doc, where + [field_name], b[field_name], allowed)
+            reference = b.get("reference")
+            if reference is not None and "command" in reference:
+                self.problems += _check_template(doc, where + ["reference", "command"], reference["command"], COMMAND_FIELDS)
+            if ("results" in b) == (reference is not None):
+                self.problems.append(doc.problem(where, "give either 'results' (where the submission's accuracy and "
+                                                        "performance runs are) or 'reference' (produce them), not both or neither"))
+            env = {**d["env"], **b["env"]}
+            runs[name] = BenchmarkRun(
+                benchmark=name,
+                scenarios=tuple(b["scenarios"]),
+                command=b["command"],
+                workdir=self._path(b.get("workdir", ".")),
+                log_dir=b.get("log_dir"),
+                env={k: str(v) for k, v in env.items()},
+                timeout=float(b.get("timeout", d["timeout"])),
+                results=self._path(b["results"]) if "results" in b else None,
+                reference_command=(reference or {}).get("command", b["command"]) if reference is not None else None,
+                isolated=b["isolated"],
+                launcher=_launcher(b.get("launcher", d["launcher"])),
+            )
+        return System(d["name"], d["round"], d["division"], d["submitter"], self._path(d["submission_dir"]),
+                      runs, d["description"], doc.file, d.get("strict_accuracy"))
+
+    # -- cross-references ------------------------------------------------------------------------------------
+    def cross_check(self, specs: Specs) -> None:
+        alias_of = {a: m.name for m in specs.models.values() for a in m.aliases}
+        for model in specs.models.values():
+            doc = self.docs["model"][model.name]
+            for i, alias in enumerate(model.aliases):
+                if alias in specs.models or list(alias_of).count(alias) > 1 or alias_of.get(alias) != model.name:
+                    self.problems.append(doc.problem(["aliases", i], f"alias '{alias}' is already a name or alias of another model"))
+        for test in specs.tests.values():
+            doc = self.docs["test"][test.name]
+            for i, layer in enumerate(test.audit):
+                for j, name in enumerate(layer.models or ()):
+                    if name not in specs.models:
+                        self.problems.append(doc.problem(["audit", i, "models", j],
+                                                         f"unknown model '{name}'{did_you_mean(name, specs.models)}"))
+        for rnd in specs.rounds.values():
+            self._check_round(rnd, specs, alias_of)
+        for (benchmark, test_name), rounds in sorted(self.required_by.items()):
+            self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
+        for system in specs.systems.values():
+            self._check_system(system, specs)
+
+    def _check_round(self, rnd: Round, specs: Specs, alias_of: dict[str, str]) -> None:
+        doc = self.docs["round"][rnd.name]
+        for benchmark, tests in rnd.required.items():
+            where: list[PathPart] = ["benchmarks", benchmark]
+            if benchmark not in specs.models:
+                if benchmark in self.broken["model"]:
+                    continue
+                hint = (f"; rounds use the checker's name '{alias_of[benchmark]}'" if benchmark in alias_of
+                        else did_you_mean(benchmark, specs.models) + f"; add specs/models/{benchmark}.yaml if it is new")
+                self.problems.append(doc.problem(where, f"unknown benchmark '{benchmark}'{hint}", key=True))
+                continue
+            for i, test_name in enumerate(tests):
+                if test_name in specs.tests:
+                    self.required_by.setdefault((benchmark, test_name), []).append(rnd.name)
+                elif test_name not in self.broken["test"]:
+                    self.problems.append(doc.problem(where + [i], f"unknown test '{test_name}'{did_you_mean(test_name, specs.tests)}"))
+
+    def _check_model_for_test(self, model: Model, test: TestSpec, rounds: list[str]) -> None:
+        doc = self.docs["model"][model.name]
+        why = f"round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)} require{'' if len(rounds) > 1 else 's'} {test.name} for {model.name}"
+        if "tokens" in test.model_fields and model.tokens is None:
+            self.problems.append(doc.problem([], f"{why}, which needs 'tokens: {{eos_token_id: N, dtype: int32}}'"))
+        params = model.audit_params.get(test.name, {})
+        missing = sorted({value.name for layer in test.audit if layer.models is None or model.name in layer.models
+                          for _, value in layer.settings if isinstance(value, ModelParam) and value.name not in params})
+        for name in missing:
+            self.problems.append(doc.problem(["audit_params"], f"{why}, whose audit.config needs audit_params.{test.name}.{name}"))
+
+    def _check_system(self, system: System, specs: Specs) -> None:
+        doc = self.docs["system"][system.name]
+        rnd = specs.rounds.get(system.round)
+        if rnd is None and system.round in self.broken["round"]:
+            return
+        if rnd is None:
+            self.problems.append(doc.problem(["round"], f"unknown round '{system.round}'{did_you_mean(system.round, specs.rounds)}; "
+                                                        f"known: {', '.join(sorted(specs.rounds))}"))
+            return
+        keys = {specs.model(k).name if _known(specs, k) else k: k for k in doc.data["benchmarks"]}
+        for name, run in system.benchmarks.items():
+            where: list[PathPart] = ["benchmarks", keys.get(name, name)]
+            if name not in rnd.required:
+                self.problems.append(doc.problem(where, f"benchmark '{name}' is not in round {rnd.name}"
+                                                        f"{did_you_mean(name, rnd.required)}", key=True))
+                continue
+            if name not in specs.models:
+                continue  # the round names a model whose spec is broken or missing: reported with the round
+            model = specs.models[name]
+            for i, scenario in enumerate(run.scenarios):
+                if scenario not in model.scenarios:
+                    self.problems.append(doc.problem(where + ["scenarios", i],
+                                                     f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}"))
+            if run.results is not None:
+                self._check_results(doc, where, run)
+
+    def _check_results(self, doc: YamlDoc, where: list, run: BenchmarkRun) -> None:
+        assert run.results is not None
+        for scenario in run.scenarios:
+            try:
+                folder = run.results.format(system=doc.data["name"], benchmark=run.benchmark, scenario=scenario,
+                                            loadgen_scenario=loadgen_scenario(scenario))
+            except (KeyError, ValueError, IndexError):
+                return  # already reported as a bad template
+            if not os.path.isdir(folder):
+                self.problems.append(doc.problem(where + ["results"], f"results folder '{folder}' ({scenario}) does not exist"))
+
+
+def _launcher(data: dict[str, Any]) -> Launcher:
+    return Launcher(data["kind"], tuple(sorted((k, v) for k, v in data.items() if k != "kind")))
+
+
+def _known(specs: Specs, name: str) -> bool:
+    try:
+        specs.model(name)
+    except KeyError:
+        return False
+    return True
+
+
+def load_specs(root: str | os.PathLike[str], *, verified: Collection[str]) -> Specs:
+    """Load, validate and cross-check every spec under ``root``.
+
+    Args:
+        root: the specs folder.
+        verified: the tests this tool has a verifier for (the verifier registry's names); a test spec that does not
+            say ``verifier: false`` must be one of them.
+
+    Raises:
+        SpecError: with every problem found, each naming its file, line and JSON path.
+    """
+    loader = _Loader(Path(root), verified)
+    try:
+        loader.read_all()
+    except SpecError as exc:
+        raise SpecError(exc.problems, str(root)) from None
+    specs = loader.build()
+    loader.cross_check(specs)
+    if loader.problems:
+        raise SpecError(loader.problems, str(root))
+    return specs

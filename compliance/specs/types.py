@@ -1,0 +1,184 @@
+"""Typed spec objects: what the loader returns and everything after it uses (no YAML past the loader).
+
+Defaults are not repeated here: the schemas declare them (``default``) and the loader fills them in, so every
+field is set from the spec or its schema.
+
+Vocabulary: a *round* (v5.0, v6.0, ...) lists its *benchmarks* (models, by the submission checker's names) and
+the compliance *tests* each requires; a *system* is one of the user's machines and says how it runs each
+benchmark in each *scenario*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Number = int | float
+
+#: Submission scenarios. Interactive is a submission scenario that LoadGen runs as Server (docs/rules.md §0).
+SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline", "Interactive")
+LOADGEN_SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
+
+
+def loadgen_scenario(scenario: str) -> str:
+    """The scenario name LoadGen uses (and audit.config keys use) for a submission scenario."""
+    return "Server" if scenario == "Interactive" else scenario
+
+
+@dataclass(frozen=True)
+class Round:
+    """A round: benchmarks, the tests each requires, and where things go in its submission tree."""
+
+    name: str
+    test_dir: str
+    results_dir: str
+    required: dict[str, tuple[str, ...]]
+    description: str
+    file: str
+
+    def tests_for(self, benchmark: str) -> tuple[str, ...]:
+        """The tests the round requires for ``benchmark`` (empty when none or not in the round)."""
+        return self.required.get(benchmark, ())
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """How an LLM benchmark encodes its output tokens (TEST06)."""
+
+    eos_token_id: int
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """A benchmark, with the facts the compliance tests need about it."""
+
+    name: str
+    scenarios: tuple[str, ...]
+    aliases: tuple[str, ...]
+    audit_params: dict[str, dict[str, Number]]
+    dtype: str  # TEST01's element type for the first-element comparison
+    tokens: Tokens | None
+    description: str
+    file: str
+
+
+@dataclass(frozen=True)
+class ModelParam:
+    """An audit value that comes from the model spec's ``audit_params.<TEST>.<name>``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AuditLayer:
+    """Settings applied to some models and LoadGen scenarios (all when ``None``)."""
+
+    settings: tuple[tuple[str, Number | ModelParam], ...]
+    models: tuple[str, ...] | None
+    scenarios: tuple[str, ...] | None
+
+    def applies(self, model: str, lg_scenario: str) -> bool:
+        """Whether this layer applies to ``model`` run in LoadGen scenario ``lg_scenario``."""
+        return (self.models is None or model in self.models) and (
+            self.scenarios is None or lg_scenario in self.scenarios
+        )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Pass thresholds of a test (docs/rules.md §2.1-2.3); each verifier reads those of its test."""
+
+    tolerance: float
+    relaxed_tolerance: float
+    relaxed_latency_ns: dict[str, int]
+    strict_accuracy: bool
+    latency_speedup_finding: float
+    expected_samples: int
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """A compliance test: how its audit.config is made and its thresholds (its files: compliance.verify.layout)."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    title: str
+    audit: tuple[AuditLayer, ...]
+    thresholds: Thresholds
+    comments: tuple[str, ...]
+    verifier: bool
+    model_fields: tuple[str, ...]
+    description: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How a system's runs are started: a kind from the launcher table, and that kind's settings."""
+
+    kind: str
+    settings: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class BenchmarkRun:
+    """How a system runs one benchmark. Paths are resolved against the folder holding the specs folder."""
+
+    benchmark: str
+    scenarios: tuple[str, ...]
+    command: str
+    workdir: str
+    log_dir: str | None
+    env: dict[str, str]
+    timeout: float
+    results: str | None
+    reference_command: str | None
+    isolated: bool  # each run in its own fresh folder under build/ (workdir is then unused)
+    launcher: Launcher
+
+    @property
+    def produces_reference(self) -> bool:
+        """True when the system produces its own accuracy and performance runs."""
+        return self.results is None
+
+
+@dataclass(frozen=True)
+class System:
+    """One of the user's systems."""
+
+    name: str
+    round: str
+    division: str
+    submitter: str
+    submission_dir: str
+    benchmarks: dict[str, BenchmarkRun]
+    description: str
+    file: str
+    strict_accuracy: bool | None  # None: as the test spec says
+
+
+@dataclass(frozen=True)
+class Specs:
+    """Every spec of a specs folder, validated and cross-checked."""
+
+    root: Path
+    rounds: dict[str, Round]
+    models: dict[str, Model]
+    tests: dict[str, TestSpec]
+    systems: dict[str, System]
+
+    def model(self, name: str) -> Model:
+        """The model called ``name`` or having it as an alias.
+
+        Raises:
+            KeyError: when no model has that name.
+        """
+        if name in self.models:
+            return self.models[name]
+        for model in self.models.values():
+            if name in model.aliases:
+                return model
+        raise KeyError(name)

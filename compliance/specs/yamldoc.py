@@ -1,0 +1,216 @@
+"""Safe, bounded YAML reading with the line of every value, normalised to YAML 1.2 core types.
+
+PyYAML resolves scalars by YAML 1.1 rules: ``2025-01-01`` becomes a date, ``on``/``no`` become booleans and
+``1:30`` becomes the integer 90. Specs are read from the composed node tree instead, with YAML 1.2 core rules
+(only ``true``/``false`` are booleans, dates stay strings), duplicate keys rejected, keys required to be strings,
+and alias expansion bounded so that an alias bomb cannot exhaust memory. Nodes are composed by libyaml when PyYAML
+has it (seven times faster on the shipped specs), by PyYAML otherwise and for the message of a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.errors import PathPart, Problem, SpecError, json_path
+
+MAX_FILE_BYTES = 1 << 20
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _YAML_TAG + "merge"
+_STR_TAG = _YAML_TAG + "str"
+_PLAIN_TAG = "tag:mlperf-compliance:plain"
+_ACCEPTED_TAGS = {_PLAIN_TAG, _MERGE_TAG} | {_YAML_TAG + t for t in ("null", "bool", "int", "float", "str")}
+
+
+class _PyComposer(yaml.SafeLoader):
+    """Composes nodes without YAML 1.1 implicit typing: every plain scalar gets one tag, resolved by us."""
+
+    yaml_implicit_resolvers = {
+        "<": [(_MERGE_TAG, re.compile(r"^<<$"))],
+        None: [(_PLAIN_TAG, re.compile(r"(?s).*"))],
+    }
+
+
+_CLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CComposer(_CLoader):
+    """The same on libyaml (several times faster) when PyYAML was built with it; syntax errors are then reported
+    by :class:`_PyComposer`, whose messages say what was found."""
+
+    yaml_implicit_resolvers = _PyComposer.yaml_implicit_resolvers
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+@dataclass
+class YamlDoc:
+    """A YAML document as plain data, with the 1-based line of every value and every mapping key."""
+
+    file: str
+    data: Any
+    value_lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict)
+    key_lines: dict[tuple[PathPart, ...], int] = field(default_factory=dict)
+
+    def line(self, path: tuple[PathPart, ...] | list[PathPart], *, key: bool = False) -> int | None:
+        """Line of the value at ``path`` (or of its key), falling back to the nearest enclosing node."""
+        path = tuple(path)
+        if key and path in self.key_lines:
+            return self.key_lines[path]
+        while path:
+            if path in self.value_lines:
+                return self.value_lines[path]
+            path = path[:-1]
+        return self.value_lines.get((), 1)
+
+    def problem(self, path: tuple[PathPart, ...] | list[PathPart], message: str, *, key: bool = False) -> Problem:
+        """A problem located at ``path`` in this document."""
+        return Problem(self.file, self.line(path, key=key), json_path(path), message)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_CComposer)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=_PyComposer)  # raises again, with PyYAML's message
+
+
+def _resolve_scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag == _STR_TAG or node.style:  # quoted, or an explicit !!str (libyaml marks plain as "", PyYAML None)
+        return node.value
+    text = node.value
+    if _NULL.match(text):
+        return None
+    if _TRUE.match(text):
+        return True
+    if _FALSE.match(text):
+        return False
+    if _INT10.match(text):
+        return int(text, 10)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+class _Builder:
+    def __init__(self, doc: YamlDoc):
+        self.doc = doc
+        self.nodes = 0
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: tuple[PathPart, ...]) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or len(path) > MAX_DEPTH:
+            raise _TooBig
+        self.doc.value_lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag not in _ACCEPTED_TAGS and not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.problems.append(self.doc.problem(path, f"unsupported YAML tag {node.tag!r}; write a plain value"))
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return _resolve_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        return self._mapping(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple[PathPart, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    value = self.build(source, path)
+                    if isinstance(value, dict):
+                        merged.update({k: v for k, v in value.items() if k not in merged})
+                    else:
+                        self.problems.append(self.doc.problem(path, "'<<' must merge a mapping"))
+                continue
+            key = _resolve_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                self.problems.append(
+                    Problem(self.doc.file, key_node.start_mark.line + 1, json_path(path),
+                            f"mapping keys must be strings, got {key_node.value!r}; quote it"))
+                continue
+            if key in out:
+                self.problems.append(
+                    Problem(self.doc.file, key_node.start_mark.line + 1, json_path(path + (key,)),
+                            f"duplicate key '{key}' (first at line {self.doc.key_lines[path + (key,)]})"))
+                continue
+            self.doc.key_lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, path + (key,))
+        for key, value in merged.items():
+            out.setdefault(key, value)
+        return out
+
+
+class _TooBig(Exception):
+    """Alias expansion went past MAX_NODES or MAX_DEPTH."""
+
+
+def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
+    """Read one YAML file into a :class:`YamlDoc`.
+
+    Args:
+        path: the file to read.
+        display: how to name the file in messages (default: ``str(path)``).
+
+    Raises:
+        SpecError: with every problem of the file (syntax, duplicate keys, non-string keys, size).
+    """
+    name = display or str(path)
+    doc = YamlDoc(name, None)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError([Problem(name, None, "", f"file is {size} bytes; specs are limited to {MAX_FILE_BYTES}")])
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem(name, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(name, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    try:
+        root = _compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        detail = str(exc.problem or exc.context)
+        if exc.context and exc.problem and exc.context_mark:
+            detail += f" ({exc.context.removeprefix('while ')} at line {exc.context_mark.line + 1})"
+        raise SpecError([Problem(name, line, "", f"YAML syntax error: {detail}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+    if root is None:
+        raise SpecError([Problem(name, None, "", "file is empty; a spec is a YAML mapping")])
+    builder = _Builder(doc)
+    try:
+        doc.data = builder.build(root, ())
+    except _TooBig:
+        raise SpecError([Problem(name, None, "", f"document expands to more than {MAX_NODES} nodes or "
+                                              f"{MAX_DEPTH} levels (recursive or exponential aliases?)")]) from None
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return doc

@@ -1,0 +1,68 @@
+"""What a verifier is: the one object each test module exports, which says everything about its test.
+
+The registry (:mod:`compliance.verify.registry`) lists them. Every consumer reads this object instead of knowing a
+test by name: the verify command builds its arguments from :attr:`Verifier.options`, the plan asks for
+:attr:`Verifier.reference_runs` and :meth:`Verifier.files`, the pipeline calls :attr:`Verifier.verify` and copies
+:meth:`Verifier.files`, the summary and the console print :attr:`Verifier.figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compliance.layout import VERIFY_JSON
+from compliance.specs.types import Model, TestSpec
+from compliance.verify.result import Check, Result
+
+
+@dataclass(frozen=True)
+class Option:
+    """A verifier option, given on the command line or taken from the specs (see :attr:`Verifier.resolve`)."""
+
+    name: str  # the key in Request.options
+    flag: str  # e.g. --dtype
+    help: str
+    choices: tuple[str, ...] | None = None
+    type: Callable[[str], Any] = str
+    switch: bool = False  # a flag without a value (store_true)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one verification reads: the test, the model (None when unknown), the folders and the options."""
+
+    test: TestSpec
+    model: Model | None
+    compliance_dir: Path
+    results_dir: Path | None  # the submission's scenario folder (None when the test compares with no run)
+    scenario: str | None  # the submission scenario when the test needs it (else taken from the logs)
+    options: Mapping[str, Any]
+
+
+#: options given (command line, system spec) -> the options a verification uses (model spec, test spec, defaults)
+Resolver = Callable[[TestSpec, "Model | None", Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Everything about one compliance test that the rest of the tool needs."""
+
+    name: str  # the test id, e.g. TEST01
+    summary: str  # one line, for --help
+    reference_runs: tuple[str, ...]  # the submission runs it compares with: "accuracy", "performance"
+    needs_scenario: bool  # the scenario must be given (it cannot be read from the logs)
+    text_files: tuple[str, ...]  # the official-format text files it writes into TESTxx/
+    copies: Mapping[str, str]  # TESTxx/ path -> the input (Result.inputs key) copied there
+    options: tuple[Option, ...]
+    resolve: Resolver
+    verify: Callable[[Request], Result]
+    render: Callable[[Result], dict[str, str]]  # the text files' contents, by name
+    figures: Callable[[Mapping[str, Any]], str]  # the key figures in one line, from a result's to_dict()
+    check_detail: Callable[[Check], str]  # a passing check's figures in a few words (console)
+
+    def files(self) -> tuple[str, ...]:
+        """Every file of the verified folder, relative to it."""
+        return (*self.text_files, VERIFY_JSON, *self.copies)

@@ -1,0 +1,248 @@
+"""TEST01's output comparison: each compliance-run entry against the accuracy run's entry of the same qsl_idx.
+
+Memory stays bounded whatever the logs' size: the compliance log (a sample of the run, thousands of entries) is
+scanned first and each entry kept as a summary (first element, length, text when short, file offset); the
+reference accuracy log is then streamed with only the wanted qsl_idx parsed, and long outputs are compared chunk
+by chunk against the compliance file at the recorded offset, in the same pass.
+
+Two comparisons are made: the official one (the first element under the dtype; docs/rules.md §2.1) decides the verdict,
+and a strict one over the full output bytes reports entries that differ later (a failure with ``strict``).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from compliance.logs import LogError
+from compliance.logs.accuracy import AccuracyLog, HexField
+
+#: dtype name -> struct format of one element (little-endian, as LoadGen's hosts write them)
+DTYPES = {"byte": "b", "int8": "b", "uint8": "B", "int16": "<h", "int32": "<i", "int64": "<q",
+          "float16": "<e", "float32": "<f", "float64": "<d"}
+
+
+def first_element(data: HexField, dtype: str) -> Any:
+    """The first element of ``data`` under ``dtype`` (None when empty). Raises ValueError naming the problem."""
+    if data.problem:
+        raise ValueError(data.problem)
+    size = struct.calcsize(DTYPES[dtype])
+    if data.n_bytes % size:
+        raise ValueError(f"{data.n_bytes} bytes is not a whole number of {dtype} elements")
+    if data.n_bytes == 0:
+        return None
+    return struct.unpack(DTYPES[dtype], data.first_bytes(size))[0]
+
+
+@dataclass
+class _Sample:
+    """One compliance-log entry."""
+
+    ordinal: int
+    qsl_idx: int
+    data: HexField
+    problem: str | None = None
+    first: Any = None
+    differs: bool = False  # the full output differs from the accuracy run's
+
+
+class _StreamCompare:
+    """Compares a string arriving in chunks with a stretch of a file, in bounded memory."""
+
+    def __init__(self, file: BinaryIO, offset: int, length: int):
+        self.file, self.offset, self.length = file, offset, length
+        self.pos = 0
+        self.equal = True
+
+    def __call__(self, chunk: bytes) -> None:
+        if not self.equal:
+            return
+        if self.pos + len(chunk) > self.length:
+            self.equal = False
+            return
+        self.file.seek(self.offset + self.pos)
+        other = self.file.read(len(chunk))
+        if other != chunk and other.upper() != chunk.upper():
+            self.equal = False
+        self.pos += len(chunk)
+
+    @property
+    def result(self) -> bool:
+        return self.equal and self.pos == self.length
+
+
+def _same(a: HexField, a_file: BinaryIO, b: HexField, b_file: BinaryIO) -> bool:
+    """Whether two strings are the same hex (case-insensitive), reading long ones back in chunks."""
+    if a.length != b.length:
+        return False
+    if a.text is not None and b.text is not None:
+        return a.text == b.text or a.text.upper() == b.text.upper()
+    compare = _StreamCompare(b_file, b.offset, b.length)
+    for start in range(0, a.length, 1 << 20):
+        a_file.seek(a.offset + start)
+        compare(a_file.read(min(1 << 20, a.length - start)))
+    return compare.result
+
+
+@dataclass
+class Comparison:
+    """Counts and findings of the output comparison."""
+
+    dtype: str
+    compliance_entries: int = 0
+    reference_entries: int = 0
+    matched: int = 0
+    missing: int = 0
+    duplicate_keys: int = 0
+    duplicate_mismatches: int = 0
+    first_element_mismatches: int = 0
+    strict_mismatches: int = 0  # same first element, different output
+    invalid: int = 0
+    reference_truncated: bool = False
+    examples: list[str] = field(default_factory=list)
+    official: tuple[str, str] = ("FAIL", "")
+
+    def example(self, text: str) -> None:
+        if len(self.examples) < 5:
+            self.examples.append(text)
+
+
+def compare(reference_path: str, compliance_path: str, dtype: str) -> Comparison:
+    """Compare the compliance run's accuracy log with the accuracy run's.
+
+    Raises:
+        LogError: when the compliance log cannot be read as an accuracy log (the reference may be truncated).
+    """
+    out = Comparison(dtype)
+    samples, by_qsl = _read_compliance(compliance_path, dtype, out)
+    with open(compliance_path, "rb") as comp_file, open(reference_path, "rb") as ref_file:
+        firsts = _scan_reference(reference_path, by_qsl, comp_file, ref_file, out)
+        _official(samples, firsts, dtype, out)
+    return out
+
+
+def _read_compliance(path: str, dtype: str, out: Comparison) -> tuple[list[_Sample], dict[int, list[_Sample]]]:
+    samples: list[_Sample] = []
+    by_qsl: dict[int, list[_Sample]] = {}
+    log = AccuracyLog(path, check_all_hex=True)
+    for entry in log:
+        qsl, data = entry.qsl_idx, entry.fields.get("data")
+        if not isinstance(qsl, int) or isinstance(qsl, bool):
+            raise LogError(f"{path}: entry {entry.ordinal} has a qsl_idx that is not an integer ({qsl!r})")
+        if not isinstance(data, HexField):
+            raise LogError(f"{path}: entry {entry.ordinal} (qsl_idx {qsl}) has no 'data' string")
+        sample = _Sample(entry.ordinal, qsl, data)
+        try:
+            sample.first = first_element(data, dtype)
+        except ValueError as exc:
+            sample.problem = str(exc)
+        samples.append(sample)
+        by_qsl.setdefault(qsl, []).append(sample)
+    out.compliance_entries = log.entries
+    if log.truncated:
+        raise LogError(f"{path}: the compliance run's accuracy log is truncated ('...' in the middle)")
+    return samples, by_qsl
+
+
+def _scan_reference(path: str, by_qsl: dict[int, list[_Sample]], comp_file: BinaryIO, ref_file: BinaryIO,
+                    out: Comparison) -> dict[int, HexField]:
+    """Stream the accuracy run's log; compare each wanted entry's output with the compliance entries'."""
+    firsts: dict[int, HexField] = {}
+    pending: dict[int, tuple[dict, list[tuple[_Sample | None, _StreamCompare]]]] = {}
+
+    def sink_factory(fields: dict[str, Any], key: str) -> Callable[[bytes], None] | None:
+        qsl = fields.get("qsl_idx")
+        if key != "data" or qsl not in by_qsl:
+            return None
+        comps: list[tuple[_Sample | None, _StreamCompare]]
+        if qsl in firsts:  # a duplicate: compare with the first occurrence
+            first = firsts[qsl]
+            comps = [(None, _StreamCompare(ref_file, first.offset, first.length))] if first.text is None else []
+        else:
+            comps = [(s, _StreamCompare(comp_file, s.data.offset, s.data.length))
+                     for s in by_qsl[qsl] if s.data.text is None]
+        pending[id(fields)] = (fields, comps)
+
+        def feed(chunk: bytes) -> None:
+            for _, compare in comps:
+                compare(chunk)
+
+        return feed if comps else None
+
+    log = AccuracyLog(path, wanted=set(by_qsl), check_all_hex=False, sink_factory=sink_factory)
+    for entry in log:
+        data = entry.fields.get("data")
+        _, comps = pending.pop(id(entry.fields), (None, []))
+        pending.clear()  # entries cut by a truncation marker never complete
+        streamed = {id(s): c.result for s, c in comps if s is not None}
+        qsl = entry.qsl_idx
+        if not isinstance(data, HexField):
+            out.example(f"reference entry {entry.ordinal} (qsl_idx {qsl}) has no 'data' string")
+            continue
+        if qsl in firsts:
+            out.duplicate_keys += 1
+            same = comps[0][1].result if comps else _same(data, ref_file, firsts[qsl], ref_file)
+            out.duplicate_mismatches += 0 if same else 1
+            continue
+        firsts[qsl] = data
+        for sample in by_qsl[qsl]:
+            streamed_same = streamed.get(id(sample))
+            same = _same(sample.data, comp_file, data, ref_file) if streamed_same is None else streamed_same
+            sample.differs = not same
+    out.reference_entries = log.entries
+    out.reference_truncated = log.truncated
+    return firsts
+
+
+def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, out: Comparison) -> None:
+    """Our counts (compare with the accuracy run) and the official script's verdict (with its quirks)."""
+    official_crash = ""
+    official_values: dict[int, Any] = {}
+    for qsl, data in firsts.items():
+        try:
+            official_values[qsl] = first_element(data, dtype)
+        except ValueError as exc:
+            official_values[qsl] = exc
+    official_mismatches = official_matches = 0
+    for sample in samples:
+        if sample.problem and not official_crash:
+            official_crash = f"np.frombuffer raises on entry {sample.ordinal} ({sample.problem})"
+        if sample.qsl_idx not in firsts:
+            out.missing += 1
+            continue
+        out.matched += 1
+        reference = official_values[sample.qsl_idx]
+        if sample.problem or isinstance(reference, ValueError):
+            out.invalid += 1
+            why = sample.problem or f"the accuracy run's output is invalid ({reference})"
+            out.example(f"qsl_idx {sample.qsl_idx}: {why}")
+            if isinstance(reference, ValueError) and not official_crash:
+                official_crash = f"np.frombuffer raises on the accuracy entry of qsl_idx {sample.qsl_idx}"
+            continue
+        if not _equal(sample.first, reference):
+            out.first_element_mismatches += 1
+            out.example(f"qsl_idx {sample.qsl_idx}: first element {sample.first!r} vs {reference!r} in the accuracy run")
+        elif sample.differs:
+            out.strict_mismatches += 1  # only the strict comparison sees these
+            out.example(f"qsl_idx {sample.qsl_idx}: same first element, the output differs later")
+        # The official script writes the performance entry back into its dict: a repeated qsl_idx is compared
+        # with the previous compliance entry instead of the accuracy run (docs/rules.md §3, item 2).
+        official_matches += 1
+        if not _equal(sample.first, official_values.get(sample.qsl_idx)):
+            official_mismatches += 1
+        official_values[sample.qsl_idx] = sample.first
+    if out.reference_truncated:
+        out.official = ("FAIL", "json.load fails on the truncated accuracy log (JSONDecodeError)")
+    elif official_crash:
+        out.official = ("FAIL", official_crash)
+    elif official_mismatches == 0 and official_matches > 0:
+        out.official = ("PASS", f"{official_matches} entries matched, first elements equal")
+    else:
+        out.official = ("FAIL", f"{official_mismatches} first-element mismatches, {official_matches} matches")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Element equality as numpy's: NaN equals nothing; an empty output equals only an empty one."""
+    return a == b

@@ -1,0 +1,81 @@
+"""Write logs exactly in LoadGen's formats (docs/rules.md §4), for tests that need precise or broken logs."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+AUDIT_WARNING = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file."
+
+
+def hexdata(values: Sequence[float | int], fmt: str = "<i") -> str:
+    """Upper-case hex of values packed with a struct format, as LoadGen logs responses."""
+    return b"".join(struct.pack(fmt, v) for v in values).hex().upper()
+
+
+def _record(key: str, value: Any, error: bool = False, warning: bool = False) -> str:
+    meta = {"is_error": error, "is_warning": warning, "file": "loadgen.cc", "line_no": 1, "pid": 1, "tid": 1}
+    return ":::MLLOG " + json.dumps({"key": key, "value": value, "time_ms": 0.012345, "namespace": "mlperf::logging",
+                                     "event_type": "POINT_IN_TIME", "metadata": meta})
+
+
+def detail_log(values: dict[str, Any], *, audit: bool = False, errors: Iterable[tuple[str, str]] = ()) -> str:
+    """A detail log with ``values`` (in order), the audit warning if asked, errors, and num_errors last."""
+    lines = [_record("loadgen_version", "6.0.17 @ d6147c7eb7")]
+    if audit:
+        lines.append(_record("warning_generic_message", AUDIT_WARNING, warning=True))
+    lines += [_record(k, v) for k, v in values.items()]
+    errors = list(errors)
+    lines += [_record(k, v, error=True) for k, v in errors]
+    lines.append(_record("num_errors", len(errors)))
+    return "\n".join(lines) + "\n"
+
+
+def perf_detail(scenario: str, score: float, *, audit: bool = False, valid: bool = True, **extra: Any) -> str:
+    """A performance-run detail log for ``scenario`` with the checker's metric set to ``score``."""
+    key = {"Offline": "result_samples_per_second", "Server": "result_completed_samples_per_sec",
+           "SingleStream": "early_stopping_latency_ss", "MultiStream": "early_stopping_latency_ms"}[scenario]
+    values = {"effective_scenario": scenario, "effective_test_mode": "PerformanceOnly",
+              "effective_target_latency_ns": 50000000 if scenario == "Server" else 0,
+              "result_validity": "VALID" if valid else "INVALID", key: score}
+    values.update(extra)
+    return detail_log(values, audit=audit)
+
+
+def summary_log(scenario: str, score: float, valid: bool = True) -> str:
+    """A performance-run summary log (docs/rules.md §4.2)."""
+    result = {"Offline": f"Samples per second: {score}", "Server": f"Completed samples per second    : {score}",
+              "SingleStream": f"90.0th percentile latency (ns) : {int(score)}",
+              "MultiStream": f"99.0th percentile latency (ns) : {int(score)}"}[scenario]
+    lines = ["================================================", "MLPerf Results Summary",
+             "================================================", "SUT name : demo", f"Scenario : {scenario}",
+             "Mode     : PerformanceOnly", result, f"Result is : {'VALID' if valid else 'INVALID'}"]
+    if scenario in ("SingleStream", "MultiStream"):
+        pct = "90.0th" if scenario == "SingleStream" else "99.0th"
+        lines += ["Early Stopping Result:", f" * Early stopping {pct} percentile estimate: {int(score)}"]
+    lines += ["", "No warnings encountered during test.", "", "No errors encountered during test."]
+    return "\n".join(lines) + "\n"
+
+
+def accuracy_entry(seq_id: int, qsl_idx: Any, data: str, token_data: str | None = None,
+                   token_count: int | None = None) -> str:
+    """One entry in LoadGen's layout: ``{ "seq_id" : N, "qsl_idx" : M, "data" : "HEX" }``."""
+    parts = [f'"seq_id" : {seq_id}', f'"qsl_idx" : {json.dumps(qsl_idx)}', f'"data" : "{data}"']
+    if token_data is not None:
+        parts.append(f'"token_data" : "{token_data}"')
+    if token_count is not None:
+        parts.append(f'"token_count" : {token_count}')
+    return "{ " + ", ".join(parts) + " }"
+
+
+def accuracy_log(entries: Iterable[str]) -> str:
+    """A whole accuracy log: ``[``, one entry per line, ``]`` (an empty log is exactly ``[\\n]\\n``)."""
+    body = ",\n".join(entries)
+    return "[\n" + body + ("\n" if body else "") + "]\n"
+
+
+def truncate(text: str, head: int = 4096, tail: int = 4096) -> str:
+    """What the submission truncation tool leaves: head + '\\n\\n...\\n\\n' + tail."""
+    return text[:head] + "\n\n...\n\n" + text[-tail:]

@@ -1,0 +1,118 @@
+"""The compliance summary: statuses, reasons and figures after real pipeline runs, formats and exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from compliance.cli import main
+from tests.helpers.paths import PROJECT
+from tests.helpers.projects import doit, make_project, system_yaml
+
+#: fault -> (benchmark, scenario, test, check in the reason, words of the reason)
+FAULTS = {
+    "cache": ("resnet", "Offline", "TEST04", "runs comparable", "INVALID"),
+    "acc_differs": ("resnet", "Offline", "TEST01", "accuracy", "in their first element"),
+    "acc_differs_hi": ("resnet", "Offline", "TEST01", "accuracy (full output)", "same first element but a different"),
+    "acc_differs_tail": ("resnet", "Offline", "TEST01", "accuracy (full output)", "same first element but a different"),
+    "slow_audit": ("resnet", "SingleStream", "TEST01", "performance", "higher than the submission's"),
+    "ignore_audit": ("llama2-70b-99", "Offline", "TEST06", "run", "did not find an audit.config"),
+    "leave_audit": ("llama2-70b-99", "Offline", "TEST06", "run", "replaced the staged audit.config"),
+    "eos2": ("llama2-70b-99", "Offline", "TEST06", "EOS", "more than one EOS"),
+    "eos_only": ("llama2-70b-99", "Server", "TEST06", "EOS", "ends with only 2"),
+    "badcount": ("llama2-70b-99", "Offline", "TEST06", "sample length", "token_count"),
+    "firsttok": ("llama2-70b-99", "Server", "TEST06", "first token", "is not the start of the output"),
+    "firsttok_empty": ("llama2-70b-99", "Server", "TEST06", "first token", "response is empty"),
+}
+HONEST = {"resnet": {"scenarios": ["Offline", "SingleStream"]}, "llama2-70b-99": {"scenarios": ["Offline", "Server"]}}
+
+
+def summary_json(project: Path, capsys) -> tuple[int, list[dict]]:
+    capsys.readouterr()  # drop what earlier steps printed
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        code = main(["summary", "--format", "json"])
+    finally:
+        os.chdir(cwd)
+    data = json.loads(capsys.readouterr().out)
+    assert data["passed"] is (code == 0)
+    return code, data["rows"]
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("mlperf_loadgen")
+    systems = {"honest": system_yaml("honest", "v5.0", HONEST)}
+    for fault, (benchmark, scenario, _, _, _) in FAULTS.items():
+        name = fault.replace("_", "-")
+        systems[name] = system_yaml(name, "v5.0", {benchmark: {"scenarios": [scenario], "env": {"DEMO_FAULT": fault}}},
+                                    strict_accuracy=fault in ("acc_differs_hi", "acc_differs_tail"))
+    project = make_project(tmp_path_factory.mktemp("faults"), systems)
+    result = doit(project, "--continue")
+    assert result.returncode != 0  # the faulty cells fail
+    return project
+
+
+def test_each_fault_fails_with_its_reason(faults: Path, capsys) -> None:
+    code, rows = summary_json(faults, capsys)
+    assert code == 1
+    by_cell = {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in rows}
+    for fault, (benchmark, scenario, test, check, words) in FAULTS.items():
+        row = by_cell[(fault.replace("_", "-"), benchmark, scenario, test)]
+        assert row["status"] == "FAIL", (fault, row)
+        assert row["reason"].startswith(f"{check}: ") and words in row["reason"], (fault, row)
+    honest = [r for r in rows if r["system"] == "honest"]
+    assert len(honest) == 6 and all(r["status"] == "PASS" for r in honest), honest
+
+
+def test_table_formats_hold_the_same_rows(faults: Path, capsys) -> None:
+    _, rows = summary_json(faults, capsys)
+    os.chdir(faults)
+    for fmt, marker in (("plain", "-------"), ("github", "|---"), ("markdown", "|:---"), ("html", "<table>")):
+        assert main(["summary", "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        body = out if fmt == "html" else out.rsplit("\n\n", 1)[0]  # without the totals line
+        assert marker in out and body.count("FAIL") == sum(1 for r in rows if r["status"] == "FAIL")
+    assert main(["summary", "--format", "yaml"]) == 2
+    assert "unknown format 'yaml'" in capsys.readouterr().err
+    shutil.copy(PROJECT / "pyproject.toml", faults / "pyproject.toml")  # registers `doit summary` (tool.doit)
+    plain = doit(faults, "summary", "--format", "github")
+    assert plain.returncode == 1 and "| honest " in plain.stdout and "23 cells: 11 PASS, 12 FAIL" in plain.stdout
+
+
+def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    project = make_project(tmp_path, {
+        "small": system_yaml("small", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"]},
+                                               "gptj-99": {"scenarios": ["Offline"], "command": "exit 0"}}),
+        "newer": system_yaml("newer", "v6.0", {"gpt-oss-120b": {"scenarios": ["Offline"], "command": "exit 0"}}),
+    })
+    code, rows = summary_json(project, capsys)
+    states = {(r["system"], r["benchmark"], r["test"]): (r["status"], r["reason"]) for r in rows}
+    assert code == 1
+    assert states[("small", "llama2-70b-99", "TEST06")] == ("NOT RUN", "not run yet")
+    assert states[("small", "gptj-99", "-")] == ("NOT REQUIRED", "round v5.0 requires no test")
+    assert states[("newer", "gpt-oss-120b", "TEST07")] == ("NOT RUN", "TEST07 is not verified by this tool")
+    assert states[("newer", "gpt-oss-120b", "TEST09")][0] == "NOT RUN"
+
+    assert doit(project, "run:small/llama2-70b-99/Offline/TEST06", "verify:small/llama2-70b-99/Offline/TEST06").returncode == 0
+    _, rows = summary_json(project, capsys)
+    row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
+    assert row["status"] == "STALE" and "not in the submission tree yet" in row["reason"]
+
+    assert doit(project, "publish:small/llama2-70b-99/Offline/TEST06").returncode == 0
+    _, rows = summary_json(project, capsys)
+    row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
+    assert row["status"] == "PASS" and "100/100 samples" in row["figures"]
+
+    log = project / "build/small/llama2-70b-99/Offline/TEST06/logs/mlperf_log_accuracy.json"
+    os.utime(log, (time.time() + 5, time.time() + 5))
+    _, rows = summary_json(project, capsys)
+    row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
+    assert row["status"] == "STALE" and "mlperf_log_accuracy.json changed" in row["reason"]
