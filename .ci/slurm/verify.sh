@@ -69,15 +69,18 @@ for _ in $(seq 20); do [ -e "$WORK/cancel.term" ] && break; sleep 0.1; done
 took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 [ "$state" = CANCELLED ] && ok "scancel: job $id CANCELLED after ${took}s" || bad "scancel: job $id state $state"
 [ -s "$WORK/cancel.term" ] && ok "scancel: the job's trap saw SIGTERM" || bad "scancel: no SIGTERM seen by the job"
+# JobState can read CANCELLED before the job's processes are gone (here up to about 1.8 s earlier):
+# give them KillWait (5 s) and a margin.
 child=$(cat "$WORK/cancel.child" 2>/dev/null || true)
-sleep 1
+for _ in $(seq 100); do { [ -n "$child" ] && kill -0 "$child" 2>/dev/null; } || break; sleep 0.1; done
+gone=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
 proctrack=$(scontrol show config | awk '/^ProctrackType/{print $3}')
 if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
     if [ "$proctrack" = proctrack/cgroup ]; then bad "scancel: daemonised child $child survived ($proctrack)"
     else echo "NOTE scancel: daemonised child $child survived ($proctrack cannot follow it)"; fi
     kill "$child" 2>/dev/null || true
 else
-    ok "scancel: daemonised child killed too ($proctrack)"
+    ok "scancel: daemonised child killed too, ${gone}s after scancel ($proctrack)"
 fi
 
 # ---------------------------------------------------------------- 3. exit codes
