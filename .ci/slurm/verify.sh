@@ -54,8 +54,8 @@ fi
 cat >"$WORK/cancel.sh" <<EOF
 #!/bin/bash
 trap 'echo TERM > "$WORK/cancel.term"; exit 143' TERM
-setsid sleep 300 </dev/null >/dev/null 2>&1 &   # a daemonised child, outside the job's process group
-echo \$! > "$WORK/cancel.child"
+# a daemonised grandchild: own session, and its parent (the subshell) exits at once, so it is reparented
+( setsid sleep 300 </dev/null >/dev/null 2>&1 & echo \$! > "$WORK/cancel.child" )
 touch "$WORK/cancel.running"
 sleep 300 & wait \$!
 EOF
