@@ -45,11 +45,21 @@ die() {
 
 emit_env() { printf 'export SLURM_CONF=%q\n' "$CONF"; }
 
-pid_alive() {  # pid_alive FILE: the PID in FILE names a live process
+ours() {  # ours PID: PID is a daemon of this cluster (a stale PID file may name an unrelated process)
+    local comm
+    comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
+    case "$comm" in
+        munged) tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | grep -qxF -- "--socket=$SOCKET" ;;
+        slurmctld | slurmd) tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" | grep -qxF "SLURM_CONF=$CONF" ;;
+        *) return 1 ;;
+    esac
+}
+
+pid_alive() {  # pid_alive FILE: the PID in FILE names a live daemon of this cluster
     local pid
     [ -s "$1" ] || return 1
     pid=$(cat "$1" 2>/dev/null) || return 1
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && ours "$pid"
 }
 
 node_states() {  # "node1 idle" lines, one per node

@@ -19,28 +19,47 @@ done
 STATE=${SLURM_STATE_DIR:-/tmp/mlperf-compliance-slurm}
 case "$STATE" in /*) ;; *) STATE="$PWD/$STATE" ;; esac
 RUN="$STATE/run"
-export SLURM_CONF="$STATE/etc/slurm.conf"
+CONF="$STATE/etc/slurm.conf"
+SOCKET="$RUN/munge.socket"
+export SLURM_CONF="$CONF"
 export PATH="$PATH:/usr/sbin:/sbin"
 WAIT=${SLURM_STOP_TIMEOUT:-30}
 
 say() { printf 'slurm-ci: %s\n' "$*" >&2; }
 
-read_pid() {  # read_pid FILE: print the PID in FILE if it names a live process
+ours() {  # ours PID: PID is a daemon of this cluster (a stale PID file may name an unrelated process)
+    local comm
+    comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
+    case "$comm" in
+        munged) tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | grep -qxF -- "--socket=$SOCKET" ;;
+        slurmctld | slurmd) tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" | grep -qxF "SLURM_CONF=$CONF" ;;
+        *) return 1 ;;
+    esac
+}
+
+read_pid() {  # read_pid FILE: print the PID in FILE if it names a live daemon of this cluster
     local pid
     [ -s "$1" ] || return 0
     pid=$(cat "$1" 2>/dev/null) || return 0
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && ours "$pid" && echo "$pid"
     return 0
 }
 
+alive() {  # alive PID: running (a zombie waiting for PID 1 to reap it counts as gone)
+    local st
+    kill -0 "$1" 2>/dev/null || return 1
+    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$st" != Z ] && [ -n "$st" ]
+}
+
 wait_gone() {  # wait_gone SECONDS PID...: 0 when all have exited
-    local limit=$(($(date +%s) + $1)) p alive
+    local limit=$(($(date +%s) + $1)) p alive_pids
     shift
     while :; do
-        alive=
-        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
-        [ -z "$alive" ] && return 0
-        [ "$(date +%s)" -lt "$limit" ] || { echo "$alive"; return 1; }
+        alive_pids=
+        for p in "$@"; do alive "$p" && alive_pids="$alive_pids $p"; done
+        [ -z "$alive_pids" ] && return 0
+        [ "$(date +%s)" -lt "$limit" ] || { echo "$alive_pids"; return 1; }
         sleep 0.1
     done
 }
@@ -104,12 +123,9 @@ if [ ${#DAEMONS[@]} -gt 0 ]; then
     fi
 fi
 # Any slurmstepd left behind (job steps of a node whose slurmd was killed) would keep the spool busy.
-for f in "$STATE"/spool/*/; do
-    [ -d "$f" ] || continue
-    for p in $(pgrep -x slurmstepd 2>/dev/null || true); do
-        grep -qsF "$STATE" "/proc/$p/cmdline" "/proc/$p/environ" 2>/dev/null && terminate slurmstepd "$p"
-    done
-    break
+for p in $(pgrep -x slurmstepd 2>/dev/null || true); do
+    alive "$p" || continue
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF "SLURM_CONF=$CONF" && terminate slurmstepd "$p"
 done
 
 if [ -n "$MUNGED" ]; then
