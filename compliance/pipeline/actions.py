@@ -32,13 +32,10 @@ from compliance.verify import evidence, output, render
 from compliance.verify.base import Request
 
 
-def _clear(run: RunPlan) -> None:
-    """Forget the run's previous outcome and logs before it starts (so a killed run is never taken as done)."""
-    for step in ("run", "unstage"):
-        Path(run.files.signature(step)).unlink(missing_ok=True)
-    os.makedirs(run.files.logs, exist_ok=True)
-    for name in layout.LOG_FILES:
-        Path(run.files.logs, name).unlink(missing_ok=True)
+def _forget(run: RunPlan) -> None:
+    """Forget the run's previous success before it starts (so a killed run is never taken for a finished one); the
+    launcher clears the old logs when it starts a new command (:func:`compliance.pipeline.launch.base.clear_logs`)."""
+    Path(run.files.signature()).unlink(missing_ok=True)
 
 
 def _collect_logs(run: RunPlan, started: float) -> str | None:
@@ -62,7 +59,7 @@ def _detail(run: RunPlan) -> DetailLog | str:
 
 def _execute(run: RunPlan, label: str, check: Callable[[DetailLog], str | None]) -> bool | dict[str, Any]:
     """Launch a run, check its detail log with ``check`` (None or the problem), record how it ended."""
-    _clear(run)
+    _forget(run)
     started = time.time()
     launched = launch.get(run.launcher.kind).launch(run)
     problem = launched.problem or _collect_logs(run, started)

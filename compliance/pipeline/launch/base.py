@@ -21,10 +21,13 @@ in the table of :mod:`compliance.pipeline.launch`, and its kind (and settings) i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
+from compliance import layout
 from compliance.plan import RunPlan
 
 
@@ -59,6 +62,14 @@ class Launched:
     def problem(self) -> str | None:
         """None when the run succeeded, else the reason."""
         return None if self.ok else (self.aftermath or self.reason)
+
+
+def clear_logs(run: RunPlan) -> None:
+    """Remove the logs of an earlier run before a new command starts (a launcher that re-attaches to a run that is
+    already going on, or finished, keeps them)."""
+    os.makedirs(run.files.logs, exist_ok=True)
+    for name in layout.LOG_FILES:
+        Path(run.files.logs, name).unlink(missing_ok=True)
 
 
 class Launcher(Protocol):

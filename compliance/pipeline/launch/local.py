@@ -27,7 +27,7 @@ from types import FrameType
 
 from compliance.errors import Interrupted
 from compliance.pipeline import locks, staging
-from compliance.pipeline.launch.base import Ending, Launched
+from compliance.pipeline.launch.base import Ending, Launched, clear_logs
 from compliance.plan import RunPlan
 
 GRACE_S = 5.0
@@ -137,6 +137,7 @@ class LocalLauncher:
                 problem = step(run)
                 if problem is not None:
                     return Launched(Ending.REFUSED, None, problem, time.monotonic() - start)
+            clear_logs(run)
             try:
                 ended = self._execute(run, held, say)
             finally:
