@@ -11,6 +11,7 @@ from compliance import errors
 from compliance.pipeline import tasks
 from compliance.pipeline.tasks import (  # noqa: F401  (doit collects task_* names)
     task_audit,
+    task_compliance,
     task_publish,
     task_reference,
     task_run_benchmark,

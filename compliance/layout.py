@@ -7,14 +7,16 @@ the folder doit runs in (doit links a ``file_dep`` to a target on an exact strin
 Build folder::
 
     build/.doit.db, build/.doit.lock                        doit's database, and the lock of a doit executing tasks
-    build/.locks/                                           run locks (system, working directory)
+    build/.staged/                                          records of the audit.config files we placed
+    build/withdrawn/<system>/<benchmark>/<scenario>/<test>/<time>/   TEST folders withdrawn from the tree
     build/<system>/<benchmark>/<scenario>/<test>/           a cell
         run.log, run.json                                   the command's output, how the run ended
         logs/                                               LoadGen logs of the compliance run
         logs/.run.signature                                 written when the run completed and was checked
         work/                                               the run's own working directory (isolated runs)
         verify/<test>/                                      the verified TEST folder (verify -o)
-        verify.meta.json                                    what the last verification read
+        verify.meta.json                                    the last verification's outcome and what it read
+        publish.json                                        whether the TEST folder is in the tree
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
         ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended
@@ -53,7 +55,7 @@ TEST_PERFORMANCE_LOGS = (f"performance/run_1/{SUMMARY}", f"performance/run_1/{DE
 BUILD = "build"
 DOIT_DB = os.path.join(BUILD, ".doit.db")
 DOIT_LOCK = os.path.join(BUILD, ".doit.lock")
-LOCKS = os.path.join(BUILD, ".locks")
+WITHDRAWN = os.path.join(BUILD, "withdrawn")  # TEST folders taken out of the submission tree, by cell and time
 ISOLATED_MARKER = ".mlperf-compliance-workdir"  # in a working directory made by us
 
 
@@ -114,8 +116,17 @@ class CellFiles:
 
     @property
     def verify_meta(self) -> str:
-        """What the last verification read: the spec digest and the inputs' timestamps (for STALE)."""
+        """The last verification's outcome, what it depended on and its inputs' stamps (for STALE)."""
         return norm(self.root, "verify.meta.json")
+
+    @property
+    def publish_record(self) -> str:
+        """Whether the TEST folder was copied into the submission tree or withdrawn from it."""
+        return norm(self.root, "publish.json")
+
+    def withdrawn_dir(self, when: str) -> str:
+        """Where a TEST folder withdrawn from the submission tree at time ``when`` is kept."""
+        return norm(WITHDRAWN, os.path.relpath(self.root, BUILD), when)
 
 
 def scenario_dir(system: str, benchmark: str, scenario: str) -> str:

@@ -62,11 +62,32 @@ class RunPlan:
     def logs(self) -> list[str]:
         return self.files.log_files
 
+    def signature_fields(self) -> dict[str, str]:
+        """What makes two runs the same run, field by field (so a change can be named)."""
+        return {"command": self.command, "environment": json.dumps(self.env, sort_keys=True),
+                "working directory": self.workdir, "log folder": self.files.logs,
+                "harness log folder": self.harness_log_dir or "", "isolated": str(self.isolated),
+                "audit.config": self.audit_text or ""}
+
     @property
     def signature(self) -> str:
         """What makes two runs the same run: the resolved command, environment, folders and audit.config."""
-        data = {k: v for k, v in asdict(self).items() if k not in ("timeout", "label", "launcher")}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.signature_fields(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """A submission run the system produces itself (accuracy or performance)."""
+
+    system: str
+    benchmark: str
+    scenario: str
+    mode: str
+    run: RunPlan
+
+    @property
+    def id(self) -> str:
+        return f"{self.system}/{self.benchmark}/{self.scenario}/{self.mode}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,7 @@ class CellPlan:
     model: Model
     verifier: Verifier
     options: dict[str, Any]  # the verifier's options, resolved from the system, model and test specs
+    references: tuple[ReferencePlan, ...] = ()  # the submission runs the system produces that this cell needs
 
     @property
     def verified_files(self) -> list[str]:
@@ -94,32 +116,21 @@ class CellPlan:
 
     @property
     def verify_inputs(self) -> list[str]:
-        """The files the verification reads: the compliance run's logs and the submission runs'."""
-        return self.run.logs + list(self.reference_files)
+        """What the verification reads: the compliance run's logs and the submission runs', and the records of
+        how those runs ended (a new run, failed or not, re-verifies)."""
+        records = [self.run.files.record] + [ref.run.files.record for ref in self.references]
+        return self.run.logs + list(self.reference_files) + records
 
-    def verify_config(self, version: str) -> dict[str, Any]:
-        """The resolved spec slice the verification depends on (a change re-verifies)."""
-        return {"test": asdict(self.test), "model": asdict(self.model), "options": self.options,
-                "files": self.verifier.files(), "reference_runs": self.verifier.reference_runs,
-                "results_dir": self.results_dir, "verifier": version}
+    def verify_parts(self, version: str) -> dict[str, str]:
+        """What the verification depends on besides its input files, part by part (a change re-verifies and is
+        named): the test spec (thresholds, audit settings), the model spec, the verifier's options, the results
+        folder, and the tool's version (its verifiers)."""
+        def digest(data: Any) -> str:
+            return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    def verify_digest(self, version: str) -> str:
-        return hashlib.sha256(json.dumps(self.verify_config(version), sort_keys=True, default=str).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ReferencePlan:
-    """A submission run the system produces itself (accuracy or performance)."""
-
-    system: str
-    benchmark: str
-    scenario: str
-    mode: str
-    run: RunPlan
-
-    @property
-    def id(self) -> str:
-        return f"{self.system}/{self.benchmark}/{self.scenario}/{self.mode}"
+        return {"test spec": digest(asdict(self.test)), "model spec": digest(asdict(self.model)),
+                "verifier options": digest(self.options), "results folder": self.results_dir,
+                "verifier version": version}
 
 
 @dataclass
@@ -186,14 +197,16 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
     verifiers = [registry.get(t) for t in rnd.tests_for(name) if specs.tests[t].verifier]
     # The submission runs the required tests compare with (TEST06 needs none)
     modes = [m for m in layout.RESULT_RUNS if any(m in v.reference_runs for v in verifiers)]
+    produced: dict[str, ReferencePlan] = {}
     if run.produces_reference:
         results_dir = layout.produced_results_dir(system.name, name, scenario)
         for mode in modes:
             files = layout.reference_run_files(system.name, name, scenario, mode)
             workdir = layout.reference_isolated_workdir(system.name, name, scenario, mode)
-            plan.references.append(ReferencePlan(system.name, name, scenario, mode, _run_plan(
+            produced[mode] = ReferencePlan(system.name, name, scenario, mode, _run_plan(
                 f"{system.name}/{name}/{scenario}/{mode}", run.reference_command or run.command, run, system,
-                scenario, "", mode, files, workdir, None)))
+                scenario, "", mode, files, workdir, None))
+        plan.references += produced.values()
     else:
         results_dir = norm(layout.system_folder(run.results or "", system.name, name, scenario))
     for test_name in rnd.tests_for(name):
@@ -204,11 +217,11 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
         elif not test.verifier:
             plan.uncovered.append((cell, f"{test_name} is not verified by this tool"))
         else:
-            plan.cells.append(_cell_plan(specs, system, run, specs.models[name], test, cell, results_dir))
+            plan.cells.append(_cell_plan(specs, system, run, specs.models[name], test, cell, results_dir, produced))
 
 
 def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, test: TestSpec, cell: Cell,
-               results_dir: str) -> CellPlan:
+               results_dir: str, produced: dict[str, ReferencePlan]) -> CellPlan:
     files = layout.cell_files(*[getattr(cell, f) for f in ("system", "benchmark", "scenario", "test")])
     audit = render(test, model, cell.scenario, cell=cell.id)
     compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance", files.run,
@@ -217,4 +230,6 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
     options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
-    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, test, model, verifier, options)
+    references = tuple(produced[mode] for mode in verifier.reference_runs if mode in produced)
+    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, test, model, verifier, options,
+                    references)

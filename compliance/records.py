@@ -1,15 +1,21 @@
-"""What the pipeline records in the build folder about each step, and how the status reads it back.
+"""What the pipeline records in the build folder about each step, and how the freshness rule and the status read it.
 
-* a run's record (``run.json``, ``reference-<mode>.json``): how the run ended (``status`` PASS or FAIL, ``reason``),
-  its signature, the time;
-* a verification's record (``verify.meta.json``): the digest of what it depended on, and the inputs' timestamps;
+* a run's record (``run.json``, ``reference-<mode>.json``): how the run ended (``status`` PASS or FAIL, ``reason``,
+  ``kind``), its signature and the resolved fields the signature is made of (so a change can be named), the time;
+* a verification's record (``verify.meta.json``): its outcome (``status``: PASS, FAIL, or NOT VERIFIED when a run
+  it needs failed; ``reason``), the digests of what it depended on, and the stamps of its inputs;
+* a publication's record (``publish.json``): whether the TEST folder was copied into the tree or withdrawn, the
+  stamp of the verdict it came from, where a withdrawn folder was moved;
 * the verdict itself is the TEST folder's ``verify.json`` (:mod:`compliance.verify.render`).
 
-Layer: above :mod:`compliance.plan` (paths), below the status and the pipeline, which share these formats.
+Every record is written atomically and read back tolerantly (a missing or broken record reads as None).
+
+Layer: above :mod:`compliance.plan` (paths), below the freshness rule, the status and the pipeline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -18,7 +24,8 @@ from typing import Any
 from compliance.fsutil import write_atomic
 from compliance.layout import RunFiles
 
-PASS, FAIL = "PASS", "FAIL"
+PASS, FAIL, NOT_VERIFIED = "PASS", "FAIL", "NOT VERIFIED"
+PUBLISHED, WITHDRAWN, ABSENT = "published", "withdrawn", "absent"
 
 
 def read_json(path: str) -> dict[str, Any] | None:
@@ -26,23 +33,47 @@ def read_json(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
 
-def write_run(files: RunFiles, signature: str, problem: str | None) -> None:
-    """Record how a run ended."""
-    os.makedirs(os.path.dirname(files.record) or ".", exist_ok=True)
-    write_atomic(files.record, json.dumps({"status": FAIL if problem else PASS, "reason": problem or "",
-                                           "signature": signature, "time": time.time()}) + "\n")
+def write_json(path: str, data: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def stamp(path: str) -> list[float] | None:
+    """What tells a file changed: [mtime, size], or None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime, float(st.st_size)]
+
+
+def digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def write_run(files: RunFiles, signature: str, fields: dict[str, str], problem: str | None, kind: str = "") -> None:
+    """Record how a run ended (``kind`` names the kind of failure, e.g. exit, timeout, refused, evidence)."""
+    write_json(files.record, {"status": FAIL if problem else PASS, "reason": problem or "", "kind": kind,
+                              "signature": signature, "fields": fields, "time": time.time()})
 
 
 def read_run(files: RunFiles) -> dict[str, Any] | None:
     return read_json(files.record)
 
 
-def write_verify_meta(path: str, digest: str, inputs: list[str]) -> None:
-    """Record what a verification read: the spec digest and the inputs' modification times."""
-    meta = {"config": digest, "inputs": {p: os.stat(p).st_mtime for p in inputs if os.path.exists(p)}}
-    write_atomic(path, json.dumps(meta, indent=1) + "\n")
+def write_verify(path: str, status: str, reason: str, parts: dict[str, str], inputs: list[str]) -> None:
+    """Record a verification's outcome, the digests of what it depended on and the stamps of its inputs."""
+    write_json(path, {"status": status, "reason": reason, "parts": parts,
+                      "inputs": {p: stamp(p) for p in inputs}, "time": time.time()})
+
+
+def write_publish(path: str, state: str, verify_time: Any, verdict_stamp: list[float] | None,
+                  moved_to: str = "") -> None:
+    """Record what the tree holds for a cell (``state``), for which verification, and where a withdrawn folder went."""
+    write_json(path, {"state": state, "verify": verify_time, "verdict": verdict_stamp, "moved_to": moved_to,
+                      "time": time.time()})

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from tabulate import tabulate
 
-from compliance import __version__
+from compliance import freshness, records
 from compliance.plan import CellPlan, Plan
 from compliance.records import read_json
 
@@ -35,57 +35,71 @@ class Row:
     reason: str = ""
     figures: str = ""
     findings: str = ""
+    kind: str = ""  # what the reason is about: run, reference, verification, copy, stale, waiting, ...
 
 
-def _stale(cp: CellPlan) -> str | None:
-    """Why the last verification no longer matches its inputs, or None."""
-    meta = read_json(cp.files.verify_meta)
-    if meta is None:
-        return "no record of what was verified"
-    if meta.get("config") != cp.verify_digest(__version__):
-        return "the test or model spec changed"
-    recorded = meta.get("inputs") or {}
-    for path in cp.verify_inputs:
-        if not os.path.exists(path):
-            return f"{path} is missing"
-        if recorded.get(path) != os.stat(path).st_mtime:
-            return f"{path} changed"
+def _failed_run(cp: CellPlan) -> tuple[str, str] | None:
+    """The first run the cell needs whose current record (this spec's signature) says it failed."""
+    for kind, label, run in [("run", "run", cp.run)] + [("reference", f"submission {ref.mode} run", ref.run)
+                                                         for ref in cp.references]:
+        record = records.read_run(run.files)
+        if record and record.get("status") == records.FAIL and record.get("signature") == run.signature:
+            return kind, f"{label}: {record.get('reason')}"
     return None
 
 
-def _cell_row(cp: CellPlan, plan: Plan) -> Row:
+def _waiting(cp: CellPlan) -> str:
+    """What a cell with no current verdict waits for."""
+    for label, run in [("run", cp.run)] + [(f"submission {ref.mode} run", ref.run) for ref in cp.references]:
+        reasons = freshness.run_reasons(run)
+        if reasons:
+            return f"waits for its {label} ({reasons[0]})"
+    missing = [p for p in cp.reference_files if not os.path.exists(p)]
+    if missing:
+        return f"waits for the submission's results ({missing[0]} is missing)"
+    return "waits for verify"
+
+
+def _cell_row(cp: CellPlan) -> Row:
     c = cp.cell
-    row = Row(c.system, c.benchmark, c.scenario, c.test, NOT_RUN, "not run yet")
-    run = read_json(cp.run.files.record)
+    row = Row(c.system, c.benchmark, c.scenario, c.test, NOT_RUN)
+    failed = _failed_run(cp)
+    if failed is not None:
+        row.status, row.kind, row.reason = FAIL, failed[0], failed[1]
+        return row
+    meta = read_json(cp.files.verify_meta)
     data = read_json(cp.files.verify_json)
-    if run is not None and run.get("status") == FAIL and (data is None or os.stat(cp.files.verify_json).st_mtime < os.stat(cp.run.files.record).st_mtime):
-        row.status, row.reason = FAIL, f"run: {run.get('reason')}"
+    if data is not None:
+        row.figures = cp.verifier.figures(data)
+        row.findings = "; ".join(f.get("message", "") for f in data.get("findings", []) if isinstance(f, dict))
+    stale = [str(r) for r in freshness.run_reasons(cp.run) + freshness.verify_reasons(cp)
+             if r.kind != "never" or meta is not None]
+    if meta is None or meta.get("status") == records.NOT_VERIFIED:
+        row.kind, row.reason = "waiting", _waiting(cp)
         return row
-    if data is None:
-        for ref in plan.references:
-            if (ref.system, ref.benchmark, ref.scenario) == (c.system, c.benchmark, c.scenario):
-                status = read_json(ref.run.files.record)
-                if status is not None and status.get("status") == FAIL:
-                    row.status, row.reason = FAIL, f"submission {ref.mode} run: {status.get('reason')}"
+    last = meta.get("status")
+    if stale:
+        row.status, row.kind = STALE, "stale"
+        row.reason = f"{stale[0]} (last verdict {last}{': ' + meta['reason'] if meta.get('reason') else ''})"
         return row
-    failed = [f"{check['name']}: {check['reason']}" for check in data.get("checks", []) if check["outcome"] == FAIL]
-    row.status = PASS if data.get("verdict") == PASS else FAIL
-    row.reason = failed[0] if failed else ""
-    row.figures = cp.verifier.figures(data)
-    row.findings = "; ".join(f["message"] for f in data.get("findings", []))
-    stale = _stale(cp)
-    missing = [f for f in cp.tree_files if not os.path.exists(f)]
-    if stale is None and row.status == PASS and missing:  # a failing result is never copied: that is no news
-        stale = f"not in the submission tree yet ({missing[0]})"
-    if stale is not None:
-        row.reason = f"{stale} (last verdict {row.status}{': ' + row.reason if row.reason else ''})"
-        row.status = STALE
+    if last != records.PASS:
+        row.status, row.kind, row.reason = FAIL, "verification", meta.get("reason") or "the test fails"
+        return row
+    publish = freshness.publish_reasons(cp)
+    if publish:
+        row.kind = "waiting"
+        row.reason = ("verified PASS; waits for publish (not in the submission tree yet)"
+                      if publish[0].kind in ("never", "verdict") else f"verified PASS; {publish[0]}")
+        if publish[0].kind == "tree":
+            row.status, row.kind = STALE, "stale"
+        return row
+    row.status = PASS
     return row
 
 
 def rows(plan: Plan) -> list[Row]:
     """Every row of the summary, sorted by system, benchmark, scenario and test."""
-    out = [_cell_row(cp, plan) for cp in plan.cells]
+    out = [_cell_row(cp) for cp in plan.cells]
     for cell, why in plan.uncovered:
         status = NOT_REQUIRED if why.startswith("open division") else NOT_RUN
         out.append(Row(cell.system, cell.benchmark, cell.scenario, cell.test, status, why))

@@ -1,6 +1,10 @@
 """What the doit tasks do: module-level functions with explicit arguments (picklable, for ``doit -n``).
 
-Each returns True or a dict of values doit saves (done), or False (failed, after printing why). The promises:
+Each step records its outcome in the build folder (:mod:`compliance.records`) and returns doit values
+``{"outcome": PASS|FAIL, "reason": ...}`` that the reporter shows. A step that failed fails the doit run only when
+it is the last step of its cell that was asked for (:func:`compliance.pipeline.session.fails_here`); otherwise the
+next step reports it (a verification of a failed run says so, the publication withdraws the cell and fails), so
+``doit`` and ``doit --continue`` exit 1 when a cell fails, never 2. The promises:
 
 * audit.config is in a working directory only while its run's command runs (the launcher's guarantee,
   :mod:`compliance.pipeline.launch.base`), and only files this project placed are ever removed
@@ -8,7 +12,8 @@ Each returns True or a dict of values doit saves (done), or False (failed, after
 * a run counts as done only when it finished, its logs are there, and its detail log shows the audit config was
   applied (a submission run: that none was): only then is its signature written, so an interrupted run is never
   taken for a finished one;
-* a TEST folder is written whole or not at all, in the build folder and in the submission tree
+* the submission tree holds a cell's TEST folder only while the cell passes: a failing or unverifiable cell's
+  folder is withdrawn (moved to ``build/withdrawn/``, never deleted); folders are written whole or not at all
   (:func:`compliance.fsutil.replace_folder`).
 """
 
@@ -17,19 +22,34 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from compliance import __version__, layout, records
+from compliance import __version__, freshness, layout, records, status
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
-from compliance.pipeline import launch
+from compliance.pipeline import launch, session
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.verify import evidence, output, render
 from compliance.verify.base import Request
+from compliance.verify.result import Result
+
+Outcome = dict[str, Any] | bool
+
+
+def _done(step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None) -> Outcome:
+    """The task's result: values for doit (and the reporter); False when the failure must fail doit here."""
+    values = {"outcome": records.FAIL if problem else records.PASS, "reason": problem or "", **(extra or {})}
+    if problem is not None and session.fails_here(step, cells):
+        print(f"error: {step} {cells[0] if len(cells) == 1 else ', '.join(cells)}: {problem}")
+        return False
+    if problem is not None:
+        print(f"  failed: {problem}")
+    return values
 
 
 def _forget(run: RunPlan) -> None:
@@ -57,58 +77,111 @@ def _detail(run: RunPlan) -> DetailLog | str:
         return f"no readable detail log: {exc}"
 
 
-def _execute(run: RunPlan, label: str, check: Callable[[DetailLog], str | None]) -> bool | dict[str, Any]:
+def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[str | None, str]:
     """Launch a run, check its detail log with ``check`` (None or the problem), record how it ended."""
     _forget(run)
     started = time.time()
     launched = launch.get(run.launcher.kind).launch(run)
-    problem = launched.problem or _collect_logs(run, started)
+    problem, kind = launched.problem, launched.ending.value
+    if problem is None:
+        problem, kind = _collect_logs(run, started), "logs"
     if problem is None:
         detail = _detail(run)
-        problem = detail if isinstance(detail, str) else check(detail)
-    records.write_run(run.files, run.signature, problem)
-    if problem is not None:
-        print(f"error: {label}: {problem}")
-        return False
-    write_atomic(run.files.signature(), run.signature)
-    return {"signature": run.signature}
+        problem, kind = (detail, "logs") if isinstance(detail, str) else (check(detail), "evidence")
+    records.write_run(run.files, run.signature, run.signature_fields(), problem, kind if problem else "")
+    if problem is None:
+        write_atomic(run.files.signature(), run.signature)
+    return problem, kind
 
 
-def run(plan: CellPlan) -> bool | dict[str, Any]:
+def run(plan: CellPlan) -> Outcome:
     """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
     def applied(detail: DetailLog) -> str | None:
         check = evidence.check_applied(detail, plan.test, plan.model, plan.cell.scenario)
         return None if check.passed else check.reason
 
-    return _execute(plan.run, f"run {plan.cell.id}", applied)
+    problem, kind = _execute(plan.run, applied)
+    return _done("run", [plan.cell.id], problem, {"kind": kind, "signature": plan.run.signature})
 
 
-def reference(plan: ReferencePlan) -> bool | dict[str, Any]:
-    """Produce a submission run (accuracy or performance); it must show no audit config."""
+def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
+    """Produce a submission run (accuracy or performance) for ``cells``; it must show no audit config."""
     def clean(detail: DetailLog) -> str | None:
         return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
 
-    return _execute(plan.run, f"reference {plan.id}", clean)
+    problem, kind = _execute(plan.run, clean)
+    return _done("reference", cells or [plan.id], problem, {"kind": kind, "signature": plan.run.signature})
 
 
-def verify(plan: CellPlan) -> bool:
-    """Verify the cell's compliance run; write its TEST folder into the build folder; fail when the test fails."""
+def _prerequisite_failure(plan: CellPlan) -> str | None:
+    """Why the cell cannot be verified: a run it needs failed (or never ended), as its record says."""
+    for label, run in [("run", plan.run)] + [(f"submission {ref.mode} run", ref.run) for ref in plan.references]:
+        record = records.read_run(run.files)
+        if record is None or record.get("signature") != run.signature:
+            return f"{label}: it did not run" if record is None else f"{label}: it did not run with this spec"
+        if record.get("status") != records.PASS:
+            return f"{label}: {record.get('reason')}"
+    return None
+
+
+def verify(plan: CellPlan) -> Outcome:
+    """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict."""
+    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
+    waiting = _prerequisite_failure(plan)
+    if waiting is not None:
+        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
+        records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs)
+        return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
     verifier = plan.verifier
     request = Request(plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario,
                       plan.options)
     try:
-        result = verifier.verify(request)
+        result: Result = verifier.verify(request)
         output.write(plan.files.verify_dir, result, verifier)
     except InputError as exc:
-        print(f"error: verify {plan.cell.id}: {exc}")
-        return False
-    records.write_verify_meta(plan.files.verify_meta, plan.verify_digest(__version__), plan.verify_inputs)
+        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
+        records.write_verify(plan.files.verify_meta, records.FAIL, f"verification: {exc}", parts, inputs)
+        return _done("verify", [plan.cell.id], f"verification: {exc}", {"kind": "input"})
+    except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
+        traceback.print_exc()
+        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
+        why = f"the verifier crashed: {type(exc).__name__}: {exc}"
+        records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs)
+        return _done("verify", [plan.cell.id], why, {"kind": "crash"})
+    failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
+    reason = failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+    records.write_verify(plan.files.verify_meta, result.verdict, reason, parts, inputs)
     print(render.console(result, verifier), end="")
-    return result.verdict == "PASS"
+    return _done("verify", [plan.cell.id], reason or None, {"kind": "verdict", "verdict": result.verdict})
 
 
-def publish(plan: CellPlan) -> bool:
-    """Copy the verified TEST folder into the submission tree, atomically, and nothing else."""
+def _withdraw(plan: CellPlan) -> str:
+    """Move the cell's TEST folder out of the submission tree into build/withdrawn/; where it went ("" if absent)."""
+    if not os.path.lexists(plan.tree_dir):
+        return ""
+    when = time.strftime("%Y%m%dT%H%M%S")
+    target = plan.files.withdrawn_dir(when)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.move(plan.tree_dir, target)
+    return target
+
+
+def publish(plan: CellPlan) -> Outcome:
+    """Copy the verified TEST folder into the submission tree when the cell passes; withdraw it otherwise."""
+    meta = records.read_json(plan.files.verify_meta) or {}
+    verdict = freshness.verdict_stamp(plan)
+    if meta.get("status") != records.PASS:
+        reason = meta.get("reason") or "not verified"
+        try:
+            moved = _withdraw(plan)
+        except OSError as exc:
+            return _done("publish", [plan.cell.id], f"cannot withdraw {plan.tree_dir}: {exc.strerror or exc}")
+        records.write_publish(plan.files.publish_record, records.WITHDRAWN if moved else records.ABSENT,
+                              meta.get("time"), verdict, moved)
+        if moved:
+            print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})")
+        return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})
+
     def fill(staging: Path) -> None:
         for name in plan.verifier.files():
             target = staging / name
@@ -118,6 +191,17 @@ def publish(plan: CellPlan) -> bool:
     try:
         replace_folder(plan.tree_dir, fill)
     except OSError as exc:
-        print(f"error: publish {plan.cell.id}: cannot write {plan.tree_dir}: {exc.strerror or exc}")
-        return False
-    return True
+        return _done("publish", [plan.cell.id], f"cannot write {plan.tree_dir}: {exc.strerror or exc}",
+                     {"kind": "copy"})
+    records.write_publish(plan.files.publish_record, records.PUBLISHED, meta.get("time"), verdict)
+    return _done("publish", [plan.cell.id], None)
+
+
+def outcome() -> bool:
+    """The verdict of the whole: every required cell passes (else a line per cell that does not, and False)."""
+    rows = [r for r in status.rows(session.load_plan()) if r.status not in (status.PASS, status.NOT_REQUIRED)]
+    for row in rows:
+        print(f"  {row.status:8s} {row.system}/{row.benchmark}/{row.scenario}/{row.test}: {row.reason}")
+    if rows:
+        print(f"error: {len(rows)} required cell{'s do' if len(rows) > 1 else ' does'} not pass (doit summary)")
+    return not rows

@@ -39,6 +39,42 @@ def exclusive(argv: list[str]) -> None:
     _state["lock"] = handle
 
 
+#: the steps of a cell, in order; a step fails doit only when no later step of its cell is to run (see fails_here)
+CELL_STEPS = ("reference", "run", "verify", "publish")
+ALIASES = {"stage": "run", "unstage": "run", "audit": "publish"}
+#: the default task: every step of every cell, then the verdict of the whole (it fails when a cell does not pass)
+OUTCOME = "compliance"
+
+
+def _requested(argv: list[str]) -> set[str]:
+    """The task names and groups given on the command line (the default steps when none is)."""
+    words = [ALIASES.get(w.split(":")[0], w.split(":")[0]) + (":" + w.split(":", 1)[1] if ":" in w else "")
+             for w in argv if not w.startswith("-") and "=" not in w]
+    if words and words[0] == "run" and not any(w.startswith("run:") for w in words[:1]):
+        words = words[1:]  # doit's run command, not the step
+    return set(words) or {OUTCOME}
+
+
+def fails_here(step: str, cells: list[str], argv: list[str] | None = None) -> bool:
+    """Whether a failed ``step`` of these cells fails its doit task now, or is recorded for a later task to report.
+
+    doit reports every task that depends on a failed one as an error (exit status 2), so a failure is left to the
+    last task asked for: the ``compliance`` task (the default), which fails when a cell does not pass; or the
+    latest step of the cell named on the command line. Steps asked for as a group (``doit verify``) fail at once.
+    """
+    import sys
+
+    requested = _requested(sys.argv[1:] if argv is None else argv)
+    if OUTCOME in requested:
+        return False
+    if step in requested:
+        return True
+    later = CELL_STEPS[CELL_STEPS.index(step) + 1:]
+    if any(s in requested or f"{s}:{cell}" in requested for s in later for cell in cells):
+        return False
+    return any(f"{step}:{cell}" in requested for cell in cells)
+
+
 def selection() -> tuple[str, list[str] | None]:
     """The specs folder and the systems chosen on the command line (``specs=DIR``, ``system=A,B``)."""
     systems = get_var("system", None)

@@ -3,12 +3,15 @@
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
 
-* reference, run: the run's signature (its resolved command, environment, folders and audit.config) differs from
-  the one written after the last successful run, or a log is missing; a run clears its record when it starts, so
-  an interrupted run is never taken for a finished one.
-* verify: a log of the compliance run or of the submission runs is newer (timestamps), or the resolved test spec,
-  model spec, verifier options or verifier version changed (``config_changed``).
-* publish: a verified file is newer, or a file of the TEST folder in the submission tree is missing.
+* reference, run: never ran, failed, did not finish, a field of its signature changed (command, environment, working
+  directory, audit.config...), or a log is missing;
+* verify: a part it depends on (test spec, model spec, verifier options, version) or an input (the runs' logs and
+  records) changed;
+* publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing.
+
+Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). doit's database
+is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells' own records, so a
+killed doit loses only the task it was running.
 
 The ids ``stage:``, ``unstage:`` and ``audit:`` of release 0.1 still work until 0.3: ``stage`` and ``unstage`` were
 folded into ``run`` (placing and removing audit.config are steps of the run, under its locks) and ``audit`` is now
@@ -21,19 +24,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
-from doit.tools import config_changed
-
-from compliance import __version__, layout
-from compliance.pipeline import actions
+from compliance import freshness, layout
+from compliance.pipeline import actions, clean
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import exclusive, load_plan
-from compliance.plan import RunPlan
+from compliance.pipeline.session import OUTCOME, exclusive, load_plan
+from compliance.plan import Plan
 
 STEPS = ("reference", "run", "verify", "publish")
+BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 #: old task ids (release 0.1) -> the step that does their work now
 RENAMED = {"stage": "run", "unstage": "run", "audit": "publish"}
 def doit_config() -> dict[str, Any]:
@@ -44,51 +46,59 @@ def doit_config() -> dict[str, Any]:
     os.makedirs(layout.BUILD, exist_ok=True)
     exclusive(sys.argv[1:])
     return {
-        "backend": "sqlite3",
+        "backend": BACKEND,
         "dep_file": layout.DOIT_DB,
         "check_file_uptodate": "timestamp",
-        "default_tasks": list(STEPS),
+        "default_tasks": [OUTCOME],
+        "continue": True,  # a campaign goes on past a failing cell; the compliance task fails at the end
         "reporter": ProgressReporter,
     }
 
 
-class RunDone:
-    """Up to date when the last successful run had this signature and its logs are all there.
+class Fresh:
+    """doit's up-to-date check of a step: the freshness rule (:mod:`compliance.freshness`), whose reasons
+    ``doit info TASK`` prints through this object's repr. A run also needs doit's saved signature, so that
+    ``doit forget`` makes it run again."""
 
-    The signature is checked twice: in the value doit saved for the task (so ``doit forget`` makes it rerun) and in
-    the file the run writes when it succeeds (cleared when a run starts, so an interrupted run is never taken for
-    a finished one, whatever doit's database says).
-    """
-
-    def __init__(self, run: RunPlan):
-        self.signature = run.signature
-        self.file = run.files.signature()
-        self.logs = run.logs
+    def __init__(self, step: str, reasons: Callable[[], list[freshness.Reason]], signature: str | None = None):
+        self.step = step
+        self.reasons = reasons
+        self.signature = signature
+        self.last: list[str] = []
 
     def __call__(self, task: Any, values: Any) -> bool:
-        if (values or {}).get("signature") != self.signature:
-            return False
-        try:
-            done = Path(self.file).read_text(encoding="utf-8") == self.signature
-        except OSError:
-            return False
-        return done and all(os.path.exists(log) for log in self.logs)
+        self.last = [str(r) for r in self.reasons()]
+        if not self.last and self.signature is not None and (values or {}).get("signature") != self.signature:
+            self.last.append("doit has no record of this run (new, or forgotten with doit forget)")
+        return not self.last
 
     def __repr__(self) -> str:
-        return f"RunDone(signature {self.signature} saved by doit and in {self.file}, logs present)"
+        return f"{self.step} is not up to date: {'; '.join(self.last)}" if self.last else f"{self.step} is up to date"
 
 
 def _group(step: str, doc: str | None) -> dict[str, Any]:
     return {"basename": step, "name": None, "doc": doc}
 
 
+def _dependents(plan: Plan) -> dict[str, list[str]]:
+    """reference id -> the cells that compare with it."""
+    found: dict[str, list[str]] = {}
+    for cp in plan.cells:
+        for ref in cp.references:
+            found.setdefault(ref.id, []).append(cp.cell.id)
+    return found
+
+
 def task_reference() -> Iterator[dict[str, Any]]:
     """Produce the submission's accuracy and performance runs (systems that declare 'reference')."""
     yield _group("reference", task_reference.__doc__)
-    for ref in load_plan().references:
-        yield {"basename": "reference", "name": ref.id, "actions": [(actions.reference, [ref])],
-               "targets": ref.run.logs, "uptodate": [RunDone(ref.run)], "clean": True,
-               "meta": {"log": ref.run.files.output}}
+    plan = load_plan()
+    dependents = _dependents(plan)
+    for ref in plan.references:
+        yield {"basename": "reference", "name": ref.id,
+               "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
+               "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
+               "clean": [(clean.run, [ref.run])], "meta": {"log": ref.run.files.output}}
 
 
 def task_run_benchmark() -> Iterator[dict[str, Any]]:
@@ -96,27 +106,34 @@ def task_run_benchmark() -> Iterator[dict[str, Any]]:
     # Named run_benchmark because doit refuses a task creator called like its 'run' command; the tasks are 'run:'.
     yield _group("run", task_run_benchmark.__doc__)
     for cp in load_plan().cells:
-        yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])], "targets": cp.run.logs,
-               "uptodate": [RunDone(cp.run)], "clean": True, "meta": {"log": cp.run.files.output}}
+        yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])],
+               "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
+               "clean": [(clean.run, [cp.run])], "meta": {"log": cp.run.files.output}}
 
 
 def task_verify() -> Iterator[dict[str, Any]]:
     """Verify the compliance run against the submission's runs; write the TEST folder into the build folder."""
     yield _group("verify", task_verify.__doc__)
     for cp in load_plan().cells:
-        yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])],
-               "task_dep": [f"run:{cp.cell.id}"], "file_dep": cp.verify_inputs, "targets": cp.verified_files,
-               "uptodate": [config_changed(cp.verify_config(__version__))], "clean": True,
-               "meta": {"log": cp.files.verify_json}}
+        deps = [f"run:{cp.cell.id}"] + [f"reference:{ref.id}" for ref in cp.references]
+        yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])], "task_dep": deps,
+               "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(freshness.verify_reasons, cp))],
+               "clean": [(clean.verification, [cp])], "meta": {"log": cp.files.verify_json}}
 
 
 def task_publish() -> Iterator[dict[str, Any]]:
-    """Copy the verified TEST folder into the submission tree (atomically; nothing else there is touched)."""
+    """Copy the verified TEST folder into the submission tree when the cell passes (atomically), withdraw it
+    otherwise; fails when the cell does not pass."""
     yield _group("publish", task_publish.__doc__)
     for cp in load_plan().cells:
         yield {"basename": "publish", "name": cp.cell.id, "actions": [(actions.publish, [cp])],
-               "file_dep": cp.verified_files, "targets": cp.tree_files,
-               "uptodate": [config_changed({"tree": cp.tree_dir})]}
+               "task_dep": [f"verify:{cp.cell.id}"],
+               "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(freshness.publish_reasons, cp))]}
+
+
+def task_compliance() -> dict[str, Any]:
+    """Every step of every cell (the default task); fails when a required cell does not pass."""
+    return {"actions": [actions.outcome], "task_dep": list(STEPS), "uptodate": [False], "verbosity": 2}
 
 
 def _renamed(old: str) -> Iterator[dict[str, Any]]:

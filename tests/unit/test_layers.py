@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compliance.verify",),
     ("compliance.plan",),
     ("compliance.records",),
+    ("compliance.freshness",),
     ("compliance.status",),
     ("compliance.pipeline",),
     ("compliance.commands",),
