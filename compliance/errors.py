@@ -136,8 +136,19 @@ def guarded(function: Callable[[], int], err: TextIO | None = None) -> int:
 
 
 def exit_quietly_on_interrupt() -> None:
-    """Make an interruption that reaches the top of the process (Ctrl-C, our SIGTERM handler) end with one line and
-    its exit status, not a traceback (for entry points we do not own, such as doit's own ``doit`` command)."""
+    """Make an interruption that reaches the top of the process (Ctrl-C, SIGTERM) end with one line and its exit
+    status, not a traceback (for entry points we do not own, such as doit's own ``doit`` command). SIGTERM is raised
+    as :class:`Interrupted` so cleanup code runs on the way out (a run in progress replaces this handler with one
+    that names it)."""
+    import signal
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise Interrupted("SIGTERM")
+
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread
+        pass
     previous = sys.excepthook
 
     def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:

@@ -170,6 +170,22 @@ def tree_results_dir(rnd: Round, system: System, benchmark: str, scenario: str) 
     return norm(system.submission_dir, rnd.results_dir.format(**_fields(system, benchmark, scenario)))
 
 
+def inside(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or lies under it, both resolved (symlinks followed)."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def check_tree_write(path: str, submission_dir: str, test: str) -> str | None:
+    """Checked again before every write to the tree: the TEST folder lies strictly inside the submission folder and
+    is named after its test; None, or why not."""
+    if not inside(path, submission_dir) or os.path.realpath(path) == os.path.realpath(submission_dir):
+        return f"{path} is not inside the submission folder {submission_dir}"
+    if os.path.basename(os.path.normpath(path)) != test:
+        return f"{path} is not a folder named {test}"
+    return None
+
+
 def system_folder(template: str, system: str, benchmark: str, scenario: str, **extra: str) -> str:
     """A folder template of a system spec (``workdir``, ``results``, ``log_dir``) for one scenario."""
     return template.format(system=system, benchmark=benchmark, scenario=scenario,

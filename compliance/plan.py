@@ -100,6 +100,7 @@ class CellPlan:
     results_dir: str  # the submission's runs for this scenario (accuracy/, performance/run_1/)
     reference_files: tuple[str, ...]  # the files of results_dir the verification reads
     tree_dir: str  # the cell's TEST folder in the submission tree
+    submission_dir: str  # the root of the submission tree (nothing is written outside it)
     test: TestSpec
     model: Model
     verifier: Verifier
@@ -231,5 +232,5 @@ def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, te
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
     options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
     references = tuple(produced[mode] for mode in verifier.reference_runs if mode in produced)
-    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, test, model, verifier, options,
-                    references)
+    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, norm(system.submission_dir), test,
+                    model, verifier, options, references)

@@ -168,6 +168,9 @@ def _withdraw(plan: CellPlan) -> str:
 
 def publish(plan: CellPlan) -> Outcome:
     """Copy the verified TEST folder into the submission tree when the cell passes; withdraw it otherwise."""
+    unsafe = layout.check_tree_write(plan.tree_dir, plan.submission_dir, plan.cell.test)
+    if unsafe is not None:
+        return _done("publish", [plan.cell.id], f"refused to write: {unsafe}", {"kind": "copy"})
     meta = records.read_json(plan.files.verify_meta) or {}
     verdict = freshness.verdict_stamp(plan)
     if meta.get("status") != records.PASS:

@@ -97,13 +97,28 @@ class _Loader:
             raise SpecError([Problem(str(self.root), None, "", f"specs folder {what}; pass --specs DIR (or specs=DIR to doit)")])
         for folder, kind in KINDS.items():
             directory = self.root / folder
+            if directory.exists() and not directory.is_dir():
+                self.problems.append(Problem(str(directory), None, "", f"is not a folder; {folder}/ holds one YAML "
+                                                                       f"file per {kind}"))
+                continue
             if not directory.is_dir():
                 if folder in REQUIRED_FOLDERS:
                     self.problems.append(Problem(str(directory), None, "", f"missing folder: a specs folder needs {folder}/"))
                 continue
-            for path in sorted(directory.iterdir()):
-                if path.suffix in (".yaml", ".yml") and not path.name.startswith("."):
-                    self._read(path, kind)
+            try:
+                entries = sorted(directory.iterdir())
+            except OSError as exc:
+                self.problems.append(Problem(str(directory), None, "", f"cannot be read: {exc.strerror or exc}"))
+                continue
+            for path in entries:
+                if path.suffix not in (".yaml", ".yml"):
+                    continue
+                if path.name.startswith("."):
+                    self.problems.append(Problem(str(path), None, "", "a hidden spec file is not read; name it after "
+                                                                      f"its {kind} ({kind} names start with a letter "
+                                                                      "or digit), or move it out of the folder"))
+                    continue
+                self._read(path, kind)
 
     def _read(self, path: Path, kind: str) -> None:
         try:
@@ -138,8 +153,9 @@ class _Loader:
 
     def _round(self, doc: YamlDoc) -> Round:
         d = doc.data
-        self.problems += _check_template(doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS)
-        self.problems += _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
+        templates = (_check_template(doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS)
+                     + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS))
+        self.problems += templates or _layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
         return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
 
@@ -268,6 +284,7 @@ class _Loader:
                                                         f"known: {', '.join(sorted(specs.rounds))}"))
             return
         keys = {specs.model(k).name if _known(specs, k) else k: k for k in doc.data["benchmarks"]}
+        self._check_places(doc, system, {key: name for name, key in keys.items()})
         for name, run in system.benchmarks.items():
             where: list[PathPart] = ["benchmarks", keys.get(name, name)]
             if name not in rnd.required:
@@ -284,6 +301,45 @@ class _Loader:
             if run.results is not None:
                 self._check_results(doc, where, run)
 
+    def _check_places(self, doc: YamlDoc, system: System, names: dict[str, str]) -> None:
+        """The folders the tool writes in may not be /, the specs folder, or inside one another in harmful ways."""
+        specs_root = os.path.realpath(self.root)
+
+        def within(path: str, root: str) -> bool:
+            real, top = os.path.realpath(path), os.path.realpath(root)
+            return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+        submission = system.submission_dir
+        if os.path.realpath(submission) == os.sep:
+            self.problems.append(doc.problem(["submission_dir"], "the submission folder may not be /"))
+        elif within(submission, specs_root):
+            self.problems.append(doc.problem(["submission_dir"], f"'{submission}' is inside the specs folder"))
+        elif within(specs_root, submission):
+            self.problems.append(doc.problem(["submission_dir"], f"'{submission}' holds the specs folder"))
+        for key, run in doc.data["benchmarks"].items():
+            if "workdir" not in run:
+                continue
+            where: list[PathPart] = ["benchmarks", key, "workdir"]
+            bench = system.benchmarks.get(names.get(key, key))
+            if bench is None:
+                continue
+            for scenario in bench.scenarios:
+                try:
+                    folder = self._path(run["workdir"].format(system=system.name, benchmark=bench.benchmark,
+                                                              scenario=scenario,
+                                                              loadgen_scenario=loadgen_scenario(scenario)))
+                except (KeyError, ValueError, IndexError, AttributeError):
+                    break  # a bad template: reported with the template
+                if os.path.realpath(folder) == os.sep:
+                    self.problems.append(doc.problem(where, "a working directory may not be /"))
+                elif within(folder, specs_root):
+                    self.problems.append(doc.problem(where, f"'{folder}' is inside the specs folder"))
+                elif within(folder, submission):
+                    self.problems.append(doc.problem(where, f"'{folder}' is inside the submission folder"))
+                else:
+                    continue
+                break
+
     def _check_results(self, doc: YamlDoc, where: list, run: BenchmarkRun) -> None:
         assert run.results is not None
         for scenario in run.scenarios:
@@ -294,6 +350,35 @@ class _Loader:
                 return  # already reported as a bad template
             if not os.path.isdir(folder):
                 self.problems.append(doc.problem(where + ["results"], f"results folder '{folder}' ({scenario}) does not exist"))
+
+
+def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Problem]:
+    """Containment of a round's layout: both templates stay inside the submission folder (relative, no '..'), a TEST
+    folder is a folder of its own named after the test, and it never is, holds or sits in a run folder of the
+    results (a TEST folder is replaced whole: anything it covered would be lost)."""
+    problems = []
+    for key, template in (("test_dir", test_dir), ("results_dir", results_dir)):
+        parts = template.replace("\\", "/").split("/")
+        if template.startswith("/") or ".." in parts or "." in parts or "" in parts[:-1]:
+            problems.append(doc.problem([key], f"'{template}' must be a relative path inside the submission folder, "
+                                               "without '.', '..' or empty parts"))
+    if problems:
+        return problems
+    if test_dir.rsplit("/", 1)[-1] != "{test}":
+        problems.append(doc.problem(["test_dir"], f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder "
+                                                  "of its own, named after the test"))
+    sample = {"division": "d", "submitter": "s", "system": "y", "benchmark": "b", "scenario": "c"}
+    try:
+        tests = os.path.normpath(test_dir.format(**sample, test="TEST01"))
+        results = os.path.normpath(results_dir.format(**sample))
+    except (KeyError, ValueError, IndexError):
+        return problems  # a bad template: reported by _check_template
+    runs = [os.path.join(results, "accuracy"), os.path.join(results, "performance")]
+    if tests == results or results.startswith(tests + os.sep) or any(
+            tests == r or tests.startswith(r + os.sep) for r in runs):
+        problems.append(doc.problem(["test_dir"], f"'{test_dir}' puts TEST folders on the results of "
+                                                  f"'{results_dir}' (they would replace them)"))
+    return problems
 
 
 def _launcher(data: dict[str, Any]) -> Launcher:

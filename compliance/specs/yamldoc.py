@@ -9,7 +9,10 @@ has it (seven times faster on the shipped specs), by PyYAML otherwise and for th
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from compliance.errors import PathPart, Problem, SpecError, json_path
 MAX_FILE_BYTES = 1 << 20
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 40  # an integer this long is no setting of LoadGen's (uint64 has 20 digits)
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _YAML_TAG + "merge"
@@ -101,6 +105,8 @@ def _resolve_scalar(node: yaml.ScalarNode) -> Any:
         return True
     if _FALSE.match(text):
         return False
+    if (_INT10.match(text) or _INT8.match(text) or _INT16.match(text)) and len(text) > MAX_NUMBER_CHARS:
+        raise _NumberTooLong(text)
     if _INT10.match(text):
         return int(text, 10)
     if _INT8.match(text):
@@ -131,7 +137,16 @@ class _Builder:
             self.problems.append(self.doc.problem(path, f"unsupported YAML tag {node.tag!r}; write a plain value"))
             return None
         if isinstance(node, yaml.ScalarNode):
-            return _resolve_scalar(node)
+            try:
+                value = _resolve_scalar(node)
+            except _NumberTooLong:
+                self.problems.append(self.doc.problem(path, f"a {len(node.value)}-digit integer; no setting takes "
+                                                            f"more than {MAX_NUMBER_CHARS} digits"))
+                return None
+            if isinstance(value, float) and not math.isfinite(value):
+                self.problems.append(self.doc.problem(path, f"{node.value} is not a finite number"))
+                return None
+            return value
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
         return self._mapping(node, path)
@@ -149,7 +164,10 @@ class _Builder:
                     else:
                         self.problems.append(self.doc.problem(path, "'<<' must merge a mapping"))
                 continue
-            key = _resolve_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            try:
+                key = _resolve_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            except _NumberTooLong:
+                key = None
             if not isinstance(key, str):
                 self.problems.append(
                     Problem(self.doc.file, key_node.start_mark.line + 1, json_path(path),
@@ -171,6 +189,26 @@ class _TooBig(Exception):
     """Alias expansion went past MAX_NODES or MAX_DEPTH."""
 
 
+class _NumberTooLong(ValueError):
+    """An integer with more digits than any setting can have."""
+
+
+def _read_regular(path: Path, name: str) -> str:
+    """The text of a regular file of at most MAX_FILE_BYTES, the limit applied while reading (a FIFO, a device, a
+    file that grows are refused or cut off, never read without end)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(
+            st.st_mode) else "not a regular file"
+        raise SpecError([Problem(name, None, "", f"is {kind}; a spec is a regular YAML file")])
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError([Problem(name, None, "", f"file is over {MAX_FILE_BYTES} bytes; specs are limited to "
+                                              f"{MAX_FILE_BYTES}")])
+    return data.decode("utf-8")
+
+
 def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """Read one YAML file into a :class:`YamlDoc`.
 
@@ -184,10 +222,7 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     name = display or str(path)
     doc = YamlDoc(name, None)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError([Problem(name, None, "", f"file is {size} bytes; specs are limited to {MAX_FILE_BYTES}")])
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular(path, name)
     except OSError as exc:
         raise SpecError([Problem(name, None, "", f"cannot read: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
@@ -203,6 +238,9 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
         raise SpecError([Problem(name, line, "", f"YAML syntax error: {detail}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise SpecError([Problem(name, None, "", f"nested more than Python can read; specs are at most {MAX_DEPTH} "
+                                              "levels deep")]) from None
     if root is None:
         raise SpecError([Problem(name, None, "", "file is empty; a spec is a YAML mapping")])
     builder = _Builder(doc)

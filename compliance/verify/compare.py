@@ -199,12 +199,13 @@ def _scan_reference(path: str, by_qsl: dict[int, list[_Sample]], comp_file: Bina
 def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, out: Comparison) -> None:
     """Our counts (compare with the accuracy run) and the official script's verdict (with its quirks)."""
     official_crash = ""
-    official_values: dict[int, Any] = {}
+    accuracy_values: dict[int, Any] = {}  # the accuracy run's first elements: what every entry is compared with
     for qsl, data in firsts.items():
         try:
-            official_values[qsl] = first_element(data, dtype)
+            accuracy_values[qsl] = first_element(data, dtype)
         except ValueError as exc:
-            official_values[qsl] = exc
+            accuracy_values[qsl] = exc
+    official_values = dict(accuracy_values)  # the official script's dict, which it overwrites as it goes
     official_mismatches = official_matches = 0
     for sample in samples:
         if sample.problem and not official_crash:
@@ -213,7 +214,7 @@ def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, o
             out.missing += 1
             continue
         out.matched += 1
-        reference = official_values[sample.qsl_idx]
+        reference = accuracy_values[sample.qsl_idx]
         if sample.problem or isinstance(reference, ValueError):
             out.invalid += 1
             why = sample.problem or f"the accuracy run's output is invalid ({reference})"

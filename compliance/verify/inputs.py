@@ -89,10 +89,12 @@ def _unreadable(result: Result, reason: str) -> None:
 
 
 def log_errors(result: Result, logs: dict[str, DetailLog | None]) -> None:
-    """Report LoadGen errors logged in any run as findings (audit-config errors are a check of their own)."""
+    """Report LoadGen errors logged in any run as findings (an audit.config LoadGen rejected also fails the audit
+    evidence check; one that was applied despite an error_invalid_config, e.g. from a second FromConfig call, is
+    only this finding)."""
     for label, log in logs.items():
         if log is None:
             continue
-        messages = [f"{k}: {v}" for k, v in log.errors if k != "error_invalid_config"]
+        messages = [f"{k}: {v}" for k, v in log.errors]
         if messages:
             result.note(f"the {label} run logged {len(messages)} LoadGen error(s), e.g. {messages[0]}")

@@ -42,8 +42,11 @@ def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> di
     """eos_token_id and dtype: given, else the model's tokens, else the official script's defaults."""
     tokens = model.tokens if model else None
     eos = given.get("eos_token_id")
-    return {"eos_token_id": eos if eos is not None else (tokens.eos_token_id if tokens else OFFICIAL_EOS),
-            "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE)}
+    eos = eos if eos is not None else (tokens.eos_token_id if tokens else OFFICIAL_EOS)
+    # the official script is given -e when the id was given here or is not its default: its EOS check then
+    # cannot fail (docs/rules.md §3, item 12)
+    return {"eos_token_id": eos, "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE),
+            "official_eos_flag": given.get("eos_token_id") is not None or eos != OFFICIAL_EOS}
 
 
 def verify(request: Request) -> Result:
@@ -54,6 +57,7 @@ def verify(request: Request) -> Result:
     """
     test, model, scenario = request.test, request.model, request.scenario
     eos_token_id, dtype = request.options["eos_token_id"], request.options["dtype"]
+    eos_flag = bool(request.options.get("official_eos_flag", eos_token_id != OFFICIAL_EOS))
     assert scenario is not None
     comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {"compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY)}
@@ -73,7 +77,7 @@ def verify(request: Request) -> Result:
         if comp.scenario and comp.scenario != loadgen_scenario(scenario):
             result.add(Check("scenario", Outcome.FAIL, f"the run was made in {comp.scenario}, not {scenario}"))
     first_token, eos, length = _Tally(), _Tally(), _Tally()
-    official_state = {"crash": "", "first": True, "eos": True, "length": True}
+    official_state = {"crash": "", "first": True, "eos": True, "length": True, "eos_flag": eos_flag}
     size = struct.calcsize(TOKEN_FORMATS[dtype])
     needs_first_token = loadgen_scenario(scenario) != "Offline"
     try:
@@ -141,7 +145,7 @@ def _entry(fields: dict[str, Any], ordinal: int, file: BinaryIO, size: int, dtyp
         trailing += 1
     if trailing >= 2:
         eos.fail(f"{where} ends with {'only ' if n_tokens == trailing else ''}{trailing} or more EOS tokens")
-    state["eos"] = state["eos"] and official_eos_check(last, n_tokens, eos_id, eos_id != OFFICIAL_EOS)
+    state["eos"] = state["eos"] and official_eos_check(last, n_tokens, eos_id, state["eos_flag"])
     count = fields.get("token_count")
     if "token_count" not in fields:
         length.fail(f"{where}: no token_count (the run did not use token latencies)")
@@ -186,7 +190,7 @@ def _official(result: Result, state: dict, eos_id: int) -> None:
     passed = state["first"] and state["eos"] and state["length"]
     result.official_verdict = "PASS" if passed else "FAIL"
     result.official_notes = [f"first token {state['first']}, EOS {state['eos']}, sample length {state['length']}"]
-    if eos_id != OFFICIAL_EOS:
+    if state["eos_flag"]:
         result.official_notes.append(f"with -e {eos_id} the official EOS check cannot fail (docs/rules.md §3, item 12)")
 
 

@@ -178,6 +178,10 @@ class LocalLauncher:
             except subprocess.TimeoutExpired:
                 _stop_group(proc)
                 ending, reason = Ending.TIMEOUT, f"timed out after {run.timeout:g} s and was stopped (log: {run.files.output})"
+            except KeyboardInterrupt:
+                _stop_group(proc)
+                _end_leftovers(before, proc)
+                raise Interrupted("SIGINT", f"run {run.label}", "its audit.config was removed") from None
             except BaseException:
                 _stop_group(proc)
                 _end_leftovers(before, proc)
