@@ -20,6 +20,7 @@ from compliance.logs.scan import KEY, scanner
 
 TRUNCATION_MARKER = b"\n\n...\n\n"
 BLOCK = 1 << 20
+MAX_NUMBER_CHARS = 40  # longer is no number LoadGen writes (and Python refuses ints of over 4300 digits)
 KEEP_HEX = 4096  # hex characters of a string kept in memory whole
 EDGE_HEX = 64  # hex characters kept from each end of a longer string
 _HEX_CHARS = b"0123456789abcdefABCDEF"
@@ -293,6 +294,8 @@ class AccuracyLog:
         match = _NUMBER.match(self._buf, self._pos)
         if match is None:
             self._fail(f"expected a value for '{key}'")
+        if match.end() - match.start() > MAX_NUMBER_CHARS:  # LoadGen writes 64-bit numbers: 20 digits at most
+            raise LogError(f"{self._where()}: '{key}' is a number of more than {MAX_NUMBER_CHARS} characters")
         self._pos = match.end()
         text = match.group()
         return int(text) if text.lstrip(b"-").isdigit() else float(text)

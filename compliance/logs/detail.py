@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compliance.logs import LogError
+from compliance.logs import LogError, lines
 
 AUDIT_WARNING = "Found Audit Config file"
 
@@ -38,7 +38,9 @@ class DetailLog:
 
     @property
     def scenario(self) -> str | None:
-        return self.values.get("effective_scenario")
+        """``effective_scenario`` when it is a name (anything else reads as unknown)."""
+        value = self.values.get("effective_scenario")
+        return value if isinstance(value, str) else None
 
     @property
     def audit_config_found(self) -> bool:
@@ -58,7 +60,7 @@ def read_detail(path: str | Path) -> DetailLog:
     """
     log = DetailLog(str(path))
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
+        for number, raw in lines(f, str(path)):
             line = raw.decode("utf-8", errors="replace").strip()
             record = _record(line)
             if record is None:
@@ -85,7 +87,7 @@ def _record(line: str) -> tuple[str, Any, dict] | None:
         return None
     try:
         record = json.loads(line[len(":::MLLOG"):])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason: not one of LoadGen's records
         return None
     if not isinstance(record, dict) or not isinstance(record.get("key"), str):
         return None

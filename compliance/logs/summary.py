@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compliance.logs import LogError
+from compliance.logs import LogError, lines
 
 
 @dataclass
@@ -28,8 +28,9 @@ class SummaryLog:
 def read_summary(path: str | Path) -> SummaryLog:
     """Read a summary log. Raises OSError when it cannot be read, LogError when it has no ``key : value`` line."""
     log = SummaryLog(str(path))
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
+    with open(path, "rb") as f:
+        for _, raw in lines(f, str(path)):
+            line = raw.decode("utf-8", errors="replace")
             if ":" not in line:
                 continue
             key, value = line.split(":", 1)

@@ -232,12 +232,12 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        detail = str(exc.problem or exc.context)
+        detail = " ".join(str(exc.problem or exc.context).split())
         if exc.context and exc.problem and exc.context_mark:
             detail += f" ({exc.context.removeprefix('while ')} at line {exc.context_mark.line + 1})"
         raise SpecError([Problem(name, line, "", f"YAML syntax error: {detail}")]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+        raise SpecError([Problem(name, None, "", "YAML error: " + " ".join(str(exc).split()))]) from None
     except RecursionError:
         raise SpecError([Problem(name, None, "", f"nested more than Python can read; specs are at most {MAX_DEPTH} "
                                               "levels deep")]) from None

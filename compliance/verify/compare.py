@@ -178,6 +178,9 @@ def _scan_reference(path: str, by_qsl: dict[int, list[_Sample]], comp_file: Bina
         pending.clear()  # entries cut by a truncation marker never complete
         streamed = {id(s): c.result for s, c in comps if s is not None}
         qsl = entry.qsl_idx
+        if isinstance(qsl, bool) or not isinstance(qsl, int):  # true == 1 in Python: never a qsl_idx
+            out.example(f"reference entry {entry.ordinal} has a qsl_idx that is not an integer ({qsl!r})")
+            continue
         if not isinstance(data, HexField):
             out.example(f"reference entry {entry.ordinal} (qsl_idx {qsl}) has no 'data' string")
             continue

@@ -72,11 +72,26 @@ def summary(path: str, result: Result | None) -> SummaryLog | None:
     return None
 
 
-def summary_complete(path: str, result: Result) -> SummaryLog | None:
-    """Read the compliance run's summary, which goes into the submission: it must show LoadGen's result line."""
+CHECK_AGREE = "logs agree"
+
+
+def summary_complete(path: str, result: Result, detail_log: DetailLog | None = None) -> SummaryLog | None:
+    """Read the compliance run's summary, which goes into the submission: it must show LoadGen's result line, and
+    say what the run's detail log says (validity, scenario, mode): a summary of another run fails the test."""
     log = summary(path, result)
     if log is not None and log.get("Result is") is None:
         _unreadable(result, f"{path}: no 'Result is' line (LoadGen did not finish writing it)")
+    if log is None or detail_log is None:
+        return log
+    pairs = (("Result is", "result_validity", "validity"), ("Scenario", "effective_scenario", "scenario"),
+             ("Mode", "effective_test_mode", "mode"))
+    differ = [f"{what}: the summary says {log.get(key)!r}, the detail log {detail_log.get(record)!r}"
+              for key, record, what in pairs
+              if log.get(key) is not None and detail_log.get(record) is not None
+              and str(log.get(key)).strip() != str(detail_log.get(record))]
+    if differ:
+        result.add(Check(CHECK_AGREE, Outcome.FAIL, f"{path} belongs to another run than {detail_log.path} ("
+                         + "; ".join(differ) + ")"))
     return log
 
 

@@ -99,8 +99,8 @@ def within_tolerance(reference: DetailLog, compliance: DetailLog, thresholds: Th
     scenario = reference.scenario or ""
     return Check(CHECK_SCORE, Outcome.FAIL,
                  f"{f['metric']} {value(comp, scenario)} is {abs(comp / ref - 1) * 100:.1f}% {direction} than the "
-                 f"submission's {value(ref, scenario)} (allowed ±{t * 100:g}%); the runs differ by more than noise "
-                 "should: if the system was disturbed during one of them, rerun the cell", f)
+                 f"submission's {value(ref, scenario)} (allowed ±{t * 100:g}%): more than noise should make; if the "
+                 "system was disturbed during one of the runs, rerun the cell", f)
 
 
 def not_faster(reference: DetailLog, compliance: DetailLog, thresholds: Thresholds) -> Check:

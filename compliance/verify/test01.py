@@ -17,7 +17,7 @@ CHECK_ACCURACY = "accuracy"
 CHECK_FULL_OUTPUT = "accuracy (full output)"
 ACCURACY_CHECKS = (inputs.CHECK_LOGS, evidence.CHECK_APPLIED, evidence.CHECK_CLEAN_REFERENCES, CHECK_ACCURACY,
                    CHECK_FULL_OUTPUT)
-PERFORMANCE_CHECKS = (inputs.CHECK_LOGS, evidence.CHECK_APPLIED, evidence.CHECK_CLEAN_REFERENCES,
+PERFORMANCE_CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, evidence.CHECK_CLEAN_REFERENCES,
                       performance.CHECK_RUNS, performance.CHECK_SCORE)
 
 
@@ -56,7 +56,7 @@ def verify(request: Request) -> Result:
     result.settings = {"dtype": dtype, "strict": strict, "tolerance": test.thresholds.tolerance,
                        "relaxed_tolerance": test.thresholds.relaxed_tolerance}
     comp = inputs.detail(paths["compliance_detail"], result)
-    inputs.summary_complete(paths["compliance_summary"], result)
+    inputs.summary_complete(paths["compliance_summary"], result, comp)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
     acc_detail_path = results / layout.RESULT_RUNS["accuracy"] / layout.DETAIL
     ref_acc = inputs.detail(str(acc_detail_path), result) if acc_detail_path.is_file() else None

@@ -57,7 +57,7 @@ def verify(request: Request) -> Result:
             _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
     ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
-    verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result))
+    verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
     return result
 
