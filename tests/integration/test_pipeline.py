@@ -106,7 +106,7 @@ def test_doit_commands(lab: Path) -> None:
     assert info.returncode == 0 and "status     : up-to-date" in info.stdout
     (lab / "build/lab5/resnet/Offline/TEST01/logs/.run.signature").unlink()
     info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
-    assert info.returncode == 1 and "RunDone(signature" in info.stdout  # doit info explains why it would rerun
+    assert info.returncode == 1 and "the last run did not finish (interrupted)" in info.stdout  # says why
     assert executed(doit(lab)) == {f"{step}:lab5/resnet/Offline/TEST01" for step in ("run", "verify", "publish")}
 
     assert doit(lab, "forget", "run:lab6/llama2-70b-99/Interactive/TEST06").returncode == 0

@@ -96,7 +96,7 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
     code, rows = summary_json(project, capsys)
     states = {(r["system"], r["benchmark"], r["test"]): (r["status"], r["reason"]) for r in rows}
     assert code == 1
-    assert states[("small", "llama2-70b-99", "TEST06")] == ("NOT RUN", "not run yet")
+    assert states[("small", "llama2-70b-99", "TEST06")] == ("NOT RUN", "waits for its run (it has not run yet)")
     assert states[("small", "gptj-99", "-")] == ("NOT REQUIRED", "round v5.0 requires no test")
     assert states[("newer", "gpt-oss-120b", "TEST07")] == ("NOT RUN", "TEST07 is not verified by this tool")
     assert states[("newer", "gpt-oss-120b", "TEST09")][0] == "NOT RUN"
@@ -104,7 +104,7 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
     assert doit(project, "run:small/llama2-70b-99/Offline/TEST06", "verify:small/llama2-70b-99/Offline/TEST06").returncode == 0
     _, rows = summary_json(project, capsys)
     row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
-    assert row["status"] == "STALE" and "not in the submission tree yet" in row["reason"]
+    assert row["status"] == "NOT RUN" and "verified PASS; waits for publish" in row["reason"]
 
     assert doit(project, "publish:small/llama2-70b-99/Offline/TEST06").returncode == 0
     _, rows = summary_json(project, capsys)
@@ -116,3 +116,4 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
     _, rows = summary_json(project, capsys)
     row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
     assert row["status"] == "STALE" and "mlperf_log_accuracy.json changed" in row["reason"]
+    assert row["kind"] == "stale" and "(last verdict PASS)" in row["reason"]

@@ -132,7 +132,7 @@ class LocalLauncher:
 
     def launch(self, run: RunPlan, say: Callable[[str], None] = print) -> Launched:
         start = time.monotonic()
-        with locks.held(run, say) as held:
+        with locks.held(run) as held:
             for step in (staging.prepare_workdir, staging.clear_stale, staging.refuse_foreign, staging.place):
                 problem = step(run)
                 if problem is not None:
@@ -168,6 +168,7 @@ class LocalLauncher:
             except OSError as exc:
                 return Launched(Ending.LAUNCH_FAILED, None,
                                 f"cannot start the command in {run.workdir}: {exc.strerror or exc}", 0.0)
+            held.started(proc.pid)  # start_new_session: the session id is the command's pid
             try:
                 signal.signal(signal.SIGTERM, on_sigterm)
             except ValueError:  # not the main thread: doit's own handling applies

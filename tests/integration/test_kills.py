@@ -1,0 +1,164 @@
+"""A killed doit loses nothing that finished, and no run ever overlaps another of its working directory.
+
+The cells are TEST06 cells (no performance comparison), so their verdicts do not depend on the machine's load.
+Each run of the demo harness goes through a recorder that appends its start, its end and its pid to a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.projects import DEMO, audit_configs, doit, make_project, system_yaml
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and /proc are Linux facts here")
+
+RECORD = """import os, subprocess, sys, time
+start = time.time()
+with open(sys.argv[1], "a") as f:
+    f.write(f"start {sys.argv[2]} {start} {os.getpid()}\\n")
+code = subprocess.call(sys.argv[3:])
+with open(sys.argv[1], "a") as f:
+    f.write(f"end {sys.argv[2]} {time.time()} {os.getpid()}\\n")
+sys.exit(code)
+"""
+CELLS = [("llama2-70b-99", "Offline"), ("llama2-70b-99", "Server"), ("mixtral-8x7b", "Offline"),
+         ("mixtral-8x7b", "Server")]
+
+
+def _project(root: Path, name: str = "box", workdir: str | None = None, demo: str = DEMO) -> tuple[Path, Path]:
+    record = root / "record.py"
+    record.write_text(RECORD)
+    times = root / f"{name}.times"
+    command = f"{{python}} {record} {times} {{benchmark}}/{{scenario}}/{{mode}}/{{test}} " + demo
+    spec = {"scenarios": ["Offline", "Server"], "command": command}
+    if workdir is not None:
+        spec["workdir"] = workdir
+    project = make_project(root / name, {name: system_yaml(name, "v5.0", {"llama2-70b-99": spec,
+                                                                        "mixtral-8x7b": dict(spec)})})
+    return project, times
+
+
+def _spans(times: Path) -> dict[int, list]:
+    """pid -> [label, start, end or None] for every recorded run."""
+    found: dict[int, list] = {}
+    if not times.exists():
+        return found
+    for line in times.read_text().splitlines():
+        kind, label, when, pid = line.split()
+        if kind == "start":
+            found[int(pid)] = [label, float(when), None]
+        elif int(pid) in found:
+            found[int(pid)][2] = float(when)
+    return found
+
+
+def _no_overlap(spans: dict[int, list], now: float) -> None:
+    ordered = sorted((start, end or now, label) for label, start, end in spans.values())
+    for (_, end, first), (start, _, second) in zip(ordered, ordered[1:], strict=False):
+        assert start >= end, f"{second} started before {first} ended"
+
+
+def _passed(project: Path, name: str = "box") -> dict[str, bool]:
+    found = {}
+    for bench, scenario in CELLS:
+        record = project / f"build/{name}/{bench}/{scenario}/TEST06/run.json"
+        data = json.loads(record.read_text()) if record.exists() else {}
+        found[f"{bench}/{scenario}"] = data.get("status") == "PASS"
+    return found
+
+
+#: the k-th task start at which doit is killed: the 12 tasks are 4 runs, 4 verifications, 4 copies; None: after
+#: the last task
+MOMENTS = [1, 2, 3, 4, 5, 6, 8, 9, 11, None]
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=[f"task-{m}" if m else "after-the-last" for m in MOMENTS])
+def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, moment: int | None) -> None:
+    """Kill doit as it starts its k-th task (runs, verifications, copies), or once it is done, then run doit."""
+    project, times = _project(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    seen = 0
+    for line in proc.stdout:
+        if moment is not None and line.startswith("[") and line.rstrip().endswith("..."):
+            seen += 1
+            if seen == moment:
+                break
+    if moment is None:
+        proc.wait(timeout=120)
+    proc.kill()  # doit only: a benchmark it started may go on (the next run waits for it)
+    proc.wait(timeout=30)
+    finished = {label for label, ok in _passed(project).items() if ok}
+    before = {pid for pid, (label, _, end) in _spans(times).items()}
+    again = doit(project)
+    assert again.returncode == 0, again.stdout[-3000:]
+    spans = _spans(times)
+    redone = [label for pid, (label, _, _) in spans.items() if pid not in before
+              and "/".join(label.split("/")[:2]) in finished and label.endswith("TEST06")]
+    assert redone == [], f"finished runs were redone: {redone}"
+    _no_overlap(spans, time.time())
+    assert all(_passed(project).values())
+    verdicts = [json.loads((project / f"build/box/{b}/{s}/TEST06/verify/TEST06/verify.json").read_text())["verdict"]
+                for b, s in CELLS]
+    assert verdicts == ["PASS"] * 4
+    assert audit_configs(project) == []
+
+
+def test_an_orphaned_benchmark_is_waited_for(tmp_path: Path) -> None:
+    """A benchmark that keeps running after doit is killed is never overlapped by the next doit's run."""
+    project, times = _project(tmp_path, demo="sh -c 'sleep 3; exec \"$0\" \"$@\"' " + DEMO)
+    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _spans(times) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()  # the recorder's child (the sleeping benchmark) did not inherit the locks: an orphan
+    proc.wait(timeout=30)
+    again = doit(project)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "waiting for the" in again.stderr  # said at once (not captured): a lock still held, or its session
+    _no_overlap(_spans(times), time.time())
+    assert audit_configs(project) == []
+
+
+def test_two_copies_of_a_project_sharing_a_working_directory_never_overlap(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-work"
+    first, times_a = _project(tmp_path, "alpha", workdir=str(shared))
+    second, times_b = _project(tmp_path, "beta", workdir=str(shared))
+    env = {**os.environ}
+    procs = [subprocess.Popen([sys.executable, "-m", "doit"], cwd=p, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=env) for p in (first, second)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    spans = {**_spans(times_a), **_spans(times_b)}
+    assert len(spans) == 8
+    _no_overlap(spans, time.time())
+    assert not list(shared.glob("audit.conf*"))
+
+
+def test_ctrl_c_and_sigterm_print_one_line(tmp_path: Path) -> None:
+    project, _ = _project(tmp_path, demo="sleep 30")
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not list((project / "work").rglob("audit.config")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == code, (out, err)
+        assert "Traceback" not in out + err
+        assert f"interrupted by {sig.name} during run box/llama2-70b-99/Offline/TEST06; its audit.config was removed" \
+               in err, err
+        assert "1 interrupted" in out
+        assert audit_configs(project) == []
