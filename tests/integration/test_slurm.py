@@ -151,6 +151,15 @@ def test_a_command_that_exits_3_fails_with_its_exit_status(cluster: None, tmp_pa
     assert audit_configs(project) == []
 
 
+def test_a_job_sbatch_refuses_is_a_launch_failure_naming_the_system(cluster: None, tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"]}},
+                                                        {"partition": "nosuch"})})
+    result = doit(project, f"run:{TEST06}")
+    assert result.returncode != 0 and "sbatch did not take the job of system box: " in result.stdout
+    assert "Invalid partition name specified" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert job_record(project) is None and audit_configs(project) == []
+
+
 def test_a_foreign_audit_config_is_refused_inside_the_job(cluster: None, tmp_path: Path) -> None:
     project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"]}})})
     foreign = project / "work/box/llama2-70b-99/audit.config"
