@@ -278,7 +278,7 @@ class Settings:
     def where(self) -> str:
         parts = [f"{name} {value}" for name, value in (("partition", self.partition), ("nodes", self.nodelist),
                                                         ("constraint", self.constraint)) if value]
-        return ", ".join(parts + (["exclusive"] if self.exclusive else [])) or "default partition"
+        return ", ".join((parts or ["default partition"]) + (["exclusive"] if self.exclusive else []))
 
 
 @dataclass(frozen=True)
@@ -661,11 +661,12 @@ class _Job:
                          f"{self.job_id}")
                 return self._cancel_and_wait(), "timeout"
             if info.state == "PENDING" and info.reason in NEVER_STARTS:
-                self.say(f"  {self.run.label}: Slurm would never start job {self.job_id} ({info.reason}): cancelling it")
+                self.say(f"  {self.run.label}: Slurm would never start job {self.job_id} ({info.reason}): "
+                         "cancelling it")
                 return self._cancel_and_wait(), f"never:{info.reason}"
-            if info.state == "PENDING" and info.reason != note:
+            if info.state == "PENDING" and info.reason != note and info.reason not in ("", "None"):
                 note = info.reason
-                self.say(f"  {self.run.label}: Slurm job {self.job_id} is pending ({note or 'no reason given'})")
+                self.say(f"  {self.run.label}: Slurm job {self.job_id} is pending ({note})")
             pause = FIRST_POLL_S if now - self.polls_from < FIRST_POLLS_FOR_S else POLL_S
             if self.started is not None:
                 pause = max(0.0, min(pause, self.started + self.run.timeout - now))
