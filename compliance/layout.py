@@ -11,6 +11,7 @@ Build folder::
     build/withdrawn/<system>/<benchmark>/<scenario>/<test>/<time>/   TEST folders withdrawn from the tree
     build/<system>/<benchmark>/<scenario>/<test>/           a cell
         run.log, run.json                                   the command's output, how the run ended
+        run.job/                                            a batch job's script, record and status (Slurm)
         logs/                                               LoadGen logs of the compliance run
         logs/.run.signature                                 written when the run completed and was checked
         work/                                               the run's own working directory (isolated runs)
@@ -80,6 +81,12 @@ class RunFiles:
     @property
     def log_files(self) -> list[str]:
         return [norm(self.logs, name) for name in LOG_FILES]
+
+    @property
+    def job(self) -> str:
+        """The folder of the run's batch job, beside its record (``run.json`` -> ``run.job/``): the job script, the
+        job record (its id, for re-attaching) and what the job reports (docs/slurm.md)."""
+        return norm(os.path.splitext(self.record)[0] + ".job")
 
     def signature(self, step: str = "run") -> str:
         """The file where ``step`` records the signature of the run it last completed."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -144,3 +145,133 @@ def is_ours(run: RunPlan, path: Path) -> bool:
     """Whether ``path`` is a file this project placed and that still holds our text."""
     record = _records(run).get(str(path))
     return record is not None and _sha(path) == record["sha256"]
+
+
+# -- the same rules inside a batch job (compliance.pipeline.launch.slurm) ----------------------------------------
+# A batch job stages on its node, where this process cannot look: the controller records the text before it submits
+# (expect), the job script runs the steps above as shell (job_shell), and the controller updates the record from
+# what the job reported (settle). The messages are the ones of the Python steps.
+
+def expect(run: RunPlan) -> None:
+    """Record the run's audit.config as ours before a batch job places it (the job cannot write the record).
+
+    The texts recorded earlier for the path stay known as ours (``earlier``), so the job still removes a file an
+    interrupted run of another cell left there, as :func:`clear_stale` would. Called under the directory's lock.
+    """
+    if run.audit_text is None:
+        return
+    path = str(staged_path(run))
+    records = _records(run)
+    sha = hashlib.sha256(run.audit_text.encode()).hexdigest()
+    old = records.get(path, {})
+    earlier = set(old.get("earlier", "").split()) | ({old["sha256"]} if "sha256" in old else set())
+    earlier.discard(sha)
+    records[path] = {"sha256": sha, "label": run.label, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if earlier:
+        records[path]["earlier"] = " ".join(sorted(earlier))
+    _save(run, records)
+
+
+def settle(run: RunPlan, gone: bool) -> None:
+    """After a batch job: forget the run's audit.config once the job reported it gone (removed, never placed, or
+    left replaced by the command, as :func:`remove` forgets it); keep the record when the job could not say (it was
+    killed), so the next run there removes the file. Called under the directory's lock."""
+    if run.audit_text is None or not gone:
+        return
+    path = str(staged_path(run))
+    records = _records(run)
+    record = records.get(path)
+    if record is not None and record.get("sha256") == hashlib.sha256(run.audit_text.encode()).hexdigest():
+        records.pop(path)
+        _save(run, records)
+
+
+def job_shell(run: RunPlan) -> str:
+    """The staging steps as POSIX shell for a batch job script: two functions, run on the node.
+
+    ``stage_in`` does :func:`prepare_workdir`, :func:`clear_stale`, :func:`refuse_foreign` and :func:`place` and
+    leaves the shell in the working directory; it returns 0, or 1 with ``STAGE_PROBLEM`` set (refused, as the
+    Python steps refuse), or 2 with ``STAGE_FAILED`` set (the directory cannot be made or written). A file counts
+    as ours when its sha256 is in this project's record of the directory (:func:`expect` wrote it, on the shared
+    build folder), and it is placed atomically (a temporary file in the directory, then ``mv``).
+
+    ``stage_out`` does :func:`remove`: it deletes the audit.config only while it holds our text, and sets
+    ``STAGE_AUDIT`` to ``none`` (nothing was placed), ``removed``, ``absent`` (the command deleted it) or
+    ``replaced`` (left, with ``STAGE_AFTERMATH`` saying so). The script needs ``sha256sum``, ``grep``, ``mkdir``,
+    ``mv``, ``rm`` on the node. Messages name the node ``$STAGE_HOST`` (default: its host name).
+    """
+    workdir = os.path.abspath(run.workdir)
+    q = shlex.quote
+    ours = hashlib.sha256(run.audit_text.encode()).hexdigest() if run.audit_text is not None else ""
+    refusals = []
+    for name in AUDIT_NAMES:
+        path = os.path.join(run.workdir, name)
+        if run.audit_text is None:
+            message = (f"{path} exists: this submission run would be audited. Remove it (an interrupted compliance "
+                       "run may have left it), then rerun")
+        else:
+            message = (f"{path} exists and was not placed by this project's runs: it would be used by this run and "
+                       "by any submission run there; move it away, then rerun")
+        refusals.append(f"    if [ -e {q(name)} ]; then STAGE_PROBLEM={q(message)}; return 1; fi")
+    if run.isolated:
+        foreign = (f"{run.workdir} exists and is not a working directory made by mlperf-compliance (no "
+                   f"{layout.ISOLATED_MARKER} in it): move it away, then rerun")
+        prepare = "\n".join([
+            f'    if [ -e "$STAGE_WORKDIR" ] && [ ! -e "$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} ]; then',
+            f"        STAGE_PROBLEM={q(foreign)}; return 1",
+            "    fi",
+            '    rm -rf "$STAGE_WORKDIR" && mkdir -p "$STAGE_WORKDIR" \\',
+            f'        && printf "%s\\n" {q("working directory of " + run.label)} \\',
+            f'            >"$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} \\',
+            '        || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }',
+        ])
+    else:
+        prepare = ('    mkdir -p "$STAGE_WORKDIR" 2>/dev/null'
+                   ' || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }')
+    place = "    :"
+    if run.audit_text is not None:
+        place = "\n".join([
+            '    stage_tmp=".audit.config.mlperf-compliance.$$"',
+            f'    if printf "%s" {q(run.audit_text)} >"$stage_tmp" && mv -f "$stage_tmp" {q(AUDIT_CONFIG)}; then',
+            "        STAGE_PLACED=1",
+            "    else",
+            '        rm -f "$stage_tmp"',
+            f'        STAGE_FAILED="cannot write $STAGE_WORKDIR/{AUDIT_CONFIG} on $STAGE_HOST"; return 2',
+            "    fi",
+        ])
+    replaced = (f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: "
+                "remove it before any submission run there")
+    return "\n".join([
+        "# -- staging: the rules of compliance/pipeline/staging.py, as shell (staging.job_shell) --",
+        f"STAGE_WORKDIR={q(workdir)}",
+        f"STAGE_RECORD={q(os.path.abspath(_record_path(run)))}",
+        f"STAGE_OURS={q(ours)}",
+        'STAGE_HOST=${STAGE_HOST:-$(hostname)}  # the node, in messages',
+        "STAGE_PROBLEM= STAGE_FAILED= STAGE_AFTERMATH= STAGE_PLACED= STAGE_AUDIT=none",
+        'stage_sha() { sha256sum <"$1" 2>/dev/null | cut -d" " -f1; }',
+        "stage_in() {",
+        prepare,
+        '    cd "$STAGE_WORKDIR" \\',
+        '        || { STAGE_FAILED="cannot enter the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }',
+        f"    if [ -f {q(AUDIT_CONFIG)} ]; then  # clear_stale: a file holding a text we recorded placing here",
+        f"        stage_old=$(stage_sha {q(AUDIT_CONFIG)})",
+        '        if [ -n "$stage_old" ] && grep -qF "$stage_old" "$STAGE_RECORD" 2>/dev/null; then',
+        f"            rm -f {q(AUDIT_CONFIG)} \\",
+        f'                && echo "  removed $STAGE_WORKDIR/{AUDIT_CONFIG}, left by an interrupted run"',
+        "        fi",
+        "    fi",
+        *refusals,
+        place,
+        "    return 0",
+        "}",
+        "stage_out() {",
+        '    [ -n "$STAGE_PLACED" ] || { STAGE_AUDIT=none; return 0; }',
+        f'    stage_file="$STAGE_WORKDIR"/{q(AUDIT_CONFIG)}',
+        '    if [ ! -e "$stage_file" ]; then STAGE_AUDIT=absent',
+        '    elif [ "$(stage_sha "$stage_file")" = "$STAGE_OURS" ]; then',
+        '        rm -f "$stage_file" && STAGE_AUDIT=removed',
+        f"    else STAGE_AUDIT=replaced; STAGE_AFTERMATH={q(replaced)}",
+        "    fi",
+        "}",
+        "",
+    ])

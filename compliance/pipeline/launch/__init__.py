@@ -6,11 +6,12 @@ The guarantees every launcher keeps are in :mod:`compliance.pipeline.launch.base
 from __future__ import annotations
 
 from compliance.errors import UnknownName, did_you_mean
-from compliance.pipeline.launch import local
+from compliance.pipeline.launch import local, slurm
 from compliance.pipeline.launch.base import Launcher
 
 LAUNCHERS: dict[str, Launcher] = {
     local.LocalLauncher.kind: local.LocalLauncher(),
+    slurm.SlurmLauncher.kind: slurm.SlurmLauncher(),
 }
 
 
