@@ -82,7 +82,7 @@ def verify_reasons(cp: CellPlan) -> list[Reason]:
         if path not in stamps or stamps[path] != now:
             what = "is missing" if now is None else "changed"
             return [Reason("input", f"{path} {what} since the last verification")]
-    if meta.get("status") in (records.PASS, records.FAIL) and not os.path.exists(cp.files.verify_json):
+    if meta.get("kind", "verdict") == "verdict" and not os.path.exists(cp.files.verify_json):
         return [Reason("missing", f"{cp.files.verify_json} is missing")]
     return []
 

@@ -66,9 +66,11 @@ def read_run(files: RunFiles) -> dict[str, Any] | None:
     return read_json(files.record)
 
 
-def write_verify(path: str, status: str, reason: str, parts: dict[str, str], inputs: list[str]) -> None:
-    """Record a verification's outcome, the digests of what it depended on and the stamps of its inputs."""
-    write_json(path, {"status": status, "reason": reason, "parts": parts,
+def write_verify(path: str, status: str, reason: str, parts: dict[str, str], inputs: list[str],
+                 kind: str = "verdict") -> None:
+    """Record a verification's outcome (``kind``: verdict, input, crash or prerequisite: only a verdict has a
+    verify.json), the digests of what it depended on and the stamps of its inputs."""
+    write_json(path, {"status": status, "reason": reason, "kind": kind, "parts": parts,
                       "inputs": {p: stamp(p) for p in inputs}, "time": time.time()})
 
 

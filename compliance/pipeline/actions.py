@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -130,7 +131,7 @@ def verify(plan: CellPlan) -> Outcome:
     waiting = _prerequisite_failure(plan)
     if waiting is not None:
         shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
-        records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs)
+        records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
         return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
     verifier = plan.verifier
     request = Request(plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario,
@@ -140,13 +141,13 @@ def verify(plan: CellPlan) -> Outcome:
         output.write(plan.files.verify_dir, result, verifier)
     except InputError as exc:
         shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-        records.write_verify(plan.files.verify_meta, records.FAIL, f"verification: {exc}", parts, inputs)
+        records.write_verify(plan.files.verify_meta, records.FAIL, f"verification: {exc}", parts, inputs, "input")
         return _done("verify", [plan.cell.id], f"verification: {exc}", {"kind": "input"})
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
         traceback.print_exc()
         shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
         why = f"the verifier crashed: {type(exc).__name__}: {exc}"
-        records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs)
+        records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, "crash")
         return _done("verify", [plan.cell.id], why, {"kind": "crash"})
     failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
     reason = failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
@@ -181,8 +182,8 @@ def publish(plan: CellPlan) -> Outcome:
             return _done("publish", [plan.cell.id], f"cannot withdraw {plan.tree_dir}: {exc.strerror or exc}")
         records.write_publish(plan.files.publish_record, records.WITHDRAWN if moved else records.ABSENT,
                               meta.get("time"), verdict, moved)
-        if moved:
-            print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})")
+        if moved:  # said at once, on stderr (doit shows it whatever the verbosity)
+            print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
         return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})
 
     def fill(staging: Path) -> None:

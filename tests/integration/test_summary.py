@@ -117,3 +117,25 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
     row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
     assert row["status"] == "STALE" and "mlperf_log_accuracy.json changed" in row["reason"]
     assert row["kind"] == "stale" and "(last verdict PASS)" in row["reason"]
+
+
+def test_a_failing_cell_is_withdrawn_from_the_tree(tmp_path: Path, capsys) -> None:
+    """PASS copied into the tree; then the harness starts cheating and the cell is re-run: the tree no longer holds
+    the TEST folder, the withdrawn copy is kept in build/withdrawn/, the summary says FAIL and why."""
+    pytest.importorskip("mlperf_loadgen")
+    project = make_project(tmp_path, {"small": system_yaml("small", "v5.0", {
+        "llama2-70b-99": {"scenarios": ["Offline"]}})})
+    assert doit(project).returncode == 0
+    tree = project / "submission/closed/Acme/compliance/small/llama2-70b-99/Offline/TEST06"
+    assert json.loads((tree / "verify.json").read_text())["verdict"] == "PASS"
+    spec = project / "specs/systems/small.yaml"
+    spec.write_text(spec.read_text().replace("    reference: {}", '    reference: {}\n    env: {"DEMO_FAULT": "eos2"}'))
+    result = doit(project)
+    assert result.returncode == 1 and "withdrew " in result.stderr
+    assert not tree.exists()
+    kept = list((project / "build/withdrawn/small/llama2-70b-99/Offline/TEST06").iterdir())
+    assert len(kept) == 1 and json.loads((kept[0] / "verify.json").read_text())["verdict"] == "PASS"
+    code, rows = summary_json(project, capsys)
+    row = next(r for r in rows if r["test"] == "TEST06")
+    assert code == 1 and row["status"] == "FAIL" and row["kind"] == "verification"
+    assert row["reason"].startswith("EOS: ") and "more than one EOS" in row["reason"]

@@ -112,3 +112,20 @@ def test_libyaml_and_pyyaml_read_the_same(path: Path, monkeypatch: pytest.Monkey
     with_libyaml = read()
     monkeypatch.setattr(yamldoc, "_CComposer", yamldoc._PyComposer)
     assert with_libyaml == read()
+
+
+def test_special_files_are_refused(tmp_path: Path) -> None:
+    """A FIFO would block the reader for ever and /dev/zero would fill the memory: both are refused at once."""
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.yaml"
+    zero.symlink_to("/dev/zero")
+    for path, kind in ((fifo, "a FIFO"), (zero, "a device")):
+        with pytest.raises(SpecError, match=f"is {kind}; a spec is a regular YAML file"):
+            load_yaml(path)
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * (2 << 20) + "\n")
+    with pytest.raises(SpecError, match="file is over"):
+        load_yaml(big)
