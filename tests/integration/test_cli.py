@@ -124,3 +124,14 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = "pip install -e '.[test]' && pytest"
     assert command in readme
     assert command in (PROJECT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_system_selection_runs_and_summarises_one_system(project: Path) -> None:
+    listed = _run(project, "doit", "list", "--all", "system=demo")
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines() if ":" in line.split()[0]]
+    assert names and all(name.split(":", 1)[1].startswith("demo/") for name in names)
+    summary = _run(project, "compliance", "summary", "--system", "demo-v6")
+    assert "7 cells: 7 NOT RUN" in summary.stdout and " demo " not in summary.stdout
+    unknown = _run(project, "doit", "list", "system=demo7")
+    assert unknown.returncode == 2 and "unknown system 'demo7' (did you mean 'demo'?)" in unknown.stderr
