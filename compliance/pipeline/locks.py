@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from compliance.pipeline import procs
 from compliance.plan import RunPlan
 
 ENV = "MLPERF_COMPLIANCE_LOCKS"
@@ -67,23 +68,8 @@ def _read_holder(fd: int) -> dict[str, object]:
 
 
 def session_members(session: int) -> list[int]:
-    """The live processes of ``session`` (read from /proc; zombies excluded)."""
-    found: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[3] == str(session) and fields[0] != "Z":
-            found.append(int(entry))
-    return found
+    """The live processes of ``session`` (zombies excluded)."""
+    return [p.pid for p in procs.processes() if p.session == session and p.state != "Z"]
 
 
 def _wait_for_orphans(fd: int, what: str, say: Callable[[str], None]) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from compliance.errors import Interrupted
-from compliance.pipeline import locks, staging
+from compliance.pipeline import locks, procs, staging
 from compliance.pipeline.launch.base import Ending, Launched, clear_logs
 from compliance.plan import RunPlan
 
@@ -47,24 +47,9 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 def _children() -> set[int]:
-    """The pids of this process's children (read from /proc; empty where there is none)."""
-    me = str(os.getpid())
-    found: set[int] = set()
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me:
-            found.add(int(entry))
-    return found
+    """The pids of this process's children."""
+    me = os.getpid()
+    return {p.pid for p in procs.processes() if p.parent == me}
 
 
 def _signal_all(pids: set[int], sig: int) -> None:
