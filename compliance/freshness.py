@@ -46,12 +46,27 @@ def run_reasons(run: RunPlan) -> list[Reason]:
         return [Reason("changed", f"the {', '.join(changed) or 'run'} changed since the last run")]
     if record.get("status") != records.PASS:
         return [Reason("failed", f"the last run failed: {record.get('reason') or 'no reason recorded'}")]
+    changed_inputs = _changed_inputs(run, record.get("inputs"))
+    if changed_inputs:
+        return [Reason("input", f"the declared input {changed_inputs[0]} since the last run")]
     if not _signed(run):
         return [Reason("never", "the last run did not finish (interrupted)")]
     missing = [log for log in run.logs if not os.path.exists(log)]
     if missing:
         return [Reason("missing", f"{missing[0]} is missing")]
     return []
+
+
+def _changed_inputs(run: RunPlan, recorded: Any) -> list[str]:
+    """The declared inputs whose content changed (or that appeared or went), as phrases."""
+    if not run.inputs:
+        return []
+    before = recorded if isinstance(recorded, dict) else {}
+    now = records.input_stamps(run.inputs, before)
+    phrases = [f"{p} appeared" for p in sorted(set(now) - set(before))]
+    phrases += [f"{p} is gone" for p in sorted(set(before) - set(now))]
+    phrases += [f"{p} changed" for p in sorted(set(now) & set(before)) if now[p][1] != (before[p] or [None, None])[1]]
+    return phrases
 
 
 def _signed(run: RunPlan) -> bool:

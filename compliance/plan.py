@@ -57,6 +57,7 @@ class RunPlan:
     audit_text: str | None  # the audit.config staged for the run (None for a reference run)
     isolated: bool  # workdir is a fresh folder of ours (layout.ISOLATED_MARKER inside)
     launcher: Launcher
+    inputs: tuple[str, ...] = ()  # declared input files or globs (resolved paths): their content reruns the run
 
     @property
     def logs(self) -> list[str]:
@@ -67,7 +68,7 @@ class RunPlan:
         return {"command": self.command, "environment": json.dumps(self.env, sort_keys=True),
                 "working directory": self.workdir, "log folder": self.files.logs,
                 "harness log folder": self.harness_log_dir or "", "isolated": str(self.isolated),
-                "audit.config": self.audit_text or ""}
+                "audit.config": self.audit_text or "", "declared inputs": json.dumps(self.inputs)}
 
     @property
     def signature(self) -> str:
@@ -147,9 +148,11 @@ class Plan:
 def _command(template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
              output_dir: str, workdir: str) -> str:
     values = {"python": sys.executable, "system": system.name, "benchmark": run.benchmark, "scenario": scenario,
-              "loadgen_scenario": loadgen_scenario(scenario), "test": test, "mode": mode,
+              "loadgen_scenario": loadgen_scenario(scenario), "test": test,
               "log_dir": os.path.abspath(output_dir), "workdir": os.path.abspath(workdir)}
-    return template.format(**{k: shlex.quote(v) for k, v in values.items()})
+    quoted = {k: shlex.quote(v) for k, v in values.items()}
+    # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
+    return template.format(**quoted, mode=run.modes.get(mode, mode))
 
 
 def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
@@ -161,14 +164,16 @@ def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scen
         relative = (layout.system_folder(run.log_dir, system.name, run.benchmark, scenario, test=test, mode=mode)
                     if run.log_dir else ".")
         harness_logs = norm(workdir, relative)
+    inputs = tuple(norm(layout.system_folder(p, system.name, run.benchmark, scenario)) for p in run.inputs)
     return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, files.logs, workdir),
                    norm(workdir), files, harness_logs, dict(run.env), run.timeout, audit_text, run.isolated,
-                   run.launcher)
+                   run.launcher, inputs)
 
 
 def load_specs(folder: str | os.PathLike[str]) -> Specs:
     """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
-    return loader.load_specs(folder, verified=registry.names())
+    return loader.load_specs(folder, verified=registry.names(),
+                             compares=[v.name for v in registry.all_verifiers() if v.reference_runs])
 
 
 def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:

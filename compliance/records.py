@@ -15,6 +15,7 @@ Layer: above :mod:`compliance.plan` (paths), below the freshness rule, the statu
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -56,10 +57,47 @@ def digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def write_run(files: RunFiles, signature: str, fields: dict[str, str], problem: str | None, kind: str = "") -> None:
-    """Record how a run ended (``kind`` names the kind of failure, e.g. exit, timeout, refused, evidence)."""
+def write_run(files: RunFiles, signature: str, fields: dict[str, str], problem: str | None, kind: str = "",
+              inputs: dict[str, Any] | None = None) -> None:
+    """Record how a run ended (``kind`` names the kind of failure, e.g. exit, timeout, refused, evidence), and the
+    declared inputs it ran with (:func:`input_stamps`)."""
     write_json(files.record, {"status": FAIL if problem else PASS, "reason": problem or "", "kind": kind,
-                              "signature": signature, "fields": fields, "time": time.time()})
+                              "signature": signature, "fields": fields, "inputs": inputs or {}, "time": time.time()})
+
+
+def expand(patterns: tuple[str, ...]) -> list[str]:
+    """The files the declared input patterns name now (a pattern without wildcards names itself)."""
+    found: set[str] = set()
+    for pattern in patterns:
+        matches = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
+        found.update(m for m in matches if not os.path.isdir(m))
+    return sorted(found)
+
+
+def content_digest(path: str) -> str | None:
+    """sha256 of a file's content (read in blocks), or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def input_stamps(patterns: tuple[str, ...], known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """path -> [stamp, content digest] of the declared inputs; a file whose stamp is unchanged since ``known`` keeps
+    its known digest (a multi-GB model is not read again on every check)."""
+    out: dict[str, Any] = {}
+    for path in expand(patterns):
+        now = stamp(path)
+        before = (known or {}).get(path)
+        if isinstance(before, list) and len(before) == 2 and before[0] == now:
+            out[path] = before
+        else:
+            out[path] = [now, content_digest(path)]
+    return out
 
 
 def read_run(files: RunFiles) -> dict[str, Any] | None:

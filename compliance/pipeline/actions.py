@@ -82,6 +82,8 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     """Launch a run, check its detail log with ``check`` (None or the problem), record how it ended."""
     _forget(run)
     started = time.time()
+    before = records.read_run(run.files) or {}
+    inputs = records.input_stamps(run.inputs, before.get("inputs") if isinstance(before.get("inputs"), dict) else None)
     launched = launch.get(run.launcher.kind).launch(run)
     problem, kind = launched.problem, launched.ending.value
     if problem is None:
@@ -89,7 +91,7 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     if problem is None:
         detail = _detail(run)
         problem, kind = (detail, "logs") if isinstance(detail, str) else (check(detail), "evidence")
-    records.write_run(run.files, run.signature, run.signature_fields(), problem, kind if problem else "")
+    records.write_run(run.files, run.signature, run.signature_fields(), problem, kind if problem else "", inputs)
     if problem is None:
         write_atomic(run.files.signature(), run.signature)
     return problem, kind

@@ -32,7 +32,7 @@ from compliance import freshness, layout
 from compliance.pipeline import actions, clean
 from compliance.pipeline.reporter import ProgressReporter
 from compliance.pipeline.session import OUTCOME, exclusive, load_plan
-from compliance.plan import Plan
+from compliance.plan import Plan, RunPlan
 
 STEPS = ("reference", "run", "verify", "publish")
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
@@ -76,6 +76,15 @@ class Fresh:
         return f"{self.step} is not up to date: {'; '.join(self.last)}" if self.last else f"{self.step} is up to date"
 
 
+def _shown(run: RunPlan) -> dict[str, Any]:
+    """What ``doit info`` shows of a run: the resolved command, where it runs, with what, and where its logs go."""
+    return {"log": run.files.output, "command": run.command, "workdir": run.workdir,
+            "environment (added)": run.env, "launcher": run.launcher.kind, "logs": run.files.logs,
+            "audit.config": ("staged for the run, then removed: " + layout.norm(run.workdir, "audit.config")
+                             if run.audit_text else "none (a submission run)"),
+            "declared inputs": list(run.inputs)}
+
+
 def _group(step: str, doc: str | None) -> dict[str, Any]:
     return {"basename": step, "name": None, "doc": doc}
 
@@ -98,7 +107,7 @@ def task_reference() -> Iterator[dict[str, Any]]:
         yield {"basename": "reference", "name": ref.id,
                "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
                "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
-               "clean": [(clean.run, [ref.run])], "meta": {"log": ref.run.files.output}}
+               "clean": [(clean.run, [ref.run])], "meta": _shown(ref.run)}
 
 
 def task_run_benchmark() -> Iterator[dict[str, Any]]:
@@ -108,7 +117,7 @@ def task_run_benchmark() -> Iterator[dict[str, Any]]:
     for cp in load_plan().cells:
         yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])],
                "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
-               "clean": [(clean.run, [cp.run])], "meta": {"log": cp.run.files.output}}
+               "clean": [(clean.run, [cp.run])], "meta": _shown(cp.run)}
 
 
 def task_verify() -> Iterator[dict[str, Any]]:

@@ -79,9 +79,10 @@ def _check_template(doc: YamlDoc, path: list, template: str, allowed: tuple[str,
 
 
 class _Loader:
-    def __init__(self, root: Path, verified: Collection[str]):
+    def __init__(self, root: Path, verified: Collection[str], compares: Collection[str]):
         self.root = root
         self.verified = tuple(sorted(verified))
+        self.compares = set(compares)
         self.base = root.parent
         self.problems: list[Problem] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
@@ -204,9 +205,12 @@ class _Loader:
             reference = b.get("reference")
             if reference is not None and "command" in reference:
                 self.problems += _check_template(doc, where + ["reference", "command"], reference["command"], COMMAND_FIELDS)
-            if ("results" in b) == (reference is not None):
+            if "results" in b and reference is not None:
                 self.problems.append(doc.problem(where, "give either 'results' (where the submission's accuracy and "
-                                                        "performance runs are) or 'reference' (produce them), not both or neither"))
+                                                        "performance runs are) or 'reference' (produce them), not both"))
+            for i, pattern in enumerate([*d["inputs"], *b["inputs"]]):
+                source = ["inputs", i] if i < len(d["inputs"]) else where + ["inputs", i - len(d["inputs"])]
+                self.problems += _check_template(doc, source, pattern, PATH_FIELDS)
             env = {**d["env"], **b["env"]}
             runs[name] = BenchmarkRun(
                 benchmark=name,
@@ -220,6 +224,8 @@ class _Loader:
                 reference_command=(reference or {}).get("command", b["command"]) if reference is not None else None,
                 isolated=b["isolated"],
                 launcher=_launcher(b.get("launcher", d["launcher"])),
+                modes=dict(b["modes"]),
+                inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
             )
         return System(d["name"], d["round"], d["division"], d["submitter"], self._path(d["submission_dir"]),
                       runs, d["description"], doc.file, d.get("strict_accuracy"))
@@ -300,6 +306,11 @@ class _Loader:
                                                      f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}"))
             if run.results is not None:
                 self._check_results(doc, where, run)
+            needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
+            if needing and run.results is None and not run.produces_reference and system.division != "open":
+                self.problems.append(doc.problem(where, f"{', '.join(needing)} compare{'s' if len(needing) == 1 else ''} "
+                                                        "with the submission's own runs: give 'results' (where they are) "
+                                                        "or 'reference: {}' (produce them)"))
 
     def _check_places(self, doc: YamlDoc, system: System, names: dict[str, str]) -> None:
         """The folders the tool writes in may not be /, the specs folder, or inside one another in harmful ways."""
@@ -406,18 +417,20 @@ def _known(specs: Specs, name: str) -> bool:
     return True
 
 
-def load_specs(root: str | os.PathLike[str], *, verified: Collection[str]) -> Specs:
+def load_specs(root: str | os.PathLike[str], *, verified: Collection[str], compares: Collection[str] = ()) -> Specs:
     """Load, validate and cross-check every spec under ``root``.
 
     Args:
         root: the specs folder.
         verified: the tests this tool has a verifier for (the verifier registry's names); a test spec that does not
             say ``verifier: false`` must be one of them.
+        compares: the tests whose verifier compares with the submission's own runs: a benchmark of a round that
+            requires one must say where they are (``results``) or that the system produces them (``reference``).
 
     Raises:
         SpecError: with every problem found, each naming its file, line and JSON path.
     """
-    loader = _Loader(Path(root), verified)
+    loader = _Loader(Path(root), verified, compares)
     try:
         loader.read_all()
     except SpecError as exc:

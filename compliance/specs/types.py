@@ -10,7 +10,7 @@ benchmark in each *scenario*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +138,13 @@ class BenchmarkRun:
     reference_command: str | None
     isolated: bool  # each run in its own fresh folder under build/ (workdir is then unused)
     launcher: Launcher
+    modes: dict[str, str] = field(default_factory=dict)  # what {mode} becomes, per mode (default: the mode's word)
+    inputs: tuple[str, ...] = ()  # files or globs whose content makes the runs rerun (templates, resolved paths)
 
     @property
     def produces_reference(self) -> bool:
-        """True when the system produces its own accuracy and performance runs."""
-        return self.results is None
+        """True when the system produces its own accuracy and performance runs (``reference:``)."""
+        return self.reference_command is not None
 
 
 @dataclass(frozen=True)

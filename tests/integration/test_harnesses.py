@@ -1,0 +1,89 @@
+"""Harnesses as they are: mode words instead of shell tricks, declared inputs that rerun what depends on them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.projects import DEMO, doit, executed, make_project
+
+# A harness with its own command line: --accuracy as a flag (the MLCommons reference style) or --mode perf|acc
+HARNESS = """import argparse, subprocess, sys
+p = argparse.ArgumentParser()
+p.add_argument("--benchmark"); p.add_argument("--scenario"); p.add_argument("--log-dir")
+p.add_argument("--accuracy", action="store_true")
+p.add_argument("--mode", choices=["perf", "acc"])
+a = p.parse_args()
+mode = "accuracy" if a.accuracy or a.mode == "acc" else "performance"
+sys.exit(subprocess.call([sys.executable, "-m", "compliance.demo", "--benchmark", a.benchmark, "--scenario",
+                          a.scenario, "--mode", mode, "--log-dir", a.log_dir]))
+"""
+
+
+def _system(root: Path, benchmarks: str, inputs: str = "") -> Path:
+    text = ("name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\ntimeout: 120\n"
+            + inputs + "benchmarks:\n" + benchmarks)
+    return make_project(root, {"box": text})
+
+
+def _mode(log: Path) -> str:
+    for line in log.read_text().splitlines():
+        record = json.loads(line.split(" ", 1)[1])
+        if record["key"] == "effective_test_mode":
+            return str(record["value"])
+    raise AssertionError(f"no effective_test_mode in {log}")
+
+
+@pytest.mark.parametrize(("modes", "style"), [("{accuracy: --accuracy, performance: ''}", "flag"),
+                                              ("{accuracy: acc, performance: perf}", "word")])
+def test_mode_words_without_shell_tricks(tmp_path: Path, modes: str, style: str) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    harness = tmp_path / "harness.py"
+    harness.write_text(HARNESS)
+    option = "{mode}" if style == "flag" else "--mode {mode}"
+    command = f"{{python}} {harness} --benchmark {{benchmark}} --scenario {{scenario}} --log-dir {{log_dir}} {option}"
+    project = _system(tmp_path / "p", f"  resnet:\n    scenarios: [Offline]\n    workdir: work\n"
+                                      f"    command: {json.dumps(command)}\n    modes: {modes}\n    reference: {{}}\n")
+    result = doit(project, "reference:box/resnet/Offline/accuracy", "reference:box/resnet/Offline/performance",
+                  "run:box/resnet/Offline/TEST04")
+    assert result.returncode == 0
+    base = project / "build/box/resnet/Offline"
+    assert _mode(base / "reference/accuracy/mlperf_log_detail.txt") == "AccuracyOnly"
+    assert _mode(base / "reference/performance/run_1/mlperf_log_detail.txt") == "PerformanceOnly"
+    assert _mode(base / "TEST04/logs/mlperf_log_detail.txt") == "PerformanceOnly"  # compliance runs: performance
+    shown = subprocess.run([sys.executable, "-m", "doit", "info", "reference:box/resnet/Offline/accuracy"],
+                           cwd=project, capture_output=True, text=True).stdout
+    assert ("--accuracy" if style == "flag" else "--mode acc") in shown and "workdir" in shown
+
+
+def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_path: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    benchmarks = (f"  llama2-70b-99:\n    scenarios: [Offline, Server]\n    workdir: work/llama\n"
+                  f"    command: {json.dumps(DEMO)}\n    inputs: [conf/user.conf]\n"
+                  f"  mixtral-8x7b:\n    scenarios: [Offline]\n    workdir: work/mixtral\n"
+                  f"    command: {json.dumps(DEMO)}\n")
+    project = _system(tmp_path, benchmarks)
+    (project / "conf").mkdir()
+    conf = project / "conf/user.conf"
+    conf.write_text("*.Offline.target_qps = 1\n")
+    assert doit(project).returncode == 0
+    assert executed(doit(project)) == set()
+    conf.write_text("*.Offline.target_qps = 2\n")
+    info = subprocess.run([sys.executable, "-m", "doit", "info", "run:box/llama2-70b-99/Offline/TEST06"],
+                          cwd=project, capture_output=True, text=True).stdout
+    assert "the declared input conf/user.conf changed since the last run" in info
+    summary = json.loads(subprocess.run([sys.executable, "-m", "compliance", "summary", "--format", "json"],
+                                        cwd=project, capture_output=True, text=True).stdout)
+    rows = {(r["benchmark"], r["scenario"]): r for r in summary["rows"]}
+    assert rows[("llama2-70b-99", "Offline")]["status"] == "STALE"
+    assert "conf/user.conf changed" in rows[("llama2-70b-99", "Offline")]["reason"]
+    assert rows[("mixtral-8x7b", "Offline")]["status"] == "PASS"
+    again = doit(project)
+    assert {t for t in executed(again) if t.startswith("run:")} == {
+        "run:box/llama2-70b-99/Offline/TEST06", "run:box/llama2-70b-99/Server/TEST06"}
+    conf.touch()  # the same content, a new time: nothing to do
+    assert executed(doit(project)) == set()
