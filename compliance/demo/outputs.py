@@ -16,12 +16,13 @@ EOS = 2
 
 @dataclass(frozen=True)
 class Profile:
-    """What the demo plays for one benchmark: dataset size, output kind and per-sample compute time."""
+    """What the demo plays for one benchmark: dataset size, output kind and the device time of one Offline sample
+    (the other scenarios' device times are per query, the same for every benchmark: see the harness)."""
 
     total_samples: int
     performance_samples: int
     kind: str  # "classifier", "segmentation" or "llm"
-    compute_s: float
+    offline_sample_s: float
     eos: int = EOS
 
 

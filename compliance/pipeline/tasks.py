@@ -98,12 +98,26 @@ def _dependents(plan: Plan) -> dict[str, list[str]]:
     return found
 
 
+def _interleaved(items: list[Any], system: Callable[[Any], str]) -> list[Any]:
+    """``items`` taken in turn from each system (sorted within a system): with ``doit -n N`` the first tasks doit
+    starts belong to different systems, whose runs may go in parallel, not to one system, whose runs wait for each
+    other."""
+    by_system: dict[str, list[Any]] = {}
+    for item in items:
+        by_system.setdefault(system(item), []).append(item)
+    queues = [by_system[name] for name in sorted(by_system)]
+    out = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out += [q[i] for q in queues if i < len(q)]
+    return out
+
+
 def task_reference() -> Iterator[dict[str, Any]]:
     """Produce the submission's accuracy and performance runs (systems that declare 'reference')."""
     yield _group("reference", task_reference.__doc__)
     plan = load_plan()
     dependents = _dependents(plan)
-    for ref in plan.references:
+    for ref in _interleaved(plan.references, lambda r: r.system):
         yield {"basename": "reference", "name": ref.id,
                "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
                "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
@@ -114,7 +128,7 @@ def task_run_benchmark() -> Iterator[dict[str, Any]]:
     """Run the benchmark with the audit.config in place (removed when the run ends); check it was applied."""
     # Named run_benchmark because doit refuses a task creator called like its 'run' command; the tasks are 'run:'.
     yield _group("run", task_run_benchmark.__doc__)
-    for cp in load_plan().cells:
+    for cp in _interleaved(load_plan().cells, lambda c: c.cell.system):
         yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])],
                "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
                "clean": [(clean.run, [cp.run])], "meta": _shown(cp.run)}
