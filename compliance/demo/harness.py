@@ -1,19 +1,12 @@
 """The demo harness: a synthetic system under test driven by real LoadGen (``mlperf_loadgen``).
 
-<<<<<<< HEAD
-It plays one benchmark in one scenario and mode, with run settings that take about a second
-(LoadGen settings for runs of about a second). Queries complete synchronously inside the issue callback with a
-busy-wait "compute", which keeps latencies stable enough for the 10% performance checks. Like a real harness it
-leaves audit.config to LoadGen: LoadGen looks for it in the working directory when the test starts.
-=======
 It plays one benchmark in one scenario and mode, with run settings that take about a second (MultiStream about
-2.6 s; ``../shared/docs/loadgen.md`` section 1). The system behaves like an accelerator: each query, or Offline
+2.6 s; LoadGen's rules for short runs: docs/rules.md §4). The system behaves like an accelerator: each query, or Offline
 batch, costs a fixed device time that the harness waits for rather than computes (:mod:`compliance.demo.device`),
 and its outputs are prepared before that wait. So the metric LoadGen reports depends on the device times, not on
 the CPU the harness gets, and a compliance run lands within a few percent of the submission run even on a busy
 machine (``bench/demo_noise.py``). Accuracy runs use a device ACCURACY_SPEEDUP times faster. Like a real harness
 it leaves audit.config to LoadGen: LoadGen looks for it in the working directory when the test starts.
->>>>>>> 6450760 (Demo harness waits on a simulated device instead of busy-waiting: its metric no longer depends on the CPU it gets)
 
 Faults (``--fault`` or the ``DEMO_FAULT`` environment variable) break one rule each:
 ``cache`` (an LRU result cache: repeated samples are answered without device time), ``acc_differs`` /
