@@ -114,6 +114,8 @@ def publish_reasons(cp: CellPlan) -> list[Reason]:
     meta = records.read_json(cp.files.verify_meta) or {}
     if record.get("verify") != meta.get("time") or record.get("verdict") != verdict_stamp(cp):
         return [Reason("verdict", "the verification changed since the TEST folder was published")]
+    if record.get("state") == records.COPY_FAILED:
+        return [Reason("failed", f"the copy into the submission tree failed: {record.get('reason')}")]
     if record.get("state") == records.PUBLISHED:
         missing = [f for f in cp.tree_files if not os.path.exists(f)]
         if missing:

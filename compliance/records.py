@@ -26,7 +26,7 @@ from compliance.fsutil import write_atomic
 from compliance.layout import RunFiles
 
 PASS, FAIL, NOT_VERIFIED = "PASS", "FAIL", "NOT VERIFIED"
-PUBLISHED, WITHDRAWN, ABSENT = "published", "withdrawn", "absent"
+PUBLISHED, WITHDRAWN, ABSENT, COPY_FAILED = "published", "withdrawn", "absent", "copy failed"
 
 
 def read_json(path: str) -> dict[str, Any] | None:
@@ -113,7 +113,8 @@ def write_verify(path: str, status: str, reason: str, parts: dict[str, str], inp
 
 
 def write_publish(path: str, state: str, verify_time: Any, verdict_stamp: list[float] | None,
-                  moved_to: str = "") -> None:
-    """Record what the tree holds for a cell (``state``), for which verification, and where a withdrawn folder went."""
+                  moved_to: str = "", reason: str = "") -> None:
+    """Record what the tree holds for a cell (``state``), for which verification, where a withdrawn folder went, and
+    why a copy failed."""
     write_json(path, {"state": state, "verify": verify_time, "verdict": verdict_stamp, "moved_to": moved_to,
-                      "time": time.time()})
+                      "reason": reason, "time": time.time()})

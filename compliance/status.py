@@ -86,6 +86,9 @@ def _cell_row(cp: CellPlan) -> Row:
         row.status, row.kind, row.reason = FAIL, "verification", meta.get("reason") or "the test fails"
         return row
     publish = freshness.publish_reasons(cp)
+    if publish and publish[0].kind == "failed":
+        row.status, row.kind, row.reason = FAIL, "copy", str(publish[0])
+        return row
     if publish:
         row.kind = "waiting"
         row.reason = ("verified PASS; waits for publish (not in the submission tree yet)"

@@ -35,7 +35,7 @@ MAX_WAITERS = 4
 def _cpus() -> list[int | None]:
     """One entry per waiter: the CPU it is pinned to, or None where the OS cannot tell or pin."""
     try:
-        cpus = sorted(os.sched_getaffinity(0))
+        cpus: list[int | None] = list(sorted(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return [None] * min(MAX_WAITERS, os.cpu_count() or 1)
     return cpus[:MAX_WAITERS] or [None]

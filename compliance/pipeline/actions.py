@@ -42,11 +42,12 @@ from compliance.verify.result import Result
 Outcome = dict[str, Any] | bool
 
 
-def _done(step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None) -> Outcome:
+def _done(step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None,
+          own: str | None = None) -> Outcome:
     """The task's result: values for doit (and the reporter); False when the failure must fail doit here."""
     values = {"outcome": records.FAIL if problem else records.PASS, "reason": problem or "", **(extra or {})}
-    if problem is not None and session.fails_here(step, cells):
-        print(f"error: {step} {cells[0] if len(cells) == 1 else ', '.join(cells)}: {problem}")
+    if problem is not None and session.fails_here(step, cells, own=own):
+        print(f"error: {step} {own or (cells[0] if len(cells) == 1 else ', '.join(cells))}: {problem}")
         return False
     if problem is not None:
         print(f"  failed: {problem}")
@@ -113,7 +114,7 @@ def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
         return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
 
     problem, kind = _execute(plan.run, clean)
-    return _done("reference", cells or [plan.id], problem, {"kind": kind, "signature": plan.run.signature})
+    return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)
 
 
 def _prerequisite_failure(plan: CellPlan) -> str | None:
@@ -197,8 +198,9 @@ def publish(plan: CellPlan) -> Outcome:
     try:
         replace_folder(plan.tree_dir, fill)
     except OSError as exc:
-        return _done("publish", [plan.cell.id], f"cannot write {plan.tree_dir}: {exc.strerror or exc}",
-                     {"kind": "copy"})
+        why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
+        records.write_publish(plan.files.publish_record, records.COPY_FAILED, meta.get("time"), verdict, reason=why)
+        return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     records.write_publish(plan.files.publish_record, records.PUBLISHED, meta.get("time"), verdict)
     return _done("publish", [plan.cell.id], None)
 

@@ -55,7 +55,7 @@ def _requested(argv: list[str]) -> set[str]:
     return set(words) or {OUTCOME}
 
 
-def fails_here(step: str, cells: list[str], argv: list[str] | None = None) -> bool:
+def fails_here(step: str, cells: list[str], argv: list[str] | None = None, own: str | None = None) -> bool:
     """Whether a failed ``step`` of these cells fails its doit task now, or is recorded for a later task to report.
 
     doit reports every task that depends on a failed one as an error (exit status 2), so a failure is left to the
@@ -72,7 +72,8 @@ def fails_here(step: str, cells: list[str], argv: list[str] | None = None) -> bo
     later = CELL_STEPS[CELL_STEPS.index(step) + 1:]
     if any(s in requested or f"{s}:{cell}" in requested for s in later for cell in cells):
         return False
-    return any(f"{step}:{cell}" in requested for cell in cells)
+    names = [own] if own is not None else cells  # a submission run's own id is not a cell's
+    return any(f"{step}:{name}" in requested for name in names)
 
 
 def selection() -> tuple[str, list[str] | None]:

@@ -253,9 +253,10 @@ def test_isolated_runs_get_a_fresh_folder_of_their_own(tmp_path: Path) -> None:
     work = project / "build/box/llama2-70b-99/Offline/TEST06/work"
     assert (work / ".mlperf-compliance-workdir").exists() and (work / "leftover").exists()
     assert not (work / "audit.config").exists()
+    (work / "stale").write_text("left by an earlier run")
     assert doit(project, "forget", "run:box/llama2-70b-99/Offline/TEST06").returncode == 0
     assert doit(project, "verify:box/llama2-70b-99/Offline/TEST06").returncode == 0
-    assert not (work / "leftover").exists()  # every run starts in an empty folder
+    assert not (work / "stale").exists()  # every run starts in an empty folder
 
 
 def test_an_isolated_folder_that_is_not_ours_is_refused(tmp_path: Path) -> None:

@@ -128,7 +128,9 @@ def test_a_submission_folder_that_cannot_be_written_gives_a_clear_error(tmp_path
     (project / "submission").write_text("a file, not a folder")
     result = doit(project)
     assert result.returncode != 0
-    assert "publish box/llama2-70b-99/Offline/TEST06: cannot write submission/closed/Acme/compliance" in result.stdout
+    assert "publish box/llama2-70b-99/Offline/TEST06 ... FAILED" in result.stdout
+    assert "cannot write submission/closed/Acme/compliance" in result.stdout
+    assert "compliance table (1 FAIL): doit summary" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert (project / "submission").read_text() == "a file, not a folder"
 

@@ -202,10 +202,12 @@ def test_test06_faults(demo_runs, verify, fault: str, scenario: str, check: str,
 
 
 def test_test06_official_eos_flag_quirk(demo_runs, verify) -> None:
-    """With an EOS id other than 2 the official script receives -e, and its EOS check can no longer fail."""
+    """Given an EOS id (even its default 2) the official script receives -e, and its EOS check can no longer fail."""
     comp = demo_runs.compliance("TEST06", "llama2-70b-99", "Offline", fault="eos2")
-    code, data = verify("TEST06", "-c", str(comp), "-s", "Offline", "--eos-token-id", "2")
+    code, data = verify("TEST06", "-c", str(comp), "-s", "Offline")
     assert (code, data["official_verdict"]) == (1, "FAIL")
+    code, data = verify("TEST06", "-c", str(comp), "-s", "Offline", "--eos-token-id", "2")
+    assert (code, data["official_verdict"]) == (1, "PASS")
     code, data = verify("TEST06", "-c", str(comp), "-s", "Offline", "--eos-token-id", "7")
     assert code == 0  # with EOS 7 the outputs end in one 2 and one 2: no trailing EOS at all
     assert any("cannot fail" in n for n in data["official_notes"])

@@ -1,0 +1,92 @@
+"""Robustness of the honest demo: does every cell pass, run after run, while other processes keep the cores busy?
+
+Runs the shipped demo (``doit`` on a fresh copy of dodo.py and specs/, exactly the README's quick start) N times from
+a clean build folder while K processes ``python3 -c 'while True: pass'`` load the machine (started and killed
+here), and prints how many cells passed out of how many, with each failure's reason and figures (from
+``mlperf-compliance summary --format json``), and the wall time of each run. With ``--pytest M`` it also runs the
+test suite (``pytest -q``) M times under the same load and counts the passing runs.
+
+    python bench/robustness.py --runs 20 --load 2
+    python bench/robustness.py --runs 0 --pytest 5 --load 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(count: int) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def _demo_run(folder: Path) -> tuple[float, list[dict[str, str]]]:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "dodo.py", folder / "dodo.py")
+    shutil.copytree(ROOT / "specs", folder / "specs")
+    env = {**os.environ, "MLPERF_COMPLIANCE_LOCKS": str(folder / ".locks")}
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "doit"], cwd=folder, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    out = subprocess.run([sys.executable, "-m", "compliance", "summary", "--format", "json"], cwd=folder,
+                         env=env, capture_output=True, text=True).stdout
+    rows: list[dict[str, str]] = json.loads(out)["rows"]
+    return wall, rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="fresh demo runs (default 20)")
+    parser.add_argument("--load", type=int, default=2, help="busy-loop processes meanwhile (default 2)")
+    parser.add_argument("--pytest", type=int, default=0, help="also run the test suite this many times")
+    parser.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "mlperf-compliance-robustness"))
+    args = parser.parse_args()
+    busy = _load(args.load)
+    try:
+        print(f"load: {args.load} busy processes; load average before: {os.getloadavg()[0]:.2f}")
+        walls, passed, total = [], 0, 0
+        for i in range(args.runs):
+            wall, rows = _demo_run(Path(args.dir) / "demo")
+            required = [r for r in rows if r["status"] != "NOT REQUIRED"]
+            ok = [r for r in required if r["status"] == "PASS"]
+            walls.append(wall)
+            passed, total = passed + len(ok), total + len(required)
+            print(f"run {i + 1:2d}: {len(ok)}/{len(required)} cells PASS in {wall:.1f} s "
+                  f"(load average {os.getloadavg()[0]:.2f})")
+            for row in required:
+                if row["status"] != "PASS":
+                    print(f"    {row['status']} {row['system']}/{row['benchmark']}/{row['scenario']}/{row['test']}: "
+                          f"{row['reason']} [{row['figures']}]")
+        if walls:
+            print(f"demo: {passed}/{total} cells passed over {args.runs} runs; wall time median "
+                  f"{statistics.median(walls):.1f} s, max {max(walls):.1f} s")
+        good = 0
+        for i in range(args.pytest):
+            start = time.monotonic()
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                                  capture_output=True, text=True)
+            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+            good += done.returncode == 0
+            print(f"pytest {i + 1}: exit {done.returncode} in {time.monotonic() - start:.0f} s: {last}")
+        if args.pytest:
+            print(f"pytest: {good}/{args.pytest} runs passed")
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
