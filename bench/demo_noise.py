@@ -43,8 +43,10 @@ def audit_text(test: str, scenario: str) -> str:
     """The audit.config of TEST01 or TEST04 (as the official files have it, with the model-independent keys)."""
     if test == "TEST01":
         return "*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n*.*.accuracy_log_sampling_target = 4096\n"
-    return (f"*.{scenario}.mode = 2\n*.{scenario}.performance_issue_unique = 0\n"
-            f"*.{scenario}.performance_issue_same = 1\n*.{scenario}.performance_issue_same_index = 3\n")
+    return (
+        f"*.{scenario}.mode = 2\n*.{scenario}.performance_issue_unique = 0\n"
+        f"*.{scenario}.performance_issue_same = 1\n*.{scenario}.performance_issue_same_index = 3\n"
+    )
 
 
 def read_detail(path: Path) -> dict:
@@ -61,16 +63,28 @@ def read_detail(path: Path) -> dict:
     return records
 
 
-def run_once(python: str, benchmark: str, scenario: str, mode: str, audit: str | None, fault: str | None,
-             scratch: Path) -> dict:
+def run_once(
+    python: str, benchmark: str, scenario: str, mode: str, audit: str | None, fault: str | None, scratch: Path
+) -> dict:
     """One harness run in a fresh working directory: its metric, validity and wall time."""
     workdir = Path(tempfile.mkdtemp(dir=scratch))
     if audit is not None:
         (workdir / "audit.config").write_text(audit, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("DEMO_FAULT", None)
-    command = [python, "-m", "compliance.demo", "--benchmark", benchmark, "--scenario", scenario, "--mode", mode,
-               "--log-dir", "logs"] + (["--fault", fault] if fault else [])
+    command = [
+        python,
+        "-m",
+        "compliance.demo",
+        "--benchmark",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--mode",
+        mode,
+        "--log-dir",
+        "logs",
+    ] + (["--fault", fault] if fault else [])
     start = time.perf_counter()
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
     wall = time.perf_counter() - start
@@ -79,9 +93,14 @@ def run_once(python: str, benchmark: str, scenario: str, mode: str, audit: str |
     detail = read_detail(workdir / "logs" / "mlperf_log_detail.txt")
     accuracy_log = workdir / "logs" / "mlperf_log_accuracy.json"
     entries = sum(1 for line in accuracy_log.open(encoding="utf-8") if '"seq_id"' in line)
-    return {"metric": detail.get(METRIC[scenario]), "validity": detail.get("result_validity"),
-            "reason": detail.get("result_invalid_reason"), "wall": wall, "entries": entries,
-            "queries": detail.get("result_query_count")}
+    return {
+        "metric": detail.get(METRIC[scenario]),
+        "validity": detail.get("result_validity"),
+        "reason": detail.get("result_invalid_reason"),
+        "wall": wall,
+        "entries": entries,
+        "queries": detail.get("result_query_count"),
+    }
 
 
 class Load:
@@ -90,7 +109,7 @@ class Load:
     def __init__(self, count: int):
         self.count, self.procs = count, []
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)]
         time.sleep(0.3 if self.procs else 0)
         return self
@@ -116,31 +135,48 @@ def summarize(scenario: str, cases: dict[str, list[dict]]) -> dict:
     """Print one block per scenario; return its figures."""
     out = {"cases": {}}
     print(f"\n== {scenario} ({METRIC[scenario]})")
-    print(f"  {'case':<16} {'n':>2} {'min':>12} {'max':>12} {'spread':>7} {'valid':>6} {'wall/run':>9} "
-          f"{'wall max':>8} {'entries':>8}")
+    print(
+        f"  {'case':<16} {'n':>2} {'min':>12} {'max':>12} {'spread':>7} {'valid':>6} {'wall/run':>9} "
+        f"{'wall max':>8} {'entries':>8}"
+    )
     for name, runs in cases.items():
         values = [r["metric"] for r in runs if isinstance(r["metric"], (int, float))]
         valid = sum(r["validity"] == "VALID" for r in runs)
         walls = [r["wall"] for r in runs]
         spread = (max(values) / min(values) - 1) if values and min(values) > 0 else float("nan")
         reasons = {r["reason"] for r in runs if r["reason"]}
-        print(f"  {name:<16} {len(runs):>2} {fmt(scenario, min(values) if values else None):>12} "
-              f"{fmt(scenario, max(values) if values else None):>12} {spread * 100:6.1f}% {valid:>3}/{len(runs):<2} "
-              f"{statistics.mean(walls):8.2f}s {max(walls):7.2f}s {runs[0]['entries']:>8}"
-              + (f"  INVALID: {'; '.join(sorted(reasons))}" if reasons else ""))
-        out["cases"][name] = {"min": min(values) if values else None, "max": max(values) if values else None,
-                              "spread": spread, "valid": valid, "runs": len(runs), "wall_mean": statistics.mean(walls),
-                              "wall_max": max(walls), "entries": runs[0]["entries"]}
+        print(
+            f"  {name:<16} {len(runs):>2} {fmt(scenario, min(values) if values else None):>12} "
+            f"{fmt(scenario, max(values) if values else None):>12} {spread * 100:6.1f}% {valid:>3}/{len(runs):<2} "
+            f"{statistics.mean(walls):8.2f}s {max(walls):7.2f}s {runs[0]['entries']:>8}"
+            + (f"  INVALID: {'; '.join(sorted(reasons))}" if reasons else "")
+        )
+        out["cases"][name] = {
+            "min": min(values) if values else None,
+            "max": max(values) if values else None,
+            "spread": spread,
+            "valid": valid,
+            "runs": len(runs),
+            "wall_mean": statistics.mean(walls),
+            "wall_max": max(walls),
+            "entries": runs[0]["entries"],
+        }
     refs = [r["metric"] for r in cases["reference"] if isinstance(r["metric"], (int, float))]
-    honest = [r["metric"] for name in ("TEST01", "TEST04") for r in cases.get(name, [])
-              if isinstance(r["metric"], (int, float))]
+    honest = [
+        r["metric"]
+        for name in ("TEST01", "TEST04")
+        for r in cases.get(name, [])
+        if isinstance(r["metric"], (int, float))
+    ]
     if refs and honest:
         worst = max(ratio(a, b) for a in refs for b in honest)
         every = refs + honest
         out["worst_honest_ratio"] = worst
         out["honest_spread"] = max(every) / min(every) - 1
-        print(f"  worst reference/compliance ratio (honest): {worst:.4f} (allowed 1.10); spread of all honest runs "
-              f"{out['honest_spread'] * 100:.1f}%")
+        print(
+            f"  worst reference/compliance ratio (honest): {worst:.4f} (allowed 1.10); spread of all honest runs "
+            f"{out['honest_spread'] * 100:.1f}%"
+        )
     median = statistics.median(refs) if refs else None
     for name in ("cache+TEST04", "slow_audit+TEST01"):
         for r in cases.get(name, []):
@@ -165,24 +201,55 @@ def main() -> int:
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="demo-noise-") as scratch, Load(args.load):
-        print(f"benchmark {args.benchmark}, {args.runs} runs per case, load {args.load}, "
-              f"{os.cpu_count()} CPUs, loadavg {os.getloadavg()[0]:.2f}")
+        print(
+            f"benchmark {args.benchmark}, {args.runs} runs per case, load {args.load}, "
+            f"{os.cpu_count()} CPUs, loadavg {os.getloadavg()[0]:.2f}"
+        )
         for scenario in args.scenarios:
             cases: dict[str, list[dict]] = {"reference": [], "TEST01": [], "TEST04": []}
             for _ in range(args.runs):  # interleaved, so that a change of load affects every case alike
-                cases["reference"].append(run_once(args.python, args.benchmark, scenario, "performance", None, None,
-                                                   Path(scratch)))
+                cases["reference"].append(
+                    run_once(args.python, args.benchmark, scenario, "performance", None, None, Path(scratch))
+                )
                 for test in ("TEST01", "TEST04"):
-                    cases[test].append(run_once(args.python, args.benchmark, scenario, "performance",
-                                                audit_text(test, scenario), None, Path(scratch)))
+                    cases[test].append(
+                        run_once(
+                            args.python,
+                            args.benchmark,
+                            scenario,
+                            "performance",
+                            audit_text(test, scenario),
+                            None,
+                            Path(scratch),
+                        )
+                    )
             if args.faults:
-                cases["cache+TEST04"] = [run_once(args.python, args.benchmark, scenario, "performance",
-                                                  audit_text("TEST04", scenario), "cache", Path(scratch))]
-                cases["slow_audit+TEST01"] = [run_once(args.python, args.benchmark, scenario, "performance",
-                                                       audit_text("TEST01", scenario), "slow_audit", Path(scratch))]
+                cases["cache+TEST04"] = [
+                    run_once(
+                        args.python,
+                        args.benchmark,
+                        scenario,
+                        "performance",
+                        audit_text("TEST04", scenario),
+                        "cache",
+                        Path(scratch),
+                    )
+                ]
+                cases["slow_audit+TEST01"] = [
+                    run_once(
+                        args.python,
+                        args.benchmark,
+                        scenario,
+                        "performance",
+                        audit_text("TEST01", scenario),
+                        "slow_audit",
+                        Path(scratch),
+                    )
+                ]
             if args.accuracy:
-                cases["accuracy"] = [run_once(args.python, args.benchmark, scenario, "accuracy", None, None,
-                                              Path(scratch))]
+                cases["accuracy"] = [
+                    run_once(args.python, args.benchmark, scenario, "accuracy", None, None, Path(scratch))
+                ]
             results[scenario] = summarize(scenario, cases)
         print(f"\nloadavg at the end {os.getloadavg()[0]:.2f}")
     if args.json:

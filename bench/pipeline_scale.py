@@ -38,20 +38,33 @@ def make_project(root: Path, systems: int, benchmarks: int) -> None:
     names = [b for b in specs.rounds["v5.0"].required if specs.rounds["v5.0"].required[b]][:benchmarks]
     names += [b for b in specs.rounds["v5.0"].required if b not in names][: benchmarks - len(names)]
     for i in range(systems):
-        lines = [f"name: sys{i:02d}", "round: v5.0", "division: closed", "submitter: Acme",
-                 "submission_dir: submission", "benchmarks:"]
+        lines = [
+            f"name: sys{i:02d}",
+            "round: v5.0",
+            "division: closed",
+            "submitter: Acme",
+            "submission_dir: submission",
+            "benchmarks:",
+        ]
         for bench in names:
             scenarios = ", ".join(specs.models[bench].scenarios)
-            lines += [f"  {bench}:", f"    scenarios: [{scenarios}]", f"    workdir: work/sys{i:02d}/{bench}",
-                      f'    command: "{{python}} {Path(__file__).resolve()} --harness {{benchmark}} {{scenario}} '
-                      '{test} {mode} {log_dir}"', "    reference: {}"]
+            lines += [
+                f"  {bench}:",
+                f"    scenarios: [{scenarios}]",
+                f"    workdir: work/sys{i:02d}/{bench}",
+                f'    command: "{{python}} {Path(__file__).resolve()} --harness {{benchmark}} {{scenario}} '
+                '{test} {mode} {log_dir}"',
+                "    reference: {}",
+            ]
         (root / "specs" / "systems" / f"sys{i:02d}.yaml").write_text("\n".join(lines) + "\n")
 
 
-EFFECTIVE = {"accuracy_log_rng_seed": "effective_accuracy_log_rng_seed",
-             "accuracy_log_sampling_target": "effective_accuracy_log_sampling_target",
-             "performance_issue_same_index": "effective_performance_issue_same_index",
-             "min_duration": "effective_min_duration_ms"}
+EFFECTIVE = {
+    "accuracy_log_rng_seed": "effective_accuracy_log_rng_seed",
+    "accuracy_log_sampling_target": "effective_accuracy_log_sampling_target",
+    "performance_issue_same_index": "effective_performance_issue_same_index",
+    "min_duration": "effective_min_duration_ms",
+}
 BOOLEAN = {"performance_issue_unique", "performance_issue_same", "sample_concatenate_permutation"}
 
 
@@ -64,8 +77,10 @@ def harness(benchmark: str, scenario: str, test: str, mode: str, log_dir: str) -
     out = Path(log_dir)
     out.mkdir(parents=True, exist_ok=True)
     audit = Path("audit.config")
-    values: dict = {"effective_scenario": lg, "effective_test_mode": "AccuracyOnly" if mode == "accuracy" else
-                    "PerformanceOnly"}
+    values: dict = {
+        "effective_scenario": lg,
+        "effective_test_mode": "AccuracyOnly" if mode == "accuracy" else "PerformanceOnly",
+    }
     if audit.exists():
         for key, value in parse(audit.read_text()).settings(scenario).items():
             if key in BOOLEAN:
@@ -79,8 +94,10 @@ def harness(benchmark: str, scenario: str, test: str, mode: str, log_dir: str) -
     (out / "mlperf_log_detail.txt").write_text(detail)
     (out / "mlperf_log_summary.txt").write_text(w.summary_log(lg, score))
     if test == "TEST06":
-        entries = [w.accuracy_entry(i, i, w.hexdata([5, 6, 7]), None if lg == "Offline" else w.hexdata([5]), 3)
-                   for i in range(100)]
+        entries = [
+            w.accuracy_entry(i, i, w.hexdata([5, 6, 7]), None if lg == "Offline" else w.hexdata([5]), 3)
+            for i in range(100)
+        ]
     elif mode == "accuracy" or test == "TEST01":
         entries = [w.accuracy_entry(i, i, w.hexdata([i, 1, 2, 3])) for i in range(10)]
     else:
@@ -115,14 +132,18 @@ def main() -> int:
     root = Path(args.dir)
     make_project(root, args.systems, args.benchmarks)
     cells, tasks = count(root)
-    print(f"{args.systems} systems x {args.benchmarks} benchmarks: {cells} cells, {tasks} tasks; running them all...",
-          flush=True)
+    print(
+        f"{args.systems} systems x {args.benchmarks} benchmarks: {cells} cells, {tasks} tasks; running them all...",
+        flush=True,
+    )
     first, _ = timed(root, "-n", "2")
     listing, listed = timed(root, "list", "--all")
     noop, result = timed(root)
     ran = [line for line in result.stdout.splitlines() if line.startswith("[") and line.endswith(" ...")]
-    print(f"first doit -n 2 (everything): {first:.0f} s   doit list --all: {listing:.2f} s "
-          f"({len(listed.stdout.splitlines())} lines)   doit (nothing to do): {noop:.2f} s, {len(ran)} tasks ran")
+    print(
+        f"first doit -n 2 (everything): {first:.0f} s   doit list --all: {listing:.2f} s "
+        f"({len(listed.stdout.splitlines())} lines)   doit (nothing to do): {noop:.2f} s, {len(ran)} tasks ran"
+    )
     return 0 if not ran else 1
 
 

@@ -39,8 +39,13 @@ def _demo_run(folder: Path) -> tuple[float, list[dict[str, str]]]:
     start = time.monotonic()
     subprocess.run([sys.executable, "-m", "doit"], cwd=folder, env=env, capture_output=True, text=True)
     wall = time.monotonic() - start
-    out = subprocess.run([sys.executable, "-m", "compliance", "summary", "--format", "json"], cwd=folder,
-                         env=env, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "compliance", "summary", "--format", "json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
     rows: list[dict[str, str]] = json.loads(out)["rows"]
     return wall, rows
 
@@ -62,20 +67,30 @@ def main() -> int:
             ok = [r for r in required if r["status"] == "PASS"]
             walls.append(wall)
             passed, total = passed + len(ok), total + len(required)
-            print(f"run {i + 1:2d}: {len(ok)}/{len(required)} cells PASS in {wall:.1f} s "
-                  f"(load average {os.getloadavg()[0]:.2f})")
+            print(
+                f"run {i + 1:2d}: {len(ok)}/{len(required)} cells PASS in {wall:.1f} s "
+                f"(load average {os.getloadavg()[0]:.2f})"
+            )
             for row in required:
                 if row["status"] != "PASS":
-                    print(f"    {row['status']} {row['system']}/{row['benchmark']}/{row['scenario']}/{row['test']}: "
-                          f"{row['reason']} [{row['figures']}]")
+                    print(
+                        f"    {row['status']} {row['system']}/{row['benchmark']}/{row['scenario']}/{row['test']}: "
+                        f"{row['reason']} [{row['figures']}]"
+                    )
         if walls:
-            print(f"demo: {passed}/{total} cells passed over {args.runs} runs; wall time median "
-                  f"{statistics.median(walls):.1f} s, max {max(walls):.1f} s")
+            print(
+                f"demo: {passed}/{total} cells passed over {args.runs} runs; wall time median "
+                f"{statistics.median(walls):.1f} s, max {max(walls):.1f} s"
+            )
         good = 0
         for i in range(args.pytest):
             start = time.monotonic()
-            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
             good += done.returncode == 0
             print(f"pytest {i + 1}: exit {done.returncode} in {time.monotonic() - start:.0f} s: {last}")

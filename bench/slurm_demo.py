@@ -84,21 +84,42 @@ def make_project(root: Path, partition: str, nodes: tuple[str, str] | None) -> P
 def measure(project: Path, jobs: int, env: dict[str, str], timeout: float) -> Measurement:
     """Run the whole demo with ``doit -n jobs`` in ``project``; then read the summary."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "doit", "-n", str(jobs)], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", "-n", str(jobs)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     wall = time.monotonic() - start
     (project / "doit.log").write_text(result.stdout + result.stderr, encoding="utf-8")
     totals = TOTAL_LINE.findall(result.stdout)
     total, ran = (int(totals[-1][0]), int(totals[-1][1])) if totals else (0, len(START_LINE.findall(result.stdout)))
-    summary = subprocess.run([sys.executable, "-m", "compliance", "summary", "--format", "json"], cwd=project,
-                             env=env, capture_output=True, text=True, timeout=120)
+    summary = subprocess.run(
+        [sys.executable, "-m", "compliance", "summary", "--format", "json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     try:
         table = json.loads(summary.stdout)
     except json.JSONDecodeError:
-        return Measurement(wall, result.returncode, ran, total, False,
-                           [f"summary gave no JSON (exit {summary.returncode}): {summary.stderr.strip()[-300:]}"])
-    not_passed = [f"{r['system']}/{r['benchmark']}/{r['scenario']}/{r['test']} {r['status']}: {r['reason']}"
-                  for r in table["rows"] if r["status"] not in ("PASS", "NOT REQUIRED")]
+        return Measurement(
+            wall,
+            result.returncode,
+            ran,
+            total,
+            False,
+            [f"summary gave no JSON (exit {summary.returncode}): {summary.stderr.strip()[-300:]}"],
+        )
+    not_passed = [
+        f"{r['system']}/{r['benchmark']}/{r['scenario']}/{r['test']} {r['status']}: {r['reason']}"
+        for r in table["rows"]
+        if r["status"] not in ("PASS", "NOT REQUIRED")
+    ]
     return Measurement(wall, result.returncode, ran, total, bool(table["passed"]), not_passed)
 
 
@@ -119,8 +140,11 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed for one doit (default 1800)")
     args = parser.parse_args()
     if not os.environ.get("SLURM_CONF") or shutil.which("sbatch") is None:
-        print("needs a Slurm cluster: SLURM_CONF set and sbatch on PATH "
-              "(slurm_env=$(.ci/slurm/start.sh | tail -n1); eval \"$slurm_env\")", file=sys.stderr)
+        print(
+            "needs a Slurm cluster: SLURM_CONF set and sbatch on PATH "
+            '(slurm_env=$(.ci/slurm/start.sh | tail -n1); eval "$slurm_env")',
+            file=sys.stderr,
+        )
         return 2
     scratch = Path(args.dir)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -135,8 +159,11 @@ def main() -> int:
     results: dict[str, list[Measurement]] = {case: [] for case in CASES}
     for i in range(args.repeat):
         for case, nodes in CASES.items():
-            print(f"{case} ({SYSTEMS[0]} on {nodes[0]}, {SYSTEMS[1]} on {nodes[1]}), doit -n 2, "
-                  f"round {i + 1}/{args.repeat}, {load()}", flush=True)
+            print(
+                f"{case} ({SYSTEMS[0]} on {nodes[0]}, {SYSTEMS[1]} on {nodes[1]}), doit -n 2, "
+                f"round {i + 1}/{args.repeat}, {load()}",
+                flush=True,
+            )
             project = make_project(scratch / f"{case.replace(' ', '-')}-{i + 1}", args.partition, nodes)
             m = measure(project, 2, env, args.timeout)
             results[case].append(m)
@@ -144,8 +171,10 @@ def main() -> int:
             print(f"  after: {load()}", flush=True)
 
     print("\nsummary")
-    print(f"  local -n 1: {local.wall:.1f} s, {local.ran} tasks ran, "
-          f"{'all cells passed' if local.passed else 'NOT all cells passed'}")
+    print(
+        f"  local -n 1: {local.wall:.1f} s, {local.ran} tasks ran, "
+        f"{'all cells passed' if local.passed else 'NOT all cells passed'}"
+    )
     medians: dict[str, float] = {}
     for case, ms in results.items():
         medians[case] = statistics.median(m.wall for m in ms)

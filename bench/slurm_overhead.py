@@ -44,8 +44,19 @@ def main() -> int:
     times: list[float] = []
     for i in range(args.runs):
         files = RunFiles(f"build/bench/run{i}/logs", f"build/bench/run{i}/run.log", f"build/bench/run{i}/run.json")
-        run = RunPlan(f"bench/run{i}", "bench", "true", "work", files, None, {}, 60.0, "*.*.mode = 2\n", False,
-                      Launcher("slurm", settings))
+        run = RunPlan(
+            f"bench/run{i}",
+            "bench",
+            "true",
+            "work",
+            files,
+            None,
+            {},
+            60.0,
+            "*.*.mode = 2\n",
+            False,
+            Launcher("slurm", settings),
+        )
         start = time.monotonic()
         launched = launcher.launch(run, say=lambda line: None)
         times.append(time.monotonic() - start)
@@ -55,8 +66,10 @@ def main() -> int:
         if (root / "work/audit.config").exists():
             print(f"run {i}: audit.config left behind", file=sys.stderr)
             return 1
-    print(f"{args.runs} Slurm runs of 'true', submission to collected result: min {min(times):.2f} s, "
-          f"median {statistics.median(times):.2f} s, max {max(times):.2f} s, mean {statistics.mean(times):.2f} s")
+    print(
+        f"{args.runs} Slurm runs of 'true', submission to collected result: min {min(times):.2f} s, "
+        f"median {statistics.median(times):.2f} s, max {max(times):.2f} s, mean {statistics.mean(times):.2f} s"
+    )
     return 0
 
 

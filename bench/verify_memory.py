@@ -70,8 +70,10 @@ def _write_small(folder: Path, size: int) -> None:
 
 def _write_huge(folder: Path, size: int, repeats: int) -> None:
     per_entry = size // 8 // 2  # bytes per output; hex doubles it
-    with open(folder / "ref" / "accuracy" / "mlperf_log_accuracy.json", "w") as ref, \
-            open(folder / "comp" / "mlperf_log_accuracy.json", "w") as comp:
+    with (
+        open(folder / "ref" / "accuracy" / "mlperf_log_accuracy.json", "w") as ref,
+        open(folder / "comp" / "mlperf_log_accuracy.json", "w") as comp,
+    ):
         ref.write("[\n")
         comp.write("[\n")
         for i in range(8):
@@ -100,9 +102,11 @@ def build(folder: Path, kind: str, size: int, repeats: int) -> None:
 
 def run_core(folder: Path, env: dict[str, str]) -> tuple[float, float]:
     """The comparison alone (no spec loading, no output copy), in its own process."""
-    code = ("from compliance.verify.compare import compare; "
-            f"compare({str(folder / 'ref' / 'accuracy' / 'mlperf_log_accuracy.json')!r}, "
-            f"{str(folder / 'comp' / 'mlperf_log_accuracy.json')!r}, 'float32')")
+    code = (
+        "from compliance.verify.compare import compare; "
+        f"compare({str(folder / 'ref' / 'accuracy' / 'mlperf_log_accuracy.json')!r}, "
+        f"{str(folder / 'comp' / 'mlperf_log_accuracy.json')!r}, 'float32')"
+    )
     return _measure([sys.executable, "-c", code], cwd=HERE, env=env)
 
 
@@ -115,12 +119,39 @@ def run_case(folder: Path, kind: str, naive: bool, env: dict[str, str]) -> dict[
     cat_ref, _ = _measure(["cat", str(ref)])
     cat_both, _ = _measure(["cat", str(ref), str(comp)])
     shutil.rmtree(folder / "out", ignore_errors=True)
-    ours, ours_rss = _measure([sys.executable, "-m", "compliance", "verify", "TEST01", "-r", str(folder / "ref"),
-                               "-c", str(folder / "comp"), "-o", str(folder / "out"), "--dtype", "float32",
-                               "--strict", "--specs", str(HERE / "specs")], cwd=HERE, env=env)
+    ours, ours_rss = _measure(
+        [
+            sys.executable,
+            "-m",
+            "compliance",
+            "verify",
+            "TEST01",
+            "-r",
+            str(folder / "ref"),
+            "-c",
+            str(folder / "comp"),
+            "-o",
+            str(folder / "out"),
+            "--dtype",
+            "float32",
+            "--strict",
+            "--specs",
+            str(HERE / "specs"),
+        ],
+        cwd=HERE,
+        env=env,
+    )
     core, core_rss = run_core(folder, env)
-    row = {"ref_mb": ref.stat().st_size / 1e6, "comp_mb": comp.stat().st_size / 1e6, "cat_ref": cat_ref,
-           "cat_both": cat_both, "ours": ours, "ours_rss": ours_rss, "core": core, "core_rss": core_rss}
+    row = {
+        "ref_mb": ref.stat().st_size / 1e6,
+        "comp_mb": comp.stat().st_size / 1e6,
+        "cat_ref": cat_ref,
+        "cat_both": cat_both,
+        "ours": ours,
+        "ours_rss": ours_rss,
+        "core": core,
+        "core_rss": core_rss,
+    }
     if naive:
         code = f"import json; a = json.load(open({str(ref)!r})); b = json.load(open({str(comp)!r}))"
         row["naive"], row["naive_rss"] = _measure([sys.executable, "-c", code], repeat=1)
@@ -134,8 +165,12 @@ def main() -> int:
     parser.add_argument("--dir", default="/tmp/mlperf-compliance-bench", help="where the logs are built")
     parser.add_argument("--no-naive", action="store_true", help="skip the json.load reference (slow, GBs of RAM)")
     parser.add_argument("--keep", action="store_true", help="keep the generated logs")
-    parser.add_argument("--scanner", choices=("compiled", "regex"), default="compiled",
-                        help="the scanner of wanted entries to measure (default compiled)")
+    parser.add_argument(
+        "--scanner",
+        choices=("compiled", "regex"),
+        default="compiled",
+        help="the scanner of wanted entries to measure (default compiled)",
+    )
     parser.add_argument("--build", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     size = int(args.size_gb * 1e9)
@@ -143,25 +178,48 @@ def main() -> int:
         build(Path(args.build[1]), args.build[0], size, args.huge_compliance)
         return 0
     env = {**os.environ, scan.ENV: args.scanner}
-    used = subprocess.run([sys.executable, "-c", "from compliance.logs import scan; print(scan.in_use())"], env=env,
-                          cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
+    used = subprocess.run(
+        [sys.executable, "-c", "from compliance.logs import scan; print(scan.in_use())"],
+        env=env,
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     if used != args.scanner:
         raise SystemExit(f"the {args.scanner} scanner is not available (was the package built without a C compiler?)")
     print(f"scanner of wanted entries: {used}")
-    print(f"{'case':6s} {'ref MB':>7s} {'comp MB':>8s} {'cat ref':>8s} {'cat both':>9s} | {'verify':>7s} {'x cat':>6s} "
-          f"{'RSS':>6s} | {'compare':>8s} {'x cat':>6s} {'RSS':>6s} | {'json.load':>9s} {'RSS':>7s}")
+    print(
+        f"{'case':6s} {'ref MB':>7s} {'comp MB':>8s} {'cat ref':>8s} {'cat both':>9s} | {'verify':>7s} {'x cat':>6s} "
+        f"{'RSS':>6s} | {'compare':>8s} {'x cat':>6s} {'RSS':>6s} | {'json.load':>9s} {'RSS':>7s}"
+    )
     for kind in ("small", "huge"):
         folder = Path(args.dir) / kind
         start = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--size-gb", str(args.size_gb), "--huge-compliance",
-                        str(args.huge_compliance), "--build", kind, str(folder)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--size-gb",
+                str(args.size_gb),
+                "--huge-compliance",
+                str(args.huge_compliance),
+                "--build",
+                kind,
+                str(folder),
+            ],
+            check=True,
+        )
         built = time.perf_counter() - start
         row = run_case(folder, kind, not args.no_naive, env)
         naive = f"{row['naive']:8.2f}s {row['naive_rss']:6.0f}M" if "naive" in row else f"{'-':>9s} {'-':>7s}"
-        print(f"{kind:6s} {row['ref_mb']:7.0f} {row['comp_mb']:8.1f} {row['cat_ref']:7.3f}s {row['cat_both']:8.3f}s | "
-              f"{row['ours']:6.2f}s {row['ours'] / row['cat_both']:5.1f}x {row['ours_rss']:5.0f}M | "
-              f"{row['core']:7.2f}s {row['core'] / row['cat_both']:5.1f}x {row['core_rss']:5.0f}M | {naive}"
-              f"   (built in {built:.0f} s)", flush=True)
+        print(
+            f"{kind:6s} {row['ref_mb']:7.0f} {row['comp_mb']:8.1f} {row['cat_ref']:7.3f}s {row['cat_both']:8.3f}s | "
+            f"{row['ours']:6.2f}s {row['ours'] / row['cat_both']:5.1f}x {row['ours_rss']:5.0f}M | "
+            f"{row['core']:7.2f}s {row['core'] / row['cat_both']:5.1f}x {row['core_rss']:5.0f}M | {naive}"
+            f"   (built in {built:.0f} s)",
+            flush=True,
+        )
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -77,8 +77,10 @@ def resolve(test: TestSpec, model: Model, scenario: str) -> list[AuditLine]:
         for key, value in layer.settings:
             if isinstance(value, ModelParam):
                 if value.name not in params:
-                    raise RenderError(f"{test.name} needs audit_params.{test.name}.{value.name} in the spec of "
-                                      f"{model.name} ({model.file or 'specs/models'}); {test.name} may not apply to it")
+                    raise RenderError(
+                        f"{test.name} needs audit_params.{test.name}.{value.name} in the spec of "
+                        f"{model.name} ({model.file or 'specs/models'}); {test.name} may not apply to it"
+                    )
                 value = params[value.name]
             lines[key] = AuditLine(scope, key, value)
     return list(lines.values())

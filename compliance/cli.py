@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlperf-compliance",
         description="Run and verify MLPerf Inference compliance tests from YAML specs. "
-                    "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py.",
+        "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and the accuracy-log scanner")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

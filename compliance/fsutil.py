@@ -36,8 +36,11 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _leftovers(target: Path) -> list[Path]:
     """Staging and old folders of ``target`` left by a process that was killed (ours by their names)."""
-    return [p for p in target.parent.glob(f".{target.name}.*") if p.name.startswith(
-        (f".{target.name}.new.", f".{target.name}.old."))]
+    return [
+        p
+        for p in target.parent.glob(f".{target.name}.*")
+        if p.name.startswith((f".{target.name}.new.", f".{target.name}.old."))
+    ]
 
 
 def replace_folder(target: str | Path, fill: Callable[[Path], None]) -> None:

@@ -152,8 +152,11 @@ def produced_results_dir(system: str, benchmark: str, scenario: str) -> str:
 def reference_run_files(system: str, benchmark: str, scenario: str, run: str) -> RunFiles:
     """Where a produced submission run (accuracy or performance) goes."""
     base = scenario_dir(system, benchmark, scenario)
-    return RunFiles(norm(produced_results_dir(system, benchmark, scenario), RESULT_RUNS[run]),
-                    norm(base, f"reference-{run}.log"), norm(base, f"reference-{run}.json"))
+    return RunFiles(
+        norm(produced_results_dir(system, benchmark, scenario), RESULT_RUNS[run]),
+        norm(base, f"reference-{run}.log"),
+        norm(base, f"reference-{run}.json"),
+    )
 
 
 def reference_isolated_workdir(system: str, benchmark: str, scenario: str, run: str) -> str:
@@ -162,9 +165,15 @@ def reference_isolated_workdir(system: str, benchmark: str, scenario: str, run: 
 
 # -- the submission tree ---------------------------------------------------------------------------------------------
 
+
 def _fields(system: System, benchmark: str, scenario: str) -> dict[str, str]:
-    return {"division": system.division, "submitter": system.submitter, "system": system.name,
-            "benchmark": benchmark, "scenario": scenario}
+    return {
+        "division": system.division,
+        "submitter": system.submitter,
+        "system": system.name,
+        "benchmark": benchmark,
+        "scenario": scenario,
+    }
 
 
 def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, test: str) -> str:
@@ -195,5 +204,6 @@ def check_tree_write(path: str, submission_dir: str, test: str) -> str | None:
 
 def system_folder(template: str, system: str, benchmark: str, scenario: str, **extra: str) -> str:
     """A folder template of a system spec (``workdir``, ``results``, ``log_dir``) for one scenario."""
-    return template.format(system=system, benchmark=benchmark, scenario=scenario,
-                           loadgen_scenario=loadgen_scenario(scenario), **extra)
+    return template.format(
+        system=system, benchmark=benchmark, scenario=scenario, loadgen_scenario=loadgen_scenario(scenario), **extra
+    )

@@ -65,10 +65,16 @@ class RunPlan:
 
     def signature_fields(self) -> dict[str, str]:
         """What makes two runs the same run, field by field (so a change can be named)."""
-        return {"command": self.command, "environment": json.dumps(self.env, sort_keys=True),
-                "working directory": self.workdir, "log folder": self.files.logs,
-                "harness log folder": self.harness_log_dir or "", "isolated": str(self.isolated),
-                "audit.config": self.audit_text or "", "declared inputs": json.dumps(self.inputs)}
+        return {
+            "command": self.command,
+            "environment": json.dumps(self.env, sort_keys=True),
+            "working directory": self.workdir,
+            "log folder": self.files.logs,
+            "harness log folder": self.harness_log_dir or "",
+            "isolated": str(self.isolated),
+            "audit.config": self.audit_text or "",
+            "declared inputs": json.dumps(self.inputs),
+        }
 
     @property
     def signature(self) -> str:
@@ -127,12 +133,17 @@ class CellPlan:
         """What the verification depends on besides its input files, part by part (a change re-verifies and is
         named): the test spec (thresholds, audit settings), the model spec, the verifier's options, the results
         folder, and the tool's version (its verifiers)."""
+
         def digest(data: Any) -> str:
             return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-        return {"test spec": digest(asdict(self.test)), "model spec": digest(asdict(self.model)),
-                "verifier options": digest(self.options), "results folder": self.results_dir,
-                "verifier version": version}
+        return {
+            "test spec": digest(asdict(self.test)),
+            "model spec": digest(asdict(self.model)),
+            "verifier options": digest(self.options),
+            "results folder": self.results_dir,
+            "verifier version": version,
+        }
 
 
 @dataclass
@@ -145,35 +156,69 @@ class Plan:
     uncovered: list[tuple[Cell, str]] = field(default_factory=list)  # (cell, why it has no tasks)
 
 
-def _command(template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
-             output_dir: str, workdir: str) -> str:
-    values = {"python": sys.executable, "system": system.name, "benchmark": run.benchmark, "scenario": scenario,
-              "loadgen_scenario": loadgen_scenario(scenario), "test": test,
-              "log_dir": os.path.abspath(output_dir), "workdir": os.path.abspath(workdir)}
+def _command(
+    template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str, output_dir: str, workdir: str
+) -> str:
+    values = {
+        "python": sys.executable,
+        "system": system.name,
+        "benchmark": run.benchmark,
+        "scenario": scenario,
+        "loadgen_scenario": loadgen_scenario(scenario),
+        "test": test,
+        "log_dir": os.path.abspath(output_dir),
+        "workdir": os.path.abspath(workdir),
+    }
     quoted = {k: shlex.quote(v) for k, v in values.items()}
     # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
     return template.format(**quoted, mode=run.modes.get(mode, mode))
 
 
-def _run_plan(label: str, template: str, run: BenchmarkRun, system: System, scenario: str, test: str, mode: str,
-              files: RunFiles, isolated_workdir: str, audit_text: str | None) -> RunPlan:
-    workdir = isolated_workdir if run.isolated else layout.system_folder(run.workdir, system.name, run.benchmark,
-                                                                         scenario)
+def _run_plan(
+    label: str,
+    template: str,
+    run: BenchmarkRun,
+    system: System,
+    scenario: str,
+    test: str,
+    mode: str,
+    files: RunFiles,
+    isolated_workdir: str,
+    audit_text: str | None,
+) -> RunPlan:
+    workdir = (
+        isolated_workdir if run.isolated else layout.system_folder(run.workdir, system.name, run.benchmark, scenario)
+    )
     harness_logs = None
     if "{log_dir}" not in template:
-        relative = (layout.system_folder(run.log_dir, system.name, run.benchmark, scenario, test=test, mode=mode)
-                    if run.log_dir else ".")
+        relative = (
+            layout.system_folder(run.log_dir, system.name, run.benchmark, scenario, test=test, mode=mode)
+            if run.log_dir
+            else "."
+        )
         harness_logs = norm(workdir, relative)
     inputs = tuple(norm(layout.system_folder(p, system.name, run.benchmark, scenario)) for p in run.inputs)
-    return RunPlan(label, system.name, _command(template, run, system, scenario, test, mode, files.logs, workdir),
-                   norm(workdir), files, harness_logs, dict(run.env), run.timeout, audit_text, run.isolated,
-                   run.launcher, inputs)
+    return RunPlan(
+        label,
+        system.name,
+        _command(template, run, system, scenario, test, mode, files.logs, workdir),
+        norm(workdir),
+        files,
+        harness_logs,
+        dict(run.env),
+        run.timeout,
+        audit_text,
+        run.isolated,
+        run.launcher,
+        inputs,
+    )
 
 
 def load_specs(folder: str | os.PathLike[str]) -> Specs:
     """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
-    return loader.load_specs(folder, verified=registry.names(),
-                             compares=[v.name for v in registry.all_verifiers() if v.reference_runs])
+    return loader.load_specs(
+        folder, verified=registry.names(), compares=[v.name for v in registry.all_verifiers() if v.reference_runs]
+    )
 
 
 def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
@@ -184,8 +229,9 @@ def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
     """
     for name in systems or ():
         if name not in specs.systems:
-            raise UnknownName(f"unknown system '{name}'{did_you_mean(name, specs.systems)}; "
-                              f"known: {', '.join(sorted(specs.systems))}")
+            raise UnknownName(
+                f"unknown system '{name}'{did_you_mean(name, specs.systems)}; known: {', '.join(sorted(specs.systems))}"
+            )
     plan = Plan(specs)
     for system in sorted(specs.systems.values(), key=lambda s: s.name):
         if systems is not None and system.name not in systems:
@@ -209,9 +255,24 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
         for mode in modes:
             files = layout.reference_run_files(system.name, name, scenario, mode)
             workdir = layout.reference_isolated_workdir(system.name, name, scenario, mode)
-            produced[mode] = ReferencePlan(system.name, name, scenario, mode, _run_plan(
-                f"{system.name}/{name}/{scenario}/{mode}", run.reference_command or run.command, run, system,
-                scenario, "", mode, files, workdir, None))
+            produced[mode] = ReferencePlan(
+                system.name,
+                name,
+                scenario,
+                mode,
+                _run_plan(
+                    f"{system.name}/{name}/{scenario}/{mode}",
+                    run.reference_command or run.command,
+                    run,
+                    system,
+                    scenario,
+                    "",
+                    mode,
+                    files,
+                    workdir,
+                    None,
+                ),
+            )
         plan.references += produced.values()
     else:
         results_dir = norm(layout.system_folder(run.results or "", system.name, name, scenario))
@@ -226,16 +287,46 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
             plan.cells.append(_cell_plan(specs, system, run, specs.models[name], test, cell, results_dir, produced))
 
 
-def _cell_plan(specs: Specs, system: System, run: BenchmarkRun, model: Model, test: TestSpec, cell: Cell,
-               results_dir: str, produced: dict[str, ReferencePlan]) -> CellPlan:
+def _cell_plan(
+    specs: Specs,
+    system: System,
+    run: BenchmarkRun,
+    model: Model,
+    test: TestSpec,
+    cell: Cell,
+    results_dir: str,
+    produced: dict[str, ReferencePlan],
+) -> CellPlan:
     files = layout.cell_files(*[getattr(cell, f) for f in ("system", "benchmark", "scenario", "test")])
     audit = render(test, model, cell.scenario, cell=cell.id)
-    compliance = _run_plan(cell.id, run.command, run, system, cell.scenario, cell.test, "performance", files.run,
-                           files.isolated_workdir, audit)
+    compliance = _run_plan(
+        cell.id,
+        run.command,
+        run,
+        system,
+        cell.scenario,
+        cell.test,
+        "performance",
+        files.run,
+        files.isolated_workdir,
+        audit,
+    )
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
     options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
     references = tuple(produced[mode] for mode in verifier.reference_runs if mode in produced)
-    return CellPlan(cell, compliance, files, results_dir, reference_files, tree_dir, norm(system.submission_dir), test,
-                    model, verifier, options, references)
+    return CellPlan(
+        cell,
+        compliance,
+        files,
+        results_dir,
+        reference_files,
+        tree_dir,
+        norm(system.submission_dir),
+        test,
+        model,
+        verifier,
+        options,
+        references,
+    )

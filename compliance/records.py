@@ -57,12 +57,28 @@ def digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def write_run(files: RunFiles, signature: str, fields: dict[str, str], problem: str | None, kind: str = "",
-              inputs: dict[str, Any] | None = None) -> None:
+def write_run(
+    files: RunFiles,
+    signature: str,
+    fields: dict[str, str],
+    problem: str | None,
+    kind: str = "",
+    inputs: dict[str, Any] | None = None,
+) -> None:
     """Record how a run ended (``kind`` names the kind of failure, e.g. exit, timeout, refused, evidence), and the
     declared inputs it ran with (:func:`input_stamps`)."""
-    write_json(files.record, {"status": FAIL if problem else PASS, "reason": problem or "", "kind": kind,
-                              "signature": signature, "fields": fields, "inputs": inputs or {}, "time": time.time()})
+    write_json(
+        files.record,
+        {
+            "status": FAIL if problem else PASS,
+            "reason": problem or "",
+            "kind": kind,
+            "signature": signature,
+            "fields": fields,
+            "inputs": inputs or {},
+            "time": time.time(),
+        },
+    )
 
 
 def expand(patterns: tuple[str, ...]) -> list[str]:
@@ -104,17 +120,37 @@ def read_run(files: RunFiles) -> dict[str, Any] | None:
     return read_json(files.record)
 
 
-def write_verify(path: str, status: str, reason: str, parts: dict[str, str], inputs: list[str],
-                 kind: str = "verdict") -> None:
+def write_verify(
+    path: str, status: str, reason: str, parts: dict[str, str], inputs: list[str], kind: str = "verdict"
+) -> None:
     """Record a verification's outcome (``kind``: verdict, input, crash or prerequisite: only a verdict has a
     verify.json), the digests of what it depended on and the stamps of its inputs."""
-    write_json(path, {"status": status, "reason": reason, "kind": kind, "parts": parts,
-                      "inputs": {p: stamp(p) for p in inputs}, "time": time.time()})
+    write_json(
+        path,
+        {
+            "status": status,
+            "reason": reason,
+            "kind": kind,
+            "parts": parts,
+            "inputs": {p: stamp(p) for p in inputs},
+            "time": time.time(),
+        },
+    )
 
 
-def write_publish(path: str, state: str, verify_time: Any, verdict_stamp: list[float] | None,
-                  moved_to: str = "", reason: str = "") -> None:
+def write_publish(
+    path: str, state: str, verify_time: Any, verdict_stamp: list[float] | None, moved_to: str = "", reason: str = ""
+) -> None:
     """Record what the tree holds for a cell (``state``), for which verification, where a withdrawn folder went, and
     why a copy failed."""
-    write_json(path, {"state": state, "verify": verify_time, "verdict": verdict_stamp, "moved_to": moved_to,
-                      "reason": reason, "time": time.time()})
+    write_json(
+        path,
+        {
+            "state": state,
+            "verify": verify_time,
+            "verdict": verdict_stamp,
+            "moved_to": moved_to,
+            "reason": reason,
+            "time": time.time(),
+        },
+    )

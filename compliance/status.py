@@ -40,8 +40,9 @@ class Row:
 
 def _failed_run(cp: CellPlan) -> tuple[str, str] | None:
     """The first run the cell needs whose current record (this spec's signature) says it failed."""
-    for kind, label, run in [("run", "run", cp.run)] + [("reference", f"submission {ref.mode} run", ref.run)
-                                                         for ref in cp.references]:
+    for kind, label, run in [("run", "run", cp.run)] + [
+        ("reference", f"submission {ref.mode} run", ref.run) for ref in cp.references
+    ]:
         record = records.read_run(run.files)
         if record and record.get("status") == records.FAIL and record.get("signature") == run.signature:
             return kind, f"{label}: {record.get('reason')}"
@@ -72,8 +73,11 @@ def _cell_row(cp: CellPlan) -> Row:
     if data is not None:
         row.figures = cp.verifier.figures(data)
         row.findings = "; ".join(f.get("message", "") for f in data.get("findings", []) if isinstance(f, dict))
-    stale = [str(r) for r in freshness.run_reasons(cp.run) + freshness.verify_reasons(cp)
-             if r.kind != "never" or meta is not None]
+    stale = [
+        str(r)
+        for r in freshness.run_reasons(cp.run) + freshness.verify_reasons(cp)
+        if r.kind != "never" or meta is not None
+    ]
     if meta is None or meta.get("status") == records.NOT_VERIFIED:
         row.kind, row.reason = "waiting", _waiting(cp)
         return row
@@ -91,8 +95,11 @@ def _cell_row(cp: CellPlan) -> Row:
         return row
     if publish:
         row.kind = "waiting"
-        row.reason = ("verified PASS; waits for publish (not in the submission tree yet)"
-                      if publish[0].kind in ("never", "verdict") else f"verified PASS; {publish[0]}")
+        row.reason = (
+            "verified PASS; waits for publish (not in the submission tree yet)"
+            if publish[0].kind in ("never", "verdict")
+            else f"verified PASS; {publish[0]}"
+        )
         if publish[0].kind == "tree":
             row.status, row.kind = STALE, "stale"
         return row
@@ -110,8 +117,10 @@ def rows(plan: Plan) -> list[Row]:
         rnd = plan.specs.rounds[system.round]
         for name, run in system.benchmarks.items():
             if not rnd.tests_for(name):
-                out += [Row(system.name, name, scenario, "-", NOT_REQUIRED, f"round {rnd.name} requires no test")
-                        for scenario in run.scenarios]
+                out += [
+                    Row(system.name, name, scenario, "-", NOT_REQUIRED, f"round {rnd.name} requires no test")
+                    for scenario in run.scenarios
+                ]
     return sorted(out, key=lambda r: (r.system, r.benchmark, r.scenario, r.test))
 
 
@@ -121,7 +130,9 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
-    found = {status: sum(1 for r in table if r.status == status) for status in (PASS, FAIL, STALE, NOT_RUN, NOT_REQUIRED)}
+    found = {
+        status: sum(1 for r in table if r.status == status) for status in (PASS, FAIL, STALE, NOT_RUN, NOT_REQUIRED)
+    }
     return ", ".join(f"{n} {status}" for status, n in found.items() if n)
 
 

@@ -19,8 +19,22 @@ from tests.helpers.paths import SHIPPED_SPECS
 
 _INTEGRATION = Path(__file__).parent / "integration"
 _allowed: list[str] = []  # while a test runs: the folders it may write in (empty: the guard is off)
-_WRITE_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "shutil.rmtree", "os.rename", "os.replace", "shutil.copyfile",
-                 "shutil.copytree", "shutil.move", "os.truncate", "os.symlink", "os.link", "os.chmod", "os.utime"}
+_WRITE_EVENTS = {
+    "os.remove",
+    "os.rmdir",
+    "os.mkdir",
+    "shutil.rmtree",
+    "os.rename",
+    "os.replace",
+    "shutil.copyfile",
+    "shutil.copytree",
+    "shutil.move",
+    "os.truncate",
+    "os.symlink",
+    "os.link",
+    "os.chmod",
+    "os.utime",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,10 +47,18 @@ def _target(event: str, args: tuple[Any, ...]) -> object:
     if event == "open":
         path, mode, flags = args[0], args[1], args[2] if len(args) > 2 else 0
         writing = (mode is not None and any(m in str(mode) for m in "wax+")) or (
-            mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
         return path if writing else None
-    if event in ("os.rename", "os.replace", "shutil.copyfile", "shutil.copytree", "shutil.move", "os.symlink",
-                 "os.link"):
+    if event in (
+        "os.rename",
+        "os.replace",
+        "shutil.copyfile",
+        "shutil.copytree",
+        "shutil.move",
+        "os.symlink",
+        "os.link",
+    ):
         return args[1]
     return args[0] if event in _WRITE_EVENTS else None
 
@@ -58,8 +80,9 @@ sys.addaudithook(_guard)
 
 
 @pytest.fixture(autouse=True)
-def _work_in_tmp(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _work_in_tmp(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Every test runs in its own empty folder, and any write (by this process) outside pytest's temporary
     folders fails with PermissionError, so no test can touch the project, its build/ folder or a real tree.
     Run locks go to the test's folder too."""

@@ -30,7 +30,9 @@ def audit_config(specs_dir: str, test: str, model_name: str, scenario_name: str,
     scenario(scenario_name)
     specs = load_specs(specs_dir)
     if test not in specs.tests:
-        raise UnknownName(f"unknown test '{test}'{did_you_mean(test, specs.tests)}; known: {', '.join(sorted(specs.tests))}")
+        raise UnknownName(
+            f"unknown test '{test}'{did_you_mean(test, specs.tests)}; known: {', '.join(sorted(specs.tests))}"
+        )
     try:
         text = render(specs.tests[test], model(specs, model_name), scenario_name)
     except RenderError as exc:

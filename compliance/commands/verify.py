@@ -44,11 +44,13 @@ def add_arguments(sub: Any) -> None:
         t.add_argument("--specs", default=DEFAULT_SPECS, metavar="DIR", help="specs folder (default: %(default)s)")
         for option in verifier.options:
             if option.switch:
-                t.add_argument(option.flag, dest=option.name, action="store_true", default=None,
-                               help=_escaped(option.help))
+                t.add_argument(
+                    option.flag, dest=option.name, action="store_true", default=None, help=_escaped(option.help)
+                )
             else:
-                t.add_argument(option.flag, dest=option.name, type=option.type, choices=option.choices,
-                               help=_escaped(option.help))
+                t.add_argument(
+                    option.flag, dest=option.name, type=option.type, choices=option.choices, help=_escaped(option.help)
+                )
 
 
 def verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -63,8 +65,14 @@ def verify(args: argparse.Namespace, out: TextIO) -> int:
     given = {option.name: getattr(args, option.name) for option in verifier.options}
     start = time.monotonic()
     results = getattr(args, "results_dir", None)
-    request = Request(test, model, Path(args.compliance_dir), Path(results) if results is not None else None,
-                      scenario, verifier.resolve(test, model, given))
+    request = Request(
+        test,
+        model,
+        Path(args.compliance_dir),
+        Path(results) if results is not None else None,
+        scenario,
+        verifier.resolve(test, model, given),
+    )
     result = verifier.verify(request)
     folder = output.write(args.output_dir, result, verifier)
     out.write(render.console(result, verifier))

@@ -41,7 +41,7 @@ def _cpus() -> list[int | None]:
     return cpus[:MAX_WAITERS] or [None]
 
 
-def _sleep_until(deadline: float, job: "_Job") -> None:
+def _sleep_until(deadline: float, job: _Job) -> None:
     """Sleep until ``time.perf_counter()`` reaches ``deadline``, in short sleeps; stop early once ``job`` is taken."""
     clock, sleep, step = time.perf_counter, time.sleep, SLEEP_STEP_S
     while not job.taken:
@@ -69,10 +69,12 @@ class Device:
         self._jobs: deque[_Job] = deque()
         self._lock = threading.Condition()
         self._stopped = False
-        self._waiters = [threading.Thread(target=self._wait, args=(cpu,), name=f"device-waiter-{i}", daemon=True)
-                         for i, cpu in enumerate(_cpus() if cpus is None else cpus)]
+        self._waiters = [
+            threading.Thread(target=self._wait, args=(cpu,), name=f"device-waiter-{i}", daemon=True)
+            for i, cpu in enumerate(_cpus() if cpus is None else cpus)
+        ]
 
-    def __enter__(self) -> "Device":
+    def __enter__(self) -> Device:
         for waiter in self._waiters:
             waiter.start()
         return self

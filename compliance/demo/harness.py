@@ -31,8 +31,20 @@ from dataclasses import dataclass
 from compliance.demo.device import Device
 from compliance.demo.outputs import PROFILES, corrupt, output, token_output
 
-FAULTS = ("cache", "acc_differs", "acc_differs_hi", "acc_differs_tail", "slow_audit", "ignore_audit", "leave_audit",
-          "eos2", "eos_only", "badcount", "firsttok", "firsttok_empty")
+FAULTS = (
+    "cache",
+    "acc_differs",
+    "acc_differs_hi",
+    "acc_differs_tail",
+    "slow_audit",
+    "ignore_audit",
+    "leave_audit",
+    "eos2",
+    "eos_only",
+    "badcount",
+    "firsttok",
+    "firsttok_empty",
+)
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline", "Interactive")
 
 MIN_DURATION_MS = 1000
@@ -47,7 +59,7 @@ ISSUE_DELAY_S = 0.0001  # SingleStream/MultiStream: from a completion to LoadGen
 ACCURACY_SPEEDUP = 20  # accuracy runs are never timed against anything: their device is faster
 
 
-def _settings(lg, scenario: str, accuracy: bool, llm: bool, timing: "Timing"):
+def _settings(lg, scenario: str, accuracy: bool, llm: bool, timing: Timing):
     s = lg.TestSettings()
     s.scenario = getattr(lg.TestScenario, scenario)
     s.mode = lg.TestMode.AccuracyOnly if accuracy else lg.TestMode.PerformanceOnly
@@ -86,7 +98,7 @@ class Timing:
     sample_s: float
 
     @classmethod
-    def of(cls, profile, scenario: str, accuracy: bool) -> "Timing":
+    def of(cls, profile, scenario: str, accuracy: bool) -> Timing:
         scale = 1 / ACCURACY_SPEEDUP if accuracy else 1.0
         return cls(QUERY_DEVICE_S.get(scenario, 0.0) * scale, profile.offline_sample_s * scale)
 
@@ -123,7 +135,7 @@ class DemoSUT:
         slowdown = self._slowdown()
         if self.offline:  # batches on the device timeline: the throughput is samples / total device time
             for start in range(0, len(query_samples), OFFLINE_BATCH):
-                batch = query_samples[start:start + OFFLINE_BATCH]
+                batch = query_samples[start : start + OFFLINE_BATCH]
                 values, computed = self._answers(batch)
                 self.device.submit(computed * self.timing.sample_s * slowdown, arrival, self._completion(batch, values))
         else:  # one query (1 sample, or MultiStream's 8) at a time
@@ -162,14 +174,14 @@ class DemoSUT:
         response = lg.QuerySampleResponse
         firsts, responses = [], []
         if self.profile.kind == "llm":
-            for q, (toks, first, count) in zip(query_samples, values):
+            for q, (toks, first, count) in zip(query_samples, values, strict=True):
                 if self.first_token:
                     address, _ = first.buffer_info()
                     firsts.append(response(q.id, address, len(first) * first.itemsize))
                 address, length = toks.buffer_info()
                 responses.append(response(q.id, address, length * toks.itemsize, count))
         else:
-            for q, v in zip(query_samples, values):
+            for q, v in zip(query_samples, values, strict=True):
                 address, length = v.buffer_info()
                 responses.append(response(q.id, address, length * v.itemsize))
 
@@ -212,8 +224,10 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     if fault == "leave_audit":
         with open("audit.config", "w", encoding="utf-8") as f:
             f.write("# audit.config kept by the harness for its next run\n*.*.mode = 2\n")
-    print(f"demo: {benchmark} {scenario} {mode}{' fault=' + fault if fault else ''}: "
-          f"{time.perf_counter() - start:.2f} s, logs in {log_dir}")
+    print(
+        f"demo: {benchmark} {scenario} {mode}{' fault=' + fault if fault else ''}: "
+        f"{time.perf_counter() - start:.2f} s, logs in {log_dir}"
+    )
     return 0
 
 

@@ -32,6 +32,8 @@ def lines(file: BinaryIO, path: str) -> Iterator[tuple[int, bytes]]:
             return
         number += 1
         if len(raw) > MAX_LINE:
-            raise LogError(f"{path}: line {number} is longer than {MAX_LINE} bytes; LoadGen's log lines are short "
-                           "(is this a LoadGen log?)")
+            raise LogError(
+                f"{path}: line {number} is longer than {MAX_LINE} bytes; LoadGen's log lines are short "
+                "(is this a LoadGen log?)"
+            )
         yield number, raw

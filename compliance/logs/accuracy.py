@@ -72,7 +72,7 @@ class HexField:
     def last_bytes(self, count: int) -> bytes:
         """The last ``count`` decoded bytes (fewer when the field is shorter)."""
         keep = min(2 * count, self.length - self.length % 2, len(self.tail) - len(self.tail) % 2)
-        return bytes.fromhex(self.tail[len(self.tail) - keep:].decode("ascii")) if keep else b""
+        return bytes.fromhex(self.tail[len(self.tail) - keep :].decode("ascii")) if keep else b""
 
 
 @dataclass
@@ -106,8 +106,13 @@ class AccuracyLog:
     by the submission truncation tool; a malformed file raises :class:`LogError` naming the byte offset.
     """
 
-    def __init__(self, path: str | Path, wanted: Collection[int] | None = None, check_all_hex: bool = True,
-                 sink_factory: SinkFactory | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        wanted: Collection[int] | None = None,
+        check_all_hex: bool = True,
+        sink_factory: SinkFactory | None = None,
+    ):
         self.path = str(path)
         self.wanted = wanted
         self.check_all_hex = check_all_hex
@@ -125,7 +130,7 @@ class AccuracyLog:
         if not block:
             return False
         self._base += self._pos
-        self._buf = self._buf[self._pos:] + block
+        self._buf = self._buf[self._pos :] + block
         self._pos = 0
         # '.' never occurs in LoadGen's accuracy log; where it does, the truncation marker may (a memchr test)
         self._dots = b"." in self._buf
@@ -201,8 +206,10 @@ class AccuracyLog:
                 break
             self._pos = max(self._pos, len(self._buf) - len(TRUNCATION_MARKER))  # bounded memory while looking
             if not self._fill():
-                raise LogError(f"{where}: invalid JSON (a line break in a string or a '.' where a value belongs, "
-                               "and no truncation marker after it)")
+                raise LogError(
+                    f"{where}: invalid JSON (a line break in a string or a '.' where a value belongs, "
+                    "and no truncation marker after it)"
+                )
         self.truncated = True
         self._pos = at + len(TRUNCATION_MARKER)
         while True:
@@ -306,7 +313,7 @@ class AccuracyLog:
         hexfield = HexField(self._base + self._pos)
         while True:
             end = self._buf.find(b'"', self._pos)
-            chunk = self._buf[self._pos:end if end >= 0 else len(self._buf)]
+            chunk = self._buf[self._pos : end if end >= 0 else len(self._buf)]
             if b"\\" in chunk:
                 raise LogError(f"{self._where()}: escape sequences are not expected in an accuracy log string")
             if b"\n" in chunk:  # JSON strings hold no line breaks: the truncation tool cut here, or the file is broken
@@ -326,4 +333,3 @@ class AccuracyLog:
 
 class _Truncated(Exception):
     """The parser met the truncation tool's marker (or a cut it explains)."""
-

@@ -86,11 +86,10 @@ def _record(line: str) -> tuple[str, Any, dict] | None:
     if not line.startswith(":::MLLOG"):
         return None
     try:
-        record = json.loads(line[len(":::MLLOG"):])
+        record = json.loads(line[len(":::MLLOG") :])
     except (ValueError, RecursionError):  # not JSON, or nested beyond reason: not one of LoadGen's records
         return None
     if not isinstance(record, dict) or not isinstance(record.get("key"), str):
         return None
     meta = record.get("metadata")
     return record["key"], record.get("value"), meta if isinstance(meta, dict) else {}
-

@@ -40,4 +40,3 @@ def read_summary(path: str | Path) -> SummaryLog:
     if not log.fields:
         raise LogError(f"{path}: no 'key : value' lines; is this mlperf_log_summary.txt?")
     return log
-

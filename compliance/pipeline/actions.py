@@ -42,8 +42,9 @@ from compliance.verify.result import Result
 Outcome = dict[str, Any] | bool
 
 
-def _done(step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None,
-          own: str | None = None) -> Outcome:
+def _done(
+    step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None, own: str | None = None
+) -> Outcome:
     """The task's result: values for doit (and the reporter); False when the failure must fail doit here."""
     values = {"outcome": records.FAIL if problem else records.PASS, "reason": problem or "", **(extra or {})}
     if problem is not None and session.fails_here(step, cells, own=own):
@@ -100,6 +101,7 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
 
 def run(plan: CellPlan) -> Outcome:
     """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+
     def applied(detail: DetailLog) -> str | None:
         check = evidence.check_applied(detail, plan.test, plan.model, plan.cell.scenario)
         return None if check.passed else check.reason
@@ -110,6 +112,7 @@ def run(plan: CellPlan) -> Outcome:
 
 def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
     """Produce a submission run (accuracy or performance) for ``cells``; it must show no audit config."""
+
     def clean(detail: DetailLog) -> str | None:
         return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
 
@@ -137,8 +140,9 @@ def verify(plan: CellPlan) -> Outcome:
         records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
         return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
     verifier = plan.verifier
-    request = Request(plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario,
-                      plan.options)
+    request = Request(
+        plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario, plan.options
+    )
     try:
         result: Result = verifier.verify(request)
         output.write(plan.files.verify_dir, result, verifier)
@@ -183,8 +187,9 @@ def publish(plan: CellPlan) -> Outcome:
             moved = _withdraw(plan)
         except OSError as exc:
             return _done("publish", [plan.cell.id], f"cannot withdraw {plan.tree_dir}: {exc.strerror or exc}")
-        records.write_publish(plan.files.publish_record, records.WITHDRAWN if moved else records.ABSENT,
-                              meta.get("time"), verdict, moved)
+        records.write_publish(
+            plan.files.publish_record, records.WITHDRAWN if moved else records.ABSENT, meta.get("time"), verdict, moved
+        )
         if moved:  # said at once, on stderr (doit shows it whatever the verbosity)
             print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
         return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})

@@ -25,8 +25,9 @@ class PerTaskSqliteDB(SqliteDB):
 
     def set(self, task_id: str, dependency: str, value: Any) -> None:
         super().set(task_id, dependency, value)
-        self._conn.execute("insert or replace into doit values (?,?)",
-                           (task_id, self.codec.encode(self._cache[task_id])))
+        self._conn.execute(
+            "insert or replace into doit values (?,?)", (task_id, self.codec.encode(self._cache[task_id]))
+        )
         self._conn.commit()
         self._dirty.discard(task_id)
 

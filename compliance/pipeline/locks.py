@@ -50,8 +50,15 @@ class Held:
     def started(self, session: int) -> None:
         """Record the session of the run's command in the locks, for the next run to wait for what outlives it."""
         for fd in self.fds:
-            _write_holder(fd, {"label": self.label, "pid": os.getpid(), "session": session,
-                               "since": time.strftime("%Y-%m-%d %H:%M:%S")})
+            _write_holder(
+                fd,
+                {
+                    "label": self.label,
+                    "pid": os.getpid(),
+                    "session": session,
+                    "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                },
+            )
 
 
 def _write_holder(fd: int, data: dict[str, object]) -> None:
@@ -81,8 +88,10 @@ def _wait_for_orphans(fd: int, what: str, say: Callable[[str], None]) -> None:
     told = False
     while session_members(session):
         if not told:
-            say(f"  waiting for the {what}: processes of an earlier run ({previous.get('label')}, session "
-                f"{session}) are still running: {', '.join(map(str, session_members(session)[:5]))}")
+            say(
+                f"  waiting for the {what}: processes of an earlier run ({previous.get('label')}, session "
+                f"{session}) are still running: {', '.join(map(str, session_members(session)[:5]))}"
+            )
             told = True
         time.sleep(0.5)
 
@@ -90,8 +99,10 @@ def _wait_for_orphans(fd: int, what: str, say: Callable[[str], None]) -> None:
 def names(run: RunPlan) -> list[tuple[str, str]]:
     """(file name, what it protects) for each lock of ``run``."""
     real = os.path.realpath(run.workdir)
-    return [(f"system-{run.system}.lock", f"system {run.system}"),
-            ("workdir-" + hashlib.sha256(real.encode()).hexdigest()[:16] + ".lock", f"working directory {real}")]
+    return [
+        (f"system-{run.system}.lock", f"system {run.system}"),
+        ("workdir-" + hashlib.sha256(real.encode()).hexdigest()[:16] + ".lock", f"working directory {real}"),
+    ]
 
 
 def _holder(fd: int) -> str:

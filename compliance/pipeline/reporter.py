@@ -113,10 +113,13 @@ class ProgressReporter(ConsoleReporter):
         up_to_date = self.done - ran
         left = self.total - self.done - self.not_started
         parts = [f"{self.ok} ok", f"{self.failed} failed"] + ([f"{interrupted} interrupted"] if interrupted else [])
-        extra = ([f"{self.not_started} not started (a step they need failed)"] if self.not_started else [])
+        extra = [f"{self.not_started} not started (a step they need failed)"] if self.not_started else []
         extra += [f"{left} not reached"] if left > 0 else []
-        self.write(f"{self.total} tasks: {ran} ran ({', '.join(parts)}), {up_to_date} up to date"
-                   + "".join(f", {e}" for e in extra) + f", in {time.monotonic() - self.begin:.1f} s\n")
+        self.write(
+            f"{self.total} tasks: {ran} ran ({', '.join(parts)}), {up_to_date} up to date"
+            + "".join(f", {e}" for e in extra)
+            + f", in {time.monotonic() - self.begin:.1f} s\n"
+        )
         self.write(self._summary_line())
 
     def _summary_line(self) -> str:

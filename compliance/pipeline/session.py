@@ -34,8 +34,10 @@ def exclusive(argv: list[str]) -> None:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise Busy(f"another doit is running tasks on {layout.BUILD}/ (lock {layout.DOIT_LOCK}); wait for it to "
-                   "end, or run read-only commands (list, info, summary)") from None
+        raise Busy(
+            f"another doit is running tasks on {layout.BUILD}/ (lock {layout.DOIT_LOCK}); wait for it to "
+            "end, or run read-only commands (list, info, summary)"
+        ) from None
     _state["lock"] = handle
 
 
@@ -48,8 +50,11 @@ OUTCOME = "compliance"
 
 def _requested(argv: list[str]) -> set[str]:
     """The task names and groups given on the command line (the default steps when none is)."""
-    words = [ALIASES.get(w.split(":")[0], w.split(":")[0]) + (":" + w.split(":", 1)[1] if ":" in w else "")
-             for w in argv if not w.startswith("-") and "=" not in w]
+    words = [
+        ALIASES.get(w.split(":")[0], w.split(":")[0]) + (":" + w.split(":", 1)[1] if ":" in w else "")
+        for w in argv
+        if not w.startswith("-") and "=" not in w
+    ]
     if words and words[0] == "run" and not any(w.startswith("run:") for w in words[:1]):
         words = words[1:]  # doit's run command, not the step
     return set(words) or {OUTCOME}
@@ -69,7 +74,7 @@ def fails_here(step: str, cells: list[str], argv: list[str] | None = None, own: 
         return False
     if step in requested:
         return True
-    later = CELL_STEPS[CELL_STEPS.index(step) + 1:]
+    later = CELL_STEPS[CELL_STEPS.index(step) + 1 :]
     if any(s in requested or f"{s}:{cell}" in requested for s in later for cell in cells):
         return False
     names = [own] if own is not None else cells  # a submission run's own id is not a cell's
@@ -94,5 +99,3 @@ def load_plan() -> Plan:
         _state["plan"] = build_plan(load_specs(folder), systems)
     plan: Plan = _state["plan"]
     return plan
-
-

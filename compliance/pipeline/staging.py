@@ -71,8 +71,10 @@ def prepare_workdir(run: RunPlan) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
         return None
     if folder.exists() and not (folder / layout.ISOLATED_MARKER).exists():
-        return (f"{folder} exists and is not a working directory made by mlperf-compliance (no "
-                f"{layout.ISOLATED_MARKER} in it): move it away, then rerun")
+        return (
+            f"{folder} exists and is not a working directory made by mlperf-compliance (no "
+            f"{layout.ISOLATED_MARKER} in it): move it away, then rerun"
+        )
     if folder.exists():
         shutil.rmtree(folder)  # ours, from an earlier run: start afresh
     folder.mkdir(parents=True)
@@ -100,10 +102,14 @@ def refuse_foreign(run: RunPlan) -> str | None:
         if not path.exists():
             continue
         if run.audit_text is None:
-            return (f"{path} exists: this submission run would be audited. Remove it (an interrupted compliance "
-                    "run may have left it), then rerun")
-        return (f"{path} exists and was not placed by this project's runs: it would be used by this run and by "
-                "any submission run there; move it away, then rerun")
+            return (
+                f"{path} exists: this submission run would be audited. Remove it (an interrupted compliance "
+                "run may have left it), then rerun"
+            )
+        return (
+            f"{path} exists and was not placed by this project's runs: it would be used by this run and by "
+            "any submission run there; move it away, then rerun"
+        )
     return None
 
 
@@ -113,8 +119,11 @@ def place(run: RunPlan) -> str | None:
         return None
     path = staged_path(run)
     records = _records(run)
-    records[str(path)] = {"sha256": hashlib.sha256(run.audit_text.encode()).hexdigest(), "label": run.label,
-                          "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    records[str(path)] = {
+        "sha256": hashlib.sha256(run.audit_text.encode()).hexdigest(),
+        "label": run.label,
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     _save(run, records)
     try:
         write_atomic(path, run.audit_text)
@@ -135,8 +144,10 @@ def remove(run: RunPlan) -> str | None:
         if record is not None and _sha(path) == record["sha256"]:
             path.unlink()
         else:
-            problem = (f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: "
-                       "remove it before any submission run there")
+            problem = (
+                f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: "
+                "remove it before any submission run there"
+            )
     _save(run, records)
     return problem
 
@@ -151,6 +162,7 @@ def is_ours(run: RunPlan, path: Path) -> bool:
 # A batch job stages on its node, where this process cannot look: the controller records the text before it submits
 # (expect), the job script runs the steps above as shell (job_shell), and the controller updates the record from
 # what the job reported (settle). The messages are the ones of the Python steps.
+
 
 def expect(run: RunPlan) -> None:
     """Record the run's audit.config as ours before a batch job places it (the job cannot write the record).
@@ -207,71 +219,88 @@ def job_shell(run: RunPlan) -> str:
     for name in AUDIT_NAMES:
         path = os.path.join(run.workdir, name)
         if run.audit_text is None:
-            message = (f"{path} exists: this submission run would be audited. Remove it (an interrupted compliance "
-                       "run may have left it), then rerun")
+            message = (
+                f"{path} exists: this submission run would be audited. Remove it (an interrupted compliance "
+                "run may have left it), then rerun"
+            )
         else:
-            message = (f"{path} exists and was not placed by this project's runs: it would be used by this run and "
-                       "by any submission run there; move it away, then rerun")
+            message = (
+                f"{path} exists and was not placed by this project's runs: it would be used by this run and "
+                "by any submission run there; move it away, then rerun"
+            )
         refusals.append(f"    if [ -e {q(name)} ]; then STAGE_PROBLEM={q(message)}; return 1; fi")
     if run.isolated:
-        foreign = (f"{run.workdir} exists and is not a working directory made by mlperf-compliance (no "
-                   f"{layout.ISOLATED_MARKER} in it): move it away, then rerun")
-        prepare = "\n".join([
-            f'    if [ -e "$STAGE_WORKDIR" ] && [ ! -e "$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} ]; then',
-            f"        STAGE_PROBLEM={q(foreign)}; return 1",
-            "    fi",
-            '    rm -rf "$STAGE_WORKDIR" && mkdir -p "$STAGE_WORKDIR" \\',
-            f'        && printf "%s\\n" {q("working directory of " + run.label)} \\',
-            f'            >"$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} \\',
-            '        || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }',
-        ])
+        foreign = (
+            f"{run.workdir} exists and is not a working directory made by mlperf-compliance (no "
+            f"{layout.ISOLATED_MARKER} in it): move it away, then rerun"
+        )
+        prepare = "\n".join(
+            [
+                f'    if [ -e "$STAGE_WORKDIR" ] && [ ! -e "$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} ]; then',
+                f"        STAGE_PROBLEM={q(foreign)}; return 1",
+                "    fi",
+                '    rm -rf "$STAGE_WORKDIR" && mkdir -p "$STAGE_WORKDIR" \\',
+                f'        && printf "%s\\n" {q("working directory of " + run.label)} \\',
+                f'            >"$STAGE_WORKDIR"/{q(layout.ISOLATED_MARKER)} \\',
+                '        || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; '
+                "return 2; }",
+            ]
+        )
     else:
-        prepare = ('    mkdir -p "$STAGE_WORKDIR" 2>/dev/null'
-                   ' || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }')
+        prepare = (
+            '    mkdir -p "$STAGE_WORKDIR" 2>/dev/null'
+            ' || { STAGE_FAILED="cannot make the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }'
+        )
     place = "    :"
     if run.audit_text is not None:
-        place = "\n".join([
-            '    stage_tmp=".audit.config.mlperf-compliance.$$"',
-            f'    if printf "%s" {q(run.audit_text)} >"$stage_tmp" && mv -f "$stage_tmp" {q(AUDIT_CONFIG)}; then',
-            "        STAGE_PLACED=1",
-            "    else",
-            '        rm -f "$stage_tmp"',
-            f'        STAGE_FAILED="cannot write $STAGE_WORKDIR/{AUDIT_CONFIG} on $STAGE_HOST"; return 2',
+        place = "\n".join(
+            [
+                '    stage_tmp=".audit.config.mlperf-compliance.$$"',
+                f'    if printf "%s" {q(run.audit_text)} >"$stage_tmp" && mv -f "$stage_tmp" {q(AUDIT_CONFIG)}; then',
+                "        STAGE_PLACED=1",
+                "    else",
+                '        rm -f "$stage_tmp"',
+                f'        STAGE_FAILED="cannot write $STAGE_WORKDIR/{AUDIT_CONFIG} on $STAGE_HOST"; return 2',
+                "    fi",
+            ]
+        )
+    replaced = (
+        f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: "
+        "remove it before any submission run there"
+    )
+    return "\n".join(
+        [
+            "# -- staging: the rules of compliance/pipeline/staging.py, as shell (staging.job_shell) --",
+            f"STAGE_WORKDIR={q(workdir)}",
+            f"STAGE_RECORD={q(os.path.abspath(_record_path(run)))}",
+            f"STAGE_OURS={q(ours)}",
+            "STAGE_HOST=${STAGE_HOST:-$(hostname)}  # the node, in messages",
+            "STAGE_PROBLEM= STAGE_FAILED= STAGE_AFTERMATH= STAGE_PLACED= STAGE_AUDIT=none",
+            'stage_sha() { sha256sum <"$1" 2>/dev/null | cut -d" " -f1; }',
+            "stage_in() {",
+            prepare,
+            '    cd "$STAGE_WORKDIR" \\',
+            '        || { STAGE_FAILED="cannot enter the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }',
+            f"    if [ -f {q(AUDIT_CONFIG)} ]; then  # clear_stale: a file holding a text we recorded placing here",
+            f"        stage_old=$(stage_sha {q(AUDIT_CONFIG)})",
+            '        if [ -n "$stage_old" ] && grep -qF "$stage_old" "$STAGE_RECORD" 2>/dev/null; then',
+            f"            rm -f {q(AUDIT_CONFIG)} \\",
+            f'                && echo "  removed $STAGE_WORKDIR/{AUDIT_CONFIG}, left by an interrupted run"',
+            "        fi",
             "    fi",
-        ])
-    replaced = (f"the command replaced the staged audit.config with its own, and left it in {run.workdir}: "
-                "remove it before any submission run there")
-    return "\n".join([
-        "# -- staging: the rules of compliance/pipeline/staging.py, as shell (staging.job_shell) --",
-        f"STAGE_WORKDIR={q(workdir)}",
-        f"STAGE_RECORD={q(os.path.abspath(_record_path(run)))}",
-        f"STAGE_OURS={q(ours)}",
-        'STAGE_HOST=${STAGE_HOST:-$(hostname)}  # the node, in messages',
-        "STAGE_PROBLEM= STAGE_FAILED= STAGE_AFTERMATH= STAGE_PLACED= STAGE_AUDIT=none",
-        'stage_sha() { sha256sum <"$1" 2>/dev/null | cut -d" " -f1; }',
-        "stage_in() {",
-        prepare,
-        '    cd "$STAGE_WORKDIR" \\',
-        '        || { STAGE_FAILED="cannot enter the working directory $STAGE_WORKDIR on $STAGE_HOST"; return 2; }',
-        f"    if [ -f {q(AUDIT_CONFIG)} ]; then  # clear_stale: a file holding a text we recorded placing here",
-        f"        stage_old=$(stage_sha {q(AUDIT_CONFIG)})",
-        '        if [ -n "$stage_old" ] && grep -qF "$stage_old" "$STAGE_RECORD" 2>/dev/null; then',
-        f"            rm -f {q(AUDIT_CONFIG)} \\",
-        f'                && echo "  removed $STAGE_WORKDIR/{AUDIT_CONFIG}, left by an interrupted run"',
-        "        fi",
-        "    fi",
-        *refusals,
-        place,
-        "    return 0",
-        "}",
-        "stage_out() {",
-        '    [ -n "$STAGE_PLACED" ] || { STAGE_AUDIT=none; return 0; }',
-        f'    stage_file="$STAGE_WORKDIR"/{q(AUDIT_CONFIG)}',
-        '    if [ ! -e "$stage_file" ]; then STAGE_AUDIT=absent',
-        '    elif [ "$(stage_sha "$stage_file")" = "$STAGE_OURS" ]; then',
-        '        rm -f "$stage_file" && STAGE_AUDIT=removed',
-        f"    else STAGE_AUDIT=replaced; STAGE_AFTERMATH={q(replaced)}",
-        "    fi",
-        "}",
-        "",
-    ])
+            *refusals,
+            place,
+            "    return 0",
+            "}",
+            "stage_out() {",
+            '    [ -n "$STAGE_PLACED" ] || { STAGE_AUDIT=none; return 0; }',
+            f'    stage_file="$STAGE_WORKDIR"/{q(AUDIT_CONFIG)}',
+            '    if [ ! -e "$stage_file" ]; then STAGE_AUDIT=absent',
+            '    elif [ "$(stage_sha "$stage_file")" = "$STAGE_OURS" ]; then',
+            '        rm -f "$stage_file" && STAGE_AUDIT=removed',
+            f"    else STAGE_AUDIT=replaced; STAGE_AFTERMATH={q(replaced)}",
+            "    fi",
+            "}",
+            "",
+        ]
+    )

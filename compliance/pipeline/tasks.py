@@ -38,6 +38,8 @@ STEPS = ("reference", "run", "verify", "publish")
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 #: old task ids (release 0.1) -> the step that does their work now
 RENAMED = {"stage": "run", "unstage": "run", "audit": "publish"}
+
+
 def doit_config() -> dict[str, Any]:
     """DOIT_CONFIG for dodo.py: loads the plan (so invalid specs stop every command with their problems),
     creates the build folder, which doit needs before it opens its database, and takes the build folder's lock
@@ -78,11 +80,20 @@ class Fresh:
 
 def _shown(run: RunPlan) -> dict[str, Any]:
     """What ``doit info`` shows of a run: the resolved command, where it runs, with what, and where its logs go."""
-    return {"log": run.files.output, "command": run.command, "workdir": run.workdir,
-            "environment (added)": run.env, "launcher": run.launcher.kind, "logs": run.files.logs,
-            "audit.config": ("staged for the run, then removed: " + layout.norm(run.workdir, "audit.config")
-                             if run.audit_text else "none (a submission run)"),
-            "declared inputs": list(run.inputs)}
+    return {
+        "log": run.files.output,
+        "command": run.command,
+        "workdir": run.workdir,
+        "environment (added)": run.env,
+        "launcher": run.launcher.kind,
+        "logs": run.files.logs,
+        "audit.config": (
+            "staged for the run, then removed: " + layout.norm(run.workdir, "audit.config")
+            if run.audit_text
+            else "none (a submission run)"
+        ),
+        "declared inputs": list(run.inputs),
+    }
 
 
 def _group(step: str, doc: str | None) -> dict[str, Any]:
@@ -118,10 +129,14 @@ def task_reference() -> Iterator[dict[str, Any]]:
     plan = load_plan()
     dependents = _dependents(plan)
     for ref in _interleaved(plan.references, lambda r: r.system):
-        yield {"basename": "reference", "name": ref.id,
-               "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
-               "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
-               "clean": [(clean.run, [ref.run])], "meta": _shown(ref.run)}
+        yield {
+            "basename": "reference",
+            "name": ref.id,
+            "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
+            "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
+            "clean": [(clean.run, [ref.run])],
+            "meta": _shown(ref.run),
+        }
 
 
 def task_run_benchmark() -> Iterator[dict[str, Any]]:
@@ -129,9 +144,14 @@ def task_run_benchmark() -> Iterator[dict[str, Any]]:
     # Named run_benchmark because doit refuses a task creator called like its 'run' command; the tasks are 'run:'.
     yield _group("run", task_run_benchmark.__doc__)
     for cp in _interleaved(load_plan().cells, lambda c: c.cell.system):
-        yield {"basename": "run", "name": cp.cell.id, "actions": [(actions.run, [cp])],
-               "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
-               "clean": [(clean.run, [cp.run])], "meta": _shown(cp.run)}
+        yield {
+            "basename": "run",
+            "name": cp.cell.id,
+            "actions": [(actions.run, [cp])],
+            "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
+            "clean": [(clean.run, [cp.run])],
+            "meta": _shown(cp.run),
+        }
 
 
 def task_verify() -> Iterator[dict[str, Any]]:
@@ -139,9 +159,15 @@ def task_verify() -> Iterator[dict[str, Any]]:
     yield _group("verify", task_verify.__doc__)
     for cp in load_plan().cells:
         deps = [f"run:{cp.cell.id}"] + [f"reference:{ref.id}" for ref in cp.references]
-        yield {"basename": "verify", "name": cp.cell.id, "actions": [(actions.verify, [cp])], "task_dep": deps,
-               "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(freshness.verify_reasons, cp))],
-               "clean": [(clean.verification, [cp])], "meta": {"log": cp.files.verify_json}}
+        yield {
+            "basename": "verify",
+            "name": cp.cell.id,
+            "actions": [(actions.verify, [cp])],
+            "task_dep": deps,
+            "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(freshness.verify_reasons, cp))],
+            "clean": [(clean.verification, [cp])],
+            "meta": {"log": cp.files.verify_json},
+        }
 
 
 def task_publish() -> Iterator[dict[str, Any]]:
@@ -149,15 +175,24 @@ def task_publish() -> Iterator[dict[str, Any]]:
     otherwise; fails when the cell does not pass."""
     yield _group("publish", task_publish.__doc__)
     for cp in load_plan().cells:
-        yield {"basename": "publish", "name": cp.cell.id, "actions": [(actions.publish, [cp])],
-               "task_dep": [f"verify:{cp.cell.id}"],
-               "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(freshness.publish_reasons, cp))]}
+        yield {
+            "basename": "publish",
+            "name": cp.cell.id,
+            "actions": [(actions.publish, [cp])],
+            "task_dep": [f"verify:{cp.cell.id}"],
+            "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(freshness.publish_reasons, cp))],
+        }
 
 
 def task_compliance() -> dict[str, Any]:
     """Every step of every cell (the default task); fails when a required cell does not pass."""
-    return {"actions": [actions.outcome], "task_dep": list(STEPS), "uptodate": [False], "verbosity": 2,
-            "meta": {"verdict": True}}
+    return {
+        "actions": [actions.outcome],
+        "task_dep": list(STEPS),
+        "uptodate": [False],
+        "verbosity": 2,
+        "meta": {"verdict": True},
+    }
 
 
 def _renamed(old: str) -> Iterator[dict[str, Any]]:

@@ -66,13 +66,20 @@ def template_fields(template: str) -> tuple[list[str], list[str]]:
     return names, errors
 
 
-def _check_template(doc: YamlDoc, path: list, template: str, allowed: tuple[str, ...],
-                    required: tuple[str, ...] = ()) -> list[Problem]:
+def _check_template(
+    doc: YamlDoc, path: list, template: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> list[Problem]:
     names, errors = template_fields(template)
     problems = [doc.problem(path, error) for error in errors]
-    problems += [doc.problem(path, f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
-                                   f"known: {', '.join('{' + a + '}' for a in allowed)}")
-                 for n in names if n not in allowed]
+    problems += [
+        doc.problem(
+            path,
+            f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
+            f"known: {', '.join('{' + a + '}' for a in allowed)}",
+        )
+        for n in names
+        if n not in allowed
+    ]
     if not errors:
         problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
     return problems
@@ -95,16 +102,21 @@ class _Loader:
     def read_all(self) -> None:
         if not self.root.is_dir():
             what = "is not a folder" if self.root.exists() else "does not exist"
-            raise SpecError([Problem(str(self.root), None, "", f"specs folder {what}; pass --specs DIR (or specs=DIR to doit)")])
+            raise SpecError(
+                [Problem(str(self.root), None, "", f"specs folder {what}; pass --specs DIR (or specs=DIR to doit)")]
+            )
         for folder, kind in KINDS.items():
             directory = self.root / folder
             if directory.exists() and not directory.is_dir():
-                self.problems.append(Problem(str(directory), None, "", f"is not a folder; {folder}/ holds one YAML "
-                                                                       f"file per {kind}"))
+                self.problems.append(
+                    Problem(str(directory), None, "", f"is not a folder; {folder}/ holds one YAML file per {kind}")
+                )
                 continue
             if not directory.is_dir():
                 if folder in REQUIRED_FOLDERS:
-                    self.problems.append(Problem(str(directory), None, "", f"missing folder: a specs folder needs {folder}/"))
+                    self.problems.append(
+                        Problem(str(directory), None, "", f"missing folder: a specs folder needs {folder}/")
+                    )
                 continue
             try:
                 entries = sorted(directory.iterdir())
@@ -115,9 +127,16 @@ class _Loader:
                 if path.suffix not in (".yaml", ".yml"):
                     continue
                 if path.name.startswith("."):
-                    self.problems.append(Problem(str(path), None, "", "a hidden spec file is not read; name it after "
-                                                                      f"its {kind} ({kind} names start with a letter "
-                                                                      "or digit), or move it out of the folder"))
+                    self.problems.append(
+                        Problem(
+                            str(path),
+                            None,
+                            "",
+                            "a hidden spec file is not read; name it after "
+                            f"its {kind} ({kind} names start with a letter "
+                            "or digit), or move it out of the folder",
+                        )
+                    )
                     continue
                 self._read(path, kind)
 
@@ -130,10 +149,13 @@ class _Loader:
             return
         problems = schemacheck.check(doc, kind)
         if not problems and doc.data.get("name") != path.stem:
-            problems.append(doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'"))
+            problems.append(
+                doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'")
+            )
         if not problems and path.stem in self.docs[kind]:
-            problems.append(doc.problem([], f"another {kind} spec is also called '{path.stem}' "
-                                            f"({self.docs[kind][path.stem].file})"))
+            problems.append(
+                doc.problem([], f"another {kind} spec is also called '{path.stem}' ({self.docs[kind][path.stem].file})")
+            )
         self.problems.extend(problems)
         if problems:
             self.broken[kind].add(path.stem)
@@ -154,8 +176,9 @@ class _Loader:
 
     def _round(self, doc: YamlDoc) -> Round:
         d = doc.data
-        templates = (_check_template(doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS)
-                     + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS))
+        templates = _check_template(
+            doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS
+        ) + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
         self.problems += templates or _layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
         return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
@@ -163,25 +186,48 @@ class _Loader:
     def _model(self, doc: YamlDoc) -> Model:
         d = doc.data
         tokens = Tokens(d["tokens"]["eos_token_id"], d["tokens"]["dtype"]) if "tokens" in d else None
-        return Model(d["name"], tuple(d["scenarios"]), tuple(d["aliases"]), d["audit_params"], d["test01"]["dtype"],
-                     tokens, d["description"], doc.file)
+        return Model(
+            d["name"],
+            tuple(d["scenarios"]),
+            tuple(d["aliases"]),
+            d["audit_params"],
+            d["test01"]["dtype"],
+            tokens,
+            d["description"],
+            doc.file,
+        )
 
     def _test(self, doc: YamlDoc) -> TestSpec:
         d = doc.data
         layers = []
         for layer in d["audit"]:
-            settings = tuple((k, ModelParam(v["model_param"]) if isinstance(v, dict) else v)
-                             for k, v in layer["settings"].items())
+            settings = tuple(
+                (k, ModelParam(v["model_param"]) if isinstance(v, dict) else v) for k, v in layer["settings"].items()
+            )
             models = tuple(layer["models"]) if "models" in layer else None
             scenarios = tuple(layer["scenarios"]) if "scenarios" in layer else None
             layers.append(AuditLayer(settings, models, scenarios))
         thresholds = Thresholds(**d["thresholds"])
         if d["verifier"] and d["name"] not in self.verified:
             where: list[PathPart] = ["verifier"] if ("verifier",) in doc.key_lines else ["name"]
-            self.problems.append(doc.problem(where, f"this tool has no verifier for {d['name']} (it verifies "
-                                                    f"{', '.join(self.verified)}); set 'verifier: false'"))
-        return TestSpec(d["name"], d["title"], tuple(layers), thresholds, tuple(d["comments"]), d["verifier"],
-                        tuple(d["model_fields"]), d["description"], doc.file)
+            self.problems.append(
+                doc.problem(
+                    where,
+                    f"this tool has no verifier for {d['name']} (it verifies "
+                    f"{', '.join(self.verified)}); set 'verifier: false'",
+                )
+            )
+        return TestSpec(
+            d["name"],
+            d["title"],
+            tuple(layers),
+            thresholds,
+            tuple(d["comments"]),
+            d["verifier"],
+            tuple(d["model_fields"]),
+            d["description"],
+            doc.file,
+        )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
         d = doc.data
@@ -191,23 +237,37 @@ class _Loader:
             where: list[PathPart] = ["benchmarks", key]
             name = aliases.get(key, key)
             if name in runs:
-                self.problems.append(doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True))
+                self.problems.append(
+                    doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True)
+                )
                 continue
             self.problems += _check_template(doc, where + ["command"], b["command"], COMMAND_FIELDS)
             if "workdir" in b:
                 self.problems += _check_template(doc, where + ["workdir"], b["workdir"], PATH_FIELDS)
             if ("workdir" in b) == bool(b.get("isolated")):
-                self.problems.append(doc.problem(where, "give either 'workdir' (where the command runs) or "
-                                                        "'isolated: true' (a fresh folder per run), not both or neither"))
+                self.problems.append(
+                    doc.problem(
+                        where,
+                        "give either 'workdir' (where the command runs) or "
+                        "'isolated: true' (a fresh folder per run), not both or neither",
+                    )
+                )
             for field_name, allowed in (("log_dir", LOG_DIR_FIELDS), ("results", PATH_FIELDS)):
                 if field_name in b:
                     self.problems += _check_template(doc, where + [field_name], b[field_name], allowed)
             reference = b.get("reference")
             if reference is not None and "command" in reference:
-                self.problems += _check_template(doc, where + ["reference", "command"], reference["command"], COMMAND_FIELDS)
+                self.problems += _check_template(
+                    doc, where + ["reference", "command"], reference["command"], COMMAND_FIELDS
+                )
             if "results" in b and reference is not None:
-                self.problems.append(doc.problem(where, "give either 'results' (where the submission's accuracy and "
-                                                        "performance runs are) or 'reference' (produce them), not both"))
+                self.problems.append(
+                    doc.problem(
+                        where,
+                        "give either 'results' (where the submission's accuracy and "
+                        "performance runs are) or 'reference' (produce them), not both",
+                    )
+                )
             for i, pattern in enumerate([*d["inputs"], *b["inputs"]]):
                 source = ["inputs", i] if i < len(d["inputs"]) else where + ["inputs", i - len(d["inputs"])]
                 self.problems += _check_template(doc, source, pattern, PATH_FIELDS)
@@ -227,8 +287,17 @@ class _Loader:
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
             )
-        return System(d["name"], d["round"], d["division"], d["submitter"], self._path(d["submission_dir"]),
-                      runs, d["description"], doc.file, d.get("strict_accuracy"))
+        return System(
+            d["name"],
+            d["round"],
+            d["division"],
+            d["submitter"],
+            self._path(d["submission_dir"]),
+            runs,
+            d["description"],
+            doc.file,
+            d.get("strict_accuracy"),
+        )
 
     # -- cross-references ------------------------------------------------------------------------------------
     def cross_check(self, specs: Specs) -> None:
@@ -237,14 +306,19 @@ class _Loader:
             doc = self.docs["model"][model.name]
             for i, alias in enumerate(model.aliases):
                 if alias in specs.models or list(alias_of).count(alias) > 1 or alias_of.get(alias) != model.name:
-                    self.problems.append(doc.problem(["aliases", i], f"alias '{alias}' is already a name or alias of another model"))
+                    self.problems.append(
+                        doc.problem(["aliases", i], f"alias '{alias}' is already a name or alias of another model")
+                    )
         for test in specs.tests.values():
             doc = self.docs["test"][test.name]
             for i, layer in enumerate(test.audit):
                 for j, name in enumerate(layer.models or ()):
                     if name not in specs.models:
-                        self.problems.append(doc.problem(["audit", i, "models", j],
-                                                         f"unknown model '{name}'{did_you_mean(name, specs.models)}"))
+                        self.problems.append(
+                            doc.problem(
+                                ["audit", i, "models", j], f"unknown model '{name}'{did_you_mean(name, specs.models)}"
+                            )
+                        )
         for rnd in specs.rounds.values():
             self._check_round(rnd, specs, alias_of)
         for (benchmark, test_name), rounds in sorted(self.required_by.items()):
@@ -259,26 +333,44 @@ class _Loader:
             if benchmark not in specs.models:
                 if benchmark in self.broken["model"]:
                     continue
-                hint = (f"; rounds use the checker's name '{alias_of[benchmark]}'" if benchmark in alias_of
-                        else did_you_mean(benchmark, specs.models) + f"; add specs/models/{benchmark}.yaml if it is new")
+                hint = (
+                    f"; rounds use the checker's name '{alias_of[benchmark]}'"
+                    if benchmark in alias_of
+                    else did_you_mean(benchmark, specs.models) + f"; add specs/models/{benchmark}.yaml if it is new"
+                )
                 self.problems.append(doc.problem(where, f"unknown benchmark '{benchmark}'{hint}", key=True))
                 continue
             for i, test_name in enumerate(tests):
                 if test_name in specs.tests:
                     self.required_by.setdefault((benchmark, test_name), []).append(rnd.name)
                 elif test_name not in self.broken["test"]:
-                    self.problems.append(doc.problem(where + [i], f"unknown test '{test_name}'{did_you_mean(test_name, specs.tests)}"))
+                    self.problems.append(
+                        doc.problem(where + [i], f"unknown test '{test_name}'{did_you_mean(test_name, specs.tests)}")
+                    )
 
     def _check_model_for_test(self, model: Model, test: TestSpec, rounds: list[str]) -> None:
         doc = self.docs["model"][model.name]
-        why = f"round{'s' if len(rounds) > 1 else ''} {', '.join(rounds)} require{'' if len(rounds) > 1 else 's'} {test.name} for {model.name}"
+        several = len(rounds) > 1
+        why = (
+            f"round{'s' if several else ''} {', '.join(rounds)} require{'' if several else 's'} {test.name} "
+            f"for {model.name}"
+        )
         if "tokens" in test.model_fields and model.tokens is None:
             self.problems.append(doc.problem([], f"{why}, which needs 'tokens: {{eos_token_id: N, dtype: int32}}'"))
         params = model.audit_params.get(test.name, {})
-        missing = sorted({value.name for layer in test.audit if layer.models is None or model.name in layer.models
-                          for _, value in layer.settings if isinstance(value, ModelParam) and value.name not in params})
+        missing = sorted(
+            {
+                value.name
+                for layer in test.audit
+                if layer.models is None or model.name in layer.models
+                for _, value in layer.settings
+                if isinstance(value, ModelParam) and value.name not in params
+            }
+        )
         for name in missing:
-            self.problems.append(doc.problem(["audit_params"], f"{why}, whose audit.config needs audit_params.{test.name}.{name}"))
+            self.problems.append(
+                doc.problem(["audit_params"], f"{why}, whose audit.config needs audit_params.{test.name}.{name}")
+            )
 
     def _check_system(self, system: System, specs: Specs) -> None:
         doc = self.docs["system"][system.name]
@@ -286,31 +378,50 @@ class _Loader:
         if rnd is None and system.round in self.broken["round"]:
             return
         if rnd is None:
-            self.problems.append(doc.problem(["round"], f"unknown round '{system.round}'{did_you_mean(system.round, specs.rounds)}; "
-                                                        f"known: {', '.join(sorted(specs.rounds))}"))
+            self.problems.append(
+                doc.problem(
+                    ["round"],
+                    f"unknown round '{system.round}'{did_you_mean(system.round, specs.rounds)}; "
+                    f"known: {', '.join(sorted(specs.rounds))}",
+                )
+            )
             return
         keys = {specs.model(k).name if _known(specs, k) else k: k for k in doc.data["benchmarks"]}
         self._check_places(doc, system, {key: name for name, key in keys.items()})
         for name, run in system.benchmarks.items():
             where: list[PathPart] = ["benchmarks", keys.get(name, name)]
             if name not in rnd.required:
-                self.problems.append(doc.problem(where, f"benchmark '{name}' is not in round {rnd.name}"
-                                                        f"{did_you_mean(name, rnd.required)}", key=True))
+                self.problems.append(
+                    doc.problem(
+                        where,
+                        f"benchmark '{name}' is not in round {rnd.name}{did_you_mean(name, rnd.required)}",
+                        key=True,
+                    )
+                )
                 continue
             if name not in specs.models:
                 continue  # the round names a model whose spec is broken or missing: reported with the round
             model = specs.models[name]
             for i, scenario in enumerate(run.scenarios):
                 if scenario not in model.scenarios:
-                    self.problems.append(doc.problem(where + ["scenarios", i],
-                                                     f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}"))
+                    self.problems.append(
+                        doc.problem(
+                            where + ["scenarios", i],
+                            f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}",
+                        )
+                    )
             if run.results is not None:
                 self._check_results(doc, where, run)
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
-                self.problems.append(doc.problem(where, f"{', '.join(needing)} compare{'s' if len(needing) == 1 else ''} "
-                                                        "with the submission's own runs: give 'results' (where they are) "
-                                                        "or 'reference: {}' (produce them)"))
+                self.problems.append(
+                    doc.problem(
+                        where,
+                        f"{', '.join(needing)} compare{'s' if len(needing) == 1 else ''} "
+                        "with the submission's own runs: give 'results' (where they are) "
+                        "or 'reference: {}' (produce them)",
+                    )
+                )
 
     def _check_places(self, doc: YamlDoc, system: System, names: dict[str, str]) -> None:
         """The folders the tool writes in may not be /, the specs folder, or inside one another in harmful ways."""
@@ -336,9 +447,14 @@ class _Loader:
                 continue
             for scenario in bench.scenarios:
                 try:
-                    folder = self._path(run["workdir"].format(system=system.name, benchmark=bench.benchmark,
-                                                              scenario=scenario,
-                                                              loadgen_scenario=loadgen_scenario(scenario)))
+                    folder = self._path(
+                        run["workdir"].format(
+                            system=system.name,
+                            benchmark=bench.benchmark,
+                            scenario=scenario,
+                            loadgen_scenario=loadgen_scenario(scenario),
+                        )
+                    )
                 except (KeyError, ValueError, IndexError, AttributeError):
                     break  # a bad template: reported with the template
                 if os.path.realpath(folder) == os.sep:
@@ -355,12 +471,18 @@ class _Loader:
         assert run.results is not None
         for scenario in run.scenarios:
             try:
-                folder = run.results.format(system=doc.data["name"], benchmark=run.benchmark, scenario=scenario,
-                                            loadgen_scenario=loadgen_scenario(scenario))
+                folder = run.results.format(
+                    system=doc.data["name"],
+                    benchmark=run.benchmark,
+                    scenario=scenario,
+                    loadgen_scenario=loadgen_scenario(scenario),
+                )
             except (KeyError, ValueError, IndexError):
                 return  # already reported as a bad template
             if not os.path.isdir(folder):
-                self.problems.append(doc.problem(where + ["results"], f"results folder '{folder}' ({scenario}) does not exist"))
+                self.problems.append(
+                    doc.problem(where + ["results"], f"results folder '{folder}' ({scenario}) does not exist")
+                )
 
 
 def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Problem]:
@@ -371,13 +493,22 @@ def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Prob
     for key, template in (("test_dir", test_dir), ("results_dir", results_dir)):
         parts = template.replace("\\", "/").split("/")
         if template.startswith("/") or ".." in parts or "." in parts or "" in parts[:-1]:
-            problems.append(doc.problem([key], f"'{template}' must be a relative path inside the submission folder, "
-                                               "without '.', '..' or empty parts"))
+            problems.append(
+                doc.problem(
+                    [key],
+                    f"'{template}' must be a relative path inside the submission folder, "
+                    "without '.', '..' or empty parts",
+                )
+            )
     if problems:
         return problems
     if test_dir.rsplit("/", 1)[-1] != "{test}":
-        problems.append(doc.problem(["test_dir"], f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder "
-                                                  "of its own, named after the test"))
+        problems.append(
+            doc.problem(
+                ["test_dir"],
+                f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder of its own, named after the test",
+            )
+        )
     sample = {"division": "d", "submitter": "s", "system": "y", "benchmark": "b", "scenario": "c"}
     try:
         tests = os.path.normpath(test_dir.format(**sample, test="TEST01"))
@@ -385,18 +516,27 @@ def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Prob
     except (KeyError, ValueError, IndexError):
         return problems  # a bad template: reported by _check_template
     runs = [os.path.join(results, "accuracy"), os.path.join(results, "performance")]
-    if tests == results or results.startswith(tests + os.sep) or any(
-            tests == r or tests.startswith(r + os.sep) for r in runs):
-        problems.append(doc.problem(["test_dir"], f"'{test_dir}' puts TEST folders on the results of "
-                                                  f"'{results_dir}' (they would replace them)"))
+    if (
+        tests == results
+        or results.startswith(tests + os.sep)
+        or any(tests == r or tests.startswith(r + os.sep) for r in runs)
+    ):
+        problems.append(
+            doc.problem(
+                ["test_dir"],
+                f"'{test_dir}' puts TEST folders on the results of '{results_dir}' (they would replace them)",
+            )
+        )
     return problems
 
 
 def _launcher(data: dict[str, Any]) -> Launcher:
     """The launcher of a valid spec, with the defaults its kind declares filled in (lists become tuples)."""
     settings = {**launcher_defaults(data["kind"]), **data}
-    return Launcher(data["kind"], tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                                               for k, v in settings.items() if k != "kind")))
+    return Launcher(
+        data["kind"],
+        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in settings.items() if k != "kind")),
+    )
 
 
 def launcher_defaults(kind: str) -> dict[str, Any]:
@@ -404,8 +544,11 @@ def launcher_defaults(kind: str) -> dict[str, Any]:
     (``$defs.launcher.allOf``: if kind is K then these keys), which the generic default filling does not enter."""
     for branch in schemacheck.schema("system")["$defs"]["launcher"].get("allOf", ()):
         if branch["if"]["properties"]["kind"].get("const") == kind:
-            return {key: sub["default"] for key, sub in branch["then"]["properties"].items()
-                    if isinstance(sub, dict) and "default" in sub}
+            return {
+                key: sub["default"]
+                for key, sub in branch["then"]["properties"].items()
+                if isinstance(sub, dict) and "default" in sub
+            }
     return {}
 
 

@@ -51,6 +51,7 @@ class _CComposer(_CLoader):
 
     yaml_implicit_resolvers = _PyComposer.yaml_implicit_resolvers
 
+
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _TRUE = re.compile(r"^(?:true|True|TRUE)$")
@@ -140,8 +141,11 @@ class _Builder:
             try:
                 value = _resolve_scalar(node)
             except _NumberTooLong:
-                self.problems.append(self.doc.problem(path, f"a {len(node.value)}-digit integer; no setting takes "
-                                                            f"more than {MAX_NUMBER_CHARS} digits"))
+                self.problems.append(
+                    self.doc.problem(
+                        path, f"a {len(node.value)}-digit integer; no setting takes more than {MAX_NUMBER_CHARS} digits"
+                    )
+                )
                 return None
             if isinstance(value, float) and not math.isfinite(value):
                 self.problems.append(self.doc.problem(path, f"{node.value} is not a finite number"))
@@ -170,13 +174,23 @@ class _Builder:
                 key = None
             if not isinstance(key, str):
                 self.problems.append(
-                    Problem(self.doc.file, key_node.start_mark.line + 1, json_path(path),
-                            f"mapping keys must be strings, got {key_node.value!r}; quote it"))
+                    Problem(
+                        self.doc.file,
+                        key_node.start_mark.line + 1,
+                        json_path(path),
+                        f"mapping keys must be strings, got {key_node.value!r}; quote it",
+                    )
+                )
                 continue
             if key in out:
                 self.problems.append(
-                    Problem(self.doc.file, key_node.start_mark.line + 1, json_path(path + (key,)),
-                            f"duplicate key '{key}' (first at line {self.doc.key_lines[path + (key,)]})"))
+                    Problem(
+                        self.doc.file,
+                        key_node.start_mark.line + 1,
+                        json_path(path + (key,)),
+                        f"duplicate key '{key}' (first at line {self.doc.key_lines[path + (key,)]})",
+                    )
+                )
                 continue
             self.doc.key_lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, path + (key,))
@@ -198,14 +212,20 @@ def _read_regular(path: Path, name: str) -> str:
     file that grows are refused or cut off, never read without end)."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
-        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(
-            st.st_mode) else "not a regular file"
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )
         raise SpecError([Problem(name, None, "", f"is {kind}; a spec is a regular YAML file")])
     with open(path, "rb") as f:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise SpecError([Problem(name, None, "", f"file is over {MAX_FILE_BYTES} bytes; specs are limited to "
-                                              f"{MAX_FILE_BYTES}")])
+        raise SpecError(
+            [Problem(name, None, "", f"file is over {MAX_FILE_BYTES} bytes; specs are limited to {MAX_FILE_BYTES}")]
+        )
     return data.decode("utf-8")
 
 
@@ -239,16 +259,26 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
     except yaml.YAMLError as exc:
         raise SpecError([Problem(name, None, "", "YAML error: " + " ".join(str(exc).split()))]) from None
     except RecursionError:
-        raise SpecError([Problem(name, None, "", f"nested more than Python can read; specs are at most {MAX_DEPTH} "
-                                              "levels deep")]) from None
+        raise SpecError(
+            [Problem(name, None, "", f"nested more than Python can read; specs are at most {MAX_DEPTH} levels deep")]
+        ) from None
     if root is None:
         raise SpecError([Problem(name, None, "", "file is empty; a spec is a YAML mapping")])
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
     except _TooBig:
-        raise SpecError([Problem(name, None, "", f"document expands to more than {MAX_NODES} nodes or "
-                                              f"{MAX_DEPTH} levels (recursive or exponential aliases?)")]) from None
+        raise SpecError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"document expands to more than {MAX_NODES} nodes or "
+                    f"{MAX_DEPTH} levels (recursive or exponential aliases?)",
+                )
+            ]
+        ) from None
     if builder.problems:
         raise SpecError(builder.problems)
     return doc

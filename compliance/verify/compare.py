@@ -20,8 +20,17 @@ from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 
 #: dtype name -> struct format of one element (little-endian, as LoadGen's hosts write them)
-DTYPES = {"byte": "b", "int8": "b", "uint8": "B", "int16": "<h", "int32": "<i", "int64": "<q",
-          "float16": "<e", "float32": "<f", "float64": "<d"}
+DTYPES = {
+    "byte": "b",
+    "int8": "b",
+    "uint8": "B",
+    "int16": "<h",
+    "int32": "<i",
+    "int64": "<q",
+    "float16": "<e",
+    "float32": "<f",
+    "float64": "<d",
+}
 
 
 def first_element(data: HexField, dtype: str) -> Any:
@@ -146,8 +155,9 @@ def _read_compliance(path: str, dtype: str, out: Comparison) -> tuple[list[_Samp
     return samples, by_qsl
 
 
-def _scan_reference(path: str, by_qsl: dict[int, list[_Sample]], comp_file: BinaryIO, ref_file: BinaryIO,
-                    out: Comparison) -> dict[int, HexField]:
+def _scan_reference(
+    path: str, by_qsl: dict[int, list[_Sample]], comp_file: BinaryIO, ref_file: BinaryIO, out: Comparison
+) -> dict[int, HexField]:
     """Stream the accuracy run's log; compare each wanted entry's output with the compliance entries'."""
     firsts: dict[int, HexField] = {}
     pending: dict[int, tuple[dict, list[tuple[_Sample | None, _StreamCompare]]]] = {}
@@ -161,8 +171,9 @@ def _scan_reference(path: str, by_qsl: dict[int, list[_Sample]], comp_file: Bina
             first = firsts[qsl]
             comps = [(None, _StreamCompare(ref_file, first.offset, first.length))] if first.text is None else []
         else:
-            comps = [(s, _StreamCompare(comp_file, s.data.offset, s.data.length))
-                     for s in by_qsl[qsl] if s.data.text is None]
+            comps = [
+                (s, _StreamCompare(comp_file, s.data.offset, s.data.length)) for s in by_qsl[qsl] if s.data.text is None
+            ]
         pending[id(fields)] = (fields, comps)
 
         def feed(chunk: bytes) -> None:
@@ -227,7 +238,9 @@ def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, o
             continue
         if not _equal(sample.first, reference):
             out.first_element_mismatches += 1
-            out.example(f"qsl_idx {sample.qsl_idx}: first element {sample.first!r} vs {reference!r} in the accuracy run")
+            out.example(
+                f"qsl_idx {sample.qsl_idx}: first element {sample.first!r} vs {reference!r} in the accuracy run"
+            )
         elif sample.differs:
             out.strict_mismatches += 1  # only the strict comparison sees these
             out.example(f"qsl_idx {sample.qsl_idx}: same first element, the output differs later")

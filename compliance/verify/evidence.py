@@ -70,10 +70,14 @@ def audit_applied(log: DetailLog, expected: dict[str, Number], scenario: str) ->
     """The compliance run found the audit.config, accepted it, and runs with its settings."""
     figures: dict[str, Any] = {"found": log.audit_config_found, "expected": expected}
     if not log.audit_config_found:
-        return Check(CHECK_APPLIED, Outcome.FAIL,
-                     "LoadGen did not find an audit.config in the compliance run (no 'Found Audit Config file' "
-                     "warning): it ran in another directory or was given another file name, so this was a plain "
-                     "performance run", figures)
+        return Check(
+            CHECK_APPLIED,
+            Outcome.FAIL,
+            "LoadGen did not find an audit.config in the compliance run (no 'Found Audit Config file' "
+            "warning): it ran in another directory or was given another file name, so this was a plain "
+            "performance run",
+            figures,
+        )
     wrong, unseen = [], []
     for key, value in expected.items():
         outcome = _effective_matches(key, value, log, scenario)
@@ -89,11 +93,16 @@ def audit_applied(log: DetailLog, expected: dict[str, Number], scenario: str) ->
         # FromConfig twice ("Multiple conf files are used..."): the effective settings tell which (docs/rules.md §1.2)
         applied = not wrong and len(unseen) < len(expected)
         if not applied:
-            return Check(CHECK_APPLIED, Outcome.FAIL,
-                         f"LoadGen found the audit.config but rejected it ({rejected[0]}), so none of its settings "
-                         "were applied", figures)
+            return Check(
+                CHECK_APPLIED,
+                Outcome.FAIL,
+                f"LoadGen found the audit.config but rejected it ({rejected[0]}), so none of its settings were applied",
+                figures,
+            )
     if wrong:
-        return Check(CHECK_APPLIED, Outcome.FAIL, "the run did not use the audit settings: " + "; ".join(wrong), figures)
+        return Check(
+            CHECK_APPLIED, Outcome.FAIL, "the run did not use the audit settings: " + "; ".join(wrong), figures
+        )
     return Check(CHECK_APPLIED, Outcome.PASS, "", figures)
 
 
@@ -109,8 +118,12 @@ def references_clean(references: dict[str, DetailLog]) -> Check:
     contaminated = [label for label, log in references.items() if log.audit_config_found]
     figures = {"checked": sorted(references)}
     if contaminated:
-        return Check(CHECK_CLEAN_REFERENCES, Outcome.FAIL,
-                     f"the submission's {' and '.join(contaminated)} run{'s were' if len(contaminated) > 1 else ' was'} "
-                     "made with an audit.config in its working directory (LoadGen logged 'Found Audit Config file'); "
-                     "rerun it without one", figures)
+        return Check(
+            CHECK_CLEAN_REFERENCES,
+            Outcome.FAIL,
+            f"the submission's {' and '.join(contaminated)} run{'s were' if len(contaminated) > 1 else ' was'} "
+            "made with an audit.config in its working directory (LoadGen logged 'Found Audit Config file'); "
+            "rerun it without one",
+            figures,
+        )
     return Check(CHECK_CLEAN_REFERENCES, Outcome.PASS, "", figures)

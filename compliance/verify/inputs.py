@@ -83,15 +83,26 @@ def summary_complete(path: str, result: Result, detail_log: DetailLog | None = N
         _unreadable(result, f"{path}: no 'Result is' line (LoadGen did not finish writing it)")
     if log is None or detail_log is None:
         return log
-    pairs = (("Result is", "result_validity", "validity"), ("Scenario", "effective_scenario", "scenario"),
-             ("Mode", "effective_test_mode", "mode"))
-    differ = [f"{what}: the summary says {log.get(key)!r}, the detail log {detail_log.get(record)!r}"
-              for key, record, what in pairs
-              if log.get(key) is not None and detail_log.get(record) is not None
-              and str(log.get(key)).strip() != str(detail_log.get(record))]
+    pairs = (
+        ("Result is", "result_validity", "validity"),
+        ("Scenario", "effective_scenario", "scenario"),
+        ("Mode", "effective_test_mode", "mode"),
+    )
+    differ = [
+        f"{what}: the summary says {log.get(key)!r}, the detail log {detail_log.get(record)!r}"
+        for key, record, what in pairs
+        if log.get(key) is not None
+        and detail_log.get(record) is not None
+        and str(log.get(key)).strip() != str(detail_log.get(record))
+    ]
     if differ:
-        result.add(Check(CHECK_AGREE, Outcome.FAIL, f"{path} belongs to another run than {detail_log.path} ("
-                         + "; ".join(differ) + ")"))
+        result.add(
+            Check(
+                CHECK_AGREE,
+                Outcome.FAIL,
+                f"{path} belongs to another run than {detail_log.path} (" + "; ".join(differ) + ")",
+            )
+        )
     return log
 
 

@@ -21,18 +21,23 @@ def test01_performance(reference: DetailLog | None, compliance: DetailLog | None
     if ref is None or comp is None:
         return "FAIL", "verify_performance.py reads the score before checking validity and crashes on a missing key"
     if reference.num_errors or compliance.num_errors:
-        return "FAIL", ("verify_performance.py crashes (NameError: 'line') whenever a detail log holds a LoadGen error "
-                        "(docs/rules.md §3, item 6)")
+        return "FAIL", (
+            "verify_performance.py crashes (NameError: 'line') whenever a detail log holds a LoadGen error "
+            "(docs/rules.md §3, item 6)"
+        )
     for label, log in (("reference", reference), ("test", compliance)):
         if log.get("result_validity") != "VALID":
             return "FAIL", f"'TEST FAIL: Invalid results' ({label} run)"
     if reference.scenario != compliance.scenario:
         return "FAIL", "'TEST FAIL: Test and reference scenarios do not match!'"
-    if reference.scenario == "Server" and (reference.get("effective_target_latency_ns")
-                                           != compliance.get("effective_target_latency_ns")):
+    if reference.scenario == "Server" and (
+        reference.get("effective_target_latency_ns") != compliance.get("effective_target_latency_ns")
+    ):
         return "FAIL", "'TEST FAIL: Server target latency mismatch'"
     t = 0.10
-    if (reference.scenario == "SingleStream" and ref <= 200000) or (reference.scenario == "MultiStream" and ref <= 1600000):
+    if (reference.scenario == "SingleStream" and ref <= 200000) or (
+        reference.scenario == "MultiStream" and ref <= 1600000
+    ):
         t = 0.20
     if ref * (1 - t) <= comp <= ref * (1 + t):
         return "PASS", f"test score {comp:g} within ±{t * 100:g}% of {ref:g}"

@@ -59,14 +59,18 @@ def runs_comparable(reference: DetailLog, compliance: DetailLog) -> Check:
         validity = log.get("result_validity")
         if validity != "VALID":
             reason = log.get("result_invalid_reason")
-            problems.append(f"the {label} run is {validity or 'of unknown validity'}" + (f" ({reason})" if reason else ""))
+            problems.append(
+                f"the {label} run is {validity or 'of unknown validity'}" + (f" ({reason})" if reason else "")
+            )
         if not isinstance(log.scenario, str) or log.scenario not in RESULT_KEY:
             shown = repr(log.scenario) if isinstance(log.scenario, (str, int, float, type(None))) else "not a name"
             problems.append(f"the {label} run's detail log has no known effective_scenario ({shown})")
         elif score(log) is None:
             raw = log.get(RESULT_KEY[log.scenario])
-            problems.append(f"the {label} run's detail log has no positive number as {RESULT_KEY[log.scenario]}"
-                            + (f" ({raw!r})" if isinstance(raw, (int, float)) else ""))
+            problems.append(
+                f"the {label} run's detail log has no positive number as {RESULT_KEY[log.scenario]}"
+                + (f" ({raw!r})" if isinstance(raw, (int, float)) else "")
+            )
     if reference.scenario != compliance.scenario:
         problems.append(f"the runs are in different scenarios ({reference.scenario} vs {compliance.scenario})")
     elif reference.scenario == "Server":
@@ -84,8 +88,14 @@ def _figures(reference: DetailLog, compliance: DetailLog, thresholds: Thresholds
     scenario = reference.scenario or ""
     ref, comp = score(reference), score(compliance)
     assert ref is not None and comp is not None
-    return {"metric": RESULT_KEY[scenario], "latency": scenario in LATENCY_SCENARIOS, "unit": UNIT[scenario],
-            "reference": ref, "compliance": comp, "tolerance": tolerance(thresholds, scenario, ref)}
+    return {
+        "metric": RESULT_KEY[scenario],
+        "latency": scenario in LATENCY_SCENARIOS,
+        "unit": UNIT[scenario],
+        "reference": ref,
+        "compliance": comp,
+        "tolerance": tolerance(thresholds, scenario, ref),
+    }
 
 
 def within_tolerance(reference: DetailLog, compliance: DetailLog, thresholds: Thresholds) -> Check:
@@ -97,10 +107,14 @@ def within_tolerance(reference: DetailLog, compliance: DetailLog, thresholds: Th
         return Check(CHECK_SCORE, Outcome.PASS, "", f)
     direction = "higher" if comp > ref else "lower"
     scenario = reference.scenario or ""
-    return Check(CHECK_SCORE, Outcome.FAIL,
-                 f"{f['metric']} {value(comp, scenario)} is {abs(comp / ref - 1) * 100:.1f}% {direction} than the "
-                 f"submission's {value(ref, scenario)} (allowed ±{t * 100:g}%): more than noise should make; if the "
-                 "system was disturbed during one of the runs, rerun the cell", f)
+    return Check(
+        CHECK_SCORE,
+        Outcome.FAIL,
+        f"{f['metric']} {value(comp, scenario)} is {abs(comp / ref - 1) * 100:.1f}% {direction} than the "
+        f"submission's {value(ref, scenario)} (allowed ±{t * 100:g}%): more than noise should make; if the "
+        "system was disturbed during one of the runs, rerun the cell",
+        f,
+    )
 
 
 def not_faster(reference: DetailLog, compliance: DetailLog, thresholds: Thresholds) -> Check:
@@ -113,13 +127,19 @@ def not_faster(reference: DetailLog, compliance: DetailLog, thresholds: Threshol
     if speedup <= 1 + t:
         return Check(CHECK_SCORE, Outcome.PASS, "", f)
     scenario = reference.scenario or ""
-    cause = ("far beyond noise: repeated samples are answered faster, as a result cache would"
-             if speedup > FAR_BEYOND_NOISE else
-             "either a result cache for repeated samples, or a submission run that was disturbed (slowed down); "
-             "rerun the cell: a cache is faster every time, a disturbance is not")
-    return Check(CHECK_SCORE, Outcome.FAIL,
-                 f"the compliance run is {speedup:.3g}x as fast as the submission's ({f['metric']} "
-                 f"{value(comp, scenario)} vs {value(ref, scenario)}; allowed {t * 100:g}% faster): {cause}", f)
+    cause = (
+        "far beyond noise: repeated samples are answered faster, as a result cache would"
+        if speedup > FAR_BEYOND_NOISE
+        else "either a result cache for repeated samples, or a submission run that was disturbed (slowed down); "
+        "rerun the cell: a cache is faster every time, a disturbance is not"
+    )
+    return Check(
+        CHECK_SCORE,
+        Outcome.FAIL,
+        f"the compliance run is {speedup:.3g}x as fast as the submission's ({f['metric']} "
+        f"{value(comp, scenario)} vs {value(ref, scenario)}; allowed {t * 100:g}% faster): {cause}",
+        f,
+    )
 
 
 def figures(checks: dict[str, dict[str, Any]]) -> str:

@@ -14,11 +14,14 @@ from compliance.errors import UnknownName, did_you_mean
 from compliance.verify import test01, test04, test06
 from compliance.verify.base import Verifier
 
-_VERIFIERS: dict[str, Verifier] = {v.name: v for v in (
-    test01.VERIFIER,
-    test04.VERIFIER,
-    test06.VERIFIER,
-)}
+_VERIFIERS: dict[str, Verifier] = {
+    v.name: v
+    for v in (
+        test01.VERIFIER,
+        test04.VERIFIER,
+        test06.VERIFIER,
+    )
+}
 
 
 def names() -> tuple[str, ...]:
@@ -35,8 +38,9 @@ def get(name: str) -> Verifier:
     try:
         return _VERIFIERS[name]
     except KeyError:
-        raise UnknownName(f"this tool has no verifier for '{name}'{did_you_mean(name, _VERIFIERS)}; "
-                          f"it verifies {', '.join(names())}") from None
+        raise UnknownName(
+            f"this tool has no verifier for '{name}'{did_you_mean(name, _VERIFIERS)}; it verifies {', '.join(names())}"
+        ) from None
 
 
 def all_verifiers() -> tuple[Verifier, ...]:

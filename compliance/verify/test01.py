@@ -15,10 +15,21 @@ from compliance.verify.result import Check, Outcome, Result
 
 CHECK_ACCURACY = "accuracy"
 CHECK_FULL_OUTPUT = "accuracy (full output)"
-ACCURACY_CHECKS = (inputs.CHECK_LOGS, evidence.CHECK_APPLIED, evidence.CHECK_CLEAN_REFERENCES, CHECK_ACCURACY,
-                   CHECK_FULL_OUTPUT)
-PERFORMANCE_CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, evidence.CHECK_CLEAN_REFERENCES,
-                      performance.CHECK_RUNS, performance.CHECK_SCORE)
+ACCURACY_CHECKS = (
+    inputs.CHECK_LOGS,
+    evidence.CHECK_APPLIED,
+    evidence.CHECK_CLEAN_REFERENCES,
+    CHECK_ACCURACY,
+    CHECK_FULL_OUTPUT,
+)
+PERFORMANCE_CHECKS = (
+    inputs.CHECK_LOGS,
+    inputs.CHECK_AGREE,
+    evidence.CHECK_APPLIED,
+    evidence.CHECK_CLEAN_REFERENCES,
+    performance.CHECK_RUNS,
+    performance.CHECK_SCORE,
+)
 
 
 REFERENCE_RUNS = ("accuracy", "performance")
@@ -53,8 +64,12 @@ def verify(request: Request) -> Result:
         "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
     }
     result = Result("TEST01", model=model.name if model else None, inputs=dict(paths))
-    result.settings = {"dtype": dtype, "strict": strict, "tolerance": test.thresholds.tolerance,
-                       "relaxed_tolerance": test.thresholds.relaxed_tolerance}
+    result.settings = {
+        "dtype": dtype,
+        "strict": strict,
+        "tolerance": test.thresholds.tolerance,
+        "relaxed_tolerance": test.thresholds.relaxed_tolerance,
+    }
     comp = inputs.detail(paths["compliance_detail"], result)
     inputs.summary_complete(paths["compliance_summary"], result, comp)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
@@ -76,8 +91,10 @@ def verify(request: Request) -> Result:
         if runs.passed:
             result.add(performance.within_tolerance(ref_perf, comp, test.thresholds))
     result.official_verdict = "PASS" if official_accuracy[0] == official_performance[0] == "PASS" else "FAIL"
-    result.official_notes = [f"accuracy: {official_accuracy[0]} ({official_accuracy[1]})",
-                             f"performance: {official_performance[0]} ({official_performance[1]})"]
+    result.official_notes = [
+        f"accuracy: {official_accuracy[0]} ({official_accuracy[1]})",
+        f"performance: {official_performance[0]} ({official_performance[1]})",
+    ]
     return result
 
 
@@ -88,55 +105,96 @@ def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -
     except LogError as exc:
         result.add(Check(CHECK_ACCURACY, Outcome.FAIL, str(exc)))
         return "FAIL", "json.load or np.frombuffer fails on the logs"
-    figures = {k: getattr(cmp, k) for k in ("dtype", "compliance_entries", "reference_entries", "matched", "missing",
-                                            "duplicate_keys", "duplicate_mismatches", "first_element_mismatches",
-                                            "strict_mismatches", "invalid", "reference_truncated")}
+    figures = {
+        k: getattr(cmp, k)
+        for k in (
+            "dtype",
+            "compliance_entries",
+            "reference_entries",
+            "matched",
+            "missing",
+            "duplicate_keys",
+            "duplicate_mismatches",
+            "first_element_mismatches",
+            "strict_mismatches",
+            "invalid",
+            "reference_truncated",
+        )
+    }
     figures["examples"] = cmp.examples
     problems = []
     if cmp.invalid:
         problems.append(f"{cmp.invalid} entries cannot be compared as {dtype}")
     if cmp.first_element_mismatches:
-        problems.append(f"{cmp.first_element_mismatches} of {cmp.matched} entries differ from the accuracy run "
-                        f"in their first element ({dtype})")
+        problems.append(
+            f"{cmp.first_element_mismatches} of {cmp.matched} entries differ from the accuracy run "
+            f"in their first element ({dtype})"
+        )
     if cmp.matched == 0:
-        problems.append(f"none of the {cmp.compliance_entries} compliance entries has a counterpart in the accuracy "
-                        "run's log" + (" (it is truncated)" if cmp.reference_truncated else ""))
+        problems.append(
+            f"none of the {cmp.compliance_entries} compliance entries has a counterpart in the accuracy "
+            "run's log" + (" (it is truncated)" if cmp.reference_truncated else "")
+        )
     if problems and cmp.examples:
         problems.append("e.g. " + cmp.examples[0])
     result.add(Check(CHECK_ACCURACY, Outcome.FAIL if problems else Outcome.PASS, "; ".join(problems), figures))
     differ = f"{cmp.strict_mismatches} entries have the same first element but a different output"
     if strict:
-        result.add(Check(CHECK_FULL_OUTPUT, Outcome.FAIL if cmp.strict_mismatches else Outcome.PASS,
-                         differ if cmp.strict_mismatches else "", {"strict_mismatches": cmp.strict_mismatches}))
+        result.add(
+            Check(
+                CHECK_FULL_OUTPUT,
+                Outcome.FAIL if cmp.strict_mismatches else Outcome.PASS,
+                differ if cmp.strict_mismatches else "",
+                {"strict_mismatches": cmp.strict_mismatches},
+            )
+        )
     elif cmp.strict_mismatches:
-        result.note(differ + " (the official check compares the first element only; --strict makes this fail)",
-                    CHECK_ACCURACY)
+        result.note(
+            differ + " (the official check compares the first element only; --strict makes this fail)", CHECK_ACCURACY
+        )
     if cmp.missing:
-        result.note(f"{cmp.missing} compliance entries have a qsl_idx absent from the accuracy run's log", CHECK_ACCURACY)
+        result.note(
+            f"{cmp.missing} compliance entries have a qsl_idx absent from the accuracy run's log", CHECK_ACCURACY
+        )
     if cmp.duplicate_mismatches:
-        result.note(f"the accuracy run's log repeats {cmp.duplicate_keys} qsl_idx, {cmp.duplicate_mismatches} of them "
-                    "with a different output (among the compared samples)", CHECK_ACCURACY)
+        result.note(
+            f"the accuracy run's log repeats {cmp.duplicate_keys} qsl_idx, {cmp.duplicate_mismatches} of them "
+            "with a different output (among the compared samples)",
+            CHECK_ACCURACY,
+        )
     if cmp.reference_truncated:
-        result.note("the accuracy run's log is truncated (as the submission tools leave it): only the entries "
-                    "before and after the cut were compared", CHECK_ACCURACY)
+        result.note(
+            "the accuracy run's log is truncated (as the submission tools leave it): only the entries "
+            "before and after the cut were compared",
+            CHECK_ACCURACY,
+        )
     return cmp.official
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 
+
 def _accuracy_text(result: Result) -> str:
     """verify_accuracy.txt: the official script's lines; ``TEST PASS`` only when the accuracy checks pass."""
     check = result.check(CHECK_ACCURACY)
     f = check.figures if check else {}
-    lines = ["Verifying accuracy. This might take a while...", "Reading accuracy mode results...",
-             "Reading performance mode results..."]
+    lines = [
+        "Verifying accuracy. This might take a while...",
+        "Reading accuracy mode results...",
+        "Reading performance mode results...",
+    ]
     if "matched" in f:
         strict = result.check(CHECK_FULL_OUTPUT)
         mismatches = f["first_element_mismatches"] + f["invalid"] + (f["strict_mismatches"] if strict else 0)
-        lines += [f"num_acc_log_entries = {f['reference_entries']}", f"num_acc_log_duplicate_keys = {f['duplicate_keys']}",
-                  f"num_acc_log_data_mismatch = {f['duplicate_mismatches']}",
-                  f"num_perf_log_entries = {f['compliance_entries']}", f"num_perf_log_qsl_idx_match = {f['matched']}",
-                  f"num_perf_log_data_mismatch = {mismatches}", f"num_missing_qsl_idxs = {f['missing']}"]
+        lines += [
+            f"num_acc_log_entries = {f['reference_entries']}",
+            f"num_acc_log_duplicate_keys = {f['duplicate_keys']}",
+            f"num_acc_log_data_mismatch = {f['duplicate_mismatches']}",
+            f"num_perf_log_entries = {f['compliance_entries']}",
+            f"num_perf_log_qsl_idx_match = {f['matched']}",
+            f"num_perf_log_data_mismatch = {mismatches}",
+            f"num_missing_qsl_idxs = {f['missing']}",
+        ]
     verdict = render.verdict_lines(result, ACCURACY_CHECKS)
     if verdict[0] == "TEST PASS":
         return "\n".join(lines + ["TEST PASS", ""]) + "\n"
@@ -145,8 +203,10 @@ def _accuracy_text(result: Result) -> str:
 
 
 def _render(result: Result) -> dict[str, str]:
-    return {layout.VERIFY_ACCURACY: _accuracy_text(result),
-            layout.VERIFY_PERFORMANCE: render.performance_text(result, PERFORMANCE_CHECKS, upper_case=True)}
+    return {
+        layout.VERIFY_ACCURACY: _accuracy_text(result),
+        layout.VERIFY_PERFORMANCE: render.performance_text(result, PERFORMANCE_CHECKS, upper_case=True),
+    }
 
 
 def _figures(data: Mapping[str, Any]) -> str:
@@ -163,8 +223,10 @@ def _figures(data: Mapping[str, Any]) -> str:
 def _check_detail(check: Check) -> str:
     f = check.figures
     if check.name == CHECK_ACCURACY and "matched" in f:
-        return (f"{f['compliance_entries']} entries, {f['matched']} matched, "
-                f"{f['first_element_mismatches']} first-element mismatches ({f['dtype']})")
+        return (
+            f"{f['compliance_entries']} entries, {f['matched']} matched, "
+            f"{f['first_element_mismatches']} first-element mismatches ({f['dtype']})"
+        )
     return performance.check_detail(check)
 
 
@@ -174,11 +236,20 @@ VERIFIER = Verifier(
     reference_runs=REFERENCE_RUNS,
     needs_scenario=False,
     text_files=(layout.VERIFY_ACCURACY, layout.VERIFY_PERFORMANCE),
-    copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log", layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-            layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail"},
-    options=(Option("dtype", "--dtype", "output element type (default: the model's, else byte)",
-                    choices=tuple(sorted(compare.DTYPES))),
-             Option("strict", "--strict", "fail when outputs differ after their first element", switch=True)),
+    copies={
+        layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
+        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
+        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
+    },
+    options=(
+        Option(
+            "dtype",
+            "--dtype",
+            "output element type (default: the model's, else byte)",
+            choices=tuple(sorted(compare.DTYPES)),
+        ),
+        Option("strict", "--strict", "fail when outputs differ after their first element", switch=True),
+    ),
     resolve=resolve,
     verify=verify,
     render=_render,

@@ -1,4 +1,7 @@
-"""TEST04: a run that repeats one sample may not be faster than the submission's performance run (docs/rules.md §2.2)."""
+"""TEST04: a run that repeats one sample may not be faster than the submission's performance run.
+
+The rules: docs/rules.md §2.2.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +60,9 @@ def verify(request: Request) -> Result:
             _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
     ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
-    verdict, note = official.test04_performance(ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp))
+    verdict, note = official.test04_performance(
+        ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp)
+    )
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
     return result
 
@@ -71,13 +76,19 @@ def _server_latencies(result: Result, ref: DetailLog, comp: DetailLog, margin: f
         if isinstance(r, (int, float)) and isinstance(c, (int, float)) and r > 0 and c < r * (1 - margin):
             faster.append(f"p{pct.rstrip('0').rstrip('.')} {c:g} vs {r:g} ns")
     if faster:
-        result.note(f"the compliance run's latencies are markedly lower ({'; '.join(faster)}): in Server the "
-                    "throughput is fixed by the target QPS, so a result cache shows here", performance.CHECK_SCORE)
+        result.note(
+            f"the compliance run's latencies are markedly lower ({'; '.join(faster)}): in Server the "
+            "throughput is fixed by the target QPS, so a result cache shows here",
+            performance.CHECK_SCORE,
+        )
 
 
 def _render(result: Result) -> dict[str, str]:
-    return {layout.VERIFY_PERFORMANCE: render.performance_text(result, tuple(c.name for c in result.checks),
-                                                              upper_case=False)}
+    return {
+        layout.VERIFY_PERFORMANCE: render.performance_text(
+            result, tuple(c.name for c in result.checks), upper_case=False
+        )
+    }
 
 
 def _figures(data: Mapping[str, Any]) -> str:
@@ -90,7 +101,10 @@ VERIFIER = Verifier(
     reference_runs=REFERENCE_RUNS,
     needs_scenario=False,
     text_files=(layout.VERIFY_PERFORMANCE,),
-    copies={layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary", layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail"},
+    copies={
+        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
+        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
+    },
     options=(),
     resolve=resolve,
     verify=verify,

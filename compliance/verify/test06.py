@@ -45,8 +45,11 @@ def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> di
     eos = eos if eos is not None else (tokens.eos_token_id if tokens else OFFICIAL_EOS)
     # the official script is given -e when the id was given here or is not its default: its EOS check then
     # cannot fail (docs/rules.md §3, item 12)
-    return {"eos_token_id": eos, "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE),
-            "official_eos_flag": given.get("eos_token_id") is not None or eos != OFFICIAL_EOS}
+    return {
+        "eos_token_id": eos,
+        "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE),
+        "official_eos_flag": given.get("eos_token_id") is not None or eos != OFFICIAL_EOS,
+    }
 
 
 def verify(request: Request) -> Result:
@@ -65,13 +68,22 @@ def verify(request: Request) -> Result:
     if detail_path.is_file():
         paths["compliance_detail"] = inputs.required(detail_path)
     result = Result("TEST06", scenario=scenario, model=model.name if model else None, inputs=dict(paths))
-    result.settings = {"eos_token_id": eos_token_id, "dtype": dtype, "expected_samples": test.thresholds.expected_samples}
+    result.settings = {
+        "eos_token_id": eos_token_id,
+        "dtype": dtype,
+        "expected_samples": test.thresholds.expected_samples,
+    }
     comp = inputs.detail(paths["compliance_detail"], result) if "compliance_detail" in paths else None
     if "compliance_detail" not in paths:
         # A published TEST06 folder keeps only the accuracy log; say that the evidence was not checked.
-        result.add(Check(evidence.CHECK_APPLIED, Outcome.SKIPPED,
-                         f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect "
-                         "could not be checked"))
+        result.add(
+            Check(
+                evidence.CHECK_APPLIED,
+                Outcome.SKIPPED,
+                f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect "
+                "could not be checked",
+            )
+        )
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model, scenario))
         if comp.scenario and comp.scenario != loadgen_scenario(scenario):
@@ -84,8 +96,17 @@ def verify(request: Request) -> Result:
         log = AccuracyLog(paths["compliance_accuracy_log"], check_all_hex=True)
         with open(paths["compliance_accuracy_log"], "rb") as file:
             for entry in log:
-                _entry(entry.fields, entry.ordinal, file, size, dtype, eos_token_id, needs_first_token,
-                       (first_token, eos, length), official_state)
+                _entry(
+                    entry.fields,
+                    entry.ordinal,
+                    file,
+                    size,
+                    dtype,
+                    eos_token_id,
+                    needs_first_token,
+                    (first_token, eos, length),
+                    official_state,
+                )
         count, truncated = log.entries, log.truncated
     except LogError as exc:
         result.add(Check(CHECK_SAMPLES, Outcome.FAIL, str(exc)))
@@ -100,8 +121,15 @@ def verify(request: Request) -> Result:
     expected = test.thresholds.expected_samples
     figures = {"logged": count, "expected": expected, "truncated": truncated}
     if truncated:
-        result.add(Check(CHECK_SAMPLES, Outcome.FAIL, "the accuracy log is truncated ('...' in the middle, as the "
-                         "submission tools cut logs): TEST06 needs the whole log of the compliance run", figures))
+        result.add(
+            Check(
+                CHECK_SAMPLES,
+                Outcome.FAIL,
+                "the accuracy log is truncated ('...' in the middle, as the "
+                "submission tools cut logs): TEST06 needs the whole log of the compliance run",
+                figures,
+            )
+        )
         official_state["crash"] = official_state["crash"] or "json.load fails on the truncated accuracy log"
     elif count == 0:
         result.add(Check(CHECK_SAMPLES, Outcome.FAIL, "the accuracy log has no entries: nothing was checked", figures))
@@ -116,8 +144,12 @@ def verify(request: Request) -> Result:
 def _check(name: str, tally: _Tally, what: str) -> Check:
     if not tally.failed:
         return Check(name, Outcome.PASS)
-    return Check(name, Outcome.FAIL, f"{tally.failed} {what}, e.g. {tally.examples[0]}", {"failed": tally.failed,
-                                                                                        "examples": tally.examples})
+    return Check(
+        name,
+        Outcome.FAIL,
+        f"{tally.failed} {what}, e.g. {tally.examples[0]}",
+        {"failed": tally.failed, "examples": tally.examples},
+    )
 
 
 def _tokens(raw: bytes, dtype: str) -> list[Any]:
@@ -126,14 +158,26 @@ def _tokens(raw: bytes, dtype: str) -> list[Any]:
     return [struct.unpack_from(fmt, raw, i)[0] for i in range(0, len(raw) - len(raw) % size, size)]
 
 
-def _entry(fields: dict[str, Any], ordinal: int, file: BinaryIO, size: int, dtype: str, eos_id: int,
-           needs_first_token: bool, tallies: tuple[_Tally, _Tally, _Tally], state: dict) -> None:
+def _entry(
+    fields: dict[str, Any],
+    ordinal: int,
+    file: BinaryIO,
+    size: int,
+    dtype: str,
+    eos_id: int,
+    needs_first_token: bool,
+    tallies: tuple[_Tally, _Tally, _Tally],
+    state: dict,
+) -> None:
     first_token, eos, length = tallies
     where = f"entry {ordinal} (qsl_idx {fields.get('qsl_idx')})"
     data = fields.get("data")
     if not isinstance(data, HexField) or data.problem or data.n_bytes % size:
-        why = ("no 'data'" if not isinstance(data, HexField) else data.problem
-               or f"{data.n_bytes} bytes is not a whole number of {dtype} tokens")
+        why = (
+            "no 'data'"
+            if not isinstance(data, HexField)
+            else data.problem or f"{data.n_bytes} bytes is not a whole number of {dtype} tokens"
+        )
         for tally in tallies[1:] + ((first_token,) if needs_first_token else ()):
             tally.fail(f"{where}: {why}")
         state["crash"] = state["crash"] or f"np.frombuffer raises on {where}"
@@ -159,8 +203,9 @@ def _entry(fields: dict[str, Any], ordinal: int, file: BinaryIO, size: int, dtyp
         _first_token(fields.get("token_data"), data, file, size, where, first_token, state)
 
 
-def _first_token(token_data: Any, data: HexField, file: BinaryIO, size: int, where: str, tally: _Tally,
-                 state: dict) -> None:
+def _first_token(
+    token_data: Any, data: HexField, file: BinaryIO, size: int, where: str, tally: _Tally, state: dict
+) -> None:
     if not isinstance(token_data, HexField):
         tally.fail(f"{where}: no token_data (the first-token response was not logged)")
         state["first"] = False  # the official check catches the exception and reports False
@@ -222,12 +267,16 @@ _STATE = {Outcome.PASS: "True", Outcome.FAIL: "False", Outcome.SKIPPED: "Skipped
 
 def _render(result: Result) -> dict[str, str]:
     """verify_accuracy.txt with the exact lines the checker looks for (docs/rules.md §5.3)."""
+
     def state(name: str) -> str:
         check = result.check(name)
         return "False" if check is None else _STATE[check.outcome]
 
-    lines = [f"First token check pass: {state(CHECK_FIRST_TOKEN)}", f"EOS check pass: {state(CHECK_EOS)}",
-             f"Sample length check pass: {state(CHECK_LENGTH)}"]
+    lines = [
+        f"First token check pass: {state(CHECK_FIRST_TOKEN)}",
+        f"EOS check pass: {state(CHECK_EOS)}",
+        f"Sample length check pass: {state(CHECK_LENGTH)}",
+    ]
     if result.verdict == "PASS":
         lines.append("TEST06 verification complete")
     else:
@@ -243,8 +292,10 @@ def _figures(data: Mapping[str, Any]) -> str:
         return {"PASS": "True", "FAIL": "False", "SKIPPED": "Skipped"}.get(checks.get(name, {}).get("outcome"), "?")
 
     samples = checks.get(CHECK_SAMPLES, {}).get("figures", {})
-    return (f"first token {state(CHECK_FIRST_TOKEN)}, EOS {state(CHECK_EOS)}, length {state(CHECK_LENGTH)}, "
-            f"{samples.get('logged', '?')}/{samples.get('expected', '?')} samples")
+    return (
+        f"first token {state(CHECK_FIRST_TOKEN)}, EOS {state(CHECK_EOS)}, length {state(CHECK_LENGTH)}, "
+        f"{samples.get('logged', '?')}/{samples.get('expected', '?')} samples"
+    )
 
 
 def _check_detail(check: Check) -> str:
@@ -260,9 +311,12 @@ VERIFIER = Verifier(
     needs_scenario=True,
     text_files=(layout.VERIFY_ACCURACY,),
     copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log"},  # no performance logs (docs/rules.md §2.3)
-    options=(Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
-             Option("dtype", "--dtype", "token type (default: the model's, else int32)",
-                    choices=tuple(sorted(TOKEN_FORMATS)))),
+    options=(
+        Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
+        Option(
+            "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
+        ),
+    ),
     resolve=resolve,
     verify=verify,
     render=_render,

@@ -25,8 +25,15 @@ class DemoRuns:
         self.root = root
         self.cache: dict[tuple, Path] = {}
 
-    def run(self, name: str, benchmark: str, scenario: str, mode: str, fault: str | None = None,
-            audit_text: str | None = None) -> Path:
+    def run(
+        self,
+        name: str,
+        benchmark: str,
+        scenario: str,
+        mode: str,
+        fault: str | None = None,
+        audit_text: str | None = None,
+    ) -> Path:
         """Run the harness once (cached by name) and return its LoadGen log folder."""
         key = (name, benchmark, scenario, mode, fault, audit_text)
         if key in self.cache:
@@ -36,8 +43,19 @@ class DemoRuns:
         audit = workdir / "audit.config"
         if audit_text is not None:
             audit.write_text(audit_text, encoding="utf-8")
-        command = [sys.executable, "-m", "compliance.demo", "--benchmark", benchmark, "--scenario", scenario,
-                   "--mode", mode, "--log-dir", "logs"] + (["--fault", fault] if fault else [])
+        command = [
+            sys.executable,
+            "-m",
+            "compliance.demo",
+            "--benchmark",
+            benchmark,
+            "--scenario",
+            scenario,
+            "--mode",
+            mode,
+            "--log-dir",
+            "logs",
+        ] + (["--fault", fault] if fault else [])
         try:
             done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
         finally:
@@ -53,13 +71,16 @@ class DemoRuns:
             return self.cache[key]
         folder = self.root / f"results-{tag}-{benchmark}-{scenario}-{len(self.cache)}"
         shutil.copytree(self.run("acc", benchmark, scenario, "accuracy"), folder / "accuracy")
-        shutil.copytree(self.run(f"perf-{tag}", benchmark, scenario, "performance", audit_text=audit_text),
-                        folder / "performance" / "run_1")
+        shutil.copytree(
+            self.run(f"perf-{tag}", benchmark, scenario, "performance", audit_text=audit_text),
+            folder / "performance" / "run_1",
+        )
         self.cache[key] = folder
         return folder
 
-    def compliance(self, test: str, benchmark: str, scenario: str, fault: str | None = None,
-                   audit_text: str | None = None) -> Path:
+    def compliance(
+        self, test: str, benchmark: str, scenario: str, fault: str | None = None, audit_text: str | None = None
+    ) -> Path:
         """A compliance run: the test's rendered audit.config (or ``audit_text``) in the working directory."""
         text = audit_text if audit_text is not None else render(SPECS.tests[test], SPECS.model(benchmark), scenario)
         return self.run(test, benchmark, scenario, "performance", fault, text)

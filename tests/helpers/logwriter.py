@@ -17,8 +17,16 @@ def hexdata(values: Sequence[float | int], fmt: str = "<i") -> str:
 
 def _record(key: str, value: Any, error: bool = False, warning: bool = False) -> str:
     meta = {"is_error": error, "is_warning": warning, "file": "loadgen.cc", "line_no": 1, "pid": 1, "tid": 1}
-    return ":::MLLOG " + json.dumps({"key": key, "value": value, "time_ms": 0.012345, "namespace": "mlperf::logging",
-                                     "event_type": "POINT_IN_TIME", "metadata": meta})
+    return ":::MLLOG " + json.dumps(
+        {
+            "key": key,
+            "value": value,
+            "time_ms": 0.012345,
+            "namespace": "mlperf::logging",
+            "event_type": "POINT_IN_TIME",
+            "metadata": meta,
+        }
+    )
 
 
 def detail_log(values: dict[str, Any], *, audit: bool = False, errors: Iterable[tuple[str, str]] = ()) -> str:
@@ -35,23 +43,41 @@ def detail_log(values: dict[str, Any], *, audit: bool = False, errors: Iterable[
 
 def perf_detail(scenario: str, score: float, *, audit: bool = False, valid: bool = True, **extra: Any) -> str:
     """A performance-run detail log for ``scenario`` with the checker's metric set to ``score``."""
-    key = {"Offline": "result_samples_per_second", "Server": "result_completed_samples_per_sec",
-           "SingleStream": "early_stopping_latency_ss", "MultiStream": "early_stopping_latency_ms"}[scenario]
-    values = {"effective_scenario": scenario, "effective_test_mode": "PerformanceOnly",
-              "effective_target_latency_ns": 50000000 if scenario == "Server" else 0,
-              "result_validity": "VALID" if valid else "INVALID", key: score}
+    key = {
+        "Offline": "result_samples_per_second",
+        "Server": "result_completed_samples_per_sec",
+        "SingleStream": "early_stopping_latency_ss",
+        "MultiStream": "early_stopping_latency_ms",
+    }[scenario]
+    values = {
+        "effective_scenario": scenario,
+        "effective_test_mode": "PerformanceOnly",
+        "effective_target_latency_ns": 50000000 if scenario == "Server" else 0,
+        "result_validity": "VALID" if valid else "INVALID",
+        key: score,
+    }
     values.update(extra)
     return detail_log(values, audit=audit)
 
 
 def summary_log(scenario: str, score: float, valid: bool = True) -> str:
     """A performance-run summary log (docs/rules.md §4.2)."""
-    result = {"Offline": f"Samples per second: {score}", "Server": f"Completed samples per second    : {score}",
-              "SingleStream": f"90.0th percentile latency (ns) : {int(score)}",
-              "MultiStream": f"99.0th percentile latency (ns) : {int(score)}"}[scenario]
-    lines = ["================================================", "MLPerf Results Summary",
-             "================================================", "SUT name : demo", f"Scenario : {scenario}",
-             "Mode     : PerformanceOnly", result, f"Result is : {'VALID' if valid else 'INVALID'}"]
+    result = {
+        "Offline": f"Samples per second: {score}",
+        "Server": f"Completed samples per second    : {score}",
+        "SingleStream": f"90.0th percentile latency (ns) : {int(score)}",
+        "MultiStream": f"99.0th percentile latency (ns) : {int(score)}",
+    }[scenario]
+    lines = [
+        "================================================",
+        "MLPerf Results Summary",
+        "================================================",
+        "SUT name : demo",
+        f"Scenario : {scenario}",
+        "Mode     : PerformanceOnly",
+        result,
+        f"Result is : {'VALID' if valid else 'INVALID'}",
+    ]
     if scenario in ("SingleStream", "MultiStream"):
         pct = "90.0th" if scenario == "SingleStream" else "99.0th"
         lines += ["Early Stopping Result:", f" * Early stopping {pct} percentile estimate: {int(score)}"]
@@ -59,8 +85,9 @@ def summary_log(scenario: str, score: float, valid: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def accuracy_entry(seq_id: int, qsl_idx: Any, data: str, token_data: str | None = None,
-                   token_count: int | None = None) -> str:
+def accuracy_entry(
+    seq_id: int, qsl_idx: Any, data: str, token_data: str | None = None, token_count: int | None = None
+) -> str:
     """One entry in LoadGen's layout: ``{ "seq_id" : N, "qsl_idx" : M, "data" : "HEX" }``."""
     parts = [f'"seq_id" : {seq_id}', f'"qsl_idx" : {json.dumps(qsl_idx)}', f'"data" : "{data}"']
     if token_data is not None:

@@ -17,8 +17,14 @@ DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario
 
 def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: object) -> str:
     """A system spec running ``benchmarks`` ({name: {scenarios, command, workdir, timeout, log_dir, env}})."""
-    lines = [f"name: {name}", f"round: {round_}", "division: closed", "submitter: Acme",
-             "submission_dir: submission", f"timeout: {extra.get('timeout', 120)}"]
+    lines = [
+        f"name: {name}",
+        f"round: {round_}",
+        "division: closed",
+        "submitter: Acme",
+        "submission_dir: submission",
+        f"timeout: {extra.get('timeout', 120)}",
+    ]
     if "strict_accuracy" in extra:
         lines.append(f"strict_accuracy: {str(extra['strict_accuracy']).lower()}")
     lines.append("benchmarks:")
@@ -53,8 +59,9 @@ def make_project(root: Path, systems: dict[str, str]) -> Path:
 
 def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run doit in the project as a user would (its own process); print its output for failing tests."""
-    result = subprocess.run([sys.executable, "-m", "doit", *args], cwd=project, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", *args], cwd=project, capture_output=True, text=True, timeout=timeout
+    )
     print(result.stdout[-20000:], result.stderr[-5000:])  # shown when a test fails
     return result
 

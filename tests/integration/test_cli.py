@@ -19,8 +19,9 @@ SPECS = str(SHIPPED_SPECS)
 def test_audit_config_prints_the_rendered_file(capsys) -> None:
     assert main(["audit-config", "TEST01", "--model", "resnet", "--scenario", "Offline", "--specs", SPECS]) == 0
     out = capsys.readouterr().out
-    assert out.endswith("*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n"
-                        "*.*.accuracy_log_sampling_target = 4096\n")
+    assert out.endswith(
+        "*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n*.*.accuracy_log_sampling_target = 4096\n"
+    )
 
 
 def test_audit_config_accepts_aliases(capsys) -> None:
@@ -28,13 +29,25 @@ def test_audit_config_accepts_aliases(capsys) -> None:
     assert "*.Offline.min_query_count = 500\n" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["TEST1", "--model", "resnet", "--scenario", "Offline"], "error: unknown test 'TEST1' (did you mean 'TEST01'?)"),
-    (["TEST01", "--model", "resnt", "--scenario", "Offline"], "error: unknown model 'resnt' (did you mean 'resnet'?)"),
-    (["TEST01", "--model", "resnet", "--scenario", "Ofline"], "error: unknown scenario 'Ofline' (did you mean 'Offline'?)"),
-    (["TEST01", "--model", "rgat", "--scenario", "Server"], "error: rgat has no scenario 'Server'"),
-    (["TEST01", "--model", "mixtral-8x7b", "--scenario", "Offline"], "error: TEST01 needs audit_params.TEST01"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["TEST1", "--model", "resnet", "--scenario", "Offline"],
+            "error: unknown test 'TEST1' (did you mean 'TEST01'?)",
+        ),
+        (
+            ["TEST01", "--model", "resnt", "--scenario", "Offline"],
+            "error: unknown model 'resnt' (did you mean 'resnet'?)",
+        ),
+        (
+            ["TEST01", "--model", "resnet", "--scenario", "Ofline"],
+            "error: unknown scenario 'Ofline' (did you mean 'Offline'?)",
+        ),
+        (["TEST01", "--model", "rgat", "--scenario", "Server"], "error: rgat has no scenario 'Server'"),
+        (["TEST01", "--model", "mixtral-8x7b", "--scenario", "Offline"], "error: TEST01 needs audit_params.TEST01"),
+    ],
+)
 def test_audit_config_bad_input_exits_2_with_one_line(argv: list[str], message: str, capsys) -> None:
     assert main(["audit-config", *argv, "--specs", SPECS]) == 2
     captured = capsys.readouterr()
@@ -114,8 +127,9 @@ def test_doit_specs_variable_chooses_the_specs_folder(project: Path) -> None:
 
 
 def test_module_entry_point() -> None:
-    result = subprocess.run([sys.executable, "-m", "compliance", "validate", "--specs", SPECS],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "compliance", "validate", "--specs", SPECS], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -25,8 +25,12 @@ sys.exit(subprocess.call([sys.executable, "-m", "compliance.demo", "--benchmark"
 
 
 def _system(root: Path, benchmarks: str, inputs: str = "") -> Path:
-    text = ("name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\ntimeout: 120\n"
-            + inputs + "benchmarks:\n" + benchmarks)
+    text = (
+        "name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\ntimeout: 120\n"
+        + inputs
+        + "benchmarks:\n"
+        + benchmarks
+    )
     return make_project(root, {"box": text})
 
 
@@ -38,34 +42,49 @@ def _mode(log: Path) -> str:
     raise AssertionError(f"no effective_test_mode in {log}")
 
 
-@pytest.mark.parametrize(("modes", "style"), [("{accuracy: --accuracy, performance: ''}", "flag"),
-                                              ("{accuracy: acc, performance: perf}", "word")])
+@pytest.mark.parametrize(
+    ("modes", "style"),
+    [("{accuracy: --accuracy, performance: ''}", "flag"), ("{accuracy: acc, performance: perf}", "word")],
+)
 def test_mode_words_without_shell_tricks(tmp_path: Path, modes: str, style: str) -> None:
     pytest.importorskip("mlperf_loadgen")
     harness = tmp_path / "harness.py"
     harness.write_text(HARNESS)
     option = "{mode}" if style == "flag" else "--mode {mode}"
     command = f"{{python}} {harness} --benchmark {{benchmark}} --scenario {{scenario}} --log-dir {{log_dir}} {option}"
-    project = _system(tmp_path / "p", f"  resnet:\n    scenarios: [Offline]\n    workdir: work\n"
-                                      f"    command: {json.dumps(command)}\n    modes: {modes}\n    reference: {{}}\n")
-    result = doit(project, "reference:box/resnet/Offline/accuracy", "reference:box/resnet/Offline/performance",
-                  "run:box/resnet/Offline/TEST04")
+    project = _system(
+        tmp_path / "p",
+        f"  resnet:\n    scenarios: [Offline]\n    workdir: work\n"
+        f"    command: {json.dumps(command)}\n    modes: {modes}\n    reference: {{}}\n",
+    )
+    result = doit(
+        project,
+        "reference:box/resnet/Offline/accuracy",
+        "reference:box/resnet/Offline/performance",
+        "run:box/resnet/Offline/TEST04",
+    )
     assert result.returncode == 0
     base = project / "build/box/resnet/Offline"
     assert _mode(base / "reference/accuracy/mlperf_log_detail.txt") == "AccuracyOnly"
     assert _mode(base / "reference/performance/run_1/mlperf_log_detail.txt") == "PerformanceOnly"
     assert _mode(base / "TEST04/logs/mlperf_log_detail.txt") == "PerformanceOnly"  # compliance runs: performance
-    shown = subprocess.run([sys.executable, "-m", "doit", "info", "reference:box/resnet/Offline/accuracy"],
-                           cwd=project, capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "doit", "info", "reference:box/resnet/Offline/accuracy"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert ("--accuracy" if style == "flag" else "--mode acc") in shown and "workdir" in shown
 
 
 def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_path: Path) -> None:
     pytest.importorskip("mlperf_loadgen")
-    benchmarks = (f"  llama2-70b-99:\n    scenarios: [Offline, Server]\n    workdir: work/llama\n"
-                  f"    command: {json.dumps(DEMO)}\n    inputs: [conf/user.conf]\n"
-                  f"  mixtral-8x7b:\n    scenarios: [Offline]\n    workdir: work/mixtral\n"
-                  f"    command: {json.dumps(DEMO)}\n")
+    benchmarks = (
+        f"  llama2-70b-99:\n    scenarios: [Offline, Server]\n    workdir: work/llama\n"
+        f"    command: {json.dumps(DEMO)}\n    inputs: [conf/user.conf]\n"
+        f"  mixtral-8x7b:\n    scenarios: [Offline]\n    workdir: work/mixtral\n"
+        f"    command: {json.dumps(DEMO)}\n"
+    )
     project = _system(tmp_path, benchmarks)
     (project / "conf").mkdir()
     conf = project / "conf/user.conf"
@@ -73,17 +92,29 @@ def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_pa
     assert doit(project).returncode == 0
     assert executed(doit(project)) == set()
     conf.write_text("*.Offline.target_qps = 2\n")
-    info = subprocess.run([sys.executable, "-m", "doit", "info", "run:box/llama2-70b-99/Offline/TEST06"],
-                          cwd=project, capture_output=True, text=True).stdout
+    info = subprocess.run(
+        [sys.executable, "-m", "doit", "info", "run:box/llama2-70b-99/Offline/TEST06"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "the declared input conf/user.conf changed since the last run" in info
-    summary = json.loads(subprocess.run([sys.executable, "-m", "compliance", "summary", "--format", "json"],
-                                        cwd=project, capture_output=True, text=True).stdout)
+    summary = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "compliance", "summary", "--format", "json"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     rows = {(r["benchmark"], r["scenario"]): r for r in summary["rows"]}
     assert rows[("llama2-70b-99", "Offline")]["status"] == "STALE"
     assert "conf/user.conf changed" in rows[("llama2-70b-99", "Offline")]["reason"]
     assert rows[("mixtral-8x7b", "Offline")]["status"] == "PASS"
     again = doit(project)
     assert {t for t in executed(again) if t.startswith("run:")} == {
-        "run:box/llama2-70b-99/Offline/TEST06", "run:box/llama2-70b-99/Server/TEST06"}
+        "run:box/llama2-70b-99/Offline/TEST06",
+        "run:box/llama2-70b-99/Server/TEST06",
+    }
     conf.touch()  # the same content, a new time: nothing to do
     assert executed(doit(project)) == set()

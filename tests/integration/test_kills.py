@@ -29,8 +29,12 @@ with open(sys.argv[1], "a") as f:
     f.write(f"end {sys.argv[2]} {time.time()} {os.getpid()}\\n")
 sys.exit(code)
 """
-CELLS = [("llama2-70b-99", "Offline"), ("llama2-70b-99", "Server"), ("mixtral-8x7b", "Offline"),
-         ("mixtral-8x7b", "Server")]
+CELLS = [
+    ("llama2-70b-99", "Offline"),
+    ("llama2-70b-99", "Server"),
+    ("mixtral-8x7b", "Offline"),
+    ("mixtral-8x7b", "Server"),
+]
 
 
 def _project(root: Path, name: str = "box", workdir: str | None = None, demo: str = DEMO) -> tuple[Path, Path]:
@@ -41,8 +45,9 @@ def _project(root: Path, name: str = "box", workdir: str | None = None, demo: st
     spec = {"scenarios": ["Offline", "Server"], "command": command}
     if workdir is not None:
         spec["workdir"] = workdir
-    project = make_project(root / name, {name: system_yaml(name, "v5.0", {"llama2-70b-99": spec,
-                                                                        "mixtral-8x7b": dict(spec)})})
+    project = make_project(
+        root / name, {name: system_yaml(name, "v5.0", {"llama2-70b-99": spec, "mixtral-8x7b": dict(spec)})}
+    )
     return project, times
 
 
@@ -84,8 +89,9 @@ MOMENTS = [1, 2, 3, 4, 5, 6, 8, 9, 11, None]
 def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, moment: int | None) -> None:
     """Kill doit as it starts its k-th task (runs, verifications, copies), or once it is done, then run doit."""
     project, times = _project(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     seen = 0
     for line in proc.stdout:
@@ -102,22 +108,28 @@ def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, mom
     again = doit(project)
     assert again.returncode == 0, again.stdout[-3000:]
     spans = _spans(times)
-    redone = [label for pid, (label, _, _) in spans.items() if pid not in before
-              and "/".join(label.split("/")[:2]) in finished and label.endswith("TEST06")]
+    redone = [
+        label
+        for pid, (label, _, _) in spans.items()
+        if pid not in before and "/".join(label.split("/")[:2]) in finished and label.endswith("TEST06")
+    ]
     assert redone == [], f"finished runs were redone: {redone}"
     _no_overlap(spans, time.time())
     assert all(_passed(project).values())
-    verdicts = [json.loads((project / f"build/box/{b}/{s}/TEST06/verify/TEST06/verify.json").read_text())["verdict"]
-                for b, s in CELLS]
+    verdicts = [
+        json.loads((project / f"build/box/{b}/{s}/TEST06/verify/TEST06/verify.json").read_text())["verdict"]
+        for b, s in CELLS
+    ]
     assert verdicts == ["PASS"] * 4
     assert audit_configs(project) == []
 
 
 def test_an_orphaned_benchmark_is_waited_for(tmp_path: Path) -> None:
     """A benchmark that keeps running after doit is killed is never overlapped by the next doit's run."""
-    project, times = _project(tmp_path, demo="sh -c 'sleep 3; exec \"$0\" \"$@\"' " + DEMO)
-    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    project, times = _project(tmp_path, demo='sh -c \'sleep 3; exec "$0" "$@"\' ' + DEMO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while not _spans(times) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -135,8 +147,12 @@ def test_two_copies_of_a_project_sharing_a_working_directory_never_overlap(tmp_p
     first, times_a = _project(tmp_path, "alpha", workdir=str(shared))
     second, times_b = _project(tmp_path, "beta", workdir=str(shared))
     env = {**os.environ}
-    procs = [subprocess.Popen([sys.executable, "-m", "doit"], cwd=p, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, env=env) for p in (first, second)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "doit"], cwd=p, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        for p in (first, second)
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     spans = {**_spans(times_a), **_spans(times_b)}
@@ -148,8 +164,9 @@ def test_two_copies_of_a_project_sharing_a_working_directory_never_overlap(tmp_p
 def test_ctrl_c_and_sigterm_print_one_line(tmp_path: Path) -> None:
     project, _ = _project(tmp_path, demo="sleep 30")
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-        proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 30
         while not list((project / "work").rglob("audit.config")) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -158,7 +175,9 @@ def test_ctrl_c_and_sigterm_print_one_line(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == code, (out, err)
         assert "Traceback" not in out + err
-        assert f"interrupted by {sig.name} during run box/llama2-70b-99/Offline/TEST06; its audit.config was removed" \
-               in err, err
+        assert (
+            f"interrupted by {sig.name} during run box/llama2-70b-99/Offline/TEST06; its audit.config was removed"
+            in err
+        ), err
         assert "1 interrupted" in out
         assert audit_configs(project) == []

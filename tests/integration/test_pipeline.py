@@ -15,15 +15,28 @@ import pytest
 
 from tests.helpers.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml, wait_for
 
-LAB5 = system_yaml("lab5", "v5.0", {"resnet": {"scenarios": ["Offline", "SingleStream"]},
-                                    "llama2-70b-99": {"scenarios": ["Offline", "Server"]}})
-LAB6 = system_yaml("lab6", "v6.0", {"resnet": {"scenarios": ["Offline"]},
-                                    "llama2-70b-99": {"scenarios": ["Interactive"]}})
-TEST01_FILES = ["accuracy/mlperf_log_accuracy.json", "performance/run_1/mlperf_log_detail.txt",
-                "performance/run_1/mlperf_log_summary.txt", "verify.json", "verify_accuracy.txt",
-                "verify_performance.txt"]
-TEST04_FILES = ["performance/run_1/mlperf_log_detail.txt", "performance/run_1/mlperf_log_summary.txt", "verify.json",
-                "verify_performance.txt"]
+LAB5 = system_yaml(
+    "lab5",
+    "v5.0",
+    {"resnet": {"scenarios": ["Offline", "SingleStream"]}, "llama2-70b-99": {"scenarios": ["Offline", "Server"]}},
+)
+LAB6 = system_yaml(
+    "lab6", "v6.0", {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Interactive"]}}
+)
+TEST01_FILES = [
+    "accuracy/mlperf_log_accuracy.json",
+    "performance/run_1/mlperf_log_detail.txt",
+    "performance/run_1/mlperf_log_summary.txt",
+    "verify.json",
+    "verify_accuracy.txt",
+    "verify_performance.txt",
+]
+TEST04_FILES = [
+    "performance/run_1/mlperf_log_detail.txt",
+    "performance/run_1/mlperf_log_summary.txt",
+    "verify.json",
+    "verify_performance.txt",
+]
 TEST06_FILES = ["accuracy/mlperf_log_accuracy.json", "verify.json", "verify_accuracy.txt"]
 
 
@@ -72,8 +85,12 @@ def test_reruns_do_only_what_changed(lab: Path) -> None:
     perf_log = lab / "build/lab5/resnet/Offline/reference/performance/run_1/mlperf_log_detail.txt"
     os.utime(perf_log, (time.time() + 5, time.time() + 5))
     touched = doit(lab)
-    assert executed(touched) == {"verify:lab5/resnet/Offline/TEST01", "verify:lab5/resnet/Offline/TEST04",
-                                 "publish:lab5/resnet/Offline/TEST01", "publish:lab5/resnet/Offline/TEST04"}
+    assert executed(touched) == {
+        "verify:lab5/resnet/Offline/TEST01",
+        "verify:lab5/resnet/Offline/TEST04",
+        "publish:lab5/resnet/Offline/TEST01",
+        "publish:lab5/resnet/Offline/TEST04",
+    }
 
     spec = lab / "specs/systems/lab6.yaml"
     text = spec.read_text()
@@ -88,7 +105,10 @@ def test_reruns_do_only_what_changed(lab: Path) -> None:
     threshold = doit(lab)
     assert {t.split(":")[0] for t in executed(threshold)} == {"verify", "publish"}
     assert {t.split(":", 1)[1] for t in executed(threshold)} == {
-        "lab5/resnet/Offline/TEST04", "lab5/resnet/SingleStream/TEST04", "lab6/resnet/Offline/TEST04"}
+        "lab5/resnet/Offline/TEST04",
+        "lab5/resnet/SingleStream/TEST04",
+        "lab6/resnet/Offline/TEST04",
+    }
 
     removed = lab / "submission/closed/Acme/results/lab6/resnet/Offline/TEST01/verify_accuracy.txt"
     removed.unlink()
@@ -114,22 +134,32 @@ def test_doit_commands(lab: Path) -> None:
 
     assert doit(lab, "clean", "verify:lab5/llama2-70b-99/Server/TEST06").returncode == 0
     assert not (lab / "build/lab5/llama2-70b-99/Server/TEST06/verify/TEST06/verify.json").exists()
-    assert executed(doit(lab)) == {"verify:lab5/llama2-70b-99/Server/TEST06", "publish:lab5/llama2-70b-99/Server/TEST06"}
+    assert executed(doit(lab)) == {
+        "verify:lab5/llama2-70b-99/Server/TEST06",
+        "publish:lab5/llama2-70b-99/Server/TEST06",
+    }
 
 
 # -- safety ----------------------------------------------------------------------------------------------------------
 
+
 def _safety_project(root: Path, command: str, **spec: object) -> Path:
-    return make_project(root, {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"], "command": command, **spec}})})
+    return make_project(
+        root,
+        {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"], "command": command, **spec}})},
+    )
 
 
-@pytest.mark.parametrize(("command", "spec", "message"), [
-    ("exit 3", {}, "exit status 3"),
-    ("sleep 60", {"timeout": 1}, "timed out after 1 s"),
-])
-def test_failing_and_hanging_commands_leave_no_audit_config(tmp_path: Path, command: str, spec: dict,
-                                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "spec", "message"),
+    [
+        ("exit 3", {}, "exit status 3"),
+        ("sleep 60", {"timeout": 1}, "timed out after 1 s"),
+    ],
+)
+def test_failing_and_hanging_commands_leave_no_audit_config(
+    tmp_path: Path, command: str, spec: dict, message: str
+) -> None:
     project = _safety_project(tmp_path, command, **spec)
     start = time.monotonic()
     result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
@@ -141,8 +171,13 @@ def test_failing_and_hanging_commands_leave_no_audit_config(tmp_path: Path, comm
 def _sleeping_run(root: Path) -> tuple[Path, subprocess.Popen[str]]:
     """A doit whose benchmark sleeps, started and waited for until its audit.config is staged."""
     project = _safety_project(root, "sleep 60")
-    proc = subprocess.Popen([sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"], cwd=project,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit", "run:box/llama2-70b-99/Offline/TEST06"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     wait_for(project / "work/box/llama2-70b-99/audit.config")
     return project, proc
 
@@ -161,8 +196,9 @@ def test_signals_to_doit_leave_no_audit_config(tmp_path: Path, sig: int) -> None
 
 def _with_stale_config(root: Path, text: str) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
     """A project whose resnet working directory holds an audit.config, and a reference run started there."""
-    project = make_project(root, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"],
-                                                                                 "command": "exit 0"}})})
+    project = make_project(
+        root, {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"], "command": "exit 0"}})}
+    )
     stale = project / "work/box/resnet/audit.config"
     stale.parent.mkdir(parents=True)
     stale.write_text(text)
@@ -171,7 +207,10 @@ def _with_stale_config(root: Path, text: str) -> tuple[Path, Path, subprocess.Co
 
 def test_stale_audit_config_blocks_a_reference_run(tmp_path: Path) -> None:
     project, stale, result = _with_stale_config(tmp_path, "*.*.mode = 2\n")
-    assert result.returncode != 0 and "work/box/resnet/audit.config exists: this submission run would be audited" in result.stdout
+    assert (
+        result.returncode != 0
+        and "work/box/resnet/audit.config exists: this submission run would be audited" in result.stdout
+    )
     assert stale.read_text() == "*.*.mode = 2\n"  # not ours: left for the user, never deleted
 
 
@@ -198,13 +237,21 @@ def test_runs_of_one_system_never_overlap(tmp_path: Path) -> None:
     systems = {}
     for name in ("alpha", "beta"):
         command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} " + DEMO
-        systems[name] = system_yaml(name, "v5.0", {"llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command},
-                                                   "mixtral-8x7b": {"scenarios": ["Offline", "Server"], "command": command}})
+        systems[name] = system_yaml(
+            name,
+            "v5.0",
+            {
+                "llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command},
+                "mixtral-8x7b": {"scenarios": ["Offline", "Server"], "command": command},
+            },
+        )
     project = make_project(tmp_path, systems)
     result = doit(project, "-n", "4")
     assert result.returncode == 0
     for name in ("alpha", "beta"):
-        spans = sorted(tuple(map(float, line.split())) for line in (tmp_path / f"{name}.times").read_text().splitlines())
+        spans = sorted(
+            tuple(map(float, line.split())) for line in (tmp_path / f"{name}.times").read_text().splitlines()
+        )
         assert len(spans) == 4
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert start >= end, f"two runs of {name} overlapped"
@@ -246,8 +293,16 @@ def test_a_second_doit_on_the_same_build_folder_refuses(tmp_path: Path) -> None:
 
 def test_isolated_runs_get_a_fresh_folder_of_their_own(tmp_path: Path) -> None:
     pytest.importorskip("mlperf_loadgen")
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": DEMO + " && touch leftover"}})})
+    project = make_project(
+        tmp_path,
+        {
+            "box": system_yaml(
+                "box",
+                "v5.0",
+                {"llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": DEMO + " && touch leftover"}},
+            )
+        },
+    )
     result = doit(project, "verify:box/llama2-70b-99/Offline/TEST06")
     assert result.returncode == 0
     work = project / "build/box/llama2-70b-99/Offline/TEST06/work"
@@ -260,8 +315,14 @@ def test_isolated_runs_get_a_fresh_folder_of_their_own(tmp_path: Path) -> None:
 
 
 def test_an_isolated_folder_that_is_not_ours_is_refused(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": "exit 0"}})})
+    project = make_project(
+        tmp_path,
+        {
+            "box": system_yaml(
+                "box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"], "isolated": True, "command": "exit 0"}}
+            )
+        },
+    )
     foreign = project / "build/box/llama2-70b-99/Offline/TEST06/work"
     foreign.mkdir(parents=True)
     (foreign / "precious.txt").write_text("not ours")

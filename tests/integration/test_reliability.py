@@ -26,10 +26,29 @@ def test_sigkill_during_a_run_is_never_taken_for_a_finished_run(tmp_path: Path) 
     hang_once = tmp_path / "hang_once.sh"
     hang_once.write_text('if [ ! -e "$HANG_FLAG" ]; then touch "$HANG_FLAG"; sleep 60; fi\nexec "$@"\n')
     command = f"sh {hang_once} " + DEMO
-    project = make_project(tmp_path / "p", {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"], "command": command, "env": {"HANG_FLAG": str(tmp_path / "flag")}}})})
-    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    project = make_project(
+        tmp_path / "p",
+        {
+            "box": system_yaml(
+                "box",
+                "v5.0",
+                {
+                    "llama2-70b-99": {
+                        "scenarios": ["Offline"],
+                        "command": command,
+                        "env": {"HANG_FLAG": str(tmp_path / "flag")},
+                    }
+                },
+            )
+        },
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     staged = project / "work/box/llama2-70b-99/audit.config"
     wait_for(tmp_path / "flag")
     os.killpg(proc.pid, signal.SIGKILL)  # doit and the benchmark die at once, as in a machine crash
@@ -95,8 +114,11 @@ def test_awkward_paths_spaces_non_ascii_and_a_symlinked_tree(tmp_path: Path) -> 
 
 
 def _snapshot(root: Path) -> dict[str, tuple[float, int]]:
-    return {str(p.relative_to(root)): (p.stat().st_mtime, p.stat().st_size)
-            for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime, p.stat().st_size)
+        for p in root.rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def test_read_only_submission_results_are_only_read(tmp_path: Path) -> None:
@@ -106,7 +128,8 @@ def test_read_only_submission_results_are_only_read(tmp_path: Path) -> None:
     results = tmp_path / "results"  # the submission's own runs, as a system with 'results:' points to them
     os.rename(project / "build/src/resnet/Offline/reference", results)
     text = system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"]}}).replace(
-        "    reference: {}\n", f"    results: {results}\n")
+        "    reference: {}\n", f"    results: {results}\n"
+    )
     (project / "specs/systems/src.yaml").unlink()
     (project / "specs/systems/box.yaml").write_text(text)
     for path in results.rglob("*"):
@@ -165,23 +188,38 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
     guard_dir.mkdir()
     (guard_dir / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "writes.log"
-    project = make_project(tmp_path / "project", {
-        "box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"]},
-                                           "llama2-70b-99": {"scenarios": ["Offline"]}})})
+    project = make_project(
+        tmp_path / "project",
+        {
+            "box": system_yaml(
+                "box", "v5.0", {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Offline"]}}
+            )
+        },
+    )
     before = _snapshot(project)
-    env = {**os.environ, "PYTHONPATH": f"{guard_dir}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "WRITE_GUARD_LOG": str(log)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{guard_dir}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "WRITE_GUARD_LOG": str(log),
+    }
     result = subprocess.run([sys.executable, "-m", "doit"], cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    allowed = [project / "build", project / "work/box/resnet", project / "work/box/llama2-70b-99",
-               Path(os.environ["MLPERF_COMPLIANCE_LOCKS"])]  # the machine-wide run locks (the test's own here)
+    allowed = [
+        project / "build",
+        project / "work/box/resnet",
+        project / "work/box/llama2-70b-99",
+        Path(os.environ["MLPERF_COMPLIANCE_LOCKS"]),
+    ]  # the machine-wide run locks (the test's own here)
     tree = project / "submission/closed/Acme/compliance/box"
     allowed += [tree / "resnet/Offline/TEST01", tree / "resnet/Offline/TEST04", tree / "llama2-70b-99/Offline/TEST06"]
 
     def inside(path: str) -> bool:
         p = Path(path)
-        staging = any(q.parent == a.parent and q.name.startswith(f".{a.name}.")  # replace_folder's staging folders
-                      for q in (p, *p.parents) for a in allowed)
+        staging = any(
+            q.parent == a.parent and q.name.startswith(f".{a.name}.")  # replace_folder's staging folders
+            for q in (p, *p.parents)
+            for a in allowed
+        )
         return staging or any(p == a or a in p.parents for a in allowed)
 
     def ancestor(path: str) -> bool:  # creating the folders that lead to a permitted place
@@ -189,10 +227,15 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
 
     events = sorted({tuple(line.split(" ", 1)) for line in log.read_text().splitlines()})
     assert events, "the guard saw nothing: it is not installed"
-    outside = [(event, p) for event, p in events
-               if not inside(p) and not (event == "os.mkdir" and ancestor(p))
-               and not p.startswith(("/dev/", "/proc/")) and not Path(p).is_relative_to(Path(sys.prefix))
-               and "__pycache__" not in p]
+    outside = [
+        (event, p)
+        for event, p in events
+        if not inside(p)
+        and not (event == "os.mkdir" and ancestor(p))
+        and not p.startswith(("/dev/", "/proc/"))
+        and not Path(p).is_relative_to(Path(sys.prefix))
+        and "__pycache__" not in p
+    ]
     assert outside == []
     after = _snapshot(project)
     changed = [name for name in set(before) | set(after) if before.get(name) != after.get(name)]
@@ -208,10 +251,27 @@ def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path
     """Kill doit as soon as it starts a verify (or publish) task: the next doit finishes the job, and every TEST
     folder is complete (no half-written verify.json, no staging folder left in the submission tree)."""
     pytest.importorskip("mlperf_loadgen")
-    project = make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline", "Server"]}, "mixtral-8x7b": {"scenarios": ["Offline", "Server"]}})})
-    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    project = make_project(
+        tmp_path,
+        {
+            "box": system_yaml(
+                "box",
+                "v5.0",
+                {
+                    "llama2-70b-99": {"scenarios": ["Offline", "Server"]},
+                    "mixtral-8x7b": {"scenarios": ["Offline", "Server"]},
+                },
+            )
+        },
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("[") and f"] {step} " in line and line.rstrip().endswith("..."):
@@ -228,5 +288,8 @@ def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path
     assert [p.name for p in folders] == ["TEST06"] * 4  # no staging or old folders left beside them
     for folder in folders:
         assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == [
-            "mlperf_log_accuracy.json", "verify.json", "verify_accuracy.txt"]
+            "mlperf_log_accuracy.json",
+            "verify.json",
+            "verify_accuracy.txt",
+        ]
     assert executed(doit(project)) == set()

@@ -58,18 +58,26 @@ def cluster() -> None:
     pytest.importorskip("mlperf_loadgen")
 
 
-def slurm_yaml(name: str, benchmarks: dict[str, dict], launcher: dict[str, object] | None = None,
-               **extra: object) -> str:
+def slurm_yaml(
+    name: str, benchmarks: dict[str, dict], launcher: dict[str, object] | None = None, **extra: object
+) -> str:
     """system_yaml with a ``launcher: {kind: slurm, ...}`` block."""
-    lines = ["launcher:", "  kind: slurm"] + [f"  {key}: {json.dumps(value)}" for key, value in
-                                               (launcher or {}).items()]
+    lines = ["launcher:", "  kind: slurm"] + [
+        f"  {key}: {json.dumps(value)}" for key, value in (launcher or {}).items()
+    ]
     return system_yaml(name, "v5.0", benchmarks, **extra) + "\n".join(lines) + "\n"
 
 
 def start_doit(project: Path, *args: str) -> subprocess.Popen[str]:
     """doit in its own session (so a test can signal it, or kill it with everything it started)."""
-    return subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "doit", *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_until(check: Callable[[], object], seconds: float = 60, what: str = "the condition") -> object:
@@ -111,11 +119,14 @@ def tree_files(project: Path) -> list[str]:
 
 
 def verdicts(project: Path) -> dict[str, str]:
-    return {str(p.relative_to(project / "submission")): json.loads(p.read_text())["verdict"]
-            for p in (project / "submission").rglob("verify.json")}
+    return {
+        str(p.relative_to(project / "submission")): json.loads(p.read_text())["verdict"]
+        for p in (project / "submission").rglob("verify.json")
+    }
 
 
 # -- honest runs -----------------------------------------------------------------------------------------------------
+
 
 def test_honest_cells_pass_through_slurm_and_publish_the_local_tree(cluster: None, tmp_path: Path) -> None:
     benchmarks = {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Offline"]}}
@@ -125,8 +136,13 @@ def test_honest_cells_pass_through_slurm_and_publish_the_local_tree(cluster: Non
     local = make_project(tmp_path / "local", {"box": system_yaml("box", "v5.0", benchmarks)})
     assert doit(local).returncode == 0  # after, not beside: on 2 cores a parallel run skews TEST04's speed-up
     assert "Traceback" not in result.stdout + result.stderr
-    runs = {"run:box/resnet/Offline/TEST01", "run:box/resnet/Offline/TEST04", f"run:{TEST06}",
-            "reference:box/resnet/Offline/accuracy", "reference:box/resnet/Offline/performance"}
+    runs = {
+        "run:box/resnet/Offline/TEST01",
+        "run:box/resnet/Offline/TEST04",
+        f"run:{TEST06}",
+        "reference:box/resnet/Offline/accuracy",
+        "reference:box/resnet/Offline/performance",
+    }
     assert runs <= executed(result)
     assert tree_files(project) == tree_files(local) and len(tree_files(project)) == 13
     assert set(verdicts(project).values()) == {"PASS"} and len(verdicts(project)) == 3
@@ -142,8 +158,9 @@ def test_honest_cells_pass_through_slurm_and_publish_the_local_tree(cluster: Non
 
 
 def test_a_command_that_exits_3_fails_with_its_exit_status(cluster: None, tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"],
-                                                                                  "command": "exit 3"}})})
+    project = make_project(
+        tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"], "command": "exit 3"}})}
+    )
     result = doit(project, f"run:{TEST06}")
     assert result.returncode != 0 and "exit status 3 (Slurm job" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -152,8 +169,9 @@ def test_a_command_that_exits_3_fails_with_its_exit_status(cluster: None, tmp_pa
 
 
 def test_a_job_sbatch_refuses_is_a_launch_failure_naming_the_system(cluster: None, tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"]}},
-                                                        {"partition": "nosuch"})})
+    project = make_project(
+        tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"]}}, {"partition": "nosuch"})}
+    )
     result = doit(project, f"run:{TEST06}")
     assert result.returncode != 0 and "sbatch did not take the job of system box: " in result.stdout
     assert "Invalid partition name specified" in result.stdout and "Traceback" not in result.stdout + result.stderr
@@ -174,8 +192,10 @@ def test_a_foreign_audit_config_is_refused_inside_the_job(cluster: None, tmp_pat
 
 
 def test_a_run_past_its_timeout_is_cancelled_at_it(cluster: None, tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {
-        "scenarios": ["Offline"], "command": "sleep 60", "timeout": 3}})})
+    project = make_project(
+        tmp_path,
+        {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"], "command": "sleep 60", "timeout": 3}})},
+    )
     start = time.monotonic()
     result = doit(project, f"run:{TEST06}")
     took = time.monotonic() - start
@@ -189,11 +209,14 @@ def test_a_run_past_its_timeout_is_cancelled_at_it(cluster: None, tmp_path: Path
 
 # -- interruptions -----------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_to_doit_cancels_the_job_and_leaves_no_audit_config(cluster: None, tmp_path: Path, sig: int,
-                                                                     code: int) -> None:
-    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"],
-                                                                                  "command": "sleep 60"}})})
+def test_a_signal_to_doit_cancels_the_job_and_leaves_no_audit_config(
+    cluster: None, tmp_path: Path, sig: int, code: int
+) -> None:
+    project = make_project(
+        tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"], "command": "sleep 60"}})}
+    )
     proc = start_doit(project, f"run:{TEST06}")
     job_id = recorded_job(project)
     wait_for(project / "work/box/llama2-70b-99/audit.config")
@@ -208,14 +231,20 @@ def test_a_signal_to_doit_cancels_the_job_and_leaves_no_audit_config(cluster: No
 
 
 @pytest.mark.parametrize("job_then", ["running", "finished"])
-def test_a_doit_killed_during_a_job_is_followed_by_one_that_collects_it(cluster: None, tmp_path: Path,
-                                                                        job_then: str) -> None:
+def test_a_doit_killed_during_a_job_is_followed_by_one_that_collects_it(
+    cluster: None, tmp_path: Path, job_then: str
+) -> None:
     """The second doit finds the job still running (it waits for it) or finished (it collects its result)."""
     counter = tmp_path / "submissions"
     command = f"echo ran >> {counter} && sleep 3 && " + DEMO
-    project = make_project(tmp_path / "p", {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"],
-                                                                                        "command": command}},
-                                                              {"nodelist": "node2"})})
+    project = make_project(
+        tmp_path / "p",
+        {
+            "box": slurm_yaml(
+                "box", {"llama2-70b-99": {"scenarios": ["Offline"], "command": command}}, {"nodelist": "node2"}
+            )
+        },
+    )
     proc = start_doit(project)
     job_id = recorded_job(project)
     wait_for(counter)
@@ -249,8 +278,9 @@ def test_a_lost_job_is_submitted_again(cluster: None, tmp_path: Path, monkeypatc
 
 
 def test_a_job_cancelled_from_outside_is_reported_cancelled(cluster: None, tmp_path: Path) -> None:
-    project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"],
-                                                                                  "command": "sleep 60"}})})
+    project = make_project(
+        tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"], "command": "sleep 60"}})}
+    )
     proc = start_doit(project, f"run:{TEST06}")
     job_id = recorded_job(project)
     wait_for(project / "work/box/llama2-70b-99/audit.config")
@@ -297,15 +327,24 @@ def test_systems_run_in_parallel_and_runs_of_one_system_never_overlap(cluster: N
 
 # -- without a cluster ---------------------------------------------------------------------------------------------
 
+
 def test_without_sbatch_the_run_fails_naming_the_system(tmp_path: Path) -> None:
     project = make_project(tmp_path, {"box": slurm_yaml("box", {"llama2-70b-99": {"scenarios": ["Offline"]}})})
     env = {**os.environ, "PATH": str(tmp_path / "no-slurm-here")}
-    result = subprocess.run([sys.executable, "-m", "doit", f"run:{TEST06}"], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", f"run:{TEST06}"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     print(result.stdout, result.stderr)
     assert result.returncode == 1
-    assert (f"error: run {TEST06}: system box runs with the Slurm launcher, but sbatch, scontrol, scancel, squeue "
-            "are not on PATH here") in result.stdout
+    assert (
+        f"error: run {TEST06}: system box runs with the Slurm launcher, but sbatch, scontrol, scancel, squeue "
+        "are not on PATH here"
+    ) in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert audit_configs(project) == []
 
@@ -327,8 +366,9 @@ def test_valid_slurm_specs_validate(case: Path, tmp_path: Path, capsys: pytest.C
 
 
 @pytest.mark.parametrize("case", _cases("invalid"), ids=lambda p: p.name)
-def test_invalid_slurm_specs_report_exactly_their_problems(case: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_slurm_specs_report_exactly_their_problems(
+    case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _lay_out(case, tmp_path)
     assert main(["validate", "--specs", "specs"]) == 2
     lines = capsys.readouterr().err.splitlines()
@@ -342,11 +382,22 @@ def test_the_example_spec_becomes_sbatch_options(tmp_path: Path, monkeypatch: py
     runs = {ref.run.label: ref.run for ref in plan.references} | {cp.run.label: cp.run for cp in plan.cells}
     resnet = runs["cluster/resnet/Offline/TEST01"]
     args = slurm.sbatch_args(resnet, slurm.Settings.of(resnet), slurm.JobFiles(resnet.files.job), "tok")
-    assert args[:5] == ["sbatch", "--parsable", "--job-name=mlperf-compliance.cluster", "--dependency=singleton",
-                        "--comment=tok"]
+    assert args[:5] == [
+        "sbatch",
+        "--parsable",
+        "--job-name=mlperf-compliance.cluster",
+        "--dependency=singleton",
+        "--comment=tok",
+    ]
     assert "--time=11" in args and "--no-requeue" in args
-    assert args[-6:] == ["--partition=debug", "--account=mlperf", "--exclusive", "--gres=gpu:8", "--mem=0",
-                         os.path.abspath("build/cluster/resnet/Offline/TEST01/run.job/job.sh")]
+    assert args[-6:] == [
+        "--partition=debug",
+        "--account=mlperf",
+        "--exclusive",
+        "--gres=gpu:8",
+        "--mem=0",
+        os.path.abspath("build/cluster/resnet/Offline/TEST01/run.job/job.sh"),
+    ]
     llama = runs["cluster/llama2-70b-99/Offline/TEST06"]
     settings = slurm.Settings.of(llama)  # the benchmark's launcher replaces the system's
     assert settings.options() == ["--nodelist=gpu[07-08]", "--constraint=h100", "--qos=long", "--exclusive"]
@@ -354,20 +405,34 @@ def test_the_example_spec_becomes_sbatch_options(tmp_path: Path, monkeypatch: py
 
 # -- what Slurm prints, and how an end is told ----------------------------------------------------------------------
 
-SHOW = ("JobId=42 JobName=mlperf-compliance.box UserId=root(0) JobState={state} Reason={reason} Dependency=(null) "
-        "ExitCode={code} RunTime=00:00:03 TimeLimit=00:02:00 Comment=mlperf-compliance:abc NodeList={nodes} "
-        "WorkDir=/tmp/a b/c StdOut=/tmp/a b/run.log Power=")
+SHOW = (
+    "JobId=42 JobName=mlperf-compliance.box UserId=root(0) JobState={state} Reason={reason} Dependency=(null) "
+    "ExitCode={code} RunTime=00:00:03 TimeLimit=00:02:00 Comment=mlperf-compliance:abc NodeList={nodes} "
+    "WorkDir=/tmp/a b/c StdOut=/tmp/a b/run.log Power="
+)
 
 
 def _run(tmp_path: Path) -> RunPlan:
     files = RunFiles(str(tmp_path / "logs"), str(tmp_path / "run.log"), str(tmp_path / "run.json"))
-    return RunPlan("box/llama2-70b-99/Offline/TEST06", "box", "true", str(tmp_path / "w"), files, None, {}, 5.0,
-                   "x = 1\n", False, Launcher("slurm"))
+    return RunPlan(
+        "box/llama2-70b-99/Offline/TEST06",
+        "box",
+        "true",
+        str(tmp_path / "w"),
+        files,
+        None,
+        {},
+        5.0,
+        "x = 1\n",
+        False,
+        Launcher("slurm"),
+    )
 
 
 def test_scontrol_lines_are_parsed_with_spaces_in_values() -> None:
-    info = slurm.parse_job(SHOW.format(state="PENDING", reason="launch failed requeued held", code="0:0",
-                                       nodes="(null)"))
+    info = slurm.parse_job(
+        SHOW.format(state="PENDING", reason="launch failed requeued held", code="0:0", nodes="(null)")
+    )
     assert info is not None
     assert (info.job_id, info.state, info.reason, info.nodes) == ("42", "PENDING", "launch failed requeued held", "")
     assert info.fields["WorkDir"] == "/tmp/a b/c" and info.fields["Power"] == "" and not info.finished
@@ -376,32 +441,53 @@ def test_scontrol_lines_are_parsed_with_spaces_in_values() -> None:
     assert slurm.parse_job("slurm_load_jobs error: Invalid job id specified") is None
 
 
-@pytest.mark.parametrize(("state", "status", "stopped", "expected", "words"), [
-    ("COMPLETED", "exit=0", None, Ending.EXITED, ""),
-    ("FAILED", "exit=3", None, Ending.EXITED, "exit status 3 (Slurm job 42)"),
-    ("FAILED", "exit=137", None, Ending.SIGNALLED, "killed by SIGKILL (exit status 137)"),
-    ("COMPLETED", None, None, Ending.LAUNCH_FAILED, "Slurm reports job 42 COMPLETED 0:0 (reason: None) on node1, but "
-                                                    "its script wrote no status: the command never ran"),
-    ("CANCELLED", "signal=TERM", None, Ending.CANCELLED, "Slurm job 42 was cancelled from outside (scancel)"),
-    ("CANCELLED", "signal=TERM", "timeout", Ending.TIMEOUT, "timed out after 5 s; Slurm job 42 was cancelled"),
-    ("TIMEOUT", "signal=TERM", None, Ending.TIMEOUT, "Slurm ended job 42 at its time limit (00:02:00)"),
-    ("PREEMPTED", "signal=TERM", None, Ending.PREEMPTED, "was preempted; run again to resubmit"),
-    ("NODE_FAIL", None, None, Ending.NODE_FAILURE, "node node1 of Slurm job 42 failed"),
-    ("BOOT_FAIL", None, None, Ending.LAUNCH_FAILED, "failed to boot"),
-    ("CANCELLED", None, "never:PartitionTimeLimit", Ending.LAUNCH_FAILED,
-     "Slurm would never start job 42 (pending with reason PartitionTimeLimit): it was cancelled; change the launcher "
-     "settings of system box"),
-    (None, None, None, Ending.NODE_FAILURE, "Slurm no longer knows job 42 and it wrote no status"),
-    (None, "exit=0", None, Ending.EXITED, ""),
-    ("FAILED", "refused=a foreign audit.config", None, Ending.REFUSED, "a foreign audit.config"),
-    ("FAILED", "failed=cannot enter the working directory /w on node1", None, Ending.LAUNCH_FAILED,
-     "cannot enter the working directory /w on node1 (Slurm job 42)"),
-])
-def test_job_ends_map_to_launched(tmp_path: Path, state: str | None, status: str | None, stopped: str | None,
-                                  expected: Ending, words: str) -> None:
+@pytest.mark.parametrize(
+    ("state", "status", "stopped", "expected", "words"),
+    [
+        ("COMPLETED", "exit=0", None, Ending.EXITED, ""),
+        ("FAILED", "exit=3", None, Ending.EXITED, "exit status 3 (Slurm job 42)"),
+        ("FAILED", "exit=137", None, Ending.SIGNALLED, "killed by SIGKILL (exit status 137)"),
+        (
+            "COMPLETED",
+            None,
+            None,
+            Ending.LAUNCH_FAILED,
+            "Slurm reports job 42 COMPLETED 0:0 (reason: None) on node1, but "
+            "its script wrote no status: the command never ran",
+        ),
+        ("CANCELLED", "signal=TERM", None, Ending.CANCELLED, "Slurm job 42 was cancelled from outside (scancel)"),
+        ("CANCELLED", "signal=TERM", "timeout", Ending.TIMEOUT, "timed out after 5 s; Slurm job 42 was cancelled"),
+        ("TIMEOUT", "signal=TERM", None, Ending.TIMEOUT, "Slurm ended job 42 at its time limit (00:02:00)"),
+        ("PREEMPTED", "signal=TERM", None, Ending.PREEMPTED, "was preempted; run again to resubmit"),
+        ("NODE_FAIL", None, None, Ending.NODE_FAILURE, "node node1 of Slurm job 42 failed"),
+        ("BOOT_FAIL", None, None, Ending.LAUNCH_FAILED, "failed to boot"),
+        (
+            "CANCELLED",
+            None,
+            "never:PartitionTimeLimit",
+            Ending.LAUNCH_FAILED,
+            "Slurm would never start job 42 (pending with reason PartitionTimeLimit): it was cancelled; "
+            "change the launcher settings of system box",
+        ),
+        (None, None, None, Ending.NODE_FAILURE, "Slurm no longer knows job 42 and it wrote no status"),
+        (None, "exit=0", None, Ending.EXITED, ""),
+        ("FAILED", "refused=a foreign audit.config", None, Ending.REFUSED, "a foreign audit.config"),
+        (
+            "FAILED",
+            "failed=cannot enter the working directory /w on node1",
+            None,
+            Ending.LAUNCH_FAILED,
+            "cannot enter the working directory /w on node1 (Slurm job 42)",
+        ),
+    ],
+)
+def test_job_ends_map_to_launched(
+    tmp_path: Path, state: str | None, status: str | None, stopped: str | None, expected: Ending, words: str
+) -> None:
     run = _run(tmp_path)
-    info = None if state is None else slurm.parse_job(SHOW.format(state=state, reason="None", code="0:0",
-                                                                  nodes="node1"))
+    info = (
+        None if state is None else slurm.parse_job(SHOW.format(state=state, reason="None", code="0:0", nodes="node1"))
+    )
     found = None
     if status is not None:
         path = tmp_path / "status"
@@ -415,8 +501,9 @@ def test_job_ends_map_to_launched(tmp_path: Path, state: str | None, status: str
 
 def test_a_replaced_audit_config_is_the_aftermath(tmp_path: Path) -> None:
     path = tmp_path / "status"
-    path.write_text("job=42\nnode=node1\nexit=0\naftermath=the command replaced the staged audit.config\n"
-                    "audit=replaced\n")
+    path.write_text(
+        "job=42\nnode=node1\nexit=0\naftermath=the command replaced the staged audit.config\naudit=replaced\n"
+    )
     launched = slurm.ending(_run(tmp_path), "42", None, slurm.read_status(str(path), "42"), None, 1.0)
     assert launched.ending is Ending.EXITED and not launched.ok
     assert launched.problem == "the command replaced the staged audit.config"

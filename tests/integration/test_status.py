@@ -31,16 +31,19 @@ def _summary(project: Path) -> tuple[dict, str]:
 def _row(project: Path, cell: tuple[str, str, str, str] = CELL) -> tuple[dict, str]:
     rows, plain = _summary(project)
     row = rows[cell]
-    line = next(x for x in plain.splitlines() if x.startswith(cell[0]) and f" {cell[1]} " in x and cell[2] in x
-                and cell[3] in x)
+    line = next(
+        x for x in plain.splitlines() if x.startswith(cell[0]) and f" {cell[1]} " in x and cell[2] in x and cell[3] in x
+    )
     assert row["status"] in line and row["reason"][:40] in line, (row, line)
     return row, line
 
 
 def _box(tmp_path: Path, command: str = DEMO, **spec: object) -> Path:
     pytest.importorskip("mlperf_loadgen")
-    return make_project(tmp_path, {"box": system_yaml("box", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"], "command": command, **spec}})})
+    return make_project(
+        tmp_path,
+        {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"], "command": command, **spec}})},
+    )
 
 
 def test_edited_command_is_stale_and_names_the_command(tmp_path: Path) -> None:
@@ -65,7 +68,8 @@ def test_failed_submission_run_fails_every_cell_that_needs_it(tmp_path: Path) ->
         row, _ = _row(project, ("box", "resnet", "Offline", test))
         assert (row["status"], row["kind"]) == ("FAIL", "reference"), row
         assert row["reason"].startswith("submission performance run: exit status 3") or row["reason"].startswith(
-            "submission accuracy run: exit status 3"), row
+            "submission accuracy run: exit status 3"
+        ), row
 
 
 def test_empty_results_folder_waits_for_the_results(tmp_path: Path) -> None:
@@ -79,7 +83,10 @@ def test_empty_results_folder_waits_for_the_results(tmp_path: Path) -> None:
     assert doit(project, "run:box/resnet/Offline/TEST04").returncode == 0
     row, _ = _row(project, ("box", "resnet", "Offline", "TEST04"))
     assert (row["status"], row["kind"]) == ("NOT RUN", "waiting")
-    assert row["reason"] == "waits for the submission's results (results/performance/run_1/mlperf_log_detail.txt is missing)"
+    assert (
+        row["reason"]
+        == "waits for the submission's results (results/performance/run_1/mlperf_log_detail.txt is missing)"
+    )
 
 
 def test_a_fixed_command_no_longer_shows_the_old_failure(tmp_path: Path) -> None:

@@ -51,8 +51,12 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Path:
     systems = {"honest": system_yaml("honest", "v5.0", HONEST)}
     for fault, (benchmark, scenario, _, _, _) in FAULTS.items():
         name = fault.replace("_", "-")
-        systems[name] = system_yaml(name, "v5.0", {benchmark: {"scenarios": [scenario], "env": {"DEMO_FAULT": fault}}},
-                                    strict_accuracy=fault in ("acc_differs_hi", "acc_differs_tail"))
+        systems[name] = system_yaml(
+            name,
+            "v5.0",
+            {benchmark: {"scenarios": [scenario], "env": {"DEMO_FAULT": fault}}},
+            strict_accuracy=fault in ("acc_differs_hi", "acc_differs_tail"),
+        )
     project = make_project(tmp_path_factory.mktemp("faults"), systems)
     result = doit(project, "--continue")
     assert result.returncode != 0  # the faulty cells fail
@@ -88,11 +92,20 @@ def test_table_formats_hold_the_same_rows(faults: Path, capsys) -> None:
 
 def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> None:
     pytest.importorskip("mlperf_loadgen")
-    project = make_project(tmp_path, {
-        "small": system_yaml("small", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"]},
-                                               "gptj-99": {"scenarios": ["Offline"], "command": "exit 0"}}),
-        "newer": system_yaml("newer", "v6.0", {"gpt-oss-120b": {"scenarios": ["Offline"], "command": "exit 0"}}),
-    })
+    project = make_project(
+        tmp_path,
+        {
+            "small": system_yaml(
+                "small",
+                "v5.0",
+                {
+                    "llama2-70b-99": {"scenarios": ["Offline"]},
+                    "gptj-99": {"scenarios": ["Offline"], "command": "exit 0"},
+                },
+            ),
+            "newer": system_yaml("newer", "v6.0", {"gpt-oss-120b": {"scenarios": ["Offline"], "command": "exit 0"}}),
+        },
+    )
     code, rows = summary_json(project, capsys)
     states = {(r["system"], r["benchmark"], r["test"]): (r["status"], r["reason"]) for r in rows}
     assert code == 1
@@ -101,7 +114,10 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
     assert states[("newer", "gpt-oss-120b", "TEST07")] == ("NOT RUN", "TEST07 is not verified by this tool")
     assert states[("newer", "gpt-oss-120b", "TEST09")][0] == "NOT RUN"
 
-    assert doit(project, "run:small/llama2-70b-99/Offline/TEST06", "verify:small/llama2-70b-99/Offline/TEST06").returncode == 0
+    assert (
+        doit(project, "run:small/llama2-70b-99/Offline/TEST06", "verify:small/llama2-70b-99/Offline/TEST06").returncode
+        == 0
+    )
     _, rows = summary_json(project, capsys)
     row = next(r for r in rows if r["system"] == "small" and r["test"] == "TEST06")
     assert row["status"] == "NOT RUN" and "verified PASS; waits for publish" in row["reason"]
@@ -123,8 +139,9 @@ def test_a_failing_cell_is_withdrawn_from_the_tree(tmp_path: Path, capsys) -> No
     """PASS copied into the tree; then the harness starts cheating and the cell is re-run: the tree no longer holds
     the TEST folder, the withdrawn copy is kept in build/withdrawn/, the summary says FAIL and why."""
     pytest.importorskip("mlperf_loadgen")
-    project = make_project(tmp_path, {"small": system_yaml("small", "v5.0", {
-        "llama2-70b-99": {"scenarios": ["Offline"]}})})
+    project = make_project(
+        tmp_path, {"small": system_yaml("small", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"]}})}
+    )
     assert doit(project).returncode == 0
     tree = project / "submission/closed/Acme/compliance/small/llama2-70b-99/Offline/TEST06"
     assert json.loads((tree / "verify.json").read_text())["verdict"] == "PASS"

@@ -47,11 +47,13 @@ def failed(data: dict) -> dict[str, str]:
 
 # -- TEST01 ---------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_test01_honest_passes(demo_runs, verify, scenario: str) -> None:
     results = demo_runs.results("resnet", scenario)
-    code, data = verify("TEST01", "-r", str(results), "-c", str(demo_runs.compliance("TEST01", "resnet", scenario)),
-                        "--model", "resnet")
+    code, data = verify(
+        "TEST01", "-r", str(results), "-c", str(demo_runs.compliance("TEST01", "resnet", scenario)), "--model", "resnet"
+    )
     assert (code, data["official_verdict"]) == (0, "PASS"), failed(data)
     accuracy = next(c for c in data["checks"] if c["name"] == "accuracy")["figures"]
     assert accuracy["matched"] == accuracy["compliance_entries"] > 0
@@ -61,15 +63,23 @@ def test_test01_honest_passes(demo_runs, verify, scenario: str) -> None:
 @pytest.mark.parametrize("scenario", ["Offline", "Server"])
 def test_test01_first_element_differs_fails(demo_runs, verify, scenario: str) -> None:
     comp = demo_runs.compliance("TEST01", "resnet", scenario, fault="acc_differs")
-    code, data = verify("TEST01", "-r", str(demo_runs.results("resnet", scenario)), "-c", str(comp), "--model", "resnet")
+    code, data = verify(
+        "TEST01", "-r", str(demo_runs.results("resnet", scenario)), "-c", str(comp), "--model", "resnet"
+    )
     assert code == 1 and data["official_verdict"] == "FAIL"
     assert "differ from the accuracy run in their first element" in failed(data)["accuracy"]
 
 
 def test_test01_high_bytes_differ(demo_runs, verify) -> None:
     """Element 0 += 256 keeps its first byte: the official byte comparison passes; the strict one sees it."""
-    args = ["-r", str(demo_runs.results("resnet", "Offline")),
-            "-c", str(demo_runs.compliance("TEST01", "resnet", "Offline", fault="acc_differs_hi")), "--model", "resnet"]
+    args = [
+        "-r",
+        str(demo_runs.results("resnet", "Offline")),
+        "-c",
+        str(demo_runs.compliance("TEST01", "resnet", "Offline", fault="acc_differs_hi")),
+        "--model",
+        "resnet",
+    ]
     code, data = verify("TEST01", *args)
     assert (code, data["official_verdict"]) == (0, "PASS")
     assert any("same first element but a different output" in f["message"] for f in data["findings"])
@@ -81,9 +91,14 @@ def test_test01_high_bytes_differ(demo_runs, verify) -> None:
 
 
 def test_test01_later_element_differs(demo_runs, verify) -> None:
-    args = ["-r", str(demo_runs.results("resnet", "SingleStream")),
-            "-c", str(demo_runs.compliance("TEST01", "resnet", "SingleStream", fault="acc_differs_tail")),
-            "--dtype", "int32"]
+    args = [
+        "-r",
+        str(demo_runs.results("resnet", "SingleStream")),
+        "-c",
+        str(demo_runs.compliance("TEST01", "resnet", "SingleStream", fault="acc_differs_tail")),
+        "--dtype",
+        "int32",
+    ]
     code, data = verify("TEST01", *args)
     assert (code, data["official_verdict"]) == (0, "PASS")  # the official check compares element 0 only
     assert any("differ" in f["message"] for f in data["findings"])
@@ -100,17 +115,28 @@ def test_test01_slower_compliance_run_fails(demo_runs, verify) -> None:
 
 def test_test01_large_float_outputs(demo_runs, verify) -> None:
     comp = demo_runs.compliance("TEST01", "3d-unet-99", "Offline")
-    code, data = verify("TEST01", "-r", str(demo_runs.results("3d-unet-99", "Offline")), "-c", str(comp),
-                        "--model", "3d-unet-99", "--strict")
+    code, data = verify(
+        "TEST01",
+        "-r",
+        str(demo_runs.results("3d-unet-99", "Offline")),
+        "-c",
+        str(comp),
+        "--model",
+        "3d-unet-99",
+        "--strict",
+    )
     assert code == 0, failed(data)
 
 
 # -- TEST04 ---------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_test04_honest_passes(demo_runs, verify, scenario: str) -> None:
     comp = demo_runs.compliance("TEST04", "resnet", scenario)
-    code, data = verify("TEST04", "-r", str(demo_runs.results("resnet", scenario)), "-c", str(comp), "--model", "resnet")
+    code, data = verify(
+        "TEST04", "-r", str(demo_runs.results("resnet", scenario)), "-c", str(comp), "--model", "resnet"
+    )
     assert (code, data["official_verdict"]) == (0, "PASS"), failed(data)
 
 
@@ -132,6 +158,7 @@ def test_test04_cache_in_server_is_a_finding(demo_runs, verify) -> None:
 
 
 # -- audit evidence --------------------------------------------------------------------------------------------------
+
 
 def test_harness_that_ignores_audit_config(demo_runs, verify) -> None:
     results = str(demo_runs.results("resnet", "Offline"))
@@ -176,8 +203,16 @@ def test_wrong_audit_settings_are_caught_with_the_model(demo_runs, verify) -> No
 
 # -- TEST06 ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("model", "scenario"), [("llama2-70b-99", "Offline"), ("llama2-70b-99", "Server"),
-                                               ("llama2-70b-99", "Interactive"), ("llama3.1-8b", "SingleStream")])
+
+@pytest.mark.parametrize(
+    ("model", "scenario"),
+    [
+        ("llama2-70b-99", "Offline"),
+        ("llama2-70b-99", "Server"),
+        ("llama2-70b-99", "Interactive"),
+        ("llama3.1-8b", "SingleStream"),
+    ],
+)
 def test_test06_honest_passes(demo_runs, verify, model: str, scenario: str) -> None:
     comp = demo_runs.compliance("TEST06", model, scenario)
     code, data = verify("TEST06", "-c", str(comp), "-s", scenario, "--model", model)
@@ -187,13 +222,16 @@ def test_test06_honest_passes(demo_runs, verify, model: str, scenario: str) -> N
     assert first["outcome"] == ("SKIPPED" if scenario == "Offline" else "PASS")
 
 
-@pytest.mark.parametrize(("fault", "scenario", "check", "reason", "official"), [
-    ("eos2", "Offline", "EOS", "ends with 2 or more EOS tokens", "FAIL"),
-    ("eos_only", "Server", "EOS", "ends with only 2 or more EOS tokens", "PASS"),
-    ("badcount", "Offline", "sample length", "token_count", "FAIL"),
-    ("firsttok", "Server", "first token", "is not the start of the output", "FAIL"),
-    ("firsttok_empty", "Server", "first token", "the first-token response is empty", "PASS"),
-])
+@pytest.mark.parametrize(
+    ("fault", "scenario", "check", "reason", "official"),
+    [
+        ("eos2", "Offline", "EOS", "ends with 2 or more EOS tokens", "FAIL"),
+        ("eos_only", "Server", "EOS", "ends with only 2 or more EOS tokens", "PASS"),
+        ("badcount", "Offline", "sample length", "token_count", "FAIL"),
+        ("firsttok", "Server", "first token", "is not the start of the output", "FAIL"),
+        ("firsttok_empty", "Server", "first token", "the first-token response is empty", "PASS"),
+    ],
+)
 def test_test06_faults(demo_runs, verify, fault: str, scenario: str, check: str, reason: str, official: str) -> None:
     comp = demo_runs.compliance("TEST06", "llama2-70b-99", scenario, fault=fault)
     code, data = verify("TEST06", "-c", str(comp), "-s", scenario, "--model", "llama2-70b-99")
@@ -217,5 +255,9 @@ def test_test06_files_are_the_official_lines(demo_runs, verify, tmp_path: Path) 
     comp = demo_runs.compliance("TEST06", "llama2-70b-99", "Server", fault="badcount")
     verify("TEST06", "-c", str(comp), "-s", "Server")
     text = (tmp_path / "out1" / "TEST06" / "verify_accuracy.txt").read_text(encoding="utf-8").splitlines()
-    assert text[:4] == ["First token check pass: True", "EOS check pass: True", "Sample length check pass: False",
-                        "TEST06 verification failed"]
+    assert text[:4] == [
+        "First token check pass: True",
+        "EOS check pass: True",
+        "Sample length check pass: False",
+        "TEST06 verification failed",
+    ]

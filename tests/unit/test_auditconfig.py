@@ -18,17 +18,39 @@ SEED = 720381539243781796
 
 #: v5.0 required tests (compliance/README.md of the round, as given in the foundation issue).
 V50_TABLE = {
-    "resnet": ("TEST01", "TEST04"), "retinanet": ("TEST01",), "bert-99": ("TEST01",), "bert-99.9": ("TEST01",),
-    "dlrm-v2-99": ("TEST01",), "dlrm-v2-99.9": ("TEST01",), "3d-unet-99": ("TEST01",), "3d-unet-99.9": ("TEST01",),
-    "gptj-99": (), "gptj-99.9": (), "stable-diffusion-xl": ("TEST01", "TEST04"),
-    "llama2-70b-99": ("TEST06",), "llama2-70b-99.9": ("TEST06",), "llama2-70b-interactive-99": ("TEST06",),
-    "llama2-70b-interactive-99.9": ("TEST06",), "llama3.1-405b": ("TEST06",), "mixtral-8x7b": ("TEST06",),
-    "rgat": ("TEST01",), "pointpainting": ("TEST01", "TEST04"),
+    "resnet": ("TEST01", "TEST04"),
+    "retinanet": ("TEST01",),
+    "bert-99": ("TEST01",),
+    "bert-99.9": ("TEST01",),
+    "dlrm-v2-99": ("TEST01",),
+    "dlrm-v2-99.9": ("TEST01",),
+    "3d-unet-99": ("TEST01",),
+    "3d-unet-99.9": ("TEST01",),
+    "gptj-99": (),
+    "gptj-99.9": (),
+    "stable-diffusion-xl": ("TEST01", "TEST04"),
+    "llama2-70b-99": ("TEST06",),
+    "llama2-70b-99.9": ("TEST06",),
+    "llama2-70b-interactive-99": ("TEST06",),
+    "llama2-70b-interactive-99.9": ("TEST06",),
+    "llama3.1-405b": ("TEST06",),
+    "mixtral-8x7b": ("TEST06",),
+    "rgat": ("TEST01",),
+    "pointpainting": ("TEST01", "TEST04"),
 }
 #: accuracy_log_sampling_target of compliance/TEST01/<model>/audit.config.
 TEST01_TARGET = {
-    "resnet": 4096, "retinanet": 256, "bert-99": 4096, "bert-99.9": 4096, "dlrm-v2-99": 4096, "dlrm-v2-99.9": 4096,
-    "3d-unet-99": 64, "3d-unet-99.9": 64, "stable-diffusion-xl": 128, "rgat": 4096, "pointpainting": 256,
+    "resnet": 4096,
+    "retinanet": 256,
+    "bert-99": 4096,
+    "bert-99.9": 4096,
+    "dlrm-v2-99": 4096,
+    "dlrm-v2-99.9": 4096,
+    "3d-unet-99": 64,
+    "3d-unet-99.9": 64,
+    "stable-diffusion-xl": 128,
+    "rgat": 4096,
+    "pointpainting": 256,
 }
 
 
@@ -37,18 +59,33 @@ def official_settings(test: str, model: str, scenario: str) -> dict[str, int]:
     if test == "TEST01":
         return {"mode": 2, "accuracy_log_rng_seed": SEED, "accuracy_log_sampling_target": TEST01_TARGET[model]}
     if test == "TEST04":
-        intended = {"mode": 2, "performance_issue_unique": 0, "performance_issue_same": 1, "performance_issue_same_index": 3}
+        intended = {
+            "mode": 2,
+            "performance_issue_unique": 0,
+            "performance_issue_same": 1,
+            "performance_issue_same_index": 3,
+        }
         if model == "stable-diffusion-xl" and scenario == "Offline":
             intended["min_query_count"] = 500  # a model-specific line in the official file, ignored by LoadGen
         return intended
     assert test == "TEST06"
-    return {"mode": 2, "accuracy_log_rng_seed": SEED, "accuracy_log_sampling_target": 100, "min_query_count": 100,
-            "min_duration": 0, "sample_concatenate_permutation": 0}
+    return {
+        "mode": 2,
+        "accuracy_log_rng_seed": SEED,
+        "accuracy_log_sampling_target": 100,
+        "min_query_count": 100,
+        "min_duration": 0,
+        "sample_concatenate_permutation": 0,
+    }
 
 
 SPECS = load_specs(SHIPPED_SPECS)
-CASES = [(test, model, scenario) for model, tests in V50_TABLE.items() for test in tests
-         for scenario in SPECS.models[model].scenarios]
+CASES = [
+    (test, model, scenario)
+    for model, tests in V50_TABLE.items()
+    for test in tests
+    for scenario in SPECS.models[model].scenarios
+]
 
 
 def test_the_v50_round_spec_matches_the_table() -> None:
@@ -74,7 +111,8 @@ def test_rendered_settings_equal_the_official_intent(test: str, model: str, scen
     assert render(SPECS.tests[test], SPECS.models[model], scenario) == text  # deterministic
 
 
-# Real LoadGen: TestSettings.FromConfig(path, '*', scenario, 2) is exactly the call StartTest makes (docs/rules.md §1.2).
+# Real LoadGen: TestSettings.FromConfig(path, '*', scenario, 2) is exactly the call StartTest makes
+# (docs/rules.md §1.2).
 @pytest.fixture
 def lg():
     """The LoadGen module (installed by the test extra); tests that need it skip without it."""
@@ -133,8 +171,9 @@ def test_render_refuses_a_model_without_the_test_parameters() -> None:
         render(SPECS.tests["TEST01"], SPECS.models["mixtral-8x7b"], "Offline")
 
 
-@pytest.mark.parametrize(("value", "text"), [(0, "0"), (SEED, str(SEED)), (60.698, "60.698"), (0.75, "0.75"),
-                                             (2**64 - 1, str(2**64 - 1))])
+@pytest.mark.parametrize(
+    ("value", "text"), [(0, "0"), (SEED, str(SEED)), (60.698, "60.698"), (0.75, "0.75"), (2**64 - 1, str(2**64 - 1))]
+)
 def test_values_are_formatted_for_strtoull_and_strtod(value: float, text: str) -> None:
     assert format_value(value) == text
 

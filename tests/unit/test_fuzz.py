@@ -22,9 +22,14 @@ from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
 SPECS = ["--specs", str(SHIPPED_SPECS)]
 SEED = 720381539243781796
-EFFECTIVE = {"effective_accuracy_log_rng_seed": SEED, "effective_accuracy_log_sampling_target": 4096,
-             "effective_test_mode": "PerformanceOnly", "effective_performance_issue_unique": False,
-             "effective_performance_issue_same": True, "effective_performance_issue_same_index": 3}
+EFFECTIVE = {
+    "effective_accuracy_log_rng_seed": SEED,
+    "effective_accuracy_log_sampling_target": 4096,
+    "effective_test_mode": "PerformanceOnly",
+    "effective_performance_issue_unique": False,
+    "effective_performance_issue_same": True,
+    "effective_performance_issue_same_index": 3,
+}
 OUTPUTS = {q: [q, q + 1, 7] for q in range(16)}
 
 # -- ways to break a file -----------------------------------------------------------------------------------------
@@ -67,9 +72,11 @@ DETAIL_MUTATIONS: dict[str, Mutation] = {
     "key not a string": lambda t: t.replace('{"key": "effective_scenario"', '{"key": 5, "k": "effective_scenario"', 1),
     "no audit warning": lambda t: "\n".join(x for x in t.splitlines() if "Found Audit Config" not in x) + "\n",
     "rejected audit config": lambda t: t.replace(
-        '{"key": "num_errors"', '{"key": "error_invalid_config", "value": "value needs to be integer or double, '
+        '{"key": "num_errors"',
+        '{"key": "error_invalid_config", "value": "value needs to be integer or double, '
         'line=3", "time_ms": 0, "namespace": "", "event_type": "", "metadata": {"is_error": true}}\n:::MLLOG '
-        '{"key": "num_errors"'),
+        '{"key": "num_errors"',
+    ),
     "crlf line ends": lambda t: t.replace("\n", "\r\n"),
     "only records of nothing": lambda t: ":::MLLOG {}\n:::MLLOG []\n:::MLLOG 1\n",
     "utf-16": lambda t: t.encode("utf-16").decode("latin-1"),
@@ -139,29 +146,56 @@ ACCURACY_MUTATIONS: dict[str, Mutation] = {
 
 # -- an honest run of each test -------------------------------------------------------------------------------------
 
+
 def _results(root: Path) -> None:
     entries = (w.accuracy_entry(i, q, w.hexdata(v)) for i, (q, v) in enumerate(OUTPUTS.items()))
-    write_tree(root, {"accuracy": {"mlperf_log_accuracy.json": w.accuracy_log(entries)},
-                      "performance": {"run_1": {"mlperf_log_detail.txt": w.perf_detail("Offline", 1000.0),
-                                                "mlperf_log_summary.txt": w.summary_log("Offline", 1000.0)}}})
+    write_tree(
+        root,
+        {
+            "accuracy": {"mlperf_log_accuracy.json": w.accuracy_log(entries)},
+            "performance": {
+                "run_1": {
+                    "mlperf_log_detail.txt": w.perf_detail("Offline", 1000.0),
+                    "mlperf_log_summary.txt": w.summary_log("Offline", 1000.0),
+                }
+            },
+        },
+    )
 
 
 def _compliance(root: Path, test: str) -> None:
     if test == "TEST06":
-        entries = [w.accuracy_entry(i, i, w.hexdata([5, 6, 2]), token_data=w.hexdata([5]), token_count=3)
-                   for i in range(100)]
-        write_tree(root, {"mlperf_log_accuracy.json": w.accuracy_log(entries),
-                          "mlperf_log_detail.txt": w.detail_log({"effective_scenario": "Server", **{
-                              k: v for k, v in EFFECTIVE.items() if "issue" not in k},
-                              "effective_accuracy_log_sampling_target": 100, "effective_min_duration_ms": 0,
-                              "effective_min_query_count": 100, "effective_sample_concatenate_permutation": False},
-                              audit=True)})
+        entries = [
+            w.accuracy_entry(i, i, w.hexdata([5, 6, 2]), token_data=w.hexdata([5]), token_count=3) for i in range(100)
+        ]
+        write_tree(
+            root,
+            {
+                "mlperf_log_accuracy.json": w.accuracy_log(entries),
+                "mlperf_log_detail.txt": w.detail_log(
+                    {
+                        "effective_scenario": "Server",
+                        **{k: v for k, v in EFFECTIVE.items() if "issue" not in k},
+                        "effective_accuracy_log_sampling_target": 100,
+                        "effective_min_duration_ms": 0,
+                        "effective_min_query_count": 100,
+                        "effective_sample_concatenate_permutation": False,
+                    },
+                    audit=True,
+                ),
+            },
+        )
         return
     entries = (w.accuracy_entry(i, q, w.hexdata(OUTPUTS[q])) for i, q in enumerate((1, 3, 5)))
     effective = {k: v for k, v in EFFECTIVE.items() if ("issue" in k) == (test == "TEST04") or "mode" in k}
-    write_tree(root, {"mlperf_log_accuracy.json": w.accuracy_log(entries),
-                      "mlperf_log_detail.txt": w.perf_detail("Offline", 1005.0, audit=True, **effective),
-                      "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0)})
+    write_tree(
+        root,
+        {
+            "mlperf_log_accuracy.json": w.accuracy_log(entries),
+            "mlperf_log_detail.txt": w.perf_detail("Offline", 1005.0, audit=True, **effective),
+            "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0),
+        },
+    )
 
 
 TARGETS = {  # (test, the file broken) -> mutations
@@ -186,8 +220,11 @@ def _args(test: str, root: Path) -> list[str]:
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_there_are_enough_bad_log_cases() -> None:
@@ -202,8 +239,9 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
     capsys.readouterr()
     before = _snapshot(tmp_path / "out" / test)
     path = tmp_path / target
-    path.write_bytes(TARGETS[(test, target)][mutation](path.read_text(encoding="utf-8")).encode("utf-8",
-                                                                                               "surrogatepass"))
+    path.write_bytes(
+        TARGETS[(test, target)][mutation](path.read_text(encoding="utf-8")).encode("utf-8", "surrogatepass")
+    )
     code = main(_args(test, tmp_path))
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
@@ -222,9 +260,11 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
         failed = [c for c in data["checks"] if c["outcome"] == "FAIL"]  # the reason: which check, and why
         assert failed and all(c["reason"] for c in failed)
         assert set(_snapshot(folder)) == set(before)  # replaced whole: the same files, from the new verdict
-        texts = [(folder / name).read_text(errors="replace") for name in ("verify_accuracy.txt",
-                                                                          "verify_performance.txt")
-                 if (folder / name).exists()]
+        texts = [
+            (folder / name).read_text(errors="replace")
+            for name in ("verify_accuracy.txt", "verify_performance.txt")
+            if (folder / name).exists()
+        ]
         if test == "TEST06":
             assert "TEST06 verification failed" in texts[0]
         else:  # the checker would not accept the folder: some text file does not say TEST PASS
@@ -234,13 +274,37 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
 # -- bad specs ------------------------------------------------------------------------------------------------------
 
 GOOD_SYSTEM = {
-    "name": "box", "round": "v5.0", "division": "closed", "submitter": "Acme", "submission_dir": "sub",
-    "timeout": 60, "env": {"A": "1"},
-    "benchmarks": {"resnet": {"scenarios": ["Offline"], "workdir": "w", "command": "run {mode} {log_dir}",
-                              "timeout": 30, "env": {"B": "2"}, "log_dir": "logs", "reference": {}}},
+    "name": "box",
+    "round": "v5.0",
+    "division": "closed",
+    "submitter": "Acme",
+    "submission_dir": "sub",
+    "timeout": 60,
+    "env": {"A": "1"},
+    "benchmarks": {
+        "resnet": {
+            "scenarios": ["Offline"],
+            "workdir": "w",
+            "command": "run {mode} {log_dir}",
+            "timeout": 30,
+            "env": {"B": "2"},
+            "log_dir": "logs",
+            "reference": {},
+        }
+    },
 }
-BAD_VALUES = {"list": [1, 2], "dict": {"a": 1}, "number": 7, "null": None, "bool": True, "negative": -1,
-              "escape": "../../etc", "placeholder": "{bogus}", "empty": "", "slash": "/"}
+BAD_VALUES = {
+    "list": [1, 2],
+    "dict": {"a": 1},
+    "number": 7,
+    "null": None,
+    "bool": True,
+    "negative": -1,
+    "escape": "../../etc",
+    "placeholder": "{bogus}",
+    "empty": "",
+    "slash": "/",
+}
 SYNTAX = {
     "tab indent": "name: box\n\tround: v5.0\n",
     "unclosed flow": "name: [box\n",
@@ -268,9 +332,17 @@ def _yaml(data: object) -> str:
 
 #: (field, bad value) pairs that are valid after all: a number is a timeout, a mapping is an environment, any
 #: relative path may be a submission or working folder
-VALID_AFTER_ALL = {("timeout", "number"), ("env", "dict"), ("submission_dir", "escape"),
-                   ("submission_dir", "placeholder"), ("benchmark.timeout", "number"), ("benchmark.env", "dict"),
-                   ("benchmark.workdir", "escape"), ("benchmark.log_dir", "escape"), ("benchmark.log_dir", "slash")}
+VALID_AFTER_ALL = {
+    ("timeout", "number"),
+    ("env", "dict"),
+    ("submission_dir", "escape"),
+    ("submission_dir", "placeholder"),
+    ("benchmark.timeout", "number"),
+    ("benchmark.env", "dict"),
+    ("benchmark.workdir", "escape"),
+    ("benchmark.log_dir", "escape"),
+    ("benchmark.log_dir", "slash"),
+}
 
 
 def _spec_cases() -> list[tuple[str, str]]:
@@ -283,20 +355,26 @@ def _spec_cases() -> list[tuple[str, str]]:
     bench = GOOD_SYSTEM["benchmarks"]["resnet"]  # type: ignore[index]
     for key in ("scenarios", "workdir", "command", "timeout", "env", "log_dir", "reference"):
         for label, value in BAD_VALUES.items():
-            if bench.get(key) == value or (key == "command" and label in ("escape", "slash")) or (
-                    f"benchmark.{key}", label) in VALID_AFTER_ALL:
+            if (
+                bench.get(key) == value
+                or (key == "command" and label in ("escape", "slash"))
+                or (f"benchmark.{key}", label) in VALID_AFTER_ALL
+            ):
                 continue
-            cases.append((f"benchmark.{key}={label}",
-                          _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, key: value}}})))
+            cases.append(
+                (f"benchmark.{key}={label}", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, key: value}}}))
+            )
     cases += [(f"syntax: {name}", text) for name, text in SYNTAX.items()]
-    cases += [("unknown key", _yaml({**GOOD_SYSTEM, "sumbitter": "x"})),
-              ("unknown benchmark key", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "comand": "x"}}})),
-              ("both results and reference", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "results": "r"}}})),
-              ("isolated and workdir", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "isolated": True}}})),
-              ("launcher unknown", _yaml({**GOOD_SYSTEM, "launcher": {"kind": "lokal"}})),
-              ("env NUL", _yaml({**GOOD_SYSTEM, "env": {"A": "a\u0000b"}})),
-              ("timeout huge", _yaml({**GOOD_SYSTEM, "timeout": 1e12})),
-              ("name mismatch", _yaml({**GOOD_SYSTEM, "name": "other"}))]
+    cases += [
+        ("unknown key", _yaml({**GOOD_SYSTEM, "sumbitter": "x"})),
+        ("unknown benchmark key", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "comand": "x"}}})),
+        ("both results and reference", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "results": "r"}}})),
+        ("isolated and workdir", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "isolated": True}}})),
+        ("launcher unknown", _yaml({**GOOD_SYSTEM, "launcher": {"kind": "lokal"}})),
+        ("env NUL", _yaml({**GOOD_SYSTEM, "env": {"A": "a\u0000b"}})),
+        ("timeout huge", _yaml({**GOOD_SYSTEM, "timeout": 1e12})),
+        ("name mismatch", _yaml({**GOOD_SYSTEM, "name": "other"})),
+    ]
     return cases
 
 

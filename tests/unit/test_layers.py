@@ -146,8 +146,11 @@ def test_imports_point_down_and_never_in_a_circle() -> None:
 
 
 def test_every_module_has_a_docstring() -> None:
-    missing = [str(p.relative_to(PROJECT)) for p in source_modules(PROJECT).values()
-               if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
+    missing = [
+        str(p.relative_to(PROJECT))
+        for p in source_modules(PROJECT).values()
+        if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
+    ]
     assert missing == []
 
 
@@ -159,24 +162,50 @@ def _fake_project(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"compliance/__init__.py": "", "compliance/specs/__init__.py": "",
-      "compliance/specs/loader.py": "from compliance.pipeline import tasks\n",
-      "compliance/pipeline/__init__.py": "", "compliance/pipeline/tasks.py": ""},
-     "compliance/specs/loader.py:1: compliance.specs.loader imports compliance.pipeline.tasks, a layer above it"),
-    ({"compliance/__init__.py": "", "compliance/verify/__init__.py": "",
-      "compliance/verify/a.py": "from compliance.verify import b\n",
-      "compliance/verify/b.py": "def f():\n    from compliance.verify.a import x\n"},
-     "import cycle: compliance.verify.a -> compliance.verify.b -> compliance.verify.a"),
-    ({"compliance/__init__.py": "", "compliance/demo/__init__.py": "",
-      "compliance/demo/harness.py": "from compliance.logs import detail\n",
-      "compliance/logs/__init__.py": "", "compliance/logs/detail.py": ""},
-     "compliance/demo/harness.py:1: compliance.demo.harness imports compliance.logs.detail: the demo imports "
-     "nothing of the tool"),
-    ({"compliance/__init__.py": "", "compliance/plan.py": "from .pipeline import tasks\n",
-      "compliance/pipeline/__init__.py": "", "compliance/pipeline/tasks.py": ""},
-     "compliance/plan.py:1: compliance.plan imports compliance.pipeline.tasks, a layer above it"),
-])
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "compliance/__init__.py": "",
+                "compliance/specs/__init__.py": "",
+                "compliance/specs/loader.py": "from compliance.pipeline import tasks\n",
+                "compliance/pipeline/__init__.py": "",
+                "compliance/pipeline/tasks.py": "",
+            },
+            "compliance/specs/loader.py:1: compliance.specs.loader imports compliance.pipeline.tasks, a layer above it",
+        ),
+        (
+            {
+                "compliance/__init__.py": "",
+                "compliance/verify/__init__.py": "",
+                "compliance/verify/a.py": "from compliance.verify import b\n",
+                "compliance/verify/b.py": "def f():\n    from compliance.verify.a import x\n",
+            },
+            "import cycle: compliance.verify.a -> compliance.verify.b -> compliance.verify.a",
+        ),
+        (
+            {
+                "compliance/__init__.py": "",
+                "compliance/demo/__init__.py": "",
+                "compliance/demo/harness.py": "from compliance.logs import detail\n",
+                "compliance/logs/__init__.py": "",
+                "compliance/logs/detail.py": "",
+            },
+            "compliance/demo/harness.py:1: compliance.demo.harness imports compliance.logs.detail: the demo imports "
+            "nothing of the tool",
+        ),
+        (
+            {
+                "compliance/__init__.py": "",
+                "compliance/plan.py": "from .pipeline import tasks\n",
+                "compliance/pipeline/__init__.py": "",
+                "compliance/pipeline/tasks.py": "",
+            },
+            "compliance/plan.py:1: compliance.plan imports compliance.pipeline.tasks, a layer above it",
+        ),
+    ],
+)
 def test_the_rule_catches_a_planted_violation(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     """A test of the test: an upward import, a cycle, a demo import (relative imports too) are each reported."""
     assert expected in violations(_fake_project(tmp_path, files))

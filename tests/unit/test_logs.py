@@ -25,6 +25,7 @@ def _write(tmp_path: Path, text: str | bytes, name: str = "log") -> Path:
 
 # -- detail log -----------------------------------------------------------------------------------------------------
 
+
 def test_detail_first_value_wins_and_errors_are_collected(tmp_path: Path) -> None:
     text = w.detail_log({"a": 1}, audit=True, errors=[("error_invalid_config", "line=3")]) + w.detail_log({"a": 2})
     log = read_detail(_write(tmp_path, text))
@@ -46,21 +47,25 @@ def test_detail_that_is_not_a_detail_log(tmp_path: Path, text: str) -> None:
 
 
 def test_num_errors_counts_flagged_records_without_the_record(tmp_path: Path) -> None:
-    text = "\n".join(line for line in w.detail_log({}, errors=[("error_runtime", "x")]).splitlines()
-                     if '"num_errors"' not in line)
+    text = "\n".join(
+        line for line in w.detail_log({}, errors=[("error_runtime", "x")]).splitlines() if '"num_errors"' not in line
+    )
     assert read_detail(_write(tmp_path, text)).num_errors == 1
 
 
 def test_summary_fields(tmp_path: Path) -> None:
     log = read_summary(_write(tmp_path, w.summary_log("SingleStream", 512345)))
     assert log.get("Scenario") == "SingleStream" and log.get("Result is") == "VALID"
-    assert log.find(r"Early stopping 90(\.0)?th percentile estimate") == ("Early stopping 90.0th percentile estimate",
-                                                                            "512345")
+    assert log.find(r"Early stopping 90(\.0)?th percentile estimate") == (
+        "Early stopping 90.0th percentile estimate",
+        "512345",
+    )
     with pytest.raises(LogError):
         read_summary(_write(tmp_path, "no fields here\n"))
 
 
 # -- accuracy log ---------------------------------------------------------------------------------------------------
+
 
 def _entries(path: Path, **kwargs) -> tuple[list[logs.Entry], AccuracyLog]:
     log = AccuracyLog(path, **kwargs)
@@ -68,8 +73,7 @@ def _entries(path: Path, **kwargs) -> tuple[list[logs.Entry], AccuracyLog]:
 
 
 def test_loadgen_layout_with_token_fields(tmp_path: Path) -> None:
-    text = w.accuracy_log([w.accuracy_entry(0, 7, w.hexdata([5, 2]), w.hexdata([5]), 2),
-                           w.accuracy_entry(1, 3, "")])
+    text = w.accuracy_log([w.accuracy_entry(0, 7, w.hexdata([5, 2]), w.hexdata([5]), 2), w.accuracy_entry(1, 3, "")])
     entries, log = _entries(_write(tmp_path, text))
     assert log.entries == 2 and not log.truncated
     first = entries[0].fields
@@ -83,33 +87,41 @@ def test_empty_log(tmp_path: Path) -> None:
     assert entries == [] and log.entries == 0
 
 
-@pytest.mark.parametrize("text", [
-    '[{"data":"0A0B","qsl_idx":7}]',
-    '[\n  {\n    "qsl_idx": 7,\n    "data": "0a0b"\n  }\n]\n',
-    '[ {"seq_id":0,"qsl_idx":7,"data":"0A0B","extra":null,"flag":true,"x":-1.5e3} ]',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"data":"0A0B","qsl_idx":7}]',
+        '[\n  {\n    "qsl_idx": 7,\n    "data": "0a0b"\n  }\n]\n',
+        '[ {"seq_id":0,"qsl_idx":7,"data":"0A0B","extra":null,"flag":true,"x":-1.5e3} ]',
+    ],
+)
 def test_other_json_layouts(tmp_path: Path, text: str) -> None:
     entries, log = _entries(_write(tmp_path, text))
     assert log.entries == 1 and entries[0].qsl_idx == 7 and entries[0].fields["data"].first_bytes(2) == b"\n\x0b"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "empty file"),
-    ("{}", "not a JSON array"),
-    ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "AB', "ends inside a string"),
-    ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "AB" }', "ends in the middle"),
-    ('[\n{ "seq_id" : 0, "qsl_idx" : 1 "data" : "AB" }\n]', "expected ',' or '}'"),
-    ('[\n{ "data" : "A\\"B" }\n]', "escape sequences"),
-    ('[\n{ "data" : [1, 2] }\n]', "expected a value"),
-    ("[]\n[]", "expected the end of the file"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty file"),
+        ("{}", "not a JSON array"),
+        ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "AB', "ends inside a string"),
+        ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "AB" }', "ends in the middle"),
+        ('[\n{ "seq_id" : 0, "qsl_idx" : 1 "data" : "AB" }\n]', "expected ',' or '}'"),
+        ('[\n{ "data" : "A\\"B" }\n]', "escape sequences"),
+        ('[\n{ "data" : [1, 2] }\n]', "expected a value"),
+        ("[]\n[]", "expected the end of the file"),
+    ],
+)
 def test_malformed_logs_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(LogError, match=re.escape(message)):
         _entries(_write(tmp_path, text))
 
 
-@pytest.mark.parametrize(("data", "problem"), [("ABC", "odd number of hex digits (3)"),
-                                                ("ABZZ", "non-hex character at position 2"), ("0A0B", None)])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [("ABC", "odd number of hex digits (3)"), ("ABZZ", "non-hex character at position 2"), ("0A0B", None)],
+)
 def test_hex_problems(tmp_path: Path, data: str, problem: str | None) -> None:
     entries, _ = _entries(_write(tmp_path, w.accuracy_log([w.accuracy_entry(0, 1, data)])))
     assert entries[0].fields["data"].problem == problem
@@ -118,8 +130,7 @@ def test_hex_problems(tmp_path: Path, data: str, problem: str | None) -> None:
 def _log_text(count: int, seed: int = 1) -> tuple[str, list[int]]:
     rng = random.Random(seed)
     qsls = [rng.randrange(100000) for _ in range(count)]
-    text = w.accuracy_log(w.accuracy_entry(i, q, w.hexdata(range(rng.randrange(0, 40))))
-                          for i, q in enumerate(qsls))
+    text = w.accuracy_log(w.accuracy_entry(i, q, w.hexdata(range(rng.randrange(0, 40)))) for i, q in enumerate(qsls))
     return text, qsls
 
 
@@ -137,7 +148,10 @@ def test_truncated_logs_read_what_is_there(tmp_path: Path, cut: int) -> None:
 def test_the_official_truncated_sample(tmp_path: Path) -> None:
     from tests.helpers.paths import SHARED_SAMPLES
 
-    path = SHARED_SAMPLES / "closed/AMD/results/8xMI300X_2xEPYC_9575F/llama2-70b-99/Server/accuracy/mlperf_log_accuracy.json"
+    path = (
+        SHARED_SAMPLES
+        / "closed/AMD/results/8xMI300X_2xEPYC_9575F/llama2-70b-99/Server/accuracy/mlperf_log_accuracy.json"
+    )
     if not path.exists():
         pytest.skip("../shared/fixtures is not here")
     entries, log = _entries(path)
@@ -160,8 +174,9 @@ def test_wanted_filter_equals_a_full_read(tmp_path: Path, monkeypatch: pytest.Mo
     wanted = set(random.Random(2).sample(qsls, 50)) | {99999999}
     full, _ = _entries(path)
     picked, log = _entries(path, wanted=wanted)
-    assert [(e.ordinal, e.qsl_idx, e.fields["data"].text) for e in picked] == \
-        [(e.ordinal, e.qsl_idx, e.fields["data"].text) for e in full if e.qsl_idx in wanted]
+    assert [(e.ordinal, e.qsl_idx, e.fields["data"].text) for e in picked] == [
+        (e.ordinal, e.qsl_idx, e.fields["data"].text) for e in full if e.qsl_idx in wanted
+    ]
     assert log.entries == 3000
 
 
@@ -179,7 +194,7 @@ def test_huge_entry_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
     path = _write(tmp_path, w.accuracy_log([w.accuracy_entry(0, 5, big), w.accuracy_entry(1, 6, "AA")]))
     chunks: list[int] = []
     tracemalloc.start()
-    entries, log = _entries(path, sink_factory=lambda fields, key: (lambda c: chunks.append(len(c))))
+    entries, log = _entries(path, sink_factory=lambda fields, key: lambda c: chunks.append(len(c)))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     field: HexField = entries[0].fields["data"]
@@ -194,8 +209,9 @@ def test_a_line_break_without_truncation_marker_is_an_error_in_bounded_memory(tm
     rest = ",\n".join(w.accuracy_entry(i, i, "0123456789ABCDEF" * 8) for i in range(1, 100000))  # ~16 MiB
     path = _write(tmp_path, head + rest + "\n]\n")
     tracemalloc.start()
-    with pytest.raises(LogError, match=re.escape(f"byte {head.index(chr(10), 3)}: invalid JSON (a line break in a "
-                                                 "string")):
+    with pytest.raises(
+        LogError, match=re.escape(f"byte {head.index(chr(10), 3)}: invalid JSON (a line break in a string")
+    ):
         _entries(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

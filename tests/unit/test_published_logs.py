@@ -60,6 +60,14 @@ def test_published_sdxl_test01_performance(scenario: str, tmp_path: Path) -> Non
 def test_published_sdxl_test04(scenario: str, tmp_path: Path) -> None:
     root = AMD / "8xMI325x_2xEPYC-9655" / "stable-diffusion-xl" / scenario
     assert "TEST PASS" in (root / "TEST04" / "verify_performance.txt").read_text(encoding="utf-8")
-    code, data = _verify("TEST04", tmp_path, "-r", str(root), "-c", str(root / "TEST04" / "performance" / "run_1"),
-                         "--model", "stable-diffusion-xl")
+    code, data = _verify(
+        "TEST04",
+        tmp_path,
+        "-r",
+        str(root),
+        "-c",
+        str(root / "TEST04" / "performance" / "run_1"),
+        "--model",
+        "stable-diffusion-xl",
+    )
     assert (code, data["verdict"], data["official_verdict"]) == (0, "PASS", "PASS"), data["checks"]

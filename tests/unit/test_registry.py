@@ -33,11 +33,18 @@ audit:
 
 
 def _verify(request: Request) -> Result:
-    result = Result("TEST99", scenario=request.scenario, inputs={"compliance_detail": str(
-        request.compliance_dir / layout.DETAIL)})
+    result = Result(
+        "TEST99", scenario=request.scenario, inputs={"compliance_detail": str(request.compliance_dir / layout.DETAIL)}
+    )
     ok = request.options["answer"] == 42
-    result.add(Check("answer", Outcome.PASS if ok else Outcome.FAIL, "" if ok else "not 42",
-                     {"answer": request.options["answer"]}))
+    result.add(
+        Check(
+            "answer",
+            Outcome.PASS if ok else Outcome.FAIL,
+            "" if ok else "not 42",
+            {"answer": request.options["answer"]},
+        )
+    )
     result.official_verdict = result.verdict
     return result
 
@@ -47,11 +54,19 @@ def _resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> d
 
 
 TEST99 = Verifier(
-    name="TEST99", summary="answers 42 (100% of the time)", reference_runs=(), needs_scenario=True,
-    text_files=("verify_answer.txt",), copies={"performance/run_1/mlperf_log_detail.txt": "compliance_detail"},
-    options=(Option("answer", "--answer", "the answer", type=int),), resolve=_resolve, verify=_verify,
+    name="TEST99",
+    summary="answers 42 (100% of the time)",
+    reference_runs=(),
+    needs_scenario=True,
+    text_files=("verify_answer.txt",),
+    copies={"performance/run_1/mlperf_log_detail.txt": "compliance_detail"},
+    options=(Option("answer", "--answer", "the answer", type=int),),
+    resolve=_resolve,
+    verify=_verify,
     render=lambda r: {"verify_answer.txt": "TEST PASS\n" if r.verdict == "PASS" else "TEST FAIL\n"},
-    figures=lambda d: f"answer {d['checks'][0]['figures']['answer']}", check_detail=lambda c: "")
+    figures=lambda d: f"answer {d['checks'][0]['figures']['answer']}",
+    check_detail=lambda c: "",
+)
 
 
 def test_unknown_test_is_an_error_never_another_verifier() -> None:
@@ -69,12 +84,25 @@ def test_a_throwaway_verifier_is_used_everywhere_once_registered(specs_copy: Pat
     with registry.registered(TEST99):
         specs = load_specs(specs_copy)  # now valid
         assert "TEST99" in specs.tests
-        args = ["verify", "TEST99", "-c", str(comp), "-o", str(tmp_path / "out"), "-s", "Offline",
-                "--specs", str(specs_copy)]
+        args = [
+            "verify",
+            "TEST99",
+            "-c",
+            str(comp),
+            "-o",
+            str(tmp_path / "out"),
+            "-s",
+            "Offline",
+            "--specs",
+            str(specs_copy),
+        ]
         assert main(args) == 0
         folder = tmp_path / "out" / "TEST99"
         assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
-            "performance/run_1/mlperf_log_detail.txt", "verify.json", "verify_answer.txt"]
+            "performance/run_1/mlperf_log_detail.txt",
+            "verify.json",
+            "verify_answer.txt",
+        ]
         assert main([*args, "--answer", "41"]) == 1  # its own option, from the command line
         assert json.loads((folder / "verify.json").read_text())["checks"][0]["reason"] == "not 42"
         assert main(["verify", "--help"]) == 0 and "answers 42 (100% of the time)" in capsys.readouterr().out
@@ -88,7 +116,8 @@ def test_a_round_requiring_a_registered_test_gets_cells(specs_copy: Path) -> Non
     rnd.write_text(rnd.read_text().replace("  gptj-99: []", "  gptj-99: [TEST99]"))
     (specs_copy / "systems" / "box.yaml").write_text(
         "name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: sub\nbenchmarks:\n"
-        "  gptj-99:\n    scenarios: [Offline]\n    workdir: w\n    command: run {mode}\n    reference: {}\n")
+        "  gptj-99:\n    scenarios: [Offline]\n    workdir: w\n    command: run {mode}\n    reference: {}\n"
+    )
     with registry.registered(TEST99):
         plan = build_plan(load_specs(specs_copy))
     [cell] = plan.cells

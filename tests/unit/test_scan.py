@@ -9,15 +9,52 @@ import pytest
 from compliance.logs import scan
 from compliance.logs.scan import CompiledScanner, RegexScanner
 
-needs_compiled = pytest.mark.skipif(not scan.COMPILED, reason="the compiled scanner was not built (no C compiler "
-                                    "at install); the regex scanner is tested alone")
+needs_compiled = pytest.mark.skipif(
+    not scan.COMPILED,
+    reason="the compiled scanner was not built (no C compiler at install); the regex scanner is tested alone",
+)
 
 WANTED = [0, 7, 42, 1234, 99999, 10**19 - 1]
 # Pieces that make keys, near-keys, and the numbers and characters that decide a match
-PIECES = [b'"qsl_idx" : ', b'"qsl_idx":', b'"qsl_idx" : ', b'"qsl_idx"', b'"qsl_idx"qsl_idx"', b"qsl_idx", b'"qsl_id"', b'"', b"q", b" ", b"\t", b"\n",
-          b"\r", b"\v", b"\f", b":", b" : ", b"0", b"00", b"7", b"42", b"042", b"1234", b"12345", b"99999",
-          b"9999999999999999999", b"99999999999999999999", b"18446744073709551623", b".", b"e", b"E", b"-", b",",
-          b"{", b"}", b"AB", b'"data" : "0A"']
+PIECES = [
+    b'"qsl_idx" : ',
+    b'"qsl_idx":',
+    b'"qsl_idx" : ',
+    b'"qsl_idx"',
+    b'"qsl_idx"qsl_idx"',
+    b"qsl_idx",
+    b'"qsl_id"',
+    b'"',
+    b"q",
+    b" ",
+    b"\t",
+    b"\n",
+    b"\r",
+    b"\v",
+    b"\f",
+    b":",
+    b" : ",
+    b"0",
+    b"00",
+    b"7",
+    b"42",
+    b"042",
+    b"1234",
+    b"12345",
+    b"99999",
+    b"9999999999999999999",
+    b"99999999999999999999",
+    b"18446744073709551623",
+    b".",
+    b"e",
+    b"E",
+    b"-",
+    b",",
+    b"{",
+    b"}",
+    b"AB",
+    b'"data" : "0A"',
+]
 
 
 def _answers(block: bytes, start: int, wanted: list[int]) -> list[tuple[int, int, int]]:
@@ -39,23 +76,26 @@ def test_random_blocks_agree() -> None:
     assert matched > 1000  # the pieces do make wanted keys often
 
 
-@pytest.mark.parametrize(("block", "start", "expected"), [
-    (b'{ "qsl_idx" : 42, "data" : "AB" }', 0, (2, 16, 0)),
-    (b'{ "qsl_idx" : 41 }, { "qsl_idx" : 42 }', 0, (22, 36, 1)),
-    (b'{ "qsl_idx" : 42 }', 3, (-1, -1, 0)),  # the key starts before `start`
-    (b'{ "qsl_idx" : 4', 0, (-1, -1, 1)),  # not wanted (yet): the reader reads on
-    (b'{ "qsl_idx" : 42', 0, (2, 16, 0)),  # the number may go on in the next block: match_end == len
-    (b'"qsl_idx"\n:\v7}', 0, (0, 13, 0)),
-    (b'"qsl_idx" : 042', 0, (-1, -1, 1)),  # not the decimal form of a number
-    (b'"qsl_idx" : 42.0', 0, (-1, -1, 1)),  # not an integer
-    (b'"qsl_idx" : 42e1', 0, (-1, -1, 1)),
-    (b'"qsl_idx" : -42', 0, (-1, -1, 1)),
-    (b'"qsl_idx" : 9999999999999999999', 0, (0, 31, 0)),  # 19 digits: the largest the compiled scanner holds
-    (b'"qsl_idx" : 18446744073709551623', 0, (-1, -1, 1)),  # 20 digits, 7 modulo 2**64: not wanted
-    (b'"qsl_idx"qsl_idx" : 7', 0, (8, 21, 0)),  # overlapping keys: bytes.count counts neither before the match
-    (b'"qsl_idx", "qsl_idx" : 7', 0, (11, 24, 1)),
-    (b"", 0, (-1, -1, 0)),
-])
+@pytest.mark.parametrize(
+    ("block", "start", "expected"),
+    [
+        (b'{ "qsl_idx" : 42, "data" : "AB" }', 0, (2, 16, 0)),
+        (b'{ "qsl_idx" : 41 }, { "qsl_idx" : 42 }', 0, (22, 36, 1)),
+        (b'{ "qsl_idx" : 42 }', 3, (-1, -1, 0)),  # the key starts before `start`
+        (b'{ "qsl_idx" : 4', 0, (-1, -1, 1)),  # not wanted (yet): the reader reads on
+        (b'{ "qsl_idx" : 42', 0, (2, 16, 0)),  # the number may go on in the next block: match_end == len
+        (b'"qsl_idx"\n:\v7}', 0, (0, 13, 0)),
+        (b'"qsl_idx" : 042', 0, (-1, -1, 1)),  # not the decimal form of a number
+        (b'"qsl_idx" : 42.0', 0, (-1, -1, 1)),  # not an integer
+        (b'"qsl_idx" : 42e1', 0, (-1, -1, 1)),
+        (b'"qsl_idx" : -42', 0, (-1, -1, 1)),
+        (b'"qsl_idx" : 9999999999999999999', 0, (0, 31, 0)),  # 19 digits: the largest the compiled scanner holds
+        (b'"qsl_idx" : 18446744073709551623', 0, (-1, -1, 1)),  # 20 digits, 7 modulo 2**64: not wanted
+        (b'"qsl_idx"qsl_idx" : 7', 0, (8, 21, 0)),  # overlapping keys: bytes.count counts neither before the match
+        (b'"qsl_idx", "qsl_idx" : 7', 0, (11, 24, 1)),
+        (b"", 0, (-1, -1, 0)),
+    ],
+)
 def test_known_answers(block: bytes, start: int, expected: tuple) -> None:
     answers = _answers(block, start, WANTED)
     assert answers == [expected] * len(answers)

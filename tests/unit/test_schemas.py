@@ -25,15 +25,19 @@ def test_packaged_schema_is_the_top_level_file(kind: str) -> None:
 
 @pytest.mark.parametrize("name", ["resnet", "llama3.1-405b", "3d-unet-99.9", "TEST01", "a_b+c-d.e"])
 def test_safe_names_are_accepted(name: str) -> None:
-    errors = list(validator("round").iter_errors({"name": name, "test_dir": "x", "results_dir": "y",
-                                                   "benchmarks": {name: []}}))
+    errors = list(
+        validator("round").iter_errors({"name": name, "test_dir": "x", "results_dir": "y", "benchmarks": {name: []}})
+    )
     assert errors == []
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "a..b", "a b", "", ".hidden", "tab\tname", "x\n"])
 def test_names_that_could_escape_a_path_are_rejected(name: str) -> None:
-    errors = list(validator("round").iter_errors({"name": name, "test_dir": "x", "results_dir": "y",
-                                                   "benchmarks": {"resnet": []}}))
+    errors = list(
+        validator("round").iter_errors(
+            {"name": name, "test_dir": "x", "results_dir": "y", "benchmarks": {"resnet": []}}
+        )
+    )
     assert [e.json_path for e in errors] == ["$.name"]
 
 

@@ -20,24 +20,44 @@ def _entries(outputs: dict[int, list[int]], fmt: str = "<i") -> str:
     return w.accuracy_log(w.accuracy_entry(i, q, w.hexdata(v, fmt)) for i, (q, v) in enumerate(outputs.items()))
 
 
-def _test01_tree(root: Path, *, comp_acc: str | None = None, ref_acc: str | None = None,
-                 comp_detail: str | None = None, ref_detail: str | None = None,
-                 comp_summary: str | None = None) -> tuple[Path, Path]:
+def _test01_tree(
+    root: Path,
+    *,
+    comp_acc: str | None = None,
+    ref_acc: str | None = None,
+    comp_detail: str | None = None,
+    ref_detail: str | None = None,
+    comp_summary: str | None = None,
+) -> tuple[Path, Path]:
     outputs = {q: [q, q + 1, 7] for q in range(10)}
 
     def given(value: str | None, default: str) -> str:
         return default if value is None else value
 
-    write_tree(root, {
-        "res": {"accuracy": {"mlperf_log_accuracy.json": given(ref_acc, _entries(outputs)),
-                             "mlperf_log_detail.txt": w.detail_log({"effective_scenario": "Offline"})},
-                "performance": {"run_1": {"mlperf_log_detail.txt": given(ref_detail, w.perf_detail("Offline", 1000.0)),
-                                          "mlperf_log_summary.txt": w.summary_log("Offline", 1000.0)}}},
-        "comp": {"mlperf_log_accuracy.json": given(comp_acc, _entries({q: outputs[q] for q in (1, 3, 5)})),
-                 "mlperf_log_detail.txt": given(comp_detail,
-                                                w.perf_detail("Offline", 1010.0, audit=True, **TEST01_EFFECTIVE)),
-                 "mlperf_log_summary.txt": given(comp_summary, w.summary_log("Offline", 1010.0))},
-    })
+    write_tree(
+        root,
+        {
+            "res": {
+                "accuracy": {
+                    "mlperf_log_accuracy.json": given(ref_acc, _entries(outputs)),
+                    "mlperf_log_detail.txt": w.detail_log({"effective_scenario": "Offline"}),
+                },
+                "performance": {
+                    "run_1": {
+                        "mlperf_log_detail.txt": given(ref_detail, w.perf_detail("Offline", 1000.0)),
+                        "mlperf_log_summary.txt": w.summary_log("Offline", 1000.0),
+                    }
+                },
+            },
+            "comp": {
+                "mlperf_log_accuracy.json": given(comp_acc, _entries({q: outputs[q] for q in (1, 3, 5)})),
+                "mlperf_log_detail.txt": given(
+                    comp_detail, w.perf_detail("Offline", 1010.0, audit=True, **TEST01_EFFECTIVE)
+                ),
+                "mlperf_log_summary.txt": given(comp_summary, w.summary_log("Offline", 1010.0)),
+            },
+        },
+    )
     return root / "res", root / "comp"
 
 
@@ -53,20 +73,30 @@ def _json(out: Path, test: str) -> dict:
 
 def test_synthetic_honest_test01_passes(tmp_path: Path, capsys) -> None:
     res, comp = _test01_tree(tmp_path)
-    code, out, err = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32")
+    code, out, err = _run(
+        capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32"
+    )
     assert code == 0, out + err
     files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert files == ["TEST01/accuracy/mlperf_log_accuracy.json", "TEST01/performance/run_1/mlperf_log_detail.txt",
-                     "TEST01/performance/run_1/mlperf_log_summary.txt", "TEST01/verify.json",
-                     "TEST01/verify_accuracy.txt", "TEST01/verify_performance.txt"]
+    assert files == [
+        "TEST01/accuracy/mlperf_log_accuracy.json",
+        "TEST01/performance/run_1/mlperf_log_detail.txt",
+        "TEST01/performance/run_1/mlperf_log_summary.txt",
+        "TEST01/verify.json",
+        "TEST01/verify_accuracy.txt",
+        "TEST01/verify_performance.txt",
+    ]
     assert "TEST PASS" in (tmp_path / "out" / "TEST01" / "verify_accuracy.txt").read_text().splitlines()
 
 
-@pytest.mark.parametrize(("remove", "message"), [
-    ("comp/mlperf_log_detail.txt", "comp/mlperf_log_detail.txt: no such file"),
-    ("res/accuracy/mlperf_log_accuracy.json", "mlperf_log_accuracy.json: no such file"),
-    ("res/performance", "run_1/mlperf_log_detail.txt: no such file"),
-])
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        ("comp/mlperf_log_detail.txt", "comp/mlperf_log_detail.txt: no such file"),
+        ("res/accuracy/mlperf_log_accuracy.json", "mlperf_log_accuracy.json: no such file"),
+        ("res/performance", "run_1/mlperf_log_detail.txt: no such file"),
+    ],
+)
 def test_missing_inputs_exit_2(tmp_path: Path, capsys, remove: str, message: str) -> None:
     import shutil
 
@@ -96,15 +126,22 @@ def test_output_replaces_an_old_folder_whole(tmp_path: Path, capsys) -> None:
     code, _, _ = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"))
     assert code == 0
     assert not (tmp_path / "out" / "TEST01" / "stale.txt").exists()
-    assert sorted(p.name for p in (tmp_path / "out" / "TEST01" / "performance" / "run_1").iterdir()) == \
-        ["mlperf_log_detail.txt", "mlperf_log_summary.txt"]
+    assert sorted(p.name for p in (tmp_path / "out" / "TEST01" / "performance" / "run_1").iterdir()) == [
+        "mlperf_log_detail.txt",
+        "mlperf_log_summary.txt",
+    ]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["TEST01"]  # no temporary folder left behind
 
 
 def test_a_failing_result_never_says_test_pass(tmp_path: Path, capsys) -> None:
-    res, comp = _test01_tree(tmp_path, comp_detail=w.perf_detail("Offline", 1500.0, audit=True, **TEST01_EFFECTIVE),
-                             comp_acc=_entries({1: [9, 9, 9]}))
-    code, _, _ = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32")
+    res, comp = _test01_tree(
+        tmp_path,
+        comp_detail=w.perf_detail("Offline", 1500.0, audit=True, **TEST01_EFFECTIVE),
+        comp_acc=_entries({1: [9, 9, 9]}),
+    )
+    code, _, _ = _run(
+        capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32"
+    )
     assert code == 1
     for name in ("verify_accuracy.txt", "verify_performance.txt"):
         text = (tmp_path / "out" / "TEST01" / name).read_text()
@@ -113,31 +150,65 @@ def test_a_failing_result_never_says_test_pass(tmp_path: Path, capsys) -> None:
 
 BAD_TEST01 = [
     ("empty compliance log", {"comp_acc": ""}, "accuracy", "empty file"),
-    ("accuracy log cut mid-entry", {"comp_acc": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0100'}, "accuracy",
-     "ends inside a string"),
-    ("odd-length hex", {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "ABC")])}, "accuracy",
-     "odd number of hex digits"),
-    ("non-hex characters", {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "01000000ZZ000000")])}, "accuracy",
-     "non-hex character"),
-    ("length not a multiple of the dtype", {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "010000")])},
-     "accuracy", "not a whole number of int32 elements"),
-    ("qsl_idx not an integer", {"comp_acc": w.accuracy_log([w.accuracy_entry(0, "1", "01000000")])}, "accuracy",
-     "not an integer"),
+    (
+        "accuracy log cut mid-entry",
+        {"comp_acc": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0100'},
+        "accuracy",
+        "ends inside a string",
+    ),
+    (
+        "odd-length hex",
+        {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "ABC")])},
+        "accuracy",
+        "odd number of hex digits",
+    ),
+    (
+        "non-hex characters",
+        {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "01000000ZZ000000")])},
+        "accuracy",
+        "non-hex character",
+    ),
+    (
+        "length not a multiple of the dtype",
+        {"comp_acc": w.accuracy_log([w.accuracy_entry(0, 1, "010000")])},
+        "accuracy",
+        "not a whole number of int32 elements",
+    ),
+    (
+        "qsl_idx not an integer",
+        {"comp_acc": w.accuracy_log([w.accuracy_entry(0, "1", "01000000")])},
+        "accuracy",
+        "not an integer",
+    ),
     ("detail log that is not MLLOG", {"comp_detail": "hello\n"}, "logs readable", "is not a ':::MLLOG"),
     ("empty detail log", {"comp_detail": ""}, "logs readable", "empty file"),
-    ("summary without a result line", {"comp_summary": "MLPerf Results Summary\nScenario : Offline\n"},
-     "logs readable", "no 'Result is' line"),
-    ("INVALID compliance run", {"comp_detail": w.perf_detail("Offline", 1000.0, audit=True, valid=False,
-                                                             **TEST01_EFFECTIVE)}, "runs comparable", "INVALID"),
-    ("another scenario", {"comp_detail": w.perf_detail("Server", 1000.0, audit=True, **TEST01_EFFECTIVE)},
-     "runs comparable", "different scenarios"),
+    (
+        "summary without a result line",
+        {"comp_summary": "MLPerf Results Summary\nScenario : Offline\n"},
+        "logs readable",
+        "no 'Result is' line",
+    ),
+    (
+        "INVALID compliance run",
+        {"comp_detail": w.perf_detail("Offline", 1000.0, audit=True, valid=False, **TEST01_EFFECTIVE)},
+        "runs comparable",
+        "INVALID",
+    ),
+    (
+        "another scenario",
+        {"comp_detail": w.perf_detail("Server", 1000.0, audit=True, **TEST01_EFFECTIVE)},
+        "runs comparable",
+        "different scenarios",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "tree", "check", "reason"), BAD_TEST01, ids=[c[0] for c in BAD_TEST01])
 def test_bad_logs_fail_with_a_reason(tmp_path: Path, capsys, case: str, tree: dict, check: str, reason: str) -> None:
     res, comp = _test01_tree(tmp_path, **tree)
-    code, out, err = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32")
+    code, out, err = _run(
+        capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32"
+    )
     assert code == 1, out + err
     assert "Traceback" not in out + err
     reasons = {c["name"]: c["reason"] for c in _json(tmp_path / "out", "TEST01")["checks"] if c["outcome"] == "FAIL"}
@@ -147,7 +218,9 @@ def test_bad_logs_fail_with_a_reason(tmp_path: Path, capsys, case: str, tree: di
 def test_nan_outputs_never_match(tmp_path: Path, capsys) -> None:
     nan = {1: [float("nan"), 1.0]}
     res, comp = _test01_tree(tmp_path, ref_acc=_entries(nan, "<f"), comp_acc=_entries(nan, "<f"))
-    code, _, _ = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "float32")
+    code, _, _ = _run(
+        capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "float32"
+    )
     data = _json(tmp_path / "out", "TEST01")
     assert code == 1 and data["official_verdict"] == "FAIL"
     assert "first element nan vs nan" in data["checks"][2]["reason"] + str(data["checks"][2]["figures"]["examples"])
@@ -156,15 +229,24 @@ def test_nan_outputs_never_match(tmp_path: Path, capsys) -> None:
 def test_duplicate_reference_entries_with_other_data_are_a_finding(tmp_path: Path, capsys) -> None:
     ref = w.accuracy_log([w.accuracy_entry(0, 1, w.hexdata([1, 2, 7])), w.accuracy_entry(1, 1, w.hexdata([5, 5, 5]))])
     res, comp = _test01_tree(tmp_path, ref_acc=ref, comp_acc=_entries({1: [1, 2, 7]}))
-    code, _, _ = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32")
+    code, _, _ = _run(
+        capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"), "--dtype", "int32"
+    )
     data = _json(tmp_path / "out", "TEST01")
     assert code == 0
     assert any("repeats 1 qsl_idx, 1 of them with a different output" in f["message"] for f in data["findings"])
 
 
 def test_token_log_without_token_count(tmp_path: Path, capsys) -> None:
-    write_tree(tmp_path, {"comp": {"mlperf_log_accuracy.json": _entries({1: [5, 6, 2]}),
-                                   "mlperf_log_detail.txt": w.detail_log({"effective_scenario": "Offline"}, audit=True)}})
+    write_tree(
+        tmp_path,
+        {
+            "comp": {
+                "mlperf_log_accuracy.json": _entries({1: [5, 6, 2]}),
+                "mlperf_log_detail.txt": w.detail_log({"effective_scenario": "Offline"}, audit=True),
+            }
+        },
+    )
     code, out, err = _run(capsys, "TEST06", "-c", str(tmp_path / "comp"), "-o", str(tmp_path / "out"), "-s", "Offline")
     data = _json(tmp_path / "out", "TEST06")
     assert code == 1 and "Traceback" not in out + err

@@ -21,9 +21,21 @@ def _load(tmp_path: Path, text: str):
 
 
 def test_yaml_1_1_surprises_stay_strings(tmp_path: Path) -> None:
-    doc = _load(tmp_path, "a: 2025-01-01\nb: yes\nc: off\nd: 1:30\ne: 0o17\nf: 0x1F\ng: true\nh: ~\ni: 1.5e3\nj: '12'\n")
-    assert doc.data == {"a": "2025-01-01", "b": "yes", "c": "off", "d": "1:30", "e": 15, "f": 31,
-                        "g": True, "h": None, "i": 1500.0, "j": "12"}
+    doc = _load(
+        tmp_path, "a: 2025-01-01\nb: yes\nc: off\nd: 1:30\ne: 0o17\nf: 0x1F\ng: true\nh: ~\ni: 1.5e3\nj: '12'\n"
+    )
+    assert doc.data == {
+        "a": "2025-01-01",
+        "b": "yes",
+        "c": "off",
+        "d": "1:30",
+        "e": 15,
+        "f": 31,
+        "g": True,
+        "h": None,
+        "i": 1500.0,
+        "j": "12",
+    }
 
 
 def test_big_seed_stays_an_exact_integer(tmp_path: Path) -> None:

@@ -24,5 +24,6 @@ def get(kind: str) -> Launcher:
     try:
         return LAUNCHERS[kind]
     except KeyError:
-        raise UnknownName(f"unknown launcher '{kind}'{did_you_mean(kind, LAUNCHERS)}; "
-                          f"known: {', '.join(sorted(LAUNCHERS))}") from None
+        raise UnknownName(
+            f"unknown launcher '{kind}'{did_you_mean(kind, LAUNCHERS)}; known: {', '.join(sorted(LAUNCHERS))}"
+        ) from None

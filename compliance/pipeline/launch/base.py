@@ -1,4 +1,5 @@
-"""What a launcher is: how a run's command is started, by kind (``launcher: {kind: local}`` in a system or benchmark spec).
+"""What a launcher is: how a run's command is started, by kind (``launcher: {kind: local}`` in a system or
+benchmark spec).
 
 What every launcher guarantees (the run action relies on it, and the tests check it for each kind):
 

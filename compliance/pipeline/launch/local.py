@@ -147,12 +147,22 @@ class LocalLauncher:
             log.flush()
             say(f"  {run.label}: {run.command}  (log: {run.files.output})")
             try:
-                proc = subprocess.Popen(run.command, shell=True, cwd=run.workdir, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                        pass_fds=held.fds, preexec_fn=_die_with_parent)
+                proc = subprocess.Popen(
+                    run.command,
+                    shell=True,
+                    cwd=run.workdir,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    pass_fds=held.fds,
+                    preexec_fn=_die_with_parent,
+                )
             except OSError as exc:
-                return Launched(Ending.LAUNCH_FAILED, None,
-                                f"cannot start the command in {run.workdir}: {exc.strerror or exc}", 0.0)
+                return Launched(
+                    Ending.LAUNCH_FAILED, None, f"cannot start the command in {run.workdir}: {exc.strerror or exc}", 0.0
+                )
             held.started(proc.pid)  # start_new_session: the session id is the command's pid
             try:
                 signal.signal(signal.SIGTERM, on_sigterm)
@@ -163,7 +173,10 @@ class LocalLauncher:
                 ending, reason = self._exit(proc.returncode, run)
             except subprocess.TimeoutExpired:
                 _stop_group(proc)
-                ending, reason = Ending.TIMEOUT, f"timed out after {run.timeout:g} s and was stopped (log: {run.files.output})"
+                ending, reason = (
+                    Ending.TIMEOUT,
+                    f"timed out after {run.timeout:g} s and was stopped (log: {run.files.output})",
+                )
             except KeyboardInterrupt:
                 _stop_group(proc)
                 _end_leftovers(before, proc)

@@ -75,18 +75,42 @@ TIME_MARGIN_MIN = 1  # minutes added to the run's timeout for Slurm's own time l
 EXIT_REFUSED = 97  # the job's exit status when staging refused (a foreign audit.config, a folder not ours)
 EXIT_SETUP = 98  # ... when the job could not prepare the run (no such directory, no sha256sum)
 #: Job states after which no process of the job is left (COMPLETING comes before them)
-FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
-                      "DEADLINE", "OUT_OF_MEMORY", "REVOKED", "SPECIAL_EXIT"})
+FINISHED = frozenset(
+    {
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TIMEOUT",
+        "NODE_FAIL",
+        "PREEMPTED",
+        "BOOT_FAIL",
+        "DEADLINE",
+        "OUT_OF_MEMORY",
+        "REVOKED",
+        "SPECIAL_EXIT",
+    }
+)
 #: Job states whose run is submitted again on resume (the command did not get to its end)
 RESUBMIT = frozenset({"PREEMPTED", "NODE_FAIL", "BOOT_FAIL"})
 #: Reasons a pending job keeps until its spec is changed (squeue(1), JOB REASON CODES): such a job is cancelled
 #: and the run fails, instead of waiting for ever
-NEVER_STARTS = frozenset({"PartitionTimeLimit", "PartitionNodeLimit", "DependencyNeverSatisfied", "InvalidAccount",
-                          "InvalidQOS", "BadConstraints"})
+NEVER_STARTS = frozenset(
+    {
+        "PartitionTimeLimit",
+        "PartitionNodeLimit",
+        "DependencyNeverSatisfied",
+        "InvalidAccount",
+        "InvalidQOS",
+        "BadConstraints",
+    }
+)
 #: sbatch, scontrol, scancel errors that pass (the controller restarts, is busy, or the network hiccups)
-_TRANSIENT = re.compile(r"Unable to contact|Socket timed out|Zero Bytes|Connection refused|connect failure|"
-                        r"Communication|temporarily unavailable|Transport endpoint|timed out|standby|"
-                        r"Resource temporarily", re.I)
+_TRANSIENT = re.compile(
+    r"Unable to contact|Socket timed out|Zero Bytes|Connection refused|connect failure|"
+    r"Communication|temporarily unavailable|Transport endpoint|timed out|standby|"
+    r"Resource temporarily",
+    re.I,
+)
 _FIELD = re.compile(r"(?:^|\s)([A-Za-z][\w:/.]*)=")  # a key of scontrol's one-line output (values may hold spaces)
 
 
@@ -100,6 +124,7 @@ class _SubmitError(Exception):
 
 # -- what Slurm and the job report ---------------------------------------------------------------------------------
 
+
 def parse_fields(line: str) -> dict[str, str]:
     """The ``Key=Value`` fields of one line of ``scontrol show job -o``; a value runs to the next key, so values
     with spaces (``Reason=launch failed requeued held``, paths) are kept whole."""
@@ -108,7 +133,7 @@ def parse_fields(line: str) -> dict[str, str]:
     if not keys:
         return fields
     for here, after in zip(keys, [*keys[1:], None], strict=True):
-        fields[here.group(1)] = line[here.end(): after.start() if after else len(line)].strip()
+        fields[here.group(1)] = line[here.end() : after.start() if after else len(line)].strip()
     return fields
 
 
@@ -146,8 +171,9 @@ def parse_job(text: str) -> JobInfo | None:
         if match:
             status, sig = int(match.group(1)), int(match.group(2))
         nodes = fields.get("NodeList", "")
-        return JobInfo(fields["JobId"], state, status, sig, fields.get("Reason", ""),
-                       "" if nodes == "(null)" else nodes, fields)
+        return JobInfo(
+            fields["JobId"], state, status, sig, fields.get("Reason", ""), "" if nodes == "(null)" else nodes, fields
+        )
     return None
 
 
@@ -184,9 +210,16 @@ def read_status(path: str, job_id: str) -> Status | None:
     if values.get("job") != job_id or "audit" not in values:
         return None
     code = values.get("exit")
-    return Status(job_id, values.get("node", ""), int(code) if code and code.isdigit() else None,
-                  values.get("signal"), values.get("refused"), values.get("failed"), values["audit"],
-                  values.get("aftermath", ""))
+    return Status(
+        job_id,
+        values.get("node", ""),
+        int(code) if code and code.isdigit() else None,
+        values.get("signal"),
+        values.get("refused"),
+        values.get("failed"),
+        values["audit"],
+        values.get("aftermath", ""),
+    )
 
 
 def _signal_name(number: int) -> str:
@@ -196,8 +229,9 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def ending(run: RunPlan, job_id: str, info: JobInfo | None, status: Status | None, stopped: str | None,
-           duration_s: float) -> Launched:
+def ending(
+    run: RunPlan, job_id: str, info: JobInfo | None, status: Status | None, stopped: str | None, duration_s: float
+) -> Launched:
     """How a run's job ended, from Slurm's view (``info``; None: Slurm no longer knows the job), the job's status
     file (None: it wrote none) and what this process did (``stopped``: "timeout" when it cancelled the job at the
     run's timeout, "never:<Reason>" when it cancelled a job Slurm would never start). ``duration_s`` runs from the
@@ -213,16 +247,23 @@ def ending(run: RunPlan, job_id: str, info: JobInfo | None, status: Status | Non
     if status is not None and status.failed:
         return end(Ending.LAUNCH_FAILED, None, f"{status.failed} (Slurm job {job_id}) {log}")
     if stopped is not None and stopped.startswith("never:"):
-        return end(Ending.LAUNCH_FAILED, None, f"Slurm would never start job {job_id} (pending with reason "
-                                               f"{stopped[6:]}): it was cancelled; change the launcher settings of "
-                                               f"system {run.system}")
+        return end(
+            Ending.LAUNCH_FAILED,
+            None,
+            f"Slurm would never start job {job_id} (pending with reason "
+            f"{stopped[6:]}): it was cancelled; change the launcher settings of "
+            f"system {run.system}",
+        )
     if stopped == "timeout":
         return end(Ending.TIMEOUT, None, f"timed out after {run.timeout:g} s; Slurm job {job_id} was cancelled {log}")
     if status is not None and status.exit is not None and status.signal is None:  # the command got to its end
         code = status.exit
         if code > 128 and code - 128 in signal.valid_signals():
-            return end(Ending.SIGNALLED, code, f"killed by {_signal_name(code - 128)} (exit status {code}) in Slurm "
-                                                f"job {job_id} {log}")
+            return end(
+                Ending.SIGNALLED,
+                code,
+                f"killed by {_signal_name(code - 128)} (exit status {code}) in Slurm job {job_id} {log}",
+            )
         return end(Ending.EXITED, code, f"exit status {code} (Slurm job {job_id}) {log}" if code else "")
     state = info.state if info else None
     nodes = (status.node if status else "") or (info.nodes if info else "") or "?"
@@ -242,14 +283,21 @@ def ending(run: RunPlan, job_id: str, info: JobInfo | None, status: Status | Non
     if status is not None and status.signal:
         return end(Ending.SIGNALLED, None, f"Slurm job {job_id} got SIG{status.signal} on {nodes} {log}")
     if info is None:
-        return end(Ending.NODE_FAILURE, None, f"Slurm no longer knows job {job_id} and it wrote no status: the job "
-                                              f"was lost; run again to resubmit {log}")
-    return end(Ending.LAUNCH_FAILED, None,
-               f"Slurm reports job {job_id} {state} {info.exit_code} (reason: {info.reason or 'none'}) on {nodes}, "
-               f"but its script wrote no status: the command never ran {log}")
+        return end(
+            Ending.NODE_FAILURE,
+            None,
+            f"Slurm no longer knows job {job_id} and it wrote no status: the job was lost; run again to resubmit {log}",
+        )
+    return end(
+        Ending.LAUNCH_FAILED,
+        None,
+        f"Slurm reports job {job_id} {state} {info.exit_code} (reason: {info.reason or 'none'}) on {nodes}, "
+        f"but its script wrote no status: the command never ran {log}",
+    )
 
 
 # -- the settings, the job's files, the script ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -266,18 +314,40 @@ class Settings:
     @classmethod
     def of(cls, run: RunPlan) -> Settings:
         data: dict[str, Any] = {**launcher_defaults(KIND), **dict(run.launcher.settings)}
-        return cls(data.get("partition"), data.get("nodelist"), data.get("constraint"), data.get("account"),
-                   data.get("qos"), bool(data["exclusive"]), tuple(data["sbatch_options"]))
+        return cls(
+            data.get("partition"),
+            data.get("nodelist"),
+            data.get("constraint"),
+            data.get("account"),
+            data.get("qos"),
+            bool(data["exclusive"]),
+            tuple(data["sbatch_options"]),
+        )
 
     def options(self) -> list[str]:
-        flags = [f"--{name}={value}" for name, value in (("partition", self.partition), ("nodelist", self.nodelist),
-                                                          ("constraint", self.constraint), ("account", self.account),
-                                                          ("qos", self.qos)) if value]
+        flags = [
+            f"--{name}={value}"
+            for name, value in (
+                ("partition", self.partition),
+                ("nodelist", self.nodelist),
+                ("constraint", self.constraint),
+                ("account", self.account),
+                ("qos", self.qos),
+            )
+            if value
+        ]
         return flags + (["--exclusive"] if self.exclusive else []) + list(self.sbatch_options)
 
     def where(self) -> str:
-        parts = [f"{name} {value}" for name, value in (("partition", self.partition), ("nodes", self.nodelist),
-                                                        ("constraint", self.constraint)) if value]
+        parts = [
+            f"{name} {value}"
+            for name, value in (
+                ("partition", self.partition),
+                ("nodes", self.nodelist),
+                ("constraint", self.constraint),
+            )
+            if value
+        ]
         return ", ".join((parts or ["default partition"]) + (["exclusive"] if self.exclusive else []))
 
 
@@ -321,10 +391,20 @@ def _slurm_path(path: str) -> str:
 
 def sbatch_args(run: RunPlan, settings: Settings, files: JobFiles, token: str) -> list[str]:
     """The sbatch command line for the run's job (the spec's options last, so they win over ours where allowed)."""
-    return ["sbatch", "--parsable", f"--job-name={job_name(run)}", "--dependency=singleton", f"--comment={token}",
-            f"--output={_slurm_path(run.files.output)}", "--open-mode=truncate",
-            f"--chdir={_slurm_path(files.folder)}", "--no-requeue", f"--time={time_limit_minutes(run.timeout)}",
-            *settings.options(), os.path.abspath(files.script)]
+    return [
+        "sbatch",
+        "--parsable",
+        f"--job-name={job_name(run)}",
+        "--dependency=singleton",
+        f"--comment={token}",
+        f"--output={_slurm_path(run.files.output)}",
+        "--open-mode=truncate",
+        f"--chdir={_slurm_path(files.folder)}",
+        "--no-requeue",
+        f"--time={time_limit_minutes(run.timeout)}",
+        *settings.options(),
+        os.path.abspath(files.script),
+    ]
 
 
 def job_script(run: RunPlan, files: JobFiles) -> str:
@@ -340,86 +420,90 @@ def job_script(run: RunPlan, files: JobFiles) -> str:
             f"    if command exec {number}>>{lock}; then",
             f'        flock -n {number} || {{ echo "mlperf-compliance: waiting for the {what}: held by $(cat {lock})";'
             f" flock {number}; }}",
-            f"        printf '{{\"label\": %s, \"pid\": %s, \"since\": \"%s\", \"job\": \"%s\"}}' {q(holder)} "
+            f'        printf \'{{"label": %s, "pid": %s, "since": "%s", "job": "%s"}}\' {q(holder)} '
             f'"$$" "$(date "+%Y-%m-%d %H:%M:%S")" "${{SLURM_JOB_ID:-}}" >{lock}',
             "    else",
             f'        echo "mlperf-compliance: warning: cannot open {lock}: the lock of the {what} is not taken"',
             "    fi",
         ]
     exports = [f"export {name}={q(value)}" for name, value in sorted(run.env.items())]
-    return "\n".join([
-        "#!/bin/sh",
-        "# The batch job of one mlperf-compliance run, written by compliance.pipeline.launch.slurm (docs/slurm.md).",
-        f"# run {run.label}, signature {run.signature}",
-        "# It takes the run's locks on its node, stages the audit.config, runs the command, removes the",
-        "# audit.config on every way out a shell can catch, and writes what happened to its status file.",
-        f"JOB_STATUS={q(status)}",
-        f"JOB_STARTED={q(started)}",
-        "JOB_PID= JOB_RC= JOB_REFUSED=",
-        'STAGE_HOST=${SLURMD_NODENAME:-$(hostname)}  # the Slurm node (several may share a host)',
-        "",
-        staging.job_shell(run),
-        "job_finish() {  # the one way out: remove our audit.config, then write the status (atomically)",
-        "    trap '' TERM INT HUP",
-        "    stage_out",
-        "    {",
-        '        echo "job=${SLURM_JOB_ID:-}"',
-        '        echo "node=$STAGE_HOST"',
-        '        [ -z "$JOB_RC" ] || echo "exit=$JOB_RC"',
-        '        [ "$1" = exit ] || echo "signal=$1"',
-        '        [ -z "$JOB_REFUSED" ] || echo "refused=$JOB_REFUSED"',
-        '        [ -z "$STAGE_FAILED" ] || echo "failed=$STAGE_FAILED"',
-        '        [ -z "$STAGE_AFTERMATH" ] || echo "aftermath=$STAGE_AFTERMATH"',
-        '        echo "audit=$STAGE_AUDIT"',
-        '    } >"$JOB_STATUS.$$" && mv -f "$JOB_STATUS.$$" "$JOB_STATUS"',
-        "}",
-        "job_signal() {  # $1 $2: the signal's name and number (scancel, the time limit and preemption send TERM)",
-        '    echo "mlperf-compliance: the job got SIG$1 on $STAGE_HOST at $(date "+%Y-%m-%d %H:%M:%S");'
-        ' stopping the command and removing the audit.config"',
-        '    [ -z "$JOB_PID" ] || kill -TERM "$JOB_PID" 2>/dev/null',
-        '    job_finish "$1"',
-        "    exit $((128 + $2))",
-        "}",
-        "trap 'job_signal TERM 15' TERM",
-        "trap 'job_signal INT 2' INT",
-        "trap 'job_signal HUP 1' HUP",
-        "",
-        f'echo "mlperf-compliance: Slurm job ${{SLURM_JOB_ID:-?}} of {run.label} on $STAGE_HOST,'
-        ' $(date "+%Y-%m-%d %H:%M:%S")"',
-        "if ! command -v sha256sum >/dev/null 2>&1; then",
-        '    STAGE_FAILED="sha256sum is not on PATH on $STAGE_HOST: the job cannot tell its audit.config"',
-        f'    echo "mlperf-compliance: $STAGE_FAILED"; job_finish exit; exit {EXIT_SETUP}',
-        "fi",
-        'JOB_LOCKS=${MLPERF_COMPLIANCE_LOCKS:-${TMPDIR:-/tmp}/mlperf-compliance-locks}',
-        'if command -v flock >/dev/null 2>&1 && mkdir -p "$JOB_LOCKS" 2>/dev/null; then',
-        '    chmod 1777 "$JOB_LOCKS" 2>/dev/null',
-        *lock_lines,
-        "else",
-        '    echo "mlperf-compliance: warning: no flock or no lock folder $JOB_LOCKS on $STAGE_HOST: the run locks'
-        ' are not taken"',
-        "fi",
-        "stage_in",
-        "case $? in",
-        '    0) ;;',
-        f'    1) JOB_REFUSED=$STAGE_PROBLEM; echo "mlperf-compliance: refused: $JOB_REFUSED"; job_finish exit;'
-        f' exit {EXIT_REFUSED} ;;',
-        f'    *) echo "mlperf-compliance: $STAGE_FAILED"; job_finish exit; exit {EXIT_SETUP} ;;',
-        "esac",
-        *exports,
-        f"printf '%s\\n' {q(f'$ cd {run.workdir} && {run.command}')}",
-        'date +%s >"$JOB_STARTED.$$" && mv -f "$JOB_STARTED.$$" "$JOB_STARTED"',
-        f"/bin/sh -c {q(run.command)} </dev/null &",
-        "JOB_PID=$!",
-        'wait "$JOB_PID"',
-        "JOB_RC=$?",
-        "JOB_PID=",
-        "job_finish exit",
-        'exit "$JOB_RC"',
-        "",
-    ])
+    return "\n".join(
+        [
+            "#!/bin/sh",
+            "# The batch job of one mlperf-compliance run, written by compliance.pipeline.launch.slurm",
+            "# (docs/slurm.md).",
+            f"# run {run.label}, signature {run.signature}",
+            "# It takes the run's locks on its node, stages the audit.config, runs the command, removes the",
+            "# audit.config on every way out a shell can catch, and writes what happened to its status file.",
+            f"JOB_STATUS={q(status)}",
+            f"JOB_STARTED={q(started)}",
+            "JOB_PID= JOB_RC= JOB_REFUSED=",
+            "STAGE_HOST=${SLURMD_NODENAME:-$(hostname)}  # the Slurm node (several may share a host)",
+            "",
+            staging.job_shell(run),
+            "job_finish() {  # the one way out: remove our audit.config, then write the status (atomically)",
+            "    trap '' TERM INT HUP",
+            "    stage_out",
+            "    {",
+            '        echo "job=${SLURM_JOB_ID:-}"',
+            '        echo "node=$STAGE_HOST"',
+            '        [ -z "$JOB_RC" ] || echo "exit=$JOB_RC"',
+            '        [ "$1" = exit ] || echo "signal=$1"',
+            '        [ -z "$JOB_REFUSED" ] || echo "refused=$JOB_REFUSED"',
+            '        [ -z "$STAGE_FAILED" ] || echo "failed=$STAGE_FAILED"',
+            '        [ -z "$STAGE_AFTERMATH" ] || echo "aftermath=$STAGE_AFTERMATH"',
+            '        echo "audit=$STAGE_AUDIT"',
+            '    } >"$JOB_STATUS.$$" && mv -f "$JOB_STATUS.$$" "$JOB_STATUS"',
+            "}",
+            "job_signal() {  # $1 $2: the signal's name and number (scancel, the time limit and preemption send TERM)",
+            '    echo "mlperf-compliance: the job got SIG$1 on $STAGE_HOST at $(date "+%Y-%m-%d %H:%M:%S");'
+            ' stopping the command and removing the audit.config"',
+            '    [ -z "$JOB_PID" ] || kill -TERM "$JOB_PID" 2>/dev/null',
+            '    job_finish "$1"',
+            "    exit $((128 + $2))",
+            "}",
+            "trap 'job_signal TERM 15' TERM",
+            "trap 'job_signal INT 2' INT",
+            "trap 'job_signal HUP 1' HUP",
+            "",
+            f'echo "mlperf-compliance: Slurm job ${{SLURM_JOB_ID:-?}} of {run.label} on $STAGE_HOST,'
+            ' $(date "+%Y-%m-%d %H:%M:%S")"',
+            "if ! command -v sha256sum >/dev/null 2>&1; then",
+            '    STAGE_FAILED="sha256sum is not on PATH on $STAGE_HOST: the job cannot tell its audit.config"',
+            f'    echo "mlperf-compliance: $STAGE_FAILED"; job_finish exit; exit {EXIT_SETUP}',
+            "fi",
+            "JOB_LOCKS=${MLPERF_COMPLIANCE_LOCKS:-${TMPDIR:-/tmp}/mlperf-compliance-locks}",
+            'if command -v flock >/dev/null 2>&1 && mkdir -p "$JOB_LOCKS" 2>/dev/null; then',
+            '    chmod 1777 "$JOB_LOCKS" 2>/dev/null',
+            *lock_lines,
+            "else",
+            '    echo "mlperf-compliance: warning: no flock or no lock folder $JOB_LOCKS on $STAGE_HOST: the run locks'
+            ' are not taken"',
+            "fi",
+            "stage_in",
+            "case $? in",
+            "    0) ;;",
+            f'    1) JOB_REFUSED=$STAGE_PROBLEM; echo "mlperf-compliance: refused: $JOB_REFUSED"; job_finish exit;'
+            f" exit {EXIT_REFUSED} ;;",
+            f'    *) echo "mlperf-compliance: $STAGE_FAILED"; job_finish exit; exit {EXIT_SETUP} ;;',
+            "esac",
+            *exports,
+            f"printf '%s\\n' {q(f'$ cd {run.workdir} && {run.command}')}",
+            'date +%s >"$JOB_STARTED.$$" && mv -f "$JOB_STARTED.$$" "$JOB_STARTED"',
+            f"/bin/sh -c {q(run.command)} </dev/null &",
+            "JOB_PID=$!",
+            'wait "$JOB_PID"',
+            "JOB_RC=$?",
+            "JOB_PID=",
+            "job_finish exit",
+            'exit "$JOB_RC"',
+            "",
+        ]
+    )
 
 
 # -- talking to Slurm ----------------------------------------------------------------------------------------------
+
 
 class _Slurm:
     """sbatch, scontrol, scancel and squeue, with retries while the controller does not answer."""
@@ -465,6 +549,7 @@ class _Slurm:
 
     def submit(self, args: list[str], name: str, token: str) -> str:
         """Submit; the job id. Raises _SubmitError (sbatch refused) or _NoContact."""
+
         def once() -> str | None:
             result = self.call(args)
             if result.returncode == 0 and result.stdout.strip():
@@ -473,11 +558,13 @@ class _Slurm:
             if not _TRANSIENT.search(self.last):
                 raise _SubmitError(self.last)
             return self.find(name, token)  # the reply may have been lost after the job was taken
+
         job_id: str = self._retry("sbatch", once)
         return job_id
 
     def query(self, job_id: str) -> JobInfo | None:
         """The job as Slurm shows it; None when Slurm does not know it (never, or past MinJobAge)."""
+
         def once() -> tuple[JobInfo | None] | None:
             result = self.call(["scontrol", "show", "job", "-o", job_id], timeout=60)
             info = parse_job(result.stdout) if result.returncode == 0 else None
@@ -487,17 +574,20 @@ class _Slurm:
             if "Invalid job id" in self.last:
                 return (None,)
             return None
+
         found: tuple[JobInfo | None] = self._retry(f"scontrol show job {job_id}", once)
         return found[0]
 
     def cancel(self, job_id: str, patience: float = CONTACT_S) -> None:
         """``scancel`` the job (a job that has ended already is fine). Raises _NoContact."""
+
         def once() -> bool | None:
             result = self.call(["scancel", job_id], timeout=60)
             if result.returncode == 0:
                 return True
             self.last = self.error(result)
             return True if "Invalid job id" in self.last or not _TRANSIENT.search(self.last) else None
+
         self._retry(f"scancel {job_id}", once, patience)
 
     def find(self, name: str, token: str) -> str | None:
@@ -511,6 +601,7 @@ class _Slurm:
 
 
 # -- the launcher --------------------------------------------------------------------------------------------------
+
 
 def _read_json(path: str) -> dict[str, Any] | None:
     try:
@@ -569,9 +660,12 @@ class _Job:
             raise
         except _NoContact as exc:
             job = f"Slurm job {self.job_id}" if self.job_id else "its Slurm job"
-            return Launched(Ending.NODE_FAILURE, None, f"lost contact with the Slurm controller ({exc}); {job} may "
-                                                       "still run: run again to re-attach to it",
-                            time.monotonic() - begin)
+            return Launched(
+                Ending.NODE_FAILURE,
+                None,
+                f"lost contact with the Slurm controller ({exc}); {job} may still run: run again to re-attach to it",
+                time.monotonic() - begin,
+            )
         assert self.job_id is not None
         status = self._final_status(info, stopped)
         launched = ending(self.run, self.job_id, info, status, stopped, time.monotonic() - begin)
@@ -590,8 +684,9 @@ class _Job:
             if job_id:
                 info = self.slurm.query(str(job_id))
                 if info is not None and not info.finished:
-                    self.say(f"  {self.run.label}: cancelling Slurm job {job_id}: it runs an earlier version of "
-                             "this run")
+                    self.say(
+                        f"  {self.run.label}: cancelling Slurm job {job_id}: it runs an earlier version of this run"
+                    )
                     self.job_id = str(job_id)
                     self._cancel_and_wait()
             self._forget()
@@ -610,8 +705,10 @@ class _Job:
             self._forget()
             return False
         self.job_id, self.token = job_id, token
-        self.say(f"  {self.run.label}: re-attached to Slurm job {job_id} ({info.state if info else 'ended'}), "
-                 f"submitted by an earlier doit  (log: {self.run.files.output})")
+        self.say(
+            f"  {self.run.label}: re-attached to Slurm job {job_id} ({info.state if info else 'ended'}), "
+            f"submitted by an earlier doit  (log: {self.run.files.output})"
+        )
         return True
 
     def _submit(self) -> Launched | None:
@@ -628,21 +725,27 @@ class _Job:
         self._record()
         clear_logs(run)
         os.makedirs(os.path.dirname(run.files.output) or ".", exist_ok=True)
-        Path(run.files.output).write_text(f"mlperf-compliance: submitting {self.files.script} to Slurm; the job "
-                                          "rewrites this file when it starts\n", encoding="utf-8")
+        Path(run.files.output).write_text(
+            f"mlperf-compliance: submitting {self.files.script} to Slurm; the job rewrites this file when it starts\n",
+            encoding="utf-8",
+        )
         try:
-            self.job_id = self.slurm.submit(sbatch_args(run, self.settings, self.files, self.token), self.name,
-                                            self.token)
+            self.job_id = self.slurm.submit(
+                sbatch_args(run, self.settings, self.files, self.token), self.name, self.token
+            )
         except (_SubmitError, _NoContact) as exc:
             self._forget()
             with _workdir_lock(run, self.say):
                 staging.settle(run, gone=True)  # nothing was placed
-            return Launched(Ending.LAUNCH_FAILED, None,
-                            f"sbatch did not take the job of system {run.system}: {exc}", 0.0)
+            return Launched(
+                Ending.LAUNCH_FAILED, None, f"sbatch did not take the job of system {run.system}: {exc}", 0.0
+            )
         self._record()
         self.polls_from = time.monotonic()
-        self.say(f"  {run.label}: Slurm job {self.job_id} ({self.settings.where()}): {run.command}  "
-                 f"(log: {run.files.output})")
+        self.say(
+            f"  {run.label}: Slurm job {self.job_id} ({self.settings.where()}): {run.command}  "
+            f"(log: {run.files.output})"
+        )
         return None
 
     def _wait(self) -> tuple[JobInfo | None, str | None]:
@@ -657,12 +760,14 @@ class _Job:
             if self.started is None and info.state != "PENDING":
                 self.started = self._started_at(now)
             if self.started is not None and now - self.started >= self.run.timeout and info.state != "COMPLETING":
-                self.say(f"  {self.run.label}: timed out after {self.run.timeout:g} s: cancelling Slurm job "
-                         f"{self.job_id}")
+                self.say(
+                    f"  {self.run.label}: timed out after {self.run.timeout:g} s: cancelling Slurm job {self.job_id}"
+                )
                 return self._cancel_and_wait(), "timeout"
             if info.state == "PENDING" and info.reason in NEVER_STARTS:
-                self.say(f"  {self.run.label}: Slurm would never start job {self.job_id} ({info.reason}): "
-                         "cancelling it")
+                self.say(
+                    f"  {self.run.label}: Slurm would never start job {self.job_id} ({info.reason}): cancelling it"
+                )
                 return self._cancel_and_wait(), f"never:{info.reason}"
             if info.state == "PENDING" and info.reason != note and info.reason not in ("", "None"):
                 note = info.reason
@@ -721,8 +826,10 @@ class _Job:
             try:
                 self._cancel_and_wait(patience=60.0)
             except _NoContact as exc:
-                self.say(f"  {self.run.label}: could not cancel Slurm job {self.job_id} ({exc}); its record is kept, "
-                         "so the next run re-attaches to it (or scancel it yourself)")
+                self.say(
+                    f"  {self.run.label}: could not cancel Slurm job {self.job_id} ({exc}); its record is kept, "
+                    "so the next run re-attaches to it (or scancel it yourself)"
+                )
                 return
             status = read_status(self.files.status, self.job_id)
             if status is not None and status.audit == "replaced":
@@ -735,9 +842,22 @@ class _Job:
 
     # -- records ------------------------------------------------------------------------------------------------
     def _record(self) -> None:
-        write_atomic(self.files.record, json.dumps({
-            "job_id": self.job_id, "token": self.token, "signature": self.run.signature, "label": self.run.label,
-            "system": self.run.system, "job_name": self.name, "time": time.time()}, indent=1) + "\n")
+        write_atomic(
+            self.files.record,
+            json.dumps(
+                {
+                    "job_id": self.job_id,
+                    "token": self.token,
+                    "signature": self.run.signature,
+                    "label": self.run.label,
+                    "system": self.run.system,
+                    "job_name": self.name,
+                    "time": time.time(),
+                },
+                indent=1,
+            )
+            + "\n",
+        )
 
     def _forget(self) -> None:
         Path(self.files.record).unlink(missing_ok=True)
@@ -756,15 +876,20 @@ class SlurmLauncher:
     def launch(self, run: RunPlan, say: Callable[[str], None] = print) -> Launched:
         missing = [name for name in COMMANDS if shutil.which(name) is None]
         if missing:
-            return Launched(Ending.LAUNCH_FAILED, None,
-                            f"system {run.system} runs with the Slurm launcher, but {', '.join(missing)} "
-                            f"{'is' if len(missing) == 1 else 'are'} not on PATH here: install the Slurm client "
-                            "(or load its module) on the machine that runs doit", 0.0)
+            return Launched(
+                Ending.LAUNCH_FAILED,
+                None,
+                f"system {run.system} runs with the Slurm launcher, but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not on PATH here: install the Slurm client "
+                "(or load its module) on the machine that runs doit",
+                0.0,
+            )
         previous = signal.getsignal(signal.SIGTERM)
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            raise Interrupted("SIGTERM", f"run {run.label}", "its Slurm job was cancelled, and the job removed its "
-                                                             "audit.config")
+            raise Interrupted(
+                "SIGTERM", f"run {run.label}", "its Slurm job was cancelled, and the job removed its audit.config"
+            )
 
         try:
             signal.signal(signal.SIGTERM, on_sigterm)
