@@ -108,6 +108,9 @@ class Device:
         """Do the work in the calling thread: wait for its deadline and call ``complete()``, unless a waiter does
         so because this thread woke up more than BACKUP_DELAY_S late."""
         deadline = self.reserve(seconds, arrival)
+        if deadline <= time.perf_counter():  # nothing to wait for (a cached answer): no waiter needed
+            complete()
+            return
         job = _Job(deadline + BACKUP_DELAY_S, complete)
         if self._waiters:
             with self._lock:
