@@ -24,6 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from compliance.errors import Interrupted
 from compliance.pipeline import locks, procs, staging
@@ -110,6 +111,13 @@ def _end_leftovers(before: set[int], proc: subprocess.Popen[bytes]) -> int:
     return len(orphans) + (1 if group_left else 0)
 
 
+def _restore(handler: Any) -> None:
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except (ValueError, TypeError):
+        pass
+
+
 class LocalLauncher:
     """Runs the command on this machine (the default launcher)."""
 
@@ -123,24 +131,33 @@ class LocalLauncher:
                 if problem is not None:
                     return Launched(Ending.REFUSED, None, problem, time.monotonic() - start)
             clear_logs(run)
+            _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+            before = _children()
             try:
-                ended = self._execute(run, held, say)
+                ended = self._execute(run, held, say, before)
+            except KeyboardInterrupt:  # before the command was waited for (e.g. while it was being started)
+                orphans = _children() - before
+                _signal_all(orphans, signal.SIGKILL)
+                _reap(orphans, time.monotonic() + GRACE_S)
+                raise Interrupted("SIGINT", f"run {run.label}", "its audit.config was removed") from None
             finally:
                 removal = staging.remove(run)
         if removal is not None:
             return Launched(ended.ending, ended.returncode, removal, ended.duration_s, aftermath=removal)
         return ended
 
-    def _execute(self, run: RunPlan, held: locks.Held, say: Callable[[str], None]) -> Launched:
+    def _execute(self, run: RunPlan, held: locks.Held, say: Callable[[str], None], before: set[int]) -> Launched:
         env = {**os.environ, **run.env}
         start = time.monotonic()
-        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-        before = _children()
         previous = signal.getsignal(signal.SIGTERM)
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
             raise Interrupted("SIGTERM", f"run {run.label}", "its audit.config was removed")
 
+        try:
+            signal.signal(signal.SIGTERM, on_sigterm)  # before the command starts: a SIGTERM names the run
+        except ValueError:  # not the main thread: doit's own handling applies
+            pass
         os.makedirs(os.path.dirname(run.files.output) or ".", exist_ok=True)
         with open(run.files.output, "wb") as log:
             log.write(f"$ cd {run.workdir} && {run.command}\n".encode())
@@ -160,14 +177,11 @@ class LocalLauncher:
                     preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
+                _restore(previous)
                 return Launched(
                     Ending.LAUNCH_FAILED, None, f"cannot start the command in {run.workdir}: {exc.strerror or exc}", 0.0
                 )
             held.started(proc.pid)  # start_new_session: the session id is the command's pid
-            try:
-                signal.signal(signal.SIGTERM, on_sigterm)
-            except ValueError:  # not the main thread: doit's own handling applies
-                pass
             try:
                 proc.wait(timeout=run.timeout)
                 ending, reason = self._exit(proc.returncode, run)
@@ -186,10 +200,7 @@ class LocalLauncher:
                 _end_leftovers(before, proc)
                 raise
             finally:
-                try:
-                    signal.signal(signal.SIGTERM, previous)
-                except (ValueError, TypeError):
-                    pass
+                _restore(previous)
             left = _end_leftovers(before, proc)
             if left:
                 log.write(f"mlperf-compliance: ended {left} process(es) the command left running\n".encode())
