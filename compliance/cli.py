@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from compliance import __version__, errors
 from compliance.commands import DEFAULT_SPECS
 from compliance.commands.audit_config import audit_config
+from compliance.commands.dumpdb import DumpDbCommand
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
@@ -81,7 +82,7 @@ def run_doit(argv: Sequence[str]) -> int:
     from doit.doit_cmd import DoitMain
 
     class Main(DoitMain):
-        DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand)
+        DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand, DumpDbCommand)
 
     try:
         return int(Main(DodoTaskLoader()).run(list(argv)))

@@ -52,6 +52,9 @@ def replace_folder(target: str | Path, fill: Callable[[Path], None]) -> None:
     process are removed first.
     """
     target = Path(target)
+    if os.path.lexists(target) and (target.is_symlink() or not target.is_dir()):
+        # never exchanged with a file or a link (the swap would leave it in the staging folder's place)
+        raise NotADirectoryError(20, "is a file or a symbolic link, not a folder", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in _leftovers(target):
         shutil.rmtree(leftover, ignore_errors=True)

@@ -124,6 +124,8 @@ def test_doit_commands(lab: Path) -> None:
         assert f"{old}:lab5/resnet/Offline/TEST01" in listed.stdout
     info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
     assert info.returncode == 0 and "status     : up-to-date" in info.stdout
+    dumped = doit(lab, "dumpdb")  # read-only, on our SQLite database
+    assert dumped.returncode == 0 and "run:lab5/resnet/Offline/TEST01: " in dumped.stdout
     (lab / "build/lab5/resnet/Offline/TEST01/logs/.run.signature").unlink()
     info = doit(lab, "info", "run:lab5/resnet/Offline/TEST01")
     assert info.returncode == 1 and "the last run did not finish (interrupted)" in info.stdout  # says why

@@ -252,3 +252,20 @@ def test_token_log_without_token_count(tmp_path: Path, capsys) -> None:
     assert code == 1 and "Traceback" not in out + err
     assert "no token_count" in {c["name"]: c["reason"] for c in data["checks"]}["sample length"]
     assert data["official_verdict"] == "FAIL" and "KeyError" in data["official_notes"][0]
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_an_output_test_folder_that_is_a_file_or_a_link_is_refused_and_nothing_is_left(
+    tmp_path: Path, capsys, kind: str
+) -> None:
+    res, comp = _test01_tree(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    if kind == "file":
+        (out / "TEST01").write_text("a file")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        (out / "TEST01").symlink_to(tmp_path / "elsewhere")
+    code, _, err = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(out), "--dtype", "int32")
+    assert code == 2 and "is a file or a symbolic link, not a folder" in err and str(out / "TEST01") in err
+    assert sorted(p.name for p in out.iterdir()) == ["TEST01"]  # no .TEST01.new.* left beside it
