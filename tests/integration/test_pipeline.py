@@ -331,3 +331,14 @@ def test_an_isolated_folder_that_is_not_ours_is_refused(tmp_path: Path) -> None:
     result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
     assert result.returncode != 0 and "is not a working directory made by mlperf-compliance" in result.stdout
     assert (foreign / "precious.txt").read_text() == "not ours"
+
+
+def test_a_foreign_audit_conf_blocks_a_compliance_run(tmp_path: Path) -> None:
+    """whisper's reference harness reads audit.conf: one we did not place is refused like audit.config."""
+    project = _safety_project(tmp_path, "exit 0")
+    foreign = project / "work/box/llama2-70b-99/audit.conf"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("*.*.mode = 2\n")
+    result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode == 1 and "audit.conf exists and was not placed by this project's runs" in result.stdout
+    assert foreign.read_text() == "*.*.mode = 2\n"
