@@ -122,8 +122,10 @@ def test_plain_doit_works_in_the_project(project: Path) -> None:
 
 def test_doit_specs_variable_chooses_the_specs_folder(project: Path) -> None:
     result = _run(project, "doit", "specs=elsewhere")
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "elsewhere: specs folder does not exist" in result.stderr
+    summary = _run(project, "doit", "summary", "specs=elsewhere")  # doit summary reads specs= too
+    assert summary.returncode == 2 and "elsewhere: specs folder does not exist" in summary.stderr
 
 
 def test_module_entry_point() -> None:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,56 @@ def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path
             "verify_accuracy.txt",
         ]
     assert executed(doit(project)) == set()
+
+
+def test_children_that_leave_the_run_are_ended_with_it(tmp_path: Path) -> None:
+    """A child the command starts in a session of its own (setsid) would outlive the run and could write into its
+    logs later: doit is a child subreaper and ends it before the logs are read."""
+    pytest.importorskip("mlperf_loadgen")
+    marker = tmp_path / "late-write"
+    command = f"setsid sh -c 'sleep 3; echo late > {marker}' & " + DEMO
+    project = make_project(
+        tmp_path / "p",
+        {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"], "command": command}})},
+    )
+    result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
+    assert result.returncode == 0
+    time.sleep(4)
+    assert not marker.exists(), "a child of the run outlived it"
+    assert (
+        "ended 1 process(es) the command left running"
+        in (project / "build/box/llama2-70b-99/Offline/TEST06/run.log").read_text()
+    )
+
+
+ESCAPES = {
+    "a test folder over the results": (
+        "rounds/v5.0.yaml",
+        'test_dir: "{division}/{submitter}/compliance/{system}/{benchmark}/{scenario}/{test}"',
+        'test_dir: "{division}/{submitter}/results/{system}/{benchmark}/{scenario}/{test}/.."',
+    ),
+    "an absolute test folder": ("rounds/v5.0.yaml", 'test_dir: "{division}', 'test_dir: "/tmp/{division}'),
+    "a test folder above the tree": ("rounds/v5.0.yaml", 'test_dir: "{division}', 'test_dir: "../../{division}'),
+    "the root as submission folder": ("systems/box.yaml", "submission_dir: submission", "submission_dir: /"),
+    "the specs folder as submission folder": (
+        "systems/box.yaml",
+        "submission_dir: submission",
+        "submission_dir: specs",
+    ),
+    "the root as working directory": ("systems/box.yaml", "workdir: work/box/resnet", "workdir: /"),
+}
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_specs_that_try_to_escape_change_nothing_anywhere(tmp_path: Path, escape: str) -> None:
+    """Each escape is refused before anything runs: nothing in or around the project changes."""
+    project = make_project(tmp_path / "p", {"box": system_yaml("box", "v5.0", {"resnet": {"scenarios": ["Offline"]}})})
+    spec, old, new = ESCAPES[escape]
+    path = project / "specs" / spec
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    before = _snapshot(tmp_path)
+    result = doit(project)
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert str(Path("specs") / spec) in result.stderr
+    assert _snapshot(tmp_path) == before

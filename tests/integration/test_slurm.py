@@ -304,14 +304,23 @@ sys.exit(code)
 """
 
 
-def test_systems_run_in_parallel_and_runs_of_one_system_never_overlap(cluster: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pinned", [False, True], ids=["any-node", "a-node-each"])
+def test_systems_run_in_parallel_and_runs_of_one_system_never_overlap(
+    cluster: None, tmp_path: Path, pinned: bool
+) -> None:
+    """doit -n 2: the two systems' runs go in parallel (each on its own node when pinned, else anywhere, kept apart
+    only by the singleton dependency of each system), two runs of one system never."""
     (tmp_path / "record.py").write_text(RECORD)
     systems = {}
-    for name in ("alpha", "beta"):  # no node list: only the singleton dependency keeps a system's runs apart
+    for name, node in (("alpha", "node1"), ("beta", "node2")):
         command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} 1.5 " + DEMO
-        systems[name] = slurm_yaml(name, {"llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command}})
+        systems[name] = slurm_yaml(
+            name,
+            {"llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command}},
+            {"nodelist": node} if pinned else None,
+        )
     project = make_project(tmp_path / "p", systems)
-    result = doit(project, "-n", "4")
+    result = doit(project, "-n", "2")
     assert result.returncode == 0
     spans: dict[str, list[tuple[float, float, str]]] = {}
     for name in ("alpha", "beta"):
@@ -322,6 +331,8 @@ def test_systems_run_in_parallel_and_runs_of_one_system_never_overlap(cluster: N
         assert start >= end, f"two runs of {name} overlapped"
     overlap = max(min(a[1], b[1]) - max(a[0], b[0]) for a in spans["alpha"] for b in spans["beta"])
     assert overlap > 0.2, "the two systems did not run in parallel"
+    if pinned:
+        assert {node for *_, node in spans["alpha"]} == {"node1"} and {node for *_, node in spans["beta"]} == {"node2"}
     assert set(verdicts(project).values()) == {"PASS"}
 
 
