@@ -19,6 +19,13 @@ def required(path: str | Path) -> str:
     """``path`` as a string, or InputError when it is not a readable file."""
     path = str(path)
     if not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise InputError(f"{path}: is a folder, not a file")
+        if os.path.islink(path):
+            raise InputError(f"{path}: a symbolic link to nothing (or a loop of links)")
+        parent = os.path.dirname(path) or "."
+        if os.path.isdir(parent) and not os.access(parent, os.X_OK):
+            raise InputError(f"{path}: its folder {parent} cannot be searched (permission denied)")
         raise InputError(f"{path}: no such file")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: cannot be read (permission denied)")

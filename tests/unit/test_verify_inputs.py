@@ -269,3 +269,33 @@ def test_an_output_test_folder_that_is_a_file_or_a_link_is_refused_and_nothing_i
     code, _, err = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(out), "--dtype", "int32")
     assert code == 2 and "is a file or a symbolic link, not a folder" in err and str(out / "TEST01") in err
     assert sorted(p.name for p in out.iterdir()) == ["TEST01"]  # no .TEST01.new.* left beside it
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder, not a file"),
+        (lambda p: p.symlink_to(p), "a symbolic link to nothing (or a loop of links)"),
+    ],
+)
+def test_an_input_that_is_not_a_file_says_what_it_is(tmp_path: Path, capsys, make, message: str) -> None:
+    res, comp = _test01_tree(tmp_path)
+    target = comp / "mlperf_log_summary.txt"
+    target.unlink()
+    make(target)
+    code, _, err = _run(capsys, "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "out"))
+    assert code == 2 and f"{target}: {message}" in err
+
+
+def test_an_unreadable_specs_folder_is_a_spec_problem(specs_copy: Path, capsys, monkeypatch) -> None:
+    """As a non-root user a folder of the specs may be unreadable (as root it cannot be made so): simulated."""
+    real = Path.iterdir
+
+    def iterdir(self: Path):
+        if self.name == "systems":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert main(["validate", "--specs", str(specs_copy)]) == 2
+    assert f"{specs_copy / 'systems'}: cannot be read: Permission denied" in capsys.readouterr().err
