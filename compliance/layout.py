@@ -181,11 +181,6 @@ def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, tes
     return norm(system.submission_dir, rnd.test_dir.format(**_fields(system, benchmark, scenario), test=test))
 
 
-def tree_results_dir(rnd: Round, system: System, benchmark: str, scenario: str) -> str:
-    """A scenario's results folder in the submission tree."""
-    return norm(system.submission_dir, rnd.results_dir.format(**_fields(system, benchmark, scenario)))
-
-
 def inside(path: str, root: str) -> bool:
     """Whether ``path`` is ``root`` or lies under it, both resolved (symlinks followed)."""
     real, top = os.path.realpath(path), os.path.realpath(root)

@@ -122,11 +122,18 @@ class CellPlan:
     def tree_files(self) -> list[str]:
         return [norm(self.tree_dir, name) for name in self.verifier.files()]
 
+    def needed_runs(self) -> list[tuple[str, str, RunPlan]]:
+        """The runs the verification needs, as (kind, label, run): the compliance run, then the submission runs the
+        system produces for it."""
+        return [("run", "run", self.run)] + [
+            ("reference", f"submission {ref.mode} run", ref.run) for ref in self.references
+        ]
+
     @property
     def verify_inputs(self) -> list[str]:
         """What the verification reads: the compliance run's logs and the submission runs', and the records of
         how those runs ended (a new run, failed or not, re-verifies)."""
-        records = [self.run.files.record] + [ref.run.files.record for ref in self.references]
+        records = [run.files.record for _, _, run in self.needed_runs()]
         return self.run.logs + list(self.reference_files) + records
 
     def verify_parts(self, version: str) -> dict[str, str]:

@@ -40,9 +40,7 @@ class Row:
 
 def _failed_run(cp: CellPlan) -> tuple[str, str] | None:
     """The first run the cell needs whose current record (this spec's signature) says it failed."""
-    for kind, label, run in [("run", "run", cp.run)] + [
-        ("reference", f"submission {ref.mode} run", ref.run) for ref in cp.references
-    ]:
+    for kind, label, run in cp.needed_runs():
         record = records.read_run(run.files)
         if record and record.get("status") == records.FAIL and record.get("signature") == run.signature:
             return kind, f"{label}: {record.get('reason')}"
@@ -51,7 +49,7 @@ def _failed_run(cp: CellPlan) -> tuple[str, str] | None:
 
 def _waiting(cp: CellPlan) -> str:
     """What a cell with no current verdict waits for."""
-    for label, run in [("run", cp.run)] + [(f"submission {ref.mode} run", ref.run) for ref in cp.references]:
+    for _, label, run in cp.needed_runs():
         reasons = freshness.run_reasons(run)
         if reasons:
             return f"waits for its {label} ({reasons[0]})"

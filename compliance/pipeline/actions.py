@@ -122,7 +122,7 @@ def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
 
 def _prerequisite_failure(plan: CellPlan) -> str | None:
     """Why the cell cannot be verified: a run it needs failed (or never ended), as its record says."""
-    for label, run in [("run", plan.run)] + [(f"submission {ref.mode} run", ref.run) for ref in plan.references]:
+    for _, label, run in plan.needed_runs():
         record = records.read_run(run.files)
         if record is None or record.get("signature") != run.signature:
             return f"{label}: it did not run" if record is None else f"{label}: it did not run with this spec"

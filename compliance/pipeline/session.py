@@ -43,6 +43,7 @@ def exclusive(argv: list[str]) -> None:
 
 #: the steps of a cell, in order; a step fails doit only when no later step of its cell is to run (see fails_here)
 CELL_STEPS = ("reference", "run", "verify", "publish")
+#: old task ids (release 0.1) -> the step that does their work now
 ALIASES = {"stage": "run", "unstage": "run", "audit": "publish"}
 #: the default task: every step of every cell, then the verdict of the whole (it fails when a cell does not pass)
 OUTCOME = "compliance"

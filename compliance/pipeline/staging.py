@@ -152,12 +152,6 @@ def remove(run: RunPlan) -> str | None:
     return problem
 
 
-def is_ours(run: RunPlan, path: Path) -> bool:
-    """Whether ``path`` is a file this project placed and that still holds our text."""
-    record = _records(run).get(str(path))
-    return record is not None and _sha(path) == record["sha256"]
-
-
 # -- the same rules inside a batch job (compliance.pipeline.launch.slurm) ----------------------------------------
 # A batch job stages on its node, where this process cannot look: the controller records the text before it submits
 # (expect), the job script runs the steps above as shell (job_shell), and the controller updates the record from

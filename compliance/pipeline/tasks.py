@@ -31,13 +31,10 @@ from typing import Any
 from compliance import freshness, layout
 from compliance.pipeline import actions, clean
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import OUTCOME, exclusive, load_plan
+from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, exclusive, load_plan
 from compliance.plan import Plan, RunPlan
 
-STEPS = ("reference", "run", "verify", "publish")
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
-#: old task ids (release 0.1) -> the step that does their work now
-RENAMED = {"stage": "run", "unstage": "run", "audit": "publish"}
 
 
 def doit_config() -> dict[str, Any]:
@@ -188,7 +185,7 @@ def task_compliance() -> dict[str, Any]:
     """Every step of every cell (the default task); fails when a required cell does not pass."""
     return {
         "actions": [actions.outcome],
-        "task_dep": list(STEPS),
+        "task_dep": list(CELL_STEPS),
         "uptodate": [False],
         "verbosity": 2,
         "meta": {"verdict": True},
@@ -196,7 +193,7 @@ def task_compliance() -> dict[str, Any]:
 
 
 def _renamed(old: str) -> Iterator[dict[str, Any]]:
-    new = RENAMED[old]
+    new = ALIASES[old]
     yield _group(old, f"old name, kept until release 0.3: runs {new}")
     for cp in load_plan().cells:
         yield {"basename": old, "name": cp.cell.id, "actions": None, "task_dep": [f"{new}:{cp.cell.id}"]}
