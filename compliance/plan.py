@@ -321,7 +321,10 @@ def _cell_plan(
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
-    options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
+    given: dict[str, Any] = {"strict": system.strict_accuracy}
+    if run.accuracy_command is not None:  # run like the benchmark command: its environment and timeout
+        given.update(accuracy_command=run.accuracy_command, accuracy_env=dict(run.env), accuracy_timeout_s=run.timeout)
+    options = verifier.resolve(test, model, given)
     references = tuple(produced[mode] for mode in verifier.reference_runs if mode in produced)
     return CellPlan(
         cell,

@@ -72,6 +72,7 @@ def verify(args: argparse.Namespace, out: TextIO) -> int:
         Path(results) if results is not None else None,
         scenario,
         verifier.resolve(test, model, given),
+        Path(args.output_dir),  # an accuracy command runs in a scratch folder here, removed afterwards
     )
     result = verifier.verify(request)
     folder = output.write(args.output_dir, result, verifier)

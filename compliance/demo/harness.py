@@ -11,7 +11,10 @@ it leaves audit.config to LoadGen: LoadGen looks for it in the working directory
 Faults (``--fault`` or the ``DEMO_FAULT`` environment variable) break one rule each:
 ``cache`` (an LRU result cache: repeated samples are answered without device time), ``acc_differs`` /
 ``acc_differs_hi`` / ``acc_differs_tail`` (other outputs in performance mode: first element, first element's high
-bytes, a later element), ``slow_audit`` (twice the device time while an audit.config is present), ``ignore_audit``
+bytes, a later element), ``nondeterministic`` (in performance mode some wrong answers come out otherwise wrong:
+the first elements differ, the accuracy does not: TEST01's fallback passes), ``degraded`` (in performance mode a
+fifth of the right answers come out wrong: the fallback fails too), ``slow_audit`` (twice the device time while
+an audit.config is present), ``ignore_audit``
 (tells LoadGen another config file name),
 ``leave_audit`` (writes its own audit.config into its working directory, as a harness that stages one itself),
 ``eos2``, ``eos_only``, ``badcount``, ``firsttok``, ``firsttok_empty`` (LLM token faults).
@@ -33,6 +36,8 @@ from compliance.demo.outputs import PROFILES, corrupt, output, token_output
 
 FAULTS = (
     "cache",
+    "nondeterministic",
+    "degraded",
     "acc_differs",
     "acc_differs_hi",
     "acc_differs_tail",

@@ -68,6 +68,20 @@ def output(kind: str, index: int) -> array.array:
     return tokens(index)
 
 
+#: permille of classifier samples the honest demo classifies right (as ResNet-50's 76.46% top-1)
+RIGHT_PERMILLE = 765
+
+
+def classifier_correct(index: int) -> bool:
+    """Whether the honest classifier output of sample ``index`` is its label."""
+    return (index * 7919) % 1000 < RIGHT_PERMILLE
+
+
+def classifier_label(index: int) -> int:
+    """The ground-truth class of classifier sample ``index`` (the honest output's first element when right)."""
+    return _mix(index) if classifier_correct(index) else (_mix(index) + 1) % 1000
+
+
 def corrupt(values: array.array, fault: str | None, performance_mode: bool) -> array.array:
     """Apply an output fault. Faults that cheat in performance mode leave accuracy runs honest."""
     if not performance_mode or fault is None:
@@ -79,6 +93,12 @@ def corrupt(values: array.array, fault: str | None, performance_mode: bool) -> a
         values[0] = values[0] + 256 if values.typecode == "i" else values[0] * 2 + 1
     elif fault == "acc_differs_tail":  # only a later element differs
         values[-1] = values[-1] + 1
+    elif fault in ("nondeterministic", "degraded") and values.typecode == "i" and len(values) == 4:
+        index = values[1]  # the classifier output carries its sample index
+        if fault == "nondeterministic" and not classifier_correct(index) and index % 2 == 0:
+            values[0] = (values[0] + 2) % 1000  # another wrong class: (label is _mix + 1), never the label
+        elif fault == "degraded" and classifier_correct(index) and index % 5 == 0:
+            values[0] = (values[0] + 3) % 1000
     return values
 
 

@@ -141,7 +141,13 @@ def verify(plan: CellPlan) -> Outcome:
         return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
     verifier = plan.verifier
     request = Request(
-        plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario, plan.options
+        plan.test,
+        plan.model,
+        Path(plan.run.files.logs),
+        Path(plan.results_dir),
+        plan.cell.scenario,
+        plan.options,
+        Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
     )
     try:
         result: Result = verifier.verify(request)
@@ -195,7 +201,7 @@ def publish(plan: CellPlan) -> Outcome:
         return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})
 
     def fill(staging: Path) -> None:
-        for name in plan.verifier.files():
+        for name in plan.verifier.files_in(plan.files.verified_dir):
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(os.path.join(plan.files.verified_dir, name), target)

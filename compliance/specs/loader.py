@@ -14,6 +14,7 @@ the layers above (which tests this tool verifies, which launchers exist) is pass
 from __future__ import annotations
 
 import os
+import re
 import string
 from collections.abc import Collection
 from pathlib import Path
@@ -25,6 +26,7 @@ from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
     Launcher,
+    Metric,
     Model,
     ModelParam,
     Round,
@@ -44,6 +46,8 @@ REQUIRED_FOLDERS = ("rounds", "models", "tests")
 COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario", "test", "mode", "log_dir", "workdir")
 PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
 LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
+#: Placeholders of an accuracy command (compliance.verify.scoring).
+ACCURACY_FIELDS = ("python", "benchmark", "scenario", "accuracy_log", "output_file")
 TEST_DIR_FIELDS = ("division", "submitter", "system", "benchmark", "scenario", "test")
 RESULTS_DIR_FIELDS = TEST_DIR_FIELDS[:-1]
 
@@ -186,6 +190,17 @@ class _Loader:
     def _model(self, doc: YamlDoc) -> Model:
         d = doc.data
         tokens = Tokens(d["tokens"]["eos_token_id"], d["tokens"]["dtype"]) if "tokens" in d else None
+        for i, metric in enumerate(d["accuracy_metrics"]):
+            try:
+                groups = re.compile(metric["regex"]).groups
+            except re.error as exc:
+                where: list[PathPart] = ["accuracy_metrics", i, "regex"]
+                self.problems.append(doc.problem(where, f"not a regular expression: {exc}"))
+                continue
+            if groups < 1:
+                self.problems.append(
+                    doc.problem(["accuracy_metrics", i, "regex"], "needs a group: the metric's value is group 1")
+                )
         return Model(
             d["name"],
             tuple(d["scenarios"]),
@@ -195,6 +210,8 @@ class _Loader:
             tokens,
             d["description"],
             doc.file,
+            tuple(Metric(m["name"], m["regex"], m.get("delta_percent")) for m in d["accuracy_metrics"]),
+            d["test07"]["samples"] if "test07" in d else None,
         )
 
     def _test(self, doc: YamlDoc) -> TestSpec:
@@ -255,6 +272,10 @@ class _Loader:
             for field_name, allowed in (("log_dir", LOG_DIR_FIELDS), ("results", PATH_FIELDS)):
                 if field_name in b:
                     self.problems += _check_template(doc, where + [field_name], b[field_name], allowed)
+            if "accuracy_command" in b:
+                self.problems += _check_template(
+                    doc, where + ["accuracy_command"], b["accuracy_command"], ACCURACY_FIELDS, ("accuracy_log",)
+                )
             reference = b.get("reference")
             if reference is not None and "command" in reference:
                 self.problems += _check_template(
@@ -286,6 +307,7 @@ class _Loader:
                 launcher=_launcher(b.get("launcher", d["launcher"])),
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
+                accuracy_command=b.get("accuracy_command"),
             )
         return System(
             d["name"],

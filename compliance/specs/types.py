@@ -51,6 +51,15 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """An accuracy metric the submission checker reads from the accuracy script's output (docs/rules.md §2.1)."""
+
+    name: str  # the checker's name: acc, mAP, F1, FID_SCORE, ...
+    pattern: str  # re.match on each line; group 1 is the value; the last matching line wins
+    delta_percent: float | None  # TEST01 Part III's allowed |1 - baseline/compliance| * 100 (None: not in TEST01)
+
+
+@dataclass(frozen=True)
 class Model:
     """A benchmark, with the facts the compliance tests need about it."""
 
@@ -62,6 +71,8 @@ class Model:
     tokens: Tokens | None
     description: str
     file: str
+    metrics: tuple[Metric, ...] = ()  # TEST07 scores with the first
+    test07_samples: int | None = None  # samples of the TEST07 compliance dataset
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,7 @@ class BenchmarkRun:
     launcher: Launcher
     modes: dict[str, str] = field(default_factory=dict)  # what {mode} becomes, per mode (default: the mode's word)
     inputs: tuple[str, ...] = ()  # files or globs whose content makes the runs rerun (templates, resolved paths)
+    accuracy_command: str | None = None  # scores an accuracy log ({accuracy_log}, {output_file}): TEST07, TEST01
 
     @property
     def produces_reference(self) -> bool:

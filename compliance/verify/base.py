@@ -40,6 +40,7 @@ class Request:
     results_dir: Path | None  # the submission's scenario folder (None when the test compares with no run)
     scenario: str | None  # the submission scenario when the test needs it (else taken from the logs)
     options: Mapping[str, Any]
+    scratch_dir: Path | None = None  # where a verification may make (and remove) a folder of its own
 
 
 #: options given (command line, system spec) -> the options a verification uses (model spec, test spec, defaults)
@@ -62,7 +63,12 @@ class Verifier:
     render: Callable[[Result], dict[str, str]]  # the text files' contents, by name
     figures: Callable[[Mapping[str, Any]], str]  # the key figures in one line, from a result's to_dict()
     check_detail: Callable[[Check], str]  # a passing check's figures in a few words (console)
+    optional_files: tuple[str, ...] = ()  # files some verifications add (Result.attachments), e.g. TEST01's fallback
 
     def files(self) -> tuple[str, ...]:
-        """Every file of the verified folder, relative to it."""
+        """Every file of the verified folder that every verification writes, relative to it."""
         return (*self.text_files, VERIFY_JSON, *self.copies)
+
+    def files_in(self, folder: str | Path) -> tuple[str, ...]:
+        """The files of a verified ``folder``: :meth:`files` and the optional files it holds."""
+        return self.files() + tuple(n for n in self.optional_files if (Path(folder) / n).is_file())

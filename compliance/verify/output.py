@@ -26,6 +26,7 @@ def _copies(result: Result, verifier: Verifier) -> dict[str, str]:
 def planned_files(result: Result, verifier: Verifier) -> dict[str, str | None]:
     """Every file of the TEST folder (:meth:`Verifier.files`): text to write, or None for a copy."""
     files: dict[str, str | None] = dict(verifier.render(result))
+    files.update(result.attachments)
     files[VERIFY_JSON] = render.verify_json(result)
     files.update({name: None for name in _copies(result, verifier)})
     return files
@@ -47,6 +48,7 @@ def write(output_dir: str | Path, result: Result, verifier: Verifier) -> Path:
     def fill(staging: Path) -> None:
         for name, text in planned_files(result, verifier).items():
             if text is not None:
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 (staging / name).write_text(text, encoding="utf-8")
         for name, source in _copies(result, verifier).items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)

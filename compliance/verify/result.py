@@ -50,6 +50,9 @@ class Result:
     official_notes: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # text files of the TEST folder that quote programs' output (an accuracy command's): name -> text; written
+    # beside the rendered ones, never part of to_dict()
+    attachments: dict[str, str] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:

@@ -1,0 +1,160 @@
+"""TEST01 Part III, the non-deterministic fallback: when outputs differ from the accuracy run's, the accuracy of the
+compliance run's logged samples must equal the accuracy run's on the same samples, within the model's delta.
+
+Procedure (docs/rules.md §2.1 Part III, without the defects P.1-P.9 of the official one): the baseline log holds
+the accuracy run's entries of the compliance log's samples, the same multiset (:mod:`compliance.verify.baseline`);
+the benchmark's accuracy command (:mod:`compliance.verify.scoring`) scores both logs and must exit 0 on both;
+for each of the model's metrics both values are non-zero and ``|1 - baseline/compliance| * 100`` is at most the
+metric's delta (also when the compliance run scores better, as the checker rules). ``TEST01/accuracy/`` then holds
+exactly what the checker requires: the compliance log, ``accuracy.txt``, ``baseline_accuracy.txt`` and
+``compliance_accuracy.txt`` (the two outputs, verbatim: the checker reads its metrics from them).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from compliance import layout
+from compliance.logs import LogError
+from compliance.specs.types import Model
+from compliance.verify import baseline, scoring
+from compliance.verify.result import Check, Outcome, Result
+
+CHECK_FALLBACK = "accuracy (fallback)"
+BASELINE_TEXT = "accuracy/baseline_accuracy.txt"
+COMPLIANCE_TEXT = "accuracy/compliance_accuracy.txt"
+ACCURACY_TEXT = "accuracy/accuracy.txt"
+FILES = (ACCURACY_TEXT, BASELINE_TEXT, COMPLIANCE_TEXT)
+
+
+def command(options: Mapping[str, Any], model: Model | None, scenario: str | None) -> scoring.Command | None:
+    """The accuracy command of a verification's options (None when none was given)."""
+    template = options.get("accuracy_command")
+    if not template:
+        return None
+    values = {"benchmark": model.name if model else "", "scenario": scenario or ""}
+    return scoring.Command(
+        template, dict(options.get("accuracy_env") or {}), float(options.get("accuracy_timeout_s") or 3600), values
+    )
+
+
+def delta_percent(base: float, comp: float) -> float:
+    """The checker's relative change: ``|1 - baseline/compliance| * 100`` (compliance non-zero)."""
+    return abs(1 - base / comp) * 100
+
+
+def _official(metrics: dict[str, dict[str, Any]], official_values: dict[str, tuple[Any, Any]]) -> str:
+    """What the checker's Part III would say on the official procedure's outputs (stdout only, exit status
+    ignored, zero INVALID); "" when it passes."""
+    for name, (base, comp) in official_values.items():
+        if not base or not comp:
+            return f"{name} is 0 (or not found) in one of the outputs: INVALID (P.7)"
+        allowed = metrics[name]["allowed"]
+        if delta_percent(base, comp) > allowed:
+            return f"{name} differs by {delta_percent(base, comp):.3f}% > {allowed:g}%: INVALID"
+    return ""
+
+
+def run(
+    result: Result,
+    model: Model | None,
+    cmd: scoring.Command,
+    reference_log: str,
+    compliance_log: str,
+    scratch_parent: Path | None,
+) -> tuple[bool, tuple[str, str]]:
+    """Add the fallback check (and its files as attachments); (passed, the official procedure's verdict)."""
+    metrics = tuple(m for m in (model.metrics if model else ()) if m.delta_percent is not None)
+    if not metrics:
+        why = (
+            "the fallback needs the model (--model): its accuracy metrics and deltas come from its spec"
+            if model is None
+            else f"the model spec of {model.name} defines no accuracy metric with a delta (accuracy_metrics)"
+        )
+        result.add(Check(CHECK_FALLBACK, Outcome.FAIL, why))
+        return False, ("FAIL", "Part III cannot be done without the metric's regex and delta")
+    try:
+        wanted = baseline.compliance_samples(compliance_log)
+    except LogError as exc:
+        result.add(Check(CHECK_FALLBACK, Outcome.FAIL, str(exc)))
+        return False, ("FAIL", "no baseline of a truncated or malformed log")
+    repeated = sum(1 for n in wanted.values() if n > 1)
+    with scoring.scratch(scratch_parent or tempfile.gettempdir()) as folder:
+        try:
+            made = baseline.write(reference_log, wanted, folder / "baseline-log" / layout.ACCURACY)
+        except LogError as exc:
+            result.add(Check(CHECK_FALLBACK, Outcome.FAIL, f"no baseline: {exc}"))
+            return False, ("FAIL", "create_accuracy_baseline.sh gives an empty or partial baseline (P.1, P.2)")
+        if made.problem:
+            result.add(Check(CHECK_FALLBACK, Outcome.FAIL, f"no baseline: {made.problem}"))
+            return False, ("FAIL", "create_accuracy_baseline.sh gives a partial baseline here, silently (P.2)")
+        runs = {}
+        for side, log in (("baseline", made.path), ("compliance", compliance_log)):
+            (folder / side).mkdir()
+            runs[side] = scoring.score(cmd, log, metrics, folder / side)
+    base, comp = runs["baseline"], runs["compliance"]
+    result.attachments.update({BASELINE_TEXT: base.output, COMPLIANCE_TEXT: comp.output, ACCURACY_TEXT: comp.output})
+    figures: dict[str, Any] = {
+        "baseline_entries": made.entries,
+        "baseline_samples": made.samples,
+        "repeated_samples": repeated,
+        "runs": {"baseline": base.to_dict(), "compliance": comp.to_dict()},
+        "metrics": {},
+    }
+    problems = [f"on the baseline log: {p}" for p in base.problems]
+    problems += [f"on the compliance log: {p}" for p in comp.problems]
+    official_values = {}
+    for metric in metrics:
+        b, c = base.values.get(metric.name), comp.values.get(metric.name)
+        official_values[metric.name] = (base.stdout_values.get(metric.name), comp.stdout_values.get(metric.name))
+        assert metric.delta_percent is not None
+        entry: dict[str, Any] = {"baseline": b, "compliance": c, "allowed": metric.delta_percent}
+        figures["metrics"][metric.name] = entry
+        if b is None or c is None:
+            continue  # the run's problem says why
+        if b == 0 or c == 0:
+            problems.append(f"{metric.name} is 0 in the {'baseline' if b == 0 else 'compliance'} output")
+            continue
+        entry["delta_percent"] = delta_percent(b, c)
+        if entry["delta_percent"] > metric.delta_percent:
+            problems.append(
+                f"{metric.name} {c:g} (compliance) vs {b:g} (baseline): {entry['delta_percent']:.3f}% "
+                f"> the allowed {metric.delta_percent:g}%"
+            )
+    if base.cut or comp.cut:
+        result.note("an accuracy command printed more than 4 MB: the middle of its output is not kept", CHECK_FALLBACK)
+    if repeated:
+        result.note(
+            f"the compliance log repeats {repeated} samples; the baseline repeats them too (the official script "
+            "collapses them, P.3)",
+            CHECK_FALLBACK,
+        )
+    reason = "; ".join(scoring.neutralised(p) for p in problems)
+    result.add(Check(CHECK_FALLBACK, Outcome.FAIL if problems else Outcome.PASS, reason, figures))
+    official = _official(figures["metrics"], official_values)
+    if official:
+        return not problems, ("FAIL", f"Part III: {official}")
+    note = "Part III: every metric within its delta (the exit status is not looked at)"
+    if repeated:
+        note += f"; its baseline would hold {repeated} repeated samples once only (P.3), so it scores other samples"
+    return not problems, ("PASS", note)
+
+
+def summary(figures: Mapping[str, Any]) -> str:
+    """The metrics in a few words: ``acc 75.9 vs 76 (0.13% <= 1%)``."""
+    parts = []
+    for name, m in figures.get("metrics", {}).items():
+        if m.get("baseline") is None or m.get("compliance") is None:
+            parts.append(f"{name} not read")
+        elif "delta_percent" in m:
+            parts.append(
+                f"{name} {m['compliance']:g} vs {m['baseline']:g} ({m['delta_percent']:.2f}% <= {m['allowed']:g}%)"
+                if m["delta_percent"] <= m["allowed"]
+                else f"{name} {m['compliance']:g} vs {m['baseline']:g} ({m['delta_percent']:.2f}% > {m['allowed']:g}%)"
+            )
+        else:
+            parts.append(f"{name} {m['compliance']:g} vs {m['baseline']:g}")
+    return ", ".join(parts)

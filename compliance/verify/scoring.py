@@ -1,0 +1,211 @@
+"""The accuracy command: the benchmark's own accuracy script run on an accuracy log, and the metrics read from it.
+
+The command is a template, like a benchmark command: placeholders ``{accuracy_log}`` (required), ``{output_file}``
+(for a script that writes its result to a file instead of stdout, such as rgat's ``accuracy_igbh.py``),
+``{python}``, ``{benchmark}``, ``{scenario}``; values are shell-quoted, so paths with spaces work (unlike the
+official TEST07 script, defect 7.12); ``{{`` and ``}}`` are literal braces (7.11). It runs with ``/bin/sh -c`` in a
+scratch folder of its own (scripts that write into their working folder write there), with the benchmark's
+environment, stdin closed, stdout and stderr merged into one file, and a timeout. Its exit status is checked
+(7.2). The output, followed by the output file when the command names one, is the text the metrics are read from:
+for each metric the submission checker's rule, ``re.match`` on each line and the last matching line wins
+(docs/rules.md §2.1 Part III; TEST07's first-match-anywhere is defect 7.5).
+
+Whatever the command prints is the submitter's text: :func:`neutralised` makes it unable to forge a verdict line
+where it is quoted next to one (7.6).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compliance.errors import InputError
+from compliance.specs import loader
+from compliance.specs.types import Metric
+
+DEFAULT_TIMEOUT_S = 3600.0
+OUTPUT_NAME = "output.txt"  # the command's stdout and stderr, in its scratch folder
+OUTPUT_FILE_NAME = "output_file.txt"  # what {output_file} names
+KEEP_CHARS = 4 << 20  # output kept in memory (and in the verification's files); the metrics are read from all of it
+
+
+def neutralised(text: str) -> str:
+    """``text`` unable to pass for a verdict line: the submission checker looks for ``TEST PASS`` (any case of
+    ours is upper) as a substring of TEST07's file and as a line of TEST01's (docs/rules.md §5.3)."""
+    return re.sub(r"(?i)test(\s+)(pass|fail)", lambda m: f"test_{m.group(2)}", text)
+
+
+def check_template(command: str) -> str:
+    """``command`` when it is a usable template; InputError naming the problem otherwise (the command line's
+    ``--accuracy-command``; a system spec's is checked by the spec loader)."""
+    names, errors = loader.template_fields(command)
+    unknown = [n for n in names if n not in loader.ACCURACY_FIELDS]
+    if not errors and unknown:
+        errors = [
+            f"unknown placeholder '{{{unknown[0]}}}'; known: {', '.join('{' + f + '}' for f in loader.ACCURACY_FIELDS)}"
+        ]
+    if not errors and "accuracy_log" not in names:
+        errors = ["must contain the placeholder '{accuracy_log}'"]
+    if errors:
+        hint = "" if "literal braces" in errors[0] else " (write '{{' and '}}' for literal braces)"
+        raise InputError(f"--accuracy-command {command!r}: {errors[0]}{hint}")
+    return command
+
+
+@dataclass(frozen=True)
+class Command:
+    """An accuracy command and how it runs: the template, the environment added, the timeout, the placeholders'
+    values other than the logs (``python``, ``benchmark``, ``scenario``)."""
+
+    template: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def resolved(self, accuracy_log: str, output_file: str) -> str:
+        values = {"python": sys.executable, "benchmark": "", "scenario": "", **self.values}
+        values.update(accuracy_log=os.path.abspath(accuracy_log), output_file=os.path.abspath(output_file))
+        return self.template.format(**{k: shlex.quote(v) for k, v in values.items()})
+
+
+@dataclass
+class Scored:
+    """One run of the accuracy command and the metrics read from its output."""
+
+    command: str  # as run
+    returncode: int | None  # None: it did not start or timed out
+    output: str  # stdout and stderr, then the output file (at most KEEP_CHARS: the middle is cut)
+    values: dict[str, float | None]  # metric -> the value of its last matching line (None: no line matched)
+    problems: list[str]  # why the score cannot be trusted (exit status, a metric without a value)
+    cut: bool = False  # the output was longer than KEEP_CHARS
+    stdout_values: dict[str, float | None] = field(default_factory=dict)  # read from stdout and stderr only
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "command": self.command,
+            "returncode": self.returncode,
+            "values": self.values,
+            "problems": self.problems,
+        }
+
+
+@contextmanager
+def scratch(parent: str | Path) -> Iterator[Path]:
+    """A fresh folder inside ``parent`` (created if needed), removed afterwards whatever happens."""
+    os.makedirs(parent, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".accuracy-", dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _execute(command: str, cwd: Path, env: Mapping[str, str], timeout_s: float, out_path: Path) -> int | str:
+    """Run ``command``; its exit status (negative: a signal) or why it did not run to its end."""
+    with open(out_path, "wb") as out:
+        try:
+            proc = subprocess.Popen(
+                command,
+                shell=True,
+                cwd=cwd,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return f"the accuracy command could not start: {exc.strerror or exc}"
+        try:
+            return proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return f"the accuracy command timed out after {timeout_s:g} s and was stopped"
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # nothing it started outlives it
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+Values = dict[str, float | None]
+
+
+def read_metrics(paths: list[Path], metrics: tuple[Metric, ...]) -> tuple[Values, list[str], str, bool]:
+    """(values, problems, kept text, cut) of the text in ``paths``, read line by line (bounded memory)."""
+    compiled = [(m, re.compile(m.pattern)) for m in metrics]
+    last: dict[str, str | None] = {m.name: None for m in metrics}
+    head: list[str] = []
+    tail: list[str] = []
+    kept = tail_chars = 0
+    cut = False
+    for path in paths:
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8", errors="replace", newline="") as text:
+            for line in text:
+                bare = line.rstrip("\r\n")
+                for metric, pattern in compiled:
+                    match = pattern.match(bare)
+                    if match is not None:
+                        last[metric.name] = match.group(1)
+                if kept + len(line) <= KEEP_CHARS // 2:
+                    head.append(line)
+                    kept += len(line)
+                else:
+                    cut = True
+                    tail.append(line)
+                    tail_chars += len(line)
+                    while tail_chars > KEEP_CHARS // 2 and len(tail) > 1:
+                        tail_chars -= len(tail.pop(0))
+    if cut and tail and kept + tail_chars > KEEP_CHARS:
+        head.append("\n[... mlperf-compliance: the middle of a long output is not kept ...]\n")
+    kept_text = "".join(head + tail)
+    values: dict[str, float | None] = {}
+    problems = []
+    for metric in metrics:
+        raw = last[metric.name]
+        if raw is None:
+            values[metric.name] = None
+            problems.append(f"no line of its output matches the pattern of {metric.name} ({metric.pattern})")
+            continue
+        try:
+            values[metric.name] = float(raw)
+        except ValueError:
+            values[metric.name] = None
+            problems.append(f"the last line matching {metric.name} gives {raw!r}, not a number")
+    return values, problems, kept_text, cut
+
+
+def score(command: Command, accuracy_log: str, metrics: tuple[Metric, ...], folder: Path) -> Scored:
+    """Run ``command`` on ``accuracy_log`` in ``folder`` (a scratch folder) and read ``metrics`` from its output."""
+    out_path, output_file = folder / OUTPUT_NAME, folder / OUTPUT_FILE_NAME
+    resolved = command.resolved(accuracy_log, str(output_file))
+    status = _execute(resolved, folder, command.env, command.timeout_s, out_path)
+    values, problems, text, cut = read_metrics([out_path, output_file], metrics)
+    stdout_values = read_metrics([out_path], metrics)[0] if output_file.is_file() else dict(values)
+    if not metrics:
+        problems = ["the model spec defines no accuracy metric (accuracy_metrics) to read from the output"]
+    if isinstance(status, str):
+        problems.insert(0, status)
+        returncode = None
+    else:
+        returncode = status
+        if status:
+            why = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
+            problems.insert(0, f"the accuracy command {why}")
+    return Scored(resolved, returncode, text, values, problems, cut, stdout_values)
