@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
 
 DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario} --mode {mode} --log-dir {log_dir}"
+SCORE = "{python} -m compliance.demo.accuracy --benchmark {benchmark} {accuracy_log}"
 
 
 def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: object) -> str:
@@ -40,6 +41,8 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
         for key in ("timeout", "log_dir"):
             if key in spec:
                 lines.append(f"    {key}: {spec[key]}")
+        if "accuracy_command" in spec:
+            lines.append(f"    accuracy_command: {json.dumps(spec['accuracy_command'])}")
         if "env" in spec:
             lines.append(f"    env: {json.dumps(spec['env'])}")
     return "\n".join(lines) + "\n"
