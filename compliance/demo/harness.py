@@ -17,7 +17,16 @@ fifth of the right answers come out wrong: the fallback fails too), ``slow_audit
 an audit.config is present), ``ignore_audit``
 (tells LoadGen another config file name),
 ``leave_audit`` (writes its own audit.config into its working directory, as a harness that stages one itself),
-``eos2``, ``eos_only``, ``badcount``, ``firsttok``, ``firsttok_empty`` (LLM token faults).
+``eos2``, ``eos_only``, ``badcount``, ``firsttok``, ``firsttok_empty`` (LLM token faults),
+``truncated`` (gpt-oss-120b: outputs cut to about half their length, so TEST09's mean length falls below its bounds),
+``low_score`` (gpt-oss-120b: about 50% of the answer tokens correct instead of 70%, below TEST07's threshold),
+``perturbed`` and ``nan`` (dlrm-v3, performance mode only: every 8th sample's predictions shifted by 0.05, or NaN,
+so that TEST08's normalized entropies differ; NaN is what the official TEST08 script lets pass).
+
+``--test`` names the compliance test of the run ("" for submission runs). The harness of ``gpt-oss-120b`` is
+given TEST07's 990-question compliance set for TEST07 and its 6396-sample dataset otherwise
+(:meth:`compliance.demo.outputs.Profile.for_test`); each output's answer is its last token before EOS
+(:func:`compliance.demo.outputs.gpt_oss_tokens`, :func:`compliance.demo.outputs.gpt_oss_answer`).
 """
 
 from __future__ import annotations
@@ -32,7 +41,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compliance.demo.device import Device
-from compliance.demo.outputs import PROFILES, corrupt, output, token_output
+from compliance.demo.outputs import (
+    PROFILES,
+    corrupt,
+    dlrm_corrupt,
+    dlrm_output,
+    gpt_oss_output,
+    output,
+    token_output,
+)
 
 FAULTS = (
     "cache",
@@ -49,6 +66,10 @@ FAULTS = (
     "badcount",
     "firsttok",
     "firsttok_empty",
+    "truncated",
+    "low_score",
+    "perturbed",
+    "nan",
 )
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline", "Interactive")
 
@@ -63,9 +84,10 @@ MULTISTREAM_QUERIES = 4000
 OFFLINE_BATCH = 16  # Offline samples per device batch (one QuerySamplesComplete each)
 ISSUE_DELAY_S = 0.0001  # SingleStream/MultiStream: from a completion to LoadGen's next query, typically
 ACCURACY_SPEEDUP = 20  # accuracy runs are never timed against anything: their device is faster
+LLM_KINDS = ("llm", "gpt-oss")  # outputs reported as tokens, with token latencies
 
 
-def _settings(lg, scenario: str, accuracy: bool, llm: bool, timing: Timing):
+def _settings(lg, scenario: str, accuracy: bool, llm: bool, timing: Timing, server_qps: int = 600):
     s = lg.TestSettings()
     s.scenario = getattr(lg.TestScenario, scenario)
     s.mode = lg.TestMode.AccuracyOnly if accuracy else lg.TestMode.PerformanceOnly
@@ -84,7 +106,7 @@ def _settings(lg, scenario: str, accuracy: bool, llm: bool, timing: Timing):
         s.multi_stream_target_latency_percentile = 0.99
         s.min_query_count = MULTISTREAM_QUERIES
     else:  # Server; accuracy runs are paced at target_qps, so they get a higher rate
-        s.server_target_qps = 5000 if accuracy else 600
+        s.server_target_qps = max(5000, server_qps) if accuracy else server_qps
         s.server_target_latency_ns = 50_000_000
         s.server_target_latency_percentile = 0.99
         s.min_query_count = 100
@@ -106,7 +128,10 @@ class Timing:
     @classmethod
     def of(cls, profile, scenario: str, accuracy: bool) -> Timing:
         scale = 1 / ACCURACY_SPEEDUP if accuracy else 1.0
-        return cls(QUERY_DEVICE_S.get(scenario, 0.0) * scale, profile.offline_sample_s * scale)
+        query_s = QUERY_DEVICE_S.get(scenario, 0.0)
+        if scenario == "Server":  # a device that keeps up with the profile's rate, at half load
+            query_s = min(query_s, 0.5 / profile.server_qps)
+        return cls(query_s * scale, profile.offline_sample_s * scale)
 
 
 class DemoSUT:
@@ -115,9 +140,10 @@ class DemoSUT:
     Outputs and LoadGen responses are prepared before the wait, so the Python work of a query is small beside
     its device time and happens while the device "runs"."""
 
-    def __init__(self, lg, benchmark: str, scenario: str, accuracy: bool, fault: str | None):
+    def __init__(self, lg, benchmark: str, scenario: str, accuracy: bool, fault: str | None, test: str = ""):
         self.lg = lg
-        self.profile = PROFILES[benchmark]
+        self.profile = PROFILES[benchmark].for_test(test)
+        self.test = test
         self.offline = scenario == "Offline"
         self.first_token = not self.offline
         self.performance_mode = not accuracy
@@ -170,8 +196,13 @@ class DemoSUT:
         return values, computed
 
     def _respond(self, index: int):
-        if self.profile.kind == "llm":
+        kind = self.profile.kind
+        if kind == "llm":
             return token_output(index, self.fault, self.profile.eos)
+        if kind == "gpt-oss":
+            return gpt_oss_output(index, self.test, self.fault, self.first_token)
+        if kind == "dlrm":
+            return dlrm_corrupt(dlrm_output(index, not self.performance_mode), index, self.fault, self.performance_mode)
         return corrupt(output(self.profile.kind, index), self.fault, self.performance_mode)
 
     def _completion(self, query_samples, values: list):
@@ -179,7 +210,7 @@ class DemoSUT:
         lg = self.lg
         response = lg.QuerySampleResponse
         firsts, responses = [], []
-        if self.profile.kind == "llm":
+        if self.profile.kind in LLM_KINDS:
             for q, (toks, first, count) in zip(query_samples, values, strict=True):
                 if self.first_token:
                     address, _ = first.buffer_info()
@@ -200,14 +231,14 @@ class DemoSUT:
         return complete
 
 
-def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | None) -> int:
+def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | None, test: str = "") -> int:
     """Run one LoadGen test and return 0 (LoadGen reports problems in its logs, not in an exit status)."""
     import mlperf_loadgen as lg
 
     lg_scenario = "Server" if scenario == "Interactive" else scenario
     accuracy = mode == "accuracy"
-    profile = PROFILES[benchmark]
-    sut_impl = DemoSUT(lg, benchmark, lg_scenario, accuracy, fault)
+    profile = PROFILES[benchmark].for_test(test)
+    sut_impl = DemoSUT(lg, benchmark, lg_scenario, accuracy, fault, test)
     os.makedirs(log_dir, exist_ok=True)  # LoadGen aborts at exit when its output folder is missing
     log = lg.LogSettings()
     log.log_output.outdir = log_dir
@@ -216,7 +247,7 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     log.log_output.prefix_with_datetime = False
     log.log_output.copy_summary_to_stdout = False
     log.enable_trace = False
-    settings = _settings(lg, lg_scenario, accuracy, profile.kind == "llm", sut_impl.timing)
+    settings = _settings(lg, lg_scenario, accuracy, profile.kind in LLM_KINDS, sut_impl.timing, profile.server_qps)
     sut = lg.ConstructSUT(sut_impl.issue, lambda: None)
     qsl = lg.ConstructQSL(profile.total_samples, profile.performance_samples, lambda s: None, lambda s: None)
     audit_name = "audit.config.ignored-by-this-harness" if fault == "ignore_audit" else "audit.config"
@@ -231,7 +262,7 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
         with open("audit.config", "w", encoding="utf-8") as f:
             f.write("# audit.config kept by the harness for its next run\n*.*.mode = 2\n")
     print(
-        f"demo: {benchmark} {scenario} {mode}{' fault=' + fault if fault else ''}: "
+        f"demo: {benchmark} {scenario} {mode}{' ' + test if test else ''}{' fault=' + fault if fault else ''}: "
         f"{time.perf_counter() - start:.2f} s, logs in {log_dir}"
     )
     return 0
@@ -245,10 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", required=True, choices=("accuracy", "performance"))
     parser.add_argument("--log-dir", required=True)
     parser.add_argument("--fault", choices=FAULTS, default=os.environ.get("DEMO_FAULT") or None)
+    parser.add_argument("--test", default="", help="the compliance test of this run (empty for submission runs)")
     args = parser.parse_args(argv)
     try:
         import mlperf_loadgen  # noqa: F401
     except ImportError:
         print("error: the demo needs LoadGen: pip install -e '.[demo]'", file=sys.stderr)
         return 2
-    return run(args.benchmark, args.scenario, args.mode, args.log_dir, args.fault)
+    return run(args.benchmark, args.scenario, args.mode, args.log_dir, args.fault, args.test)

@@ -33,9 +33,10 @@ class DemoRuns:
         mode: str,
         fault: str | None = None,
         audit_text: str | None = None,
+        test: str = "",
     ) -> Path:
-        """Run the harness once (cached by name) and return its LoadGen log folder."""
-        key = (name, benchmark, scenario, mode, fault, audit_text)
+        """Run the harness once (cached by name) and return its LoadGen log folder (``test``: its ``--test``)."""
+        key = (name, benchmark, scenario, mode, fault, audit_text, test)
         if key in self.cache:
             return self.cache[key]
         workdir = self.root / f"{name}-{benchmark}-{scenario}-{mode}-{fault or 'honest'}-{len(self.cache)}"
@@ -55,6 +56,8 @@ class DemoRuns:
             mode,
             "--log-dir",
             "logs",
+            "--test",
+            test,
         ] + (["--fault", fault] if fault else [])
         try:
             done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
@@ -83,4 +86,4 @@ class DemoRuns:
     ) -> Path:
         """A compliance run: the test's rendered audit.config (or ``audit_text``) in the working directory."""
         text = audit_text if audit_text is not None else render(SPECS.tests[test], SPECS.model(benchmark), scenario)
-        return self.run(test, benchmark, scenario, "performance", fault, text)
+        return self.run(test, benchmark, scenario, "performance", fault, text, test)
