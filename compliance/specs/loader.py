@@ -47,7 +47,7 @@ COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario
 PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
 LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
 #: Placeholders of an accuracy command (compliance.verify.scoring).
-ACCURACY_FIELDS = ("python", "benchmark", "scenario", "accuracy_log", "output_file")
+ACCURACY_FIELDS = ("python", "benchmark", "scenario", "test", "accuracy_log", "output_file")
 TEST_DIR_FIELDS = ("division", "submitter", "system", "benchmark", "scenario", "test")
 RESULTS_DIR_FIELDS = TEST_DIR_FIELDS[:-1]
 

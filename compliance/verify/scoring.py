@@ -2,13 +2,13 @@
 
 The command is a template, like a benchmark command: placeholders ``{accuracy_log}`` (required), ``{output_file}``
 (for a script that writes its result to a file instead of stdout, such as rgat's ``accuracy_igbh.py``),
-``{python}``, ``{benchmark}``, ``{scenario}``; values are shell-quoted, so paths with spaces work (unlike the
-official TEST07 script, defect 7.12); ``{{`` and ``}}`` are literal braces (7.11). It runs with ``/bin/sh -c`` in a
-scratch folder of its own (scripts that write into their working folder write there), with the benchmark's
-environment, stdin closed, stdout and stderr merged into one file, and a timeout. Its exit status is checked
-(7.2). The output, followed by the output file when the command names one, is the text the metrics are read from:
-for each metric the submission checker's rule, ``re.match`` on each line and the last matching line wins
-(docs/rules.md §2.1 Part III; TEST07's first-match-anywhere is defect 7.5).
+``{python}``, ``{benchmark}``, ``{scenario}``, ``{test}``; values are shell-quoted, so paths with spaces work
+(unlike the official TEST07 script, defect 7.12); ``{{`` and ``}}`` are literal braces (7.11). It runs with
+``/bin/sh -c`` in a scratch folder of its own (scripts that write into their working folder write there), with
+the benchmark's environment, stdin closed, stdout and stderr merged into one file, and a timeout. Its exit status
+is checked (7.2). The output, followed by the output file when the command names one, is the text the metrics are
+read from: for each metric the submission checker's rule, ``re.match`` on each line and the last matching line
+wins (docs/rules.md §2.1 Part III; TEST07's first-match-anywhere is defect 7.5).
 
 Whatever the command prints is the submitter's text: :func:`neutralised` makes it unable to forge a verdict line
 where it is quoted next to one (7.6).
@@ -65,7 +65,7 @@ def check_template(command: str) -> str:
 @dataclass(frozen=True)
 class Command:
     """An accuracy command and how it runs: the template, the environment added, the timeout, the placeholders'
-    values other than the logs (``python``, ``benchmark``, ``scenario``)."""
+    values other than the logs (``python``, ``benchmark``, ``scenario``, ``test``)."""
 
     template: str
     env: Mapping[str, str] = field(default_factory=dict)
@@ -73,7 +73,7 @@ class Command:
     values: Mapping[str, str] = field(default_factory=dict)
 
     def resolved(self, accuracy_log: str, output_file: str) -> str:
-        values = {"python": sys.executable, "benchmark": "", "scenario": "", **self.values}
+        values = {"python": sys.executable, "benchmark": "", "scenario": "", "test": "", **self.values}
         values.update(accuracy_log=os.path.abspath(accuracy_log), output_file=os.path.abspath(output_file))
         return self.template.format(**{k: shlex.quote(v) for k, v in values.items()})
 
