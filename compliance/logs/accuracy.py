@@ -27,6 +27,12 @@ _HEX_CHARS = b"0123456789abcdefABCDEF"
 _WS = b" \t\r\n"
 _SPACE = re.compile(rb"[ \t\r\n]*")  # skipped in C: a log of 300 MB of whitespace is read in a second
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# LoadGen's own layout of a short entry (docs/rules.md §4.3), read in one match; anything else takes the general
+# parser, which gives the same fields for this layout
+_LOADGEN_ENTRY = re.compile(
+    rb'\{ "seq_id" : (0|[1-9][0-9]{0,19}), "qsl_idx" : (0|[1-9][0-9]{0,19}), "data" : "([0-9A-Fa-f]{0,%d})" \}'
+    % KEEP_HEX
+)
 
 
 @dataclass
@@ -261,6 +267,10 @@ class AccuracyLog:
                 return
 
     def _entry(self) -> Entry:
+        if self._peek() == ord("{"):
+            match = _LOADGEN_ENTRY.match(self._buf, self._pos)
+            if match is not None:
+                return self._loadgen_entry(match)
         self._expect(b"{", "'{' (an entry)")
         entry = Entry(self.entries, self._base + self._pos - 1, {})
         if self._peek() == ord("}"):
@@ -277,6 +287,21 @@ class AccuracyLog:
                 if sep != ord(","):
                     self._pos -= 1
                     self._fail("expected ',' or '}' in an entry")
+        self.entries += 1
+        return entry
+
+    def _loadgen_entry(self, match: re.Match[bytes]) -> Entry:
+        """An entry in LoadGen's layout, from one match (the same fields and sink calls as the general parser)."""
+        entry = Entry(self.entries, self._base + self._pos, {})
+        entry.fields["seq_id"] = int(match.group(1))
+        entry.fields["qsl_idx"] = int(match.group(2))
+        sink = self.sink_factory(entry.fields, "data") if self.sink_factory else None
+        text = match.group(3)
+        data = HexField(self._base + match.start(3), len(text), text[:EDGE_HEX], text[-EDGE_HEX:], text)
+        if text and sink is not None:
+            sink(text)
+        entry.fields["data"] = data
+        self._pos = match.end()
         self.entries += 1
         return entry
 

@@ -216,3 +216,37 @@ def test_a_line_break_without_truncation_marker_is_an_error_in_bounded_memory(tm
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 8 * logs.BLOCK  # looking for the marker does not gather the rest of the file
+
+
+def test_loadgen_layout_reads_as_the_general_parser_does(tmp_path) -> None:
+    """The one-match reading of LoadGen's layout gives the fields the general parser gives for any other layout."""
+    from compliance.logs.accuracy import KEEP_HEX, AccuracyLog
+
+    datas = ["", "0A", "ab" * 40, "F" * KEEP_HEX, "1" * (KEEP_HEX + 2)]
+    loadgen = tmp_path / "loadgen.json"
+    loadgen.write_text(
+        "[\n"
+        + ",\n".join(f'{{ "seq_id" : {i}, "qsl_idx" : {7 * i}, "data" : "{d}" }}' for i, d in enumerate(datas))
+        + "\n]\n"
+    )
+    other = tmp_path / "other.json"
+    other.write_text(
+        "[" + ",".join(f'{{"seq_id":{i},"qsl_idx":{7 * i},"data":"{d}"}}' for i, d in enumerate(datas)) + "]"
+    )
+    chunks: dict[str, list[bytes]] = {"loadgen": [], "other": []}
+
+    def read(path, name):
+        def factory(fields, key):
+            return chunks[name].append
+
+        return list(AccuracyLog(path, sink_factory=factory))
+
+    a, b = read(loadgen, "loadgen"), read(other, "other")
+    assert [e.ordinal for e in a] == [e.ordinal for e in b] == list(range(len(datas)))
+    for x, y in zip(a, b, strict=True):
+        assert x.fields["seq_id"] == y.fields["seq_id"] and x.qsl_idx == y.qsl_idx
+        fx, fy = x.fields["data"], y.fields["data"]
+        assert (fx.length, fx.head, fx.tail, fx.text, fx.problem) == (fy.length, fy.head, fy.tail, fy.text, fy.problem)
+        assert loadgen.read_bytes()[fx.offset : fx.offset + fx.length] == datas[x.ordinal].encode()
+        assert loadgen.read_bytes()[x.offset : x.offset + 1] == b"{"
+    assert b"".join(chunks["loadgen"]) == b"".join(chunks["other"])
