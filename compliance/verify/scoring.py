@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ DEFAULT_TIMEOUT_S = 3600.0
 OUTPUT_NAME = "output.txt"  # the command's stdout and stderr, in its scratch folder
 OUTPUT_FILE_NAME = "output_file.txt"  # what {output_file} names
 KEEP_CHARS = 4 << 20  # output kept in memory (and in the verification's files); the metrics are read from all of it
+MAX_LINE_CHARS = 1 << 20  # a line is read in pieces of at most this: memory stays bounded on a line of any length
 
 
 def neutralised(text: str) -> str:
@@ -87,7 +89,7 @@ class Scored:
     output: str  # stdout and stderr, then the output file (at most KEEP_CHARS: the middle is cut)
     values: dict[str, float | None]  # metric -> the value of its last matching line (None: no line matched)
     problems: list[str]  # why the score cannot be trusted (exit status, a metric without a value)
-    cut: bool = False  # the output was longer than KEEP_CHARS
+    cut: bool = False  # the output was longer than KEEP_CHARS (its middle is not kept)
     stdout_values: dict[str, float | None] = field(default_factory=dict)  # read from stdout and stderr only
 
     @property
@@ -150,31 +152,34 @@ def read_metrics(paths: list[Path], metrics: tuple[Metric, ...]) -> tuple[Values
     compiled = [(m, re.compile(m.pattern)) for m in metrics]
     last: dict[str, str | None] = {m.name: None for m in metrics}
     head: list[str] = []
-    tail: list[str] = []
+    tail: deque[str] = deque()
     kept = tail_chars = 0
     cut = False
     for path in paths:
         if not path.is_file():
             continue
         with open(path, encoding="utf-8", errors="replace", newline="") as text:
-            for line in text:
-                bare = line.rstrip("\r\n")
-                for metric, pattern in compiled:
-                    match = pattern.match(bare)
-                    if match is not None:
-                        last[metric.name] = match.group(1)
-                if kept + len(line) <= KEEP_CHARS // 2:
-                    head.append(line)
-                    kept += len(line)
-                else:
+            starts_line = True
+            while piece := text.readline(MAX_LINE_CHARS):  # a line longer than that is read in pieces
+                if starts_line:  # re.match: only a line's start can match (a longer line's first piece)
+                    bare = piece.rstrip("\r\n")
+                    for metric, pattern in compiled:
+                        match = pattern.match(bare)
+                        if match is not None:
+                            last[metric.name] = match.group(1)
+                starts_line = piece.endswith("\n")
+                if not tail and kept + len(piece) <= KEEP_CHARS // 2:
+                    head.append(piece)
+                    kept += len(piece)
+                    continue
+                tail.append(piece)
+                tail_chars += len(piece)
+                while tail_chars > KEEP_CHARS // 2 and len(tail) > 1:
+                    tail_chars -= len(tail.popleft())
                     cut = True
-                    tail.append(line)
-                    tail_chars += len(line)
-                    while tail_chars > KEEP_CHARS // 2 and len(tail) > 1:
-                        tail_chars -= len(tail.pop(0))
-    if cut and tail and kept + tail_chars > KEEP_CHARS:
+    if cut:
         head.append("\n[... mlperf-compliance: the middle of a long output is not kept ...]\n")
-    kept_text = "".join(head + tail)
+    kept_text = "".join(head) + "".join(tail)
     values: dict[str, float | None] = {}
     problems = []
     for metric in metrics:

@@ -113,15 +113,18 @@ def verify(request: Request) -> Result:
 
 def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
     """Every sample of the compliance dataset logged exactly once, each with a usable output."""
-    counts: Counter[int] = Counter()
-    out_of_range: list[Any] = []
+    counts: Counter[int] = Counter()  # at most ``samples`` keys: memory stays bounded whatever the log holds
+    out_of_range: list[Any] = []  # the first one (and a count)
     bad: list[str] = []
+    n_out_of_range = n_bad = 0
     log = AccuracyLog(path, check_all_hex=True)
     try:
         for entry in log:
             qsl, data = entry.qsl_idx, entry.fields.get("data")
             if isinstance(qsl, bool) or not isinstance(qsl, int) or not 0 <= qsl < samples:
-                out_of_range.append(qsl)
+                n_out_of_range += 1
+                if not out_of_range:
+                    out_of_range.append(qsl)
                 continue
             counts[qsl] += 1
             if not isinstance(data, HexField) or data.problem or data.n_bytes == 0 or data.n_bytes % token_bytes:
@@ -130,7 +133,9 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
                     if not isinstance(data, HexField)
                     else data.problem or f"{data.n_bytes} bytes, not a non-empty whole number of tokens"
                 )
-                bad.append(f"qsl_idx {qsl}: {why}")
+                n_bad += 1
+                if not bad:
+                    bad.append(f"qsl_idx {qsl}: {why}")
     except LogError as exc:
         return Check(CHECK_SAMPLES, Outcome.FAIL, str(exc))
     repeated = sorted(q for q, n in counts.items() if n > 1)
@@ -140,8 +145,8 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
         "samples": len(counts),
         "expected": samples,
         "repeated": len(repeated),
-        "out_of_range": len(out_of_range),
-        "bad_outputs": len(bad),
+        "out_of_range": n_out_of_range,
+        "bad_outputs": n_bad,
     }
     problems = []
     if log.truncated:
@@ -152,11 +157,9 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
     if repeated:
         problems.append(f"{len(repeated)} samples are logged more than once (e.g. qsl_idx {repeated[0]})")
     if out_of_range:
-        problems.append(
-            f"{len(out_of_range)} entries have a qsl_idx outside 0..{samples - 1} (e.g. {out_of_range[0]!r})"
-        )
+        problems.append(f"{n_out_of_range} entries have a qsl_idx outside 0..{samples - 1} (e.g. {out_of_range[0]!r})")
     if bad:
-        problems.append(f"{len(bad)} outputs are unusable (e.g. {bad[0]})")
+        problems.append(f"{n_bad} outputs are unusable (e.g. {bad[0]})")
     reported = detail.get("qsl_reported_total_count") if detail is not None else None
     if isinstance(reported, int) and reported != samples:
         problems.append(f"the harness's QSL reports {reported} samples, not the compliance dataset's {samples}")

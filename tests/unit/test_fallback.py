@@ -194,3 +194,33 @@ def test_baseline_keeps_the_multiset_and_refuses_missing_samples(tmp_path: Path)
     made = baseline.write(str(ref), baseline.compliance_samples(str(comp)), tmp_path / "b" / "base.json")
     assert made.problem is not None and "qsl_idx 99" in made.problem
     assert not Path(made.path).exists()
+
+
+def test_metrics_come_from_the_last_anchored_line_of_a_long_output(tmp_path: Path) -> None:
+    from compliance.specs.types import Metric
+    from compliance.verify import scoring
+
+    out = tmp_path / "out.txt"
+    filler = "x" * 99 + "\n"
+    out.write_text(
+        "accuracy=10.0%\n" + filler * 30000 + "  accuracy=50.0%\n" + "accuracy=76.5%, good=1\n" + filler * 30000
+    )
+    metric = Metric("acc", r"^(?:\{\"accuracy|accuracy)[\": ]*=?\s*([\d\.]+).*", 1)
+    values, problems, kept, cut = scoring.read_metrics([out], (metric,))
+    assert values == {"acc": 76.5} and problems == []  # the indented line does not match from its start
+    assert cut and len(kept) <= scoring.KEEP_CHARS + 100 and "not kept" in kept
+    assert kept.startswith("accuracy=10.0%")
+    out.write_text("accuracy=1.2.3%\n")
+    values, problems, _, _ = scoring.read_metrics([out], (metric,))
+    assert values == {"acc": None} and "gives '1.2.3', not a number" in problems[0]
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "cannot read the accuracy log"), ("[]", "no entries to score")])
+def test_demo_accuracy_script_refuses_bad_logs(tmp_path: Path, capsys, text: str, message: str) -> None:
+    from compliance.demo import accuracy
+
+    log = tmp_path / "mlperf_log_accuracy.json"
+    log.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        accuracy.main(["--benchmark", "resnet", str(log)])
+    assert str(log) in str(exc.value) and message in str(exc.value)
