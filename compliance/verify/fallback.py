@@ -20,7 +20,7 @@ from typing import Any
 from compliance import layout
 from compliance.logs import LogError
 from compliance.specs.types import Model
-from compliance.verify import baseline, scoring
+from compliance.verify import baseline, official, scoring
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_FALLBACK = "accuracy (fallback)"
@@ -39,23 +39,6 @@ def command(options: Mapping[str, Any], test: str, model: Model | None, scenario
     return scoring.Command(
         template, dict(options.get("accuracy_env") or {}), float(options.get("accuracy_timeout_s") or 3600), values
     )
-
-
-def delta_percent(base: float, comp: float) -> float:
-    """The checker's relative change: ``|1 - baseline/compliance| * 100`` (compliance non-zero)."""
-    return abs(1 - base / comp) * 100
-
-
-def _official(metrics: dict[str, dict[str, Any]], official_values: dict[str, tuple[Any, Any]]) -> str:
-    """What the checker's Part III would say on the official procedure's outputs (stdout only, exit status
-    ignored, zero INVALID); "" when it passes."""
-    for name, (base, comp) in official_values.items():
-        if not base or not comp:
-            return f"{name} is 0 (or not found) in one of the outputs: INVALID (P.7)"
-        allowed = metrics[name]["allowed"]
-        if delta_percent(base, comp) > allowed:
-            return f"{name} differs by {delta_percent(base, comp):.3f}% > {allowed:g}%: INVALID"
-    return ""
 
 
 def run(
@@ -118,7 +101,7 @@ def run(
         if b == 0 or c == 0:
             problems.append(f"{metric.name} is 0 in the {'baseline' if b == 0 else 'compliance'} output")
             continue
-        entry["delta_percent"] = delta_percent(b, c)
+        entry["delta_percent"] = official.delta_percent(b, c)
         if entry["delta_percent"] > metric.delta_percent:
             problems.append(
                 f"{metric.name} {c:g} (compliance) vs {b:g} (baseline): {entry['delta_percent']:.3f}% "
@@ -134,13 +117,8 @@ def run(
         )
     reason = "; ".join(scoring.neutralised(p) for p in problems)
     result.add(Check(CHECK_FALLBACK, Outcome.FAIL if problems else Outcome.PASS, reason, figures))
-    official = _official(figures["metrics"], official_values)
-    if official:
-        return not problems, ("FAIL", f"Part III: {official}")
-    note = "Part III: every metric within its delta (the exit status is not looked at)"
-    if repeated:
-        note += f"; its baseline would hold {repeated} repeated samples once only (P.3), so it scores other samples"
-    return not problems, ("PASS", note)
+    allowed = {name: m["allowed"] for name, m in figures["metrics"].items()}
+    return not problems, official.test01_part3(official_values, allowed, repeated)
 
 
 def summary(figures: Mapping[str, Any]) -> str:

@@ -1,10 +1,13 @@
 """What the official run_verification.py scripts would conclude on the same inputs, quirks included.
 
-Written from their documented behaviour (docs/rules.md §2.1-2.3 and §3), not from their code. A crash
-counts as FAIL. Each function returns ``(verdict, note)``; the note says which behaviour decided.
+Written from their documented behaviour (docs/rules.md §2.1-2.4 and §3; TEST01 Part III is the submission
+checker's), not from their code. A crash counts as FAIL. Each function returns ``(verdict, note)``; the note says which behaviour decided.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 from compliance.logs.detail import DetailLog
 from compliance.logs.summary import SummaryLog
@@ -87,3 +90,46 @@ def test04_performance(reference: SummaryLog | None, compliance: SummaryLog | No
             note += " (the Server target-latency check never runs: docs/rules.md §3, item 8)"
         return "PASS", note
     return "FAIL", "'TEST FAIL: Test score invalid'"
+
+
+#: TEST07 run_verification.py's default --score-pattern, searched anywhere in the output, the first match wins
+TEST07_PATTERN = r"'exact_match':\s*([\d.]+)"
+
+
+def test07_accuracy(output: str, returncode: int | None, threshold: float) -> Verdict:
+    """TEST07 run_verification.py on the accuracy script's output: the first score match anywhere, the exit status
+    ignored (docs/rules.md §3, item 13: 7.2, 7.5, 7.6, 7.15)."""
+    found = re.search(TEST07_PATTERN, output)
+    forged = "TEST PASS" in output
+    tail = "; the checker accepts any TEST PASS in its file, and this output prints one (7.6)" if forged else ""
+    if found is None:
+        return "FAIL", "'Error: Could not parse accuracy score'" + tail
+    try:
+        value = float(found.group(1))
+    except ValueError:
+        return "FAIL", f"float({found.group(1)!r}) fails (7.15)" + tail
+    status = "" if returncode == 0 else f"; it ignores the exit status {returncode} (7.2)"
+    if value >= threshold:
+        return "PASS", f"first score match {value:g} >= {threshold:g}{status}{tail}"
+    return "FAIL", f"first score match {value:g} < {threshold:g}{status}{tail}"
+
+
+def delta_percent(base: float, comp: float) -> float:
+    """The submission checker's relative change of a TEST01 Part III metric: ``|1 - baseline/compliance| * 100``."""
+    return abs(1 - base / comp) * 100
+
+
+def test01_part3(
+    values: Mapping[str, tuple[float | None, float | None]], allowed: Mapping[str, float], repeated: int
+) -> Verdict:
+    """The checker's Part III on the official procedure's outputs, (baseline, compliance) per metric read from stdout
+    only: the exit status is not looked at, a metric 0 or not found is INVALID, else the delta decides (§2.1)."""
+    for name, (base, comp) in values.items():
+        if not base or not comp:
+            return "FAIL", f"Part III: {name} is 0 (or not found) in one of the outputs: INVALID (P.7)"
+        if delta_percent(base, comp) > allowed[name]:
+            return "FAIL", f"Part III: {name} differs by {delta_percent(base, comp):.3f}% > {allowed[name]:g}%: INVALID"
+    note = "Part III: every metric within its delta (the exit status is not looked at)"
+    if repeated:
+        note += f"; its baseline would hold {repeated} repeated samples once only (P.3), so it scores other samples"
+    return "PASS", note

@@ -11,7 +11,6 @@ so it cannot forge the ``TEST PASS`` the submission checker looks for.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, fallback, inputs, render, scoring
+from compliance.verify import evidence, fallback, inputs, official, render, scoring
 from compliance.verify.base import Option, Request, Verifier
 from compliance.verify.result import Check, Outcome, Result
 
@@ -31,8 +30,6 @@ CHECK_SCORE = "accuracy score"
 CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, CHECK_SAMPLES, CHECK_SCORE)
 OUTPUT_TEXT = "accuracy/accuracy.txt"
 THRESHOLD_KEY = "test07_accuracy_threshold"
-#: run_verification.py's default --score-pattern, searched anywhere in the output, the first match wins
-OFFICIAL_PATTERN = r"'exact_match':\s*([\d.]+)"
 TOKEN_BYTES = {"int16": 2, "int32": 4, "int64": 8, "float32": 4}
 SEPARATOR = "=" * 80
 
@@ -106,7 +103,7 @@ def verify(request: Request) -> Result:
     if scored.cut:
         result.note("the accuracy command printed more than 4 MB: the middle of its output is not kept", CHECK_SCORE)
     result.add(Check(CHECK_SCORE, Outcome.FAIL if problems else Outcome.PASS, "; ".join(problems), figures))
-    result.official_verdict, note = _official(scored, threshold)
+    result.official_verdict, note = official.test07_accuracy(scored.output, scored.returncode, threshold)
     result.official_notes = [note]
     return result
 
@@ -164,23 +161,6 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
     if isinstance(reported, int) and reported != samples:
         problems.append(f"the harness's QSL reports {reported} samples, not the compliance dataset's {samples}")
     return Check(CHECK_SAMPLES, Outcome.FAIL if problems else Outcome.PASS, "; ".join(problems), figures)
-
-
-def _official(scored: scoring.Scored, threshold: float) -> tuple[str, str]:
-    """run_verification.py on the same output: first match anywhere, exit status ignored (7.2, 7.5, 7.6)."""
-    found = re.search(OFFICIAL_PATTERN, scored.output)
-    forged = "TEST PASS" in scored.output
-    tail = "; the checker accepts any TEST PASS in its file, and this output prints one (7.6)" if forged else ""
-    if found is None:
-        return "FAIL", "'Error: Could not parse accuracy score'" + tail
-    try:
-        value = float(found.group(1))
-    except ValueError:
-        return "FAIL", f"float({found.group(1)!r}) fails (7.15)" + tail
-    status = "" if scored.returncode == 0 else f"; it ignores the exit status {scored.returncode} (7.2)"
-    if value >= threshold:
-        return "PASS", f"first score match {value:g} >= {threshold:g}{status}{tail}"
-    return "FAIL", f"first score match {value:g} < {threshold:g}{status}{tail}"
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
