@@ -1,7 +1,8 @@
 """What the official run_verification.py scripts would conclude on the same inputs, quirks included.
 
 Written from their documented behaviour (docs/rules.md §2.1-2.4 and §3; TEST01 Part III is the submission
-checker's), not from their code. A crash counts as FAIL. Each function returns ``(verdict, note)``; the note says which behaviour decided.
+checker's), not from their code. A crash counts as FAIL. Each function returns ``(verdict, note)``; the note says
+which behaviour decided.
 """
 
 from __future__ import annotations
