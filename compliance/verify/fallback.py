@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance import layout
+from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.specs.types import Model
 from compliance.verify import baseline, official, scoring
@@ -71,6 +72,8 @@ def run(
         except LogError as exc:
             result.add(Check(CHECK_FALLBACK, Outcome.FAIL, f"no baseline: {exc}"))
             return False, ("FAIL", "create_accuracy_baseline.sh gives an empty or partial baseline (P.1, P.2)")
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot write the baseline log ({exc.strerror or exc})") from None
         if made.problem:
             result.add(Check(CHECK_FALLBACK, Outcome.FAIL, f"no baseline: {made.problem}"))
             return False, ("FAIL", "create_accuracy_baseline.sh gives a partial baseline here, silently (P.2)")

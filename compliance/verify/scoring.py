@@ -107,9 +107,16 @@ class Scored:
 
 @contextmanager
 def scratch(parent: str | Path) -> Iterator[Path]:
-    """A fresh folder inside ``parent`` (created if needed), removed afterwards whatever happens."""
-    os.makedirs(parent, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=".accuracy-", dir=parent))
+    """A fresh folder inside ``parent`` (created if needed), removed afterwards whatever happens.
+
+    Raises:
+        InputError: the folder cannot be made there.
+    """
+    try:
+        os.makedirs(parent, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".accuracy-", dir=parent))
+    except OSError as exc:
+        raise InputError(f"{parent}: cannot make a folder for the accuracy command ({exc.strerror or exc})") from None
     try:
         yield folder
     finally:

@@ -224,3 +224,13 @@ def test_demo_accuracy_script_refuses_bad_logs(tmp_path: Path, capsys, text: str
     with pytest.raises(SystemExit) as exc:
         accuracy.main(["--benchmark", "resnet", str(log)])
     assert str(log) in str(exc.value) and message in str(exc.value)
+
+
+def test_an_output_folder_that_cannot_be_made_is_bad_input(tmp_path: Path, capsys) -> None:
+    _tree(tmp_path, "nondeterministic")
+    (tmp_path / "file").write_text("not a folder")
+    res, comp = tmp_path / "res", tmp_path / "comp"
+    argv = ["verify", "TEST01", "-r", str(res), "-c", str(comp), "-o", str(tmp_path / "file" / "out"), "--model"]
+    code = main([*argv, "resnet", "--dtype", "int32", "--specs", str(SHIPPED_SPECS), "--accuracy-command", SCORE])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot make a folder for the accuracy command" in err and "Traceback" not in err
