@@ -81,12 +81,18 @@ def attempt_lines(result: Result) -> list[str]:
     if len(result.attempts) < 2:
         return []
     *earlier, last = result.attempts
-    lines = ["", f"This verdict is attempt {last.get('attempt')} of {last.get('of')} ({when(last.get('time'))})."]
+    several = len({e.get("series") for e in result.attempts}) > 1  # the cell was verified more than once
+
+    def name(entry: dict[str, Any]) -> str:
+        within = f"attempt {entry.get('attempt')} of {entry.get('of')}"
+        return f"verification {entry.get('series')}, {within}" if several else within
+
+    lines = ["", f"This verdict is {name(last)} ({when(last.get('time'))})."]
     for entry in earlier:
         outcome = "passed" if entry.get("verdict") == "PASS" else "failed"
         what = entry.get("short") or entry.get("reason") or ""
         lines.append(
-            f"Earlier attempt {entry.get('attempt')} of {entry.get('of')} ({when(entry.get('time'))}) {outcome}"
+            f"Earlier {name(entry)} ({when(entry.get('time'))}) {outcome}"
             + (f": {what}" if what else "")
             + (f"; kept in {entry['folder']}" if entry.get("folder") else "")
         )
