@@ -20,7 +20,7 @@ import pytest
 from compliance.verify.render import CHECKER_WORDS
 from tests.helpers import logwriter as w
 from tests.helpers.paths import write_tree
-from tests.helpers.projects import doit, executed, make_project, system_yaml
+from tests.helpers.projects import doit, executed, make_project, system_yaml, wait_for
 
 SEED = 720381539243781796
 EFFECTIVE = {  # TEST01 of retinanet, as LoadGen logs it with the audit.config applied
@@ -38,7 +38,7 @@ open(os.path.join(calls, str(n)), "w").close()
 given = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attempts", os.path.basename(calls))
 source = os.path.join(given, str(min(n, len(os.listdir(given)))))  # after the last one given, the last again
 if os.path.exists(os.path.join(source, "sleep")):
-    time.sleep(60)
+    time.sleep(float(open(os.path.join(source, "sleep")).read() or 60))
 if os.path.exists(os.path.join(source, "fail")):
     sys.exit(3)
 for name in os.listdir(source):
@@ -80,9 +80,9 @@ def _system(name: str, extra: str) -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_project(tmp_path_factory.mktemp("retries"), {name: _system(name, x) for name, (x, _) in CASES.items()})
+def _project(root: Path, cases: dict[str, tuple[str, list[dict[str, str]]]]) -> Path:
+    """A project of one system per case, each running the synthetic harness in ``work/``."""
+    make_project(root, {name: _system(name, extra) for name, (extra, _) in cases.items()})
     reference = (w.accuracy_entry(i, q, w.hexdata(v)) for i, (q, v) in enumerate(OUTPUTS.items()))
     write_tree(
         root,
@@ -90,7 +90,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "harness.py": HARNESS,
             "work": {},
             "attempts": {
-                name: {str(i + 1): files for i, files in enumerate(calls)} for name, (_, calls) in CASES.items()
+                name: {str(i + 1): files for i, files in enumerate(calls)} for name, (_, calls) in cases.items()
             },
             "results": {
                 "Offline": {
@@ -105,6 +105,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             },
         },
     )
+    return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = _project(tmp_path_factory.mktemp("retries"), CASES)
     first = doit(root)
     assert first.returncode == 1  # the cells that must fail do
     return root
@@ -267,4 +273,21 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
     assert (tree / "performance" / "run_1" / "mlperf_log_detail.txt").read_bytes() == (
         cell / "attempts" / "2" / "logs" / "mlperf_log_detail.txt"
     ).read_bytes()  # the TEST folder holds the logs of the attempt its verdict comes from
+    assert executed(doit(project)) == set()
+
+
+def test_a_killed_doit_loses_only_the_attempt_it_was_running(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path, {"killed": ("attempts: 3\n", [_compliance_logs(800.0), {"sleep": "3"}, _compliance_logs()])}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_for(project / "work" / "calls" / "killed" / "2", 60)  # attempt 2 runs
+    proc.kill()  # doit only: the sleeping harness is waited for by the next run
+    proc.wait(timeout=30)
+    assert doit(project).returncode == 0
+    ledger = _verify_json(project, "killed")["attempts"]
+    assert [(e["series"], e["attempt"], e["verdict"]) for e in ledger] == [(1, 1, "FAIL"), (2, 1, "PASS")]
+    assert sorted(os.listdir(_cell(project, "killed") / "attempts")) == ["1", "2"]
     assert executed(doit(project)) == set()
