@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from compliance.logs.detail import read_detail
+from compliance.plan import build_plan, load_specs
 from compliance.specs.types import Thresholds
 from compliance.verify import output, performance, registry, render
 from compliance.verify.result import Check, Outcome, Result
 from tests.helpers import logwriter as w
+from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
 THRESHOLDS = Thresholds(0.10, 0.20, {"SingleStream": 200000, "MultiStream": 1600000}, False, 0.1, 100)
 
@@ -80,3 +83,36 @@ def test_the_ledger_lines_never_hold_the_checkers_words() -> None:
         output.planned_files(result, verifier)["verify_performance.txt"]
         == verifier.render(result)["verify_performance.txt"]
     )
+
+
+def test_attempts_come_from_the_benchmark_then_the_system_then_the_test_spec(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(SHIPPED_SPECS, specs)
+    test04 = specs / "tests" / "TEST04.yaml"
+    test04.write_text(test04.read_text() + "attempts: 4\nattempt_pause: 20\n")
+    shutil.rmtree(specs / "systems")
+    bench = "    scenarios: [Offline]\n    workdir: w\n    command: run {mode}\n    reference: {}\n"
+    head = "round: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: sub\n"
+    write_tree(
+        specs,
+        {
+            "systems": {
+                "a.yaml": f"name: a\n{head}attempts: 3\nbenchmarks:\n  resnet:\n{bench}    attempts: 2\n"
+                f"  3d-unet-99:\n{bench}",
+                "b.yaml": f"name: b\n{head}benchmarks:\n  resnet:\n{bench}",
+            }
+        },
+    )
+    plan = build_plan(load_specs(specs))
+    found = {cp.cell.id: (cp.attempts, cp.attempt_pause) for cp in plan.cells}
+    assert found == {
+        "a/3d-unet-99/Offline/TEST01": (3, 0.0),
+        "a/resnet/Offline/TEST01": (2, 0.0),
+        "a/resnet/Offline/TEST04": (2, 20.0),
+        "b/resnet/Offline/TEST01": (1, 0.0),
+        "b/resnet/Offline/TEST04": (4, 20.0),
+    }
+    # how many attempts a cell may get is no part of what its verification depends on
+    before = {cp.cell.id: cp.verify_parts("v") for cp in plan.cells}
+    test04.write_text(test04.read_text().replace("attempts: 4", "attempts: 5"))
+    assert {cp.cell.id: cp.verify_parts("v") for cp in build_plan(load_specs(specs)).cells} == before
