@@ -68,6 +68,7 @@ CASES: dict[str, tuple[str, list[dict[str, str]]]] = {
     "invalid": ("attempts: 2\n", [_compliance_logs(valid=False), _compliance_logs()]),
     "timeout": ("attempts: 2\ntimeout: 2\n", [{"sleep": ""}, _compliance_logs()]),
     "harness": ("attempts: 3\n", [{"fail": ""}, _compliance_logs()]),
+    "stubborn": ("attempts: 2\n", [_compliance_logs(800.0), _compliance_logs(1150.0)]),
 }
 
 
@@ -197,6 +198,14 @@ def test_a_single_attempt_behaves_as_before(project: Path) -> None:
     assert row["status"] == "FAIL" and row["reason"].startswith("performance:") and "attempt" not in row["reason"]
     text = (_cell(project, "single") / "verify" / "TEST01" / "verify_performance.txt").read_text()
     assert "attempt" not in text
+
+
+def test_a_cell_that_fails_every_attempt_says_so(project: Path) -> None:
+    assert _calls(project, "stubborn") == 2
+    row = _rows(project)["stubborn/TEST01"]
+    assert row["status"] == "FAIL" and row["reason"].startswith("performance: result_samples_per_second 1150")
+    assert row["reason"].endswith("(FAIL on attempt 2 of 2; attempt 1: perf ratio 0.800 outside [0.90, 1.10])")
+    assert [e["verdict"] for e in _verify_json(project, "stubborn")["attempts"]] == ["FAIL", "FAIL"]
 
 
 def test_an_invalid_run_and_a_timed_out_run_are_retried(project: Path) -> None:
