@@ -4,8 +4,9 @@ A selection is a cell id or a prefix of one by whole parts: ``demo/resnet/Offlin
 ``demo/resnet`` (a benchmark), ``demo`` (a system). Under the build folder's lock
 (:func:`compliance.pipeline.session.exclusive`), each chosen cell's compliance run is asked for again (a
 ``run.rerun`` request: until the run starts, ``doit info`` and the summary give it as the reason), with
-``--submission-runs`` also the submission runs the system produces for it (which re-verifies every cell that
-compares with them); then doit runs the publish tasks of the chosen cells, and so their runs and verifications.
+``--submission-runs`` also the submission runs the system produces for it; then doit runs the publish tasks of the
+chosen cells, and so their runs and verifications (and those of every other cell that compares with a submission run
+asked for again, so that none is left stale).
 The attempts of earlier runs stay in each cell's ledger (``build/<cell>/attempts/``). The chosen cells' rows of the
 summary follow. Exit status: 0 when every chosen cell passes, 1 otherwise, 2 for a selection that names no cell or a
 build folder another doit is working on.
@@ -50,6 +51,9 @@ def rerun(
     plan = build_plan(load_specs(specs_dir))
     cells = select(plan, selections)
     by = "mlperf-compliance rerun " + " ".join(selections)
+    chosen_ids = {cp.cell.id for cp in cells}
+    again = {ref.id for cp in cells for ref in cp.references} if submission_runs else set()
+    compare = [cp for cp in plan.cells if cp.cell.id not in chosen_ids and any(r.id in again for r in cp.references)]
     session.exclusive(["rerun"])  # held while the requests are written and doit runs (doit keeps it)
     try:
         for cp in cells:
@@ -59,10 +63,10 @@ def rerun(
                     records.write_rerun_request(ref.run.files, by)
                 if not cp.references:
                     print(f"{cp.cell.id}: its submission runs are given (results:), not produced: kept", file=out)
-        print(
-            f"rerun: {len(cells)} cell{'s' if len(cells) != 1 else ''}: {', '.join(cp.cell.id for cp in cells)}",
-            file=out,
-        )
+        print(f"rerun: {len(cells)} cell{'s' if len(cells) != 1 else ''}: {', '.join(sorted(chosen_ids))}", file=out)
+        if compare:
+            print(f"re-verified with the new submission runs: {', '.join(cp.cell.id for cp in compare)}", file=out)
+        cells = cells + compare
         out.flush()
         code = run_doit([f"publish:{cp.cell.id}" for cp in cells] + [f"specs={specs_dir}"])
     finally:

@@ -283,6 +283,26 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
         cell / "attempts" / "2" / "logs" / "mlperf_log_detail.txt"
     ).read_bytes()  # the TEST folder holds the logs of the attempt its verdict comes from
     assert executed(doit(project)) == set()
+    # a rerun with its submission run (TEST04 needs the performance run): it runs again, and every cell that
+    # compares with it is verified again
+    done = subprocess.run(
+        [sys.executable, "-m", "compliance", "rerun", "flaky/resnet/Offline/TEST04", "--submission-runs"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    print(done.stdout, done.stderr)
+    assert done.returncode == 0 and "2 cells: 2 PASS" in done.stdout
+    assert "re-verified with the new submission runs: flaky/resnet/Offline/TEST01" in done.stdout
+    assert executed(done) == {
+        "reference:flaky/resnet/Offline/performance",
+        "run:flaky/resnet/Offline/TEST04",
+        "verify:flaky/resnet/Offline/TEST04",
+        "publish:flaky/resnet/Offline/TEST04",
+        "verify:flaky/resnet/Offline/TEST01",
+        "publish:flaky/resnet/Offline/TEST01",
+    }
+    assert executed(doit(project)) == set()
 
 
 def test_a_killed_doit_loses_only_the_attempt_it_was_running(tmp_path: Path) -> None:
