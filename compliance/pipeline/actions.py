@@ -12,6 +12,8 @@ next step reports it (a verification of a failed run says so, the publication wi
 * a run counts as done only when it finished, its logs are there, and its detail log shows the audit config was
   applied (a submission run: that none was): only then is its signature written, so an interrupted run is never
   taken for a finished one;
+* a cell runs again only for failures noise can cause, while its ``attempts`` allow, and every attempt is kept with
+  its entry in the cell's ledger (:mod:`compliance.pipeline.attempts`);
 * the submission tree holds a cell's TEST folder only while the cell passes: a failing or unverifiable cell's
   folder is withdrawn (moved to ``build/withdrawn/``, never deleted); folders are written whole or not at all
   (:func:`compliance.fsutil.replace_folder`).
