@@ -11,9 +11,9 @@ in sorted order, each step with a group doc. What makes a task rerun:
 
 Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
 whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
-(:func:`compliance.pipeline.actions.verify`): the run's record and signature it rewrites keep ``run:`` up to date. doit's database
-is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells' own records, so a
-killed doit loses only the task it was running.
+(:func:`compliance.pipeline.actions.verify`): the run's record and signature it rewrites keep ``run:`` up to date.
+doit's database is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells'
+own records, so a killed doit loses only the task it was running.
 
 The ids ``stage:``, ``unstage:`` and ``audit:`` of release 0.1 still work until 0.3: ``stage`` and ``unstage`` were
 folded into ``run`` (placing and removing audit.config are steps of the run, under its locks) and ``audit`` is now
