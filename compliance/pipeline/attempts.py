@@ -1,8 +1,9 @@
 """A cell's attempts: each run a verification makes is kept in its own folder with its ledger entry.
 
 ``build/<cell>/attempts/<n>/`` (:mod:`compliance.layout`) holds an attempt's LoadGen logs (hard links to the logs the
-run wrote, a copy where links cannot be made: the next run's logs are new files, so the links stay the attempt's),
-its command's output, its verify.json and its entry of the ledger (``attempt.json``, :mod:`compliance.records`).
+run wrote, a copy where links cannot be made: a new run's logs are new files, as its launcher removes the old ones
+before the command starts, so the links stay the attempt's), a copy of its command's output (which the next run
+rewrites in place), its verify.json and its entry of the ledger (``attempt.json``, :mod:`compliance.records`).
 Each folder is written whole or not at all (:func:`compliance.fsutil.replace_folder`) once its attempt is verified,
 so a killed doit loses only the attempt it was running.
 """
@@ -23,15 +24,19 @@ from compliance.verify import render
 from compliance.verify.result import Result
 
 
-def _keep(source: str, target: Path) -> None:
-    """``target`` becomes the file ``source`` (a hard link, else a copy that keeps its times); nothing if absent."""
+def _keep(source: str, target: Path, link: bool = True) -> None:
+    """``target`` becomes the file ``source`` (a hard link if asked and possible, else a copy that keeps its times);
+    nothing if absent."""
     if not os.path.isfile(source):
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(source, target)
+        if link:
+            os.link(source, target)
+            return
     except OSError:
-        shutil.copy2(source, target)
+        pass
+    shutil.copy2(source, target)
 
 
 class Series:
@@ -69,7 +74,7 @@ class Series:
         def fill(staging: Path) -> None:
             for name in layout.LOG_FILES:
                 _keep(os.path.join(run.logs, name), staging / "logs" / name)
-            _keep(run.output, staging / os.path.basename(run.output))
+            _keep(run.output, staging / os.path.basename(run.output), link=False)  # the next run rewrites it
             if result is not None:
                 (staging / layout.VERIFY_JSON).write_text(render.verify_json(result), encoding="utf-8")
             (staging / layout.ATTEMPT_JSON).write_text(json.dumps(entry, indent=1) + "\n", encoding="utf-8")

@@ -35,6 +35,7 @@ log_dir, calls = sys.argv[1], sys.argv[2]
 os.makedirs(calls, exist_ok=True)
 n = len(os.listdir(calls)) + 1
 open(os.path.join(calls, str(n)), "w").close()
+print(f"harness call {n}")
 given = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attempts", os.path.basename(calls))
 source = os.path.join(given, str(min(n, len(os.listdir(given)))))  # after the last one given, the last again
 if os.path.exists(os.path.join(source, "sleep")):
@@ -154,6 +155,7 @@ def test_a_performance_failure_then_a_pass_shows_pass_with_a_two_attempt_ledger(
         folder = project / entry["folder"]
         assert f"Samples per second: {score}" in (folder / "logs" / "mlperf_log_summary.txt").read_text()
         assert json.loads((folder / "verify.json").read_text())["verdict"] == entry["verdict"]
+        assert f"harness call {entry['attempt']}" in (folder / "run.log").read_text()
     assert _rows(project)["perf/TEST01"]["status"] == "PASS"
     assert (
         _rows(project)["perf/TEST01"]["reason"]
@@ -274,6 +276,8 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
     ledger = json.loads((cell / "verify" / "TEST01" / "verify.json").read_text())["attempts"]
     assert [(e["attempt"], e["verdict"]) for e in ledger] == [(1, "FAIL"), (2, "PASS")]
     assert ledger[0]["short"].startswith("perf ratio 0.")  # about 0.5: twice the device time
+    assert "fault=slow_audit" in (cell / "attempts" / "1" / "run.log").read_text()  # the demo says it was slow
+    assert "fault=" not in (cell / "attempts" / "2" / "run.log").read_text()
     row = _rows(project)["flaky/TEST01"]
     assert row["status"] == "PASS" and row["reason"].startswith("PASS on attempt 2 of 2; attempt 1: perf ratio 0.")
     tree = project / "submission" / "closed" / "Acme" / "compliance" / "flaky" / "resnet" / "Offline" / "TEST01"
