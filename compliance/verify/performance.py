@@ -7,8 +7,9 @@ say (the official TEST04 script compares the converted score instead: docs/rules
 
 Which failures noise can cause (``Check.noise``, so the pipeline may try the cell again when its spec allows): a
 score outside the TEST01 bounds, a TEST04 speed-up up to FAR_BEYOND_NOISE (beyond it a result cache is the
-explanation, and no retry changes that), and a run LoadGen called INVALID (its early-stopping or duration rules
-were missed, as a disturbed run misses them). Different scenarios, target latencies or missing scores are not.
+explanation, and no retry changes that), and a compliance run LoadGen called INVALID (its early-stopping or
+duration rules were missed, as a disturbed run misses them). An INVALID submission run (a new compliance run cannot
+mend it), different scenarios, target latencies or missing scores are not.
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ def runs_comparable(reference: DetailLog, compliance: DetailLog) -> Check:
     """Both runs VALID, in the same scenario, with the same Server target latency, and with a score."""
     figures: dict[str, Any] = {"reference_scenario": reference.scenario, "compliance_scenario": compliance.scenario}
     problems = []
-    invalid = 0  # problems that are a run LoadGen called INVALID (noise can cause those)
+    invalid = 0  # the compliance run was called INVALID (noise can cause it, and another compliance run may pass)
     for label, log in (("submission performance", reference), ("compliance", compliance)):
         validity = log.get("result_validity")
         if validity != "VALID":
             reason = log.get("result_invalid_reason")
-            invalid += validity == "INVALID"
+            invalid += validity == "INVALID" and label == "compliance"
             problems.append(
                 f"the {label} run is {validity or 'of unknown validity'}" + (f" ({reason})" if reason else "")
             )

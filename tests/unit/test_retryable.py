@@ -48,6 +48,8 @@ def test_an_invalid_run_is_noise_other_differences_are_not(tmp_path: Path) -> No
     invalid = _detail(tmp_path, "invalid", w.perf_detail("Offline", 1000.0, audit=True, valid=False))
     server = _detail(tmp_path, "server", w.perf_detail("Server", 1000.0, audit=True, valid=False))
     assert performance.runs_comparable(ref, invalid).noise is True
+    bad_ref = _detail(tmp_path, "bad_ref", w.perf_detail("Offline", 1000.0, valid=False))
+    assert performance.runs_comparable(bad_ref, invalid).noise is False  # another compliance run cannot mend it
     other = performance.runs_comparable(ref, server)  # INVALID, and another scenario: a retry changes nothing
     assert other.outcome is Outcome.FAIL and other.noise is False
 
