@@ -4,8 +4,8 @@ doit's up-to-date checks (:mod:`compliance.pipeline.tasks`) and the summary (:mo
 here, so ``doit info TASK`` and ``doit summary`` give the same reasons. In the manner of DVC's ``changed()``, each
 function returns the list of :class:`Reason` why a step must run again (empty: it is up to date):
 
-* a run: never run, interrupted, failed, or a field of its signature changed (command, environment, working
-  directory, audit.config, ...: named), or a log is missing;
+* a run: never run, a rerun asked for (``mlperf-compliance rerun``), interrupted, failed, or a field of its
+  signature changed (command, environment, working directory, audit.config, ...: named), or a log is missing;
 * a verification: never verified, a part it depends on changed (test spec, model spec, options, version: named),
   or an input file changed or went missing (named);
 * a publication: the verdict changed since it was copied (or withdrawn), or a file of the TEST folder in the tree
@@ -29,7 +29,7 @@ from compliance.plan import CellPlan, RunPlan
 class Reason:
     """Why a step's last outcome is not the truth now: a kind (for machines) and a sentence (for people)."""
 
-    kind: str  # never, failed, changed, missing, input, verdict, tree
+    kind: str  # never, requested, failed, changed, missing, input, verdict, tree
     text: str
 
     def __str__(self) -> str:
@@ -41,6 +41,10 @@ def run_reasons(run: RunPlan) -> list[Reason]:
     record = records.read_run(run.files)
     if record is None:
         return [Reason("never", "it has not run yet")]
+    request = records.read_json(run.files.rerun_request)
+    if request is not None or os.path.lexists(run.files.rerun_request):
+        by = (request or {}).get("by") or "mlperf-compliance rerun"
+        return [Reason("requested", f"a rerun was asked for ({by})")]
     changed = _changed_fields(record.get("fields"), run.signature_fields())
     if changed or record.get("signature") != run.signature:
         return [Reason("changed", f"the {', '.join(changed) or 'run'} changed since the last run")]

@@ -11,6 +11,7 @@ Build folder::
     build/withdrawn/<system>/<benchmark>/<scenario>/<test>/<time>/   TEST folders withdrawn from the tree
     build/<system>/<benchmark>/<scenario>/<test>/           a cell
         run.log, run.json                                   the command's output, how the run ended
+        run.rerun                                           a rerun asked for (mlperf-compliance rerun)
         run.job/                                            a batch job's script, record and status (Slurm)
         logs/                                               LoadGen logs of the compliance run
         logs/.run.signature                                 written when the run completed and was checked
@@ -18,9 +19,12 @@ Build folder::
         verify/<test>/                                      the verified TEST folder (verify -o)
         verify.meta.json                                    the last verification's outcome and what it read
         publish.json                                        whether the TEST folder is in the tree
+        attempts/<n>/                                       every attempt, numbered in order: its LoadGen logs,
+            attempt.json, verify.json, run.log              its ledger entry, its verdict, the command's output
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
         ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended
+        ../reference-<mode>.rerun                           a rerun asked for
 
 Submission tree (per round, from the round spec): ``<submission_dir>/<test_dir>`` holds a cell's TEST folder,
 ``<submission_dir>/<results_dir>`` a scenario's results (``accuracy/``, ``performance/run_1/``).
@@ -49,6 +53,7 @@ REFERENCE_LOG_NAMES = {"accuracy": ACCURACY, "performance": DETAIL}
 VERIFY_ACCURACY = "verify_accuracy.txt"
 VERIFY_PERFORMANCE = "verify_performance.txt"
 VERIFY_JSON = "verify.json"  # ours; in TESTxx/ itself: the checker tolerates no extra file in performance/run_1/
+ATTEMPT_JSON = "attempt.json"  # an attempt's ledger entry, in its folder
 TEST_ACCURACY_LOG = f"accuracy/{ACCURACY}"
 TEST_PERFORMANCE_LOGS = (f"performance/run_1/{SUMMARY}", f"performance/run_1/{DETAIL}")
 
@@ -87,6 +92,11 @@ class RunFiles:
         """The folder of the run's batch job, beside its record (``run.json`` -> ``run.job/``): the job script, the
         job record (its id, for re-attaching) and what the job reports (docs/slurm.md)."""
         return norm(os.path.splitext(self.record)[0] + ".job")
+
+    @property
+    def rerun_request(self) -> str:
+        """Where a rerun asked for on purpose is recorded, beside the run's record (``run.json`` -> ``run.rerun``)."""
+        return norm(os.path.splitext(self.record)[0] + ".rerun")
 
     def signature(self, step: str = "run") -> str:
         """The file where ``step`` records the signature of the run it last completed."""
@@ -130,6 +140,14 @@ class CellFiles:
     def publish_record(self) -> str:
         """Whether the TEST folder was copied into the submission tree or withdrawn from it."""
         return norm(self.root, "publish.json")
+
+    @property
+    def attempts_dir(self) -> str:
+        """The cell's attempts, one folder each, numbered in order (``attempts/1``, ``attempts/2``, ...)."""
+        return norm(self.root, "attempts")
+
+    def attempt_dir(self, number: int) -> str:
+        return norm(self.attempts_dir, str(number))
 
     def withdrawn_dir(self, when: str) -> str:
         """Where a TEST folder withdrawn from the submission tree at time ``when`` is kept."""

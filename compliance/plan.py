@@ -113,6 +113,8 @@ class CellPlan:
     verifier: Verifier
     options: dict[str, Any]  # the verifier's options, resolved from the system, model and test specs
     references: tuple[ReferencePlan, ...] = ()  # the submission runs the system produces that this cell needs
+    attempts: int = 1  # runs the cell may get when it fails by what noise can cause (benchmark, system, test spec)
+    attempt_pause: float = 0.0  # seconds between two attempts
 
     @property
     def verified_files(self) -> list[str]:
@@ -144,8 +146,10 @@ class CellPlan:
         def digest(data: Any) -> str:
             return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+        # how many attempts a cell may get decides nothing about a verdict: changing it re-verifies nothing
+        test = {k: v for k, v in asdict(self.test).items() if k not in ("attempts", "attempt_pause")}
         return {
-            "test spec": digest(asdict(self.test)),
+            "test spec": digest(test),
             "model spec": digest(asdict(self.model)),
             "verifier options": digest(self.options),
             "results folder": self.results_dir,
@@ -336,4 +340,6 @@ def _cell_plan(
         verifier,
         options,
         references,
+        run.attempts if run.attempts is not None else test.attempts,
+        run.attempt_pause if run.attempt_pause is not None else test.attempt_pause,
     )

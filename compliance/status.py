@@ -4,6 +4,8 @@ It runs nothing: it reads the records the pipeline wrote (:mod:`compliance.recor
 ``verify.json`` and ``verify.meta.json`` of verifications) and says, for each cell, PASS, FAIL, NOT RUN, STALE (an
 input or the spec changed since the last verification) or NOT REQUIRED (the round requires no test there, or the
 division needs none), with the reason in a few words and the key figures (each test's own line, from its verifier).
+A verdict that took more than one attempt says so, with what each earlier attempt fell short by
+(``PASS on attempt 2 of 3; attempt 1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger).
 
 Layer: above the plan and the records, below the pipeline (its reporter prints the counts) and the commands.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from tabulate import tabulate
 
@@ -59,6 +62,19 @@ def _waiting(cp: CellPlan) -> str:
     return "waits for verify"
 
 
+def _attempts(data: dict[str, Any] | None) -> str:
+    """The attempts of the last verification in a few words ("" when it took one)."""
+    ledger = data.get("attempts") if data is not None else None
+    entries = records.series([e for e in ledger if isinstance(e, dict)]) if isinstance(ledger, list) else []
+    if len(entries) < 2:
+        return ""
+    *earlier, last = entries
+    told = "; ".join(
+        f"attempt {e.get('attempt')}: {e.get('short') or e.get('reason') or e.get('verdict')}" for e in earlier
+    )
+    return f"{last.get('verdict')} on attempt {last.get('attempt')} of {last.get('of')}; {told}"
+
+
 def _cell_row(cp: CellPlan) -> Row:
     c = cp.cell
     row = Row(c.system, c.benchmark, c.scenario, c.test, NOT_RUN)
@@ -84,8 +100,10 @@ def _cell_row(cp: CellPlan) -> Row:
         row.status, row.kind = STALE, "stale"
         row.reason = f"{stale[0]} (last verdict {last}{': ' + meta['reason'] if meta.get('reason') else ''})"
         return row
+    tried = _attempts(data)
     if last != records.PASS:
         row.status, row.kind, row.reason = FAIL, "verification", meta.get("reason") or "the test fails"
+        row.reason += f" ({tried})" if tried else ""
         return row
     publish = freshness.publish_reasons(cp)
     if publish and publish[0].kind == "failed":
@@ -101,7 +119,7 @@ def _cell_row(cp: CellPlan) -> Row:
         if publish[0].kind == "tree":
             row.status, row.kind = STALE, "stale"
         return row
-    row.status = PASS
+    row.status, row.reason = PASS, tried
     return row
 
 

@@ -12,6 +12,8 @@ next step reports it (a verification of a failed run says so, the publication wi
 * a run counts as done only when it finished, its logs are there, and its detail log shows the audit config was
   applied (a submission run: that none was): only then is its signature written, so an interrupted run is never
   taken for a finished one;
+* a cell runs again only for failures noise can cause, while its ``attempts`` allow, and every attempt is kept with
+  its entry in the cell's ledger (:mod:`compliance.pipeline.attempts`);
 * the submission tree holds a cell's TEST folder only while the cell passes: a failing or unverifiable cell's
   folder is withdrawn (moved to ``build/withdrawn/``, never deleted); folders are written whole or not at all
   (:func:`compliance.fsutil.replace_folder`).
@@ -33,7 +35,8 @@ from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
-from compliance.pipeline import launch, session
+from compliance.pipeline import attempts, launch, session
+from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.verify import evidence, output, render
 from compliance.verify.base import Request
@@ -59,6 +62,7 @@ def _forget(run: RunPlan) -> None:
     """Forget the run's previous success before it starts (so a killed run is never taken for a finished one); the
     launcher clears the old logs when it starts a new command (:func:`compliance.pipeline.launch.base.clear_logs`)."""
     Path(run.files.signature()).unlink(missing_ok=True)
+    Path(run.files.rerun_request).unlink(missing_ok=True)  # the rerun asked for is this one
 
 
 def _collect_logs(run: RunPlan, started: float) -> str | None:
@@ -99,14 +103,19 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     return problem, kind
 
 
-def run(plan: CellPlan) -> Outcome:
-    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+def _applied(plan: CellPlan) -> Callable[[DetailLog], str | None]:
+    """The check of a compliance run's detail log: LoadGen found and applied the cell's audit.config."""
 
     def applied(detail: DetailLog) -> str | None:
         check = evidence.check_applied(detail, plan.test, plan.model, plan.cell.scenario)
         return None if check.passed else check.reason
 
-    problem, kind = _execute(plan.run, applied)
+    return applied
+
+
+def run(plan: CellPlan) -> Outcome:
+    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+    problem, kind = _execute(plan.run, _applied(plan))
     return _done("run", [plan.cell.id], problem, {"kind": kind, "signature": plan.run.signature})
 
 
@@ -120,9 +129,10 @@ def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
     return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)
 
 
-def _prerequisite_failure(plan: CellPlan) -> str | None:
-    """Why the cell cannot be verified: a run it needs failed (or never ended), as its record says."""
-    for _, label, run in plan.needed_runs():
+def _prerequisite_failure(plan: CellPlan, skip: int = 0) -> str | None:
+    """Why the cell cannot be verified: a run it needs (after the first ``skip``) failed or never ended, as its
+    record says."""
+    for _, label, run in plan.needed_runs()[skip:]:
         record = records.read_run(run.files)
         if record is None or record.get("signature") != run.signature:
             return f"{label}: it did not run" if record is None else f"{label}: it did not run with this spec"
@@ -131,35 +141,112 @@ def _prerequisite_failure(plan: CellPlan) -> str | None:
     return None
 
 
+def _timed_out(plan: CellPlan) -> bool:
+    """Whether the compliance run's current record says it timed out (noise can make a run slow: it may be retried)
+    while the submission runs are fine."""
+    record = records.read_run(plan.run.files) or {}
+    return (
+        record.get("signature") == plan.run.signature
+        and record.get("kind") == Ending.TIMEOUT.value
+        and _prerequisite_failure(plan, skip=1) is None
+    )
+
+
+def _again(plan: CellPlan, attempt: int, why: str) -> None:
+    """Start the cell's next attempt: say why, pause as the spec asks, run the benchmark again."""
+    pause = f"; waiting {plan.attempt_pause:g} s first" if plan.attempt_pause else ""
+    print(
+        f"  {plan.cell.id}: attempt {attempt - 1} of {plan.attempts} failed by what noise can cause ({why}); "
+        f"running attempt {attempt}{pause}",
+        file=sys.stderr,
+    )
+    if plan.attempt_pause:
+        time.sleep(plan.attempt_pause)
+    _execute(plan.run, _applied(plan))
+
+
 def verify(plan: CellPlan) -> Outcome:
-    """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict."""
+    """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict.
+
+    When the verification fails only by what noise can cause (:attr:`compliance.verify.result.Result.retryable`,
+    or a compliance run that timed out) and the cell allows more attempts (``attempts:``), the benchmark runs
+    again (after ``attempt_pause`` seconds) and the new run is verified; every attempt is kept in the cell's ledger
+    (:mod:`compliance.pipeline.attempts`), which verify.json and the TEST folder's text files list.
+    """
+    series = attempts.Series(plan)
+    why = ""
+    for attempt in range(1, plan.attempts + 1):
+        if attempt > 1:
+            _again(plan, attempt, why)
+        last = attempt == plan.attempts
+        waiting = _prerequisite_failure(plan)
+        if waiting is not None:
+            retry = not last and _timed_out(plan)
+            if retry or attempt > 1:  # a single attempt that could not be verified is told as before
+                series.record(attempt, records.NOT_VERIFIED, f"not verified: {waiting}", None, retried=retry)
+            if retry:
+                why = waiting
+                continue
+            return _not_verified(plan, waiting)
+        outcome, result = _verify_once(plan)
+        if result is None:
+            if attempt > 1:
+                series.record(attempt, records.FAIL, str(outcome.get("reason", "")), None, retried=False)
+            return outcome["done"]
+        reason = _reason(result)
+        retry = not last and result.retryable
+        series.record(attempt, result.verdict, reason, result, retried=retry)
+        if retry:
+            why = render.shortfall(result)
+            continue
+        result.attempts = records.ledger(plan.files)
+        return _write_verdict(plan, result, reason)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def _not_verified(plan: CellPlan, waiting: str) -> Outcome:
+    shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
     parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
-    waiting = _prerequisite_failure(plan)
-    if waiting is not None:
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
-        records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
-        return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
-    verifier = plan.verifier
+    records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
+    return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
+
+
+def _reason(result: Result) -> str:
+    failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
+    return failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+
+
+def _failed_verification(plan: CellPlan, why: str, kind: str) -> dict[str, Any]:
+    """A verification that gave no verdict (bad input, a crash of the verifier): recorded, and the task's outcome."""
+    shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
+    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
+    records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, kind)
+    return {"reason": why, "done": _done("verify", [plan.cell.id], why, {"kind": kind})}
+
+
+def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
+    """Verify the compliance run as its logs are now: the result, or (when there is none) the task's outcome."""
     request = Request(
         plan.test, plan.model, Path(plan.run.files.logs), Path(plan.results_dir), plan.cell.scenario, plan.options
     )
     try:
-        result: Result = verifier.verify(request)
-        output.write(plan.files.verify_dir, result, verifier)
+        return {}, plan.verifier.verify(request)
     except InputError as exc:
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-        records.write_verify(plan.files.verify_meta, records.FAIL, f"verification: {exc}", parts, inputs, "input")
-        return _done("verify", [plan.cell.id], f"verification: {exc}", {"kind": "input"})
+        return _failed_verification(plan, f"verification: {exc}", "input"), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
         traceback.print_exc()
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-        why = f"the verifier crashed: {type(exc).__name__}: {exc}"
-        records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, "crash")
-        return _done("verify", [plan.cell.id], why, {"kind": "crash"})
-    failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
-    reason = failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+        return _failed_verification(plan, f"the verifier crashed: {type(exc).__name__}: {exc}", "crash"), None
+
+
+def _write_verdict(plan: CellPlan, result: Result, reason: str) -> Outcome:
+    """Write the TEST folder of the verdict (the last attempt's logs) and record it."""
+    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
+    try:
+        output.write(plan.files.verify_dir, result, plan.verifier)
+    except InputError as exc:
+        return _failed_verification(plan, f"verification: {exc}", "input")["done"]
     records.write_verify(plan.files.verify_meta, result.verdict, reason, parts, inputs)
-    print(render.console(result, verifier), end="")
+    print(render.console(result, plan.verifier), end="")
     return _done("verify", [plan.cell.id], reason or None, {"kind": "verdict", "verdict": result.verdict})
 
 

@@ -3,15 +3,17 @@
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
 
-* reference, run: never ran, failed, did not finish, a field of its signature changed (command, environment, working
-  directory, audit.config...), or a log is missing;
+* reference, run: never ran, failed, did not finish, a rerun was asked for (``mlperf-compliance rerun``), a field of
+  its signature changed (command, environment, working directory, audit.config...), or a log is missing;
 * verify: a part it depends on (test spec, model spec, verifier options, version) or an input (the runs' logs and
   records) changed;
 * publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing.
 
-Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). doit's database
-is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells' own records, so a
-killed doit loses only the task it was running.
+Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
+whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
+(:func:`compliance.pipeline.actions.verify`): the run's record and signature it rewrites keep ``run:`` up to date.
+doit's database is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells'
+own records, so a killed doit loses only the task it was running.
 
 The ids ``stage:``, ``unstage:`` and ``audit:`` of release 0.1 still work until 0.3: ``stage`` and ``unstage`` were
 folded into ``run`` (placing and removing audit.config are steps of the run, under its locks) and ``audit`` is now

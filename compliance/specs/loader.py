@@ -227,6 +227,8 @@ class _Loader:
             tuple(d["model_fields"]),
             d["description"],
             doc.file,
+            d["attempts"],
+            float(d["attempt_pause"]),
         )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
@@ -286,6 +288,8 @@ class _Loader:
                 launcher=_launcher(b.get("launcher", d["launcher"])),
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
+                attempts=b.get("attempts", d.get("attempts")),
+                attempt_pause=_seconds(b.get("attempt_pause", d.get("attempt_pause"))),
             )
         return System(
             d["name"],
@@ -528,6 +532,10 @@ def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Prob
             )
         )
     return problems
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _launcher(data: dict[str, Any]) -> Launcher:

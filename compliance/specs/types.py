@@ -113,6 +113,8 @@ class TestSpec:
     model_fields: tuple[str, ...]
     description: str
     file: str
+    attempts: int = 1  # runs a cell may get when it fails by what noise can cause (compliance.verify.result)
+    attempt_pause: float = 0.0  # seconds between two attempts
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ class BenchmarkRun:
     launcher: Launcher
     modes: dict[str, str] = field(default_factory=dict)  # what {mode} becomes, per mode (default: the mode's word)
     inputs: tuple[str, ...] = ()  # files or globs whose content makes the runs rerun (templates, resolved paths)
+    attempts: int | None = None  # the benchmark's, else the system's; None: as the test spec says
+    attempt_pause: float | None = None
 
     @property
     def produces_reference(self) -> bool:

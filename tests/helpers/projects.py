@@ -27,6 +27,7 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
     ]
     if "strict_accuracy" in extra:
         lines.append(f"strict_accuracy: {str(extra['strict_accuracy']).lower()}")
+    lines += [f"{key}: {extra[key]}" for key in ("attempts", "attempt_pause") if key in extra]
     lines.append("benchmarks:")
     for bench, spec in benchmarks.items():
         lines.append(f"  {bench}:")
@@ -37,7 +38,7 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
             lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
         lines.append(f"    command: {json.dumps(spec.get('command', DEMO))}")
         lines.append("    reference: {}")
-        for key in ("timeout", "log_dir"):
+        for key in ("timeout", "log_dir", "attempts", "attempt_pause"):
             if key in spec:
                 lines.append(f"    {key}: {spec[key]}")
         if "env" in spec:
