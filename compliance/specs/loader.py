@@ -325,6 +325,7 @@ class _Loader:
             self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
             self._check_system(system, specs)
+        self._check_shared_trees(specs)
 
     def _check_round(self, rnd: Round, specs: Specs, alias_of: dict[str, str]) -> None:
         doc = self.docs["round"][rnd.name]
@@ -422,6 +423,32 @@ class _Loader:
                         "or 'reference: {}' (produce them)",
                     )
                 )
+
+    def _check_shared_trees(self, specs: Specs) -> None:
+        """Systems writing into one submission tree belong to one submission: one round (so one layout, the one
+        the checker is run with: ``--version``) and one submitter (the checker's ``--submitter``; closed and open
+        divisions may share the tree). Each later system is reported against the first one of its tree."""
+        by_tree: dict[str, list[System]] = {}
+        for system in sorted(specs.systems.values(), key=lambda s: s.name):
+            if system.round in specs.rounds:  # an unknown round is reported with the system
+                by_tree.setdefault(os.path.realpath(system.submission_dir), []).append(system)
+        for systems in by_tree.values():
+            first = systems[0]
+            for other in systems[1:]:
+                doc = self.docs["system"][other.name]
+                for key, mine, theirs, what in (
+                    ("round", other.round, first.round, "one submission tree holds one round (and its layout)"),
+                    ("submitter", other.submitter, first.submitter, "one submission tree holds one submitter"),
+                ):
+                    if mine != theirs:
+                        self.problems.append(
+                            doc.problem(
+                                [key],
+                                f"system '{other.name}' ({key} {mine}) shares the submission folder "
+                                f"{other.submission_dir} with system '{first.name}' ({first.file}, {key} {theirs}): "
+                                f"{what}; give '{other.name}' a submission_dir of its own",
+                            )
+                        )
 
     def _check_places(self, doc: YamlDoc, system: System, names: dict[str, str]) -> None:
         """The folders the tool writes in may not be /, the specs folder, or inside one another in harmful ways."""

@@ -108,8 +108,11 @@ def test_the_default_target_runs_the_demo_system(project: Path) -> None:
     pytest.importorskip("mlperf_loadgen")
     default = _run(project, "compliance")
     assert default.returncode == 0, default.stdout + default.stderr
-    verdicts = sorted((project / "build" / "submission").rglob("verify.json"))
-    assert len(verdicts) == 14  # demo (v5.0, under compliance/) and demo-v6 (v6.0, under results/)
+    v5 = sorted((project / "build" / "submission-v5.0").rglob("verify.json"))  # demo: one tree per round
+    v6 = sorted((project / "build" / "submission-v6.0").rglob("verify.json"))  # demo-v6
+    assert len(v5) == len(v6) == 7
+    assert all("/compliance/demo/" in str(p) for p in v5) and all("/results/demo-v6/" in str(p) for p in v6)
+    verdicts = v5 + v6
     assert all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
     assert (project / "build" / ".doit.db").exists()
 
