@@ -221,6 +221,17 @@ def _run_plan(
     )
 
 
+def harness_options(run: BenchmarkRun, test: str) -> dict[str, Any]:
+    """The harness facts of a benchmark that a test's verifier takes as options (``resolve``'s ``given``), where
+    the system spec overrides the model's defaults: TEST01's comparison ``dtype``, TEST06's ``eos_token_id`` and
+    token ``dtype`` (docs/harnesses.md)."""
+    if test == "TEST01" and run.test01_dtype is not None:
+        return {"dtype": run.test01_dtype}
+    if test == "TEST06":
+        return dict(run.tokens)
+    return {}
+
+
 def load_specs(folder: str | os.PathLike[str]) -> Specs:
     """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
     return loader.load_specs(
@@ -321,7 +332,7 @@ def _cell_plan(
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
-    options = verifier.resolve(test, model, {"strict": system.strict_accuracy})
+    options = verifier.resolve(test, model, {"strict": system.strict_accuracy, **harness_options(run, cell.test)})
     references = tuple(produced[mode] for mode in verifier.reference_runs if mode in produced)
     return CellPlan(
         cell,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,18 @@ from compliance.specs.types import (
 )
 from compliance.specs.yamldoc import YamlDoc, load_yaml
 
+#: bytes per element of each dtype (common.schema.json's dtype list)
+DTYPE_SIZES = {
+    "byte": 1,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "float16": 2,
+    "int32": 4,
+    "float32": 4,
+    "int64": 8,
+    "float64": 8,
+}
 KINDS = {"rounds": "round", "models": "model", "tests": "test", "systems": "system"}
 REQUIRED_FOLDERS = ("rounds", "models", "tests")
 
@@ -92,6 +105,7 @@ class _Loader:
         self.compares = set(compares)
         self.base = root.parent
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
         # Items whose file exists but is invalid: already reported, so references to them are not reported again.
         self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
@@ -286,6 +300,9 @@ class _Loader:
                 launcher=_launcher(b.get("launcher", d["launcher"])),
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
+                output_dtype=b.get("output_dtype"),
+                test01_dtype=b.get("test01", {}).get("dtype"),
+                tokens=dict(b.get("tokens", {})),
             )
         return System(
             d["name"],
@@ -413,6 +430,7 @@ class _Loader:
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
+            self._check_harness_facts(doc, where, run, model, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(
@@ -423,6 +441,44 @@ class _Loader:
                         "or 'reference: {}' (produce them)",
                     )
                 )
+
+    def _check_harness_facts(
+        self, doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, model: Model, tests: tuple[str, ...]
+    ) -> None:
+        """Warnings (the specs stay valid) where a declared ``output_dtype`` and the comparison a required test
+        makes disagree: TEST01's official criterion compares the first element under its dtype, so ``byte`` on a
+        multi-byte output compares the first byte only (0 for every small float32 class id: docs/rules.md §3,
+        item 1); TEST06 decodes tokens under its dtype, so another type breaks its length and EOS checks."""
+        output = run.output_dtype
+        if output is None:
+            return
+        size = DTYPE_SIZES[output]
+        compare = run.test01_dtype or model.dtype
+        if "TEST01" in tests and compare == "byte" and size > 1:
+            what = (
+                # little-endian: byte 0 is the low byte of the mantissa, 0 for whole numbers below 65536 (float32)
+                "that byte is 0 for every whole number below 65536 (a class id, say), so a wrong first value passes"
+                if output.startswith("float")
+                else "a first value that differs above its lowest byte passes"
+            )
+            source = "the model's default" if run.test01_dtype is None else "this benchmark's test01.dtype"
+            self.warnings.append(
+                doc.problem(
+                    where + (["test01", "dtype"] if run.test01_dtype else ["output_dtype"]),
+                    f"warning: the harness writes {output} outputs, but TEST01 compares their first byte "
+                    f"({source}, byte): {what}; set 'test01: {{dtype: {output}}}' on this benchmark",
+                )
+            )
+        token_dtype = run.tokens.get("dtype") or (model.tokens.dtype if model.tokens else None)
+        if "TEST06" in tests and token_dtype is not None and token_dtype != output:
+            self.warnings.append(
+                doc.problem(
+                    where + ["output_dtype"],
+                    f"warning: the harness writes {output} outputs, but TEST06 decodes tokens as {token_dtype}: its "
+                    f"length and EOS checks would read other numbers; set 'tokens: {{dtype: {output}}}' on this "
+                    "benchmark",
+                )
+            )
 
     def _check_shared_trees(self, specs: Specs) -> None:
         """Systems writing into one submission tree belong to one submission: one round (so one layout, the one
@@ -609,4 +665,4 @@ def load_specs(root: str | os.PathLike[str], *, verified: Collection[str], compa
     loader.cross_check(specs)
     if loader.problems:
         raise SpecError(loader.problems, str(root))
-    return specs
+    return replace(specs, warnings=tuple(sorted(set(loader.warnings))))
