@@ -11,6 +11,7 @@ Build folder::
     build/withdrawn/<system>/<benchmark>/<scenario>/<test>/<time>/   TEST folders withdrawn from the tree
     build/<system>/<benchmark>/<scenario>/<test>/           a cell
         run.log, run.json                                   the command's output, how the run ended
+        run.log.1 ... run.log.5                             the outputs of the 5 runs before (newest first)
         run.job/                                            a batch job's script, record and status (Slurm)
         logs/                                               LoadGen logs of the compliance run
         logs/.run.signature                                 written when the run completed and was checked
@@ -20,7 +21,7 @@ Build folder::
         publish.json                                        whether the TEST folder is in the tree
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
-        ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended
+        ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended (.log.1 ...: before)
 
 Submission tree (per round, from the round spec): ``<submission_dir>/<test_dir>`` holds a cell's TEST folder,
 ``<submission_dir>/<results_dir>`` a scenario's results (``accuracy/``, ``performance/run_1/``).
@@ -75,8 +76,16 @@ class RunFiles:
     """Where one LoadGen run's files go in the build folder."""
 
     logs: str  # the LoadGen output folder
-    output: str  # the command's stdout and stderr
+    output: str  # the command's stdout and stderr, of the newest run (earlier runs: previous_outputs)
     record: str  # how the run ended (JSON)
+
+    #: how many earlier runs' outputs are kept beside the newest (``run.log.1`` the one before it, ...)
+    KEPT_OUTPUTS = 5
+
+    @property
+    def previous_outputs(self) -> list[str]:
+        """The outputs of earlier runs, newest first (those that exist or not): ``run.log.1`` ... ``run.log.5``."""
+        return [f"{self.output}.{n}" for n in range(1, self.KEPT_OUTPUTS + 1)]
 
     @property
     def log_files(self) -> list[str]:
