@@ -91,6 +91,9 @@ class ReferencePlan:
     scenario: str
     mode: str
     run: RunPlan
+    tree_dir: str | None = None  # with reference: {publish: true}, its folder in the tree's results layout
+    submission_dir: str = ""  # the root of that tree (nothing is written outside it)
+    publish_record: str = ""  # the record of what the tool wrote there (its ownership)
 
     @property
     def id(self) -> str:
@@ -265,8 +268,8 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
     rnd = specs.rounds[system.round]
     name = run.benchmark
     verifiers = [registry.get(t) for t in rnd.tests_for(name) if specs.tests[t].verifier]
-    # The submission runs the required tests compare with (TEST06 needs none)
-    modes = [m for m in layout.RESULT_RUNS if any(m in v.reference_runs for v in verifiers)]
+    # The submission runs the required tests compare with (TEST06 needs none); both when they are published
+    modes = [m for m in layout.RESULT_RUNS if run.publish_reference or any(m in v.reference_runs for v in verifiers)]
     produced: dict[str, ReferencePlan] = {}
     if run.produces_reference:
         results_dir = layout.produced_results_dir(system.name, name, scenario)
@@ -290,6 +293,9 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
                     workdir,
                     None,
                 ),
+                layout.tree_run_dir(rnd, system, name, scenario, mode) if run.publish_reference else None,
+                norm(system.submission_dir),
+                layout.reference_publish_record(system.name, name, scenario, mode),
             )
         plan.references += produced.values()
     else:

@@ -303,6 +303,7 @@ class _Loader:
                 output_dtype=b.get("output_dtype"),
                 test01_dtype=b.get("test01", {}).get("dtype"),
                 tokens=dict(b.get("tokens", {})),
+                publish_reference=bool((reference or {}).get("publish", False)),
             )
         return System(
             d["name"],

@@ -146,6 +146,7 @@ class BenchmarkRun:
     output_dtype: str | None = None  # the element type of each output (for validate's warnings)
     test01_dtype: str | None = None  # TEST01's comparison type (None: the model's test01.dtype)
     tokens: dict[str, Any] = field(default_factory=dict)  # TEST06: eos_token_id and/or dtype (else the model's)
+    publish_reference: bool = False  # copy the produced submission runs into the tree's results layout
 
     @property
     def produces_reference(self) -> bool:
