@@ -220,7 +220,7 @@ def _passed(run: RunPlan) -> str | None:
     return None if freshness.run_reasons(run) == [] else str(freshness.run_reasons(run)[0])
 
 
-def _foreign(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:
+def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:
     """Why the tree folder of a submission run is not the tool's to replace (None: absent, or holding only files
     the tool wrote there, unchanged, as its record says, or was writing when it was interrupted)."""
     assert ref.tree_dir is not None
@@ -253,7 +253,7 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
         return _done("publish", cells, f"refused to write: {tree} is not inside {ref.submission_dir}", own=ref.id)
     record = records.read_json(ref.publish_record)
     source = freshness.reference_source(ref)
-    foreign = _foreign(ref, record)
+    foreign = foreign_results(ref, record)
     if foreign is not None:
         kept = {k: (record or {}).get(k) for k in ("files", "previous")} if (record or {}).get("tree") == tree else {}
         records.write_json(
