@@ -217,7 +217,8 @@ def _passed(run: RunPlan) -> str | None:
         return "it did not run with this spec"
     if record.get("status") != records.PASS:
         return str(record.get("reason") or "it failed")
-    return None if freshness.run_reasons(run) == [] else str(freshness.run_reasons(run)[0])
+    reasons = freshness.run_reasons(run)  # e.g. a log gone, or a declared input changed since
+    return str(reasons[0]) if reasons else None
 
 
 def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:

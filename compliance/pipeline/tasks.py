@@ -81,6 +81,7 @@ def _shown(run: RunPlan) -> dict[str, Any]:
     """What ``doit info`` shows of a run: the resolved command, where it runs, with what, and where its logs go."""
     return {
         "log": run.files.output,
+        "earlier logs": f"{run.files.previous_outputs[0]} (the run before) ... {run.files.previous_outputs[-1]}",
         "command": run.command,
         "workdir": run.workdir,
         "environment (added)": run.env,
