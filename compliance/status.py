@@ -115,6 +115,10 @@ def _published_row(ref: ReferencePlan) -> Row:
     if record and record.get("status") == records.FAIL and record.get("signature") == ref.run.signature:
         row.status, row.kind, row.reason = FAIL, "reference", f"submission {ref.mode} run: {record.get('reason')}"
         return row
+    published = (read_json(ref.publish_record) or {}).get("state") == records.PUBLISHED
+    if run_reasons and published:  # the tree holds the copy of a run that is no longer the truth
+        row.status, row.kind, row.reason = STALE, "stale", f"the tree holds an earlier run; {run_reasons[0]}"
+        return row
     if run_reasons:
         row.kind, row.reason = "waiting", f"waits for its run ({run_reasons[0]})"
         return row
