@@ -125,7 +125,7 @@ def _main(argv: list[str]) -> int:
         print(_version())
         return 0
     if args.command == "validate":
-        return validate(args.specs, args.system, sys.stdout)
+        return validate(args.specs, args.system, sys.stdout, sys.stderr)
     if args.command == "verify":
         return verify(args, sys.stdout)
     if args.command == "summary":

@@ -6,6 +6,8 @@
   it needs failed; ``reason``), the digests of what it depended on, and the stamps of its inputs;
 * a publication's record (``publish.json``): whether the TEST folder was copied into the tree or withdrawn, the
   stamp of the verdict it came from, where a withdrawn folder was moved;
+* a submission run's copy in the tree (``reference-<mode>.publish.json``, ``reference: {publish: true}``): the tree
+  folder, the stamps of the files the tool wrote there (what makes the folder the tool's own), the run it came from;
 * the verdict itself is the TEST folder's ``verify.json`` (:mod:`compliance.verify.render`);
 * an attempt's entry in the cell's ledger (``attempts/<n>/attempt.json``): its number in its series (the runs one
   verification made, ``attempt`` of ``of``), the series, the time, the verdict, the reason and the figures, whether
@@ -31,6 +33,7 @@ from compliance.layout import ATTEMPT_JSON, CellFiles, RunFiles
 
 PASS, FAIL, NOT_VERIFIED = "PASS", "FAIL", "NOT VERIFIED"
 PUBLISHED, WITHDRAWN, ABSENT, COPY_FAILED = "published", "withdrawn", "absent", "copy failed"
+WRITING, REFUSED = "writing", "refused"  # a submission run's copy: being written; refused (a folder not ours)
 
 
 def read_json(path: str) -> dict[str, Any] | None:
@@ -55,6 +58,17 @@ def stamp(path: str) -> list[float] | None:
     except OSError:
         return None
     return [st.st_mtime, float(st.st_size)]
+
+
+def tree_stamps(folder: str) -> dict[str, list[float] | None]:
+    """relative path -> stamp of every file under ``folder`` (links and folders are named too, as they are not
+    ours to overlook); empty when ``folder`` does not exist."""
+    out: dict[str, list[float] | None] = {}
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            out[os.path.relpath(path, folder)] = None if os.path.isdir(path) or os.path.islink(path) else stamp(path)
+    return out
 
 
 def digest(data: Any) -> str:

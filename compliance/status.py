@@ -6,6 +6,8 @@ input or the spec changed since the last verification) or NOT REQUIRED (the roun
 division needs none), with the reason in a few words and the key figures (each test's own line, from its verifier).
 A verdict that took more than one attempt says so, with what each earlier attempt fell short by
 (``PASS on attempt 2 of 3; attempt 1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger).
+With ``reference: {publish: true}`` a row per submission run the tool copies into the tree's results layout follows
+(test ``accuracy`` or ``performance``): PASS when the run passed and its copy in the tree is current.
 
 Layer: above the plan and the records, below the pipeline (its reporter prints the counts) and the commands.
 """
@@ -19,8 +21,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from compliance import freshness, records
-from compliance.plan import CellPlan, Plan
+from compliance import freshness, layout, records
+from compliance.plan import CellPlan, Plan, ReferencePlan
 from compliance.records import read_json
 
 PASS, FAIL, NOT_RUN, STALE, NOT_REQUIRED = "PASS", "FAIL", "NOT RUN", "STALE", "NOT REQUIRED"
@@ -123,9 +125,43 @@ def _cell_row(cp: CellPlan) -> Row:
     return row
 
 
+def _published_row(ref: ReferencePlan) -> Row:
+    """A submission run the tool copies into the tree: PASS when it passed and its copy is current."""
+    row = Row(ref.system, ref.benchmark, ref.scenario, ref.mode, NOT_RUN)
+    record = records.read_run(ref.run.files)
+    run_reasons = freshness.run_reasons(ref.run)
+    if record and record.get("status") == records.FAIL and record.get("signature") == ref.run.signature:
+        row.status, row.kind, row.reason = FAIL, "reference", f"submission {ref.mode} run: {record.get('reason')}"
+        return row
+    published = (read_json(ref.publish_record) or {}).get("state") == records.PUBLISHED
+    if run_reasons and published:  # the tree holds the copy of a run that is no longer the truth
+        row.status, row.kind, row.reason = STALE, "stale", f"the tree holds an earlier run; {run_reasons[0]}"
+        return row
+    if run_reasons:
+        row.kind, row.reason = "waiting", f"waits for its run ({run_reasons[0]})"
+        return row
+    reasons = freshness.reference_publish_reasons(ref)
+    if reasons and reasons[0].kind == "failed":
+        row.status, row.kind, row.reason = FAIL, "copy", str(reasons[0])
+    elif reasons and reasons[0].kind == "tree":
+        row.status, row.kind, row.reason = STALE, "stale", str(reasons[0])
+    elif reasons:
+        row.kind, row.reason = "waiting", f"waits for publish ({reasons[0]})"
+    else:
+        copied = (read_json(ref.publish_record) or {}).get("files") or {}
+        row.status, row.figures = PASS, f"{len(copied)} LoadGen logs in the tree"
+    return row
+
+
+def is_run_row(row: Row) -> bool:
+    """Whether a row is a submission run copied into the tree (not a compliance cell)."""
+    return row.test in layout.RESULT_RUNS
+
+
 def rows(plan: Plan) -> list[Row]:
     """Every row of the summary, sorted by system, benchmark, scenario and test."""
     out = [_cell_row(cp) for cp in plan.cells]
+    out += [_published_row(ref) for ref in plan.references if ref.tree_dir is not None]
     for cell, why in plan.uncovered:
         status = NOT_REQUIRED if why.startswith("open division") else NOT_RUN
         out.append(Row(cell.system, cell.benchmark, cell.scenario, cell.test, status, why))
@@ -146,6 +182,14 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
+    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, if any."""
+    cells = [r for r in table if not is_run_row(r)]
+    runs = [r for r in table if is_run_row(r)]
+    text = _counts(cells)
+    return text + (f"; submission runs in the tree: {_counts(runs)}" if runs else "")
+
+
+def _counts(table: list[Row]) -> str:
     found = {
         status: sum(1 for r in table if r.status == status) for status in (PASS, FAIL, STALE, NOT_RUN, NOT_REQUIRED)
     }
@@ -157,4 +201,5 @@ def render(table: list[Row], fmt: str) -> str:
     if fmt == "json":
         return json.dumps({"passed": passed(table), "rows": [asdict(r) for r in table]}, indent=2) + "\n"
     text = tabulate([[getattr(r, h) for h in HEADERS] for r in table], headers=HEADERS, tablefmt=FORMATS[fmt])
-    return text + "\n" + ("" if fmt == "html" else f"\n{len(table)} cells: {counts(table)}\n")
+    cells = sum(1 for r in table if not is_run_row(r))
+    return text + "\n" + ("" if fmt == "html" else f"\n{cells} cells: {counts(table)}\n")

@@ -297,6 +297,101 @@ def publish(plan: CellPlan) -> Outcome:
     return _done("publish", [plan.cell.id], None)
 
 
+def _passed(run: RunPlan) -> str | None:
+    """None when the run's last outcome, with this spec, is a finished PASS; else why not."""
+    record = records.read_run(run.files)
+    if record is None or record.get("signature") != run.signature:
+        return "it did not run with this spec"
+    if record.get("status") != records.PASS:
+        return str(record.get("reason") or "it failed")
+    reasons = freshness.run_reasons(run)  # e.g. a log gone, or a declared input changed since
+    return str(reasons[0]) if reasons else None
+
+
+def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:
+    """Why the tree folder of a submission run is not the tool's to replace (None: absent, or holding only files
+    the tool wrote there, unchanged, as its record says, or was writing when it was interrupted)."""
+    assert ref.tree_dir is not None
+    if not os.path.lexists(ref.tree_dir):
+        return None
+    now = records.tree_stamps(ref.tree_dir)
+    if record is not None and record.get("tree") == ref.tree_dir:
+        for wrote in (record.get("files"), record.get("previous")):
+            # ours: each file in it is one the tool wrote, unchanged (some may be gone)
+            if isinstance(wrote, dict) and all(f in wrote and wrote[f] == now[f] for f in now):
+                return None
+    wrote = (record or {}).get("files") if (record or {}).get("tree") == ref.tree_dir else None
+    theirs = sorted(f for f in now if not isinstance(wrote, dict) or wrote.get(f, "absent") != now[f])
+    what = f" ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''})" if theirs else ""
+    return (
+        f"{ref.tree_dir} holds results the tool did not write{what}: it is left as it is; move it away (or set "
+        "'publish: false') to have this run copied there"
+    )
+
+
+def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
+    """Copy a produced submission run's LoadGen logs into the tree's results layout (``reference: {publish: true}``),
+    atomically, into a folder that is absent or the tool's own (its record says what the tool wrote there); a
+    folder of anyone else is refused, never touched. A run that does not pass now is withdrawn from the tree
+    (moved to ``build/withdrawn/``)."""
+    tree = ref.tree_dir
+    assert tree is not None
+    label = f"submission {ref.mode} run"
+    if not layout.inside(tree, ref.submission_dir) or os.path.realpath(tree) == os.path.realpath(ref.submission_dir):
+        return _done("publish", cells, f"refused to write: {tree} is not inside {ref.submission_dir}", own=ref.id)
+    record = records.read_json(ref.publish_record)
+    source = freshness.reference_source(ref)
+    foreign = foreign_results(ref, record)
+    if foreign is not None:
+        kept = {k: (record or {}).get(k) for k in ("files", "previous")} if (record or {}).get("tree") == tree else {}
+        records.write_json(
+            ref.publish_record, {**kept, "tree": tree, "state": records.REFUSED, "reason": foreign, "source": source}
+        )
+        return _done("publish", cells, foreign, {"kind": "copy"}, own=ref.id)
+    failed = _passed(ref.run)
+    if failed is not None:
+        moved = ""
+        if os.path.lexists(tree):
+            moved = layout.withdrawn_reference_dir(
+                ref.system, ref.benchmark, ref.scenario, ref.mode, time.strftime("%Y%m%dT%H%M%S")
+            )
+            os.makedirs(os.path.dirname(moved), exist_ok=True)
+            shutil.move(tree, moved)
+            print(f"  withdrew {tree} from the submission tree (kept in {moved})", file=sys.stderr)
+        state = records.WITHDRAWN if moved else records.ABSENT
+        records.write_json(
+            ref.publish_record, {"tree": tree, "state": state, "files": {}, "source": source, "moved_to": moved}
+        )
+        return _done("publish", cells, f"{label}: {failed}", {"kind": "reference"}, own=ref.id)
+    logs = [p for p in ref.run.logs if os.path.exists(p)]
+    intended = {os.path.basename(p): records.stamp(p) for p in logs}  # copy2 keeps the times: the copies' stamps
+    previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
+    # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
+    records.write_json(
+        ref.publish_record,
+        {"tree": tree, "state": records.WRITING, "files": intended, "previous": previous, "source": source},
+    )
+
+    def fill(staging: Path) -> None:
+        for path in logs:
+            shutil.copy2(path, staging / os.path.basename(path))
+
+    try:
+        replace_folder(tree, fill)
+    except OSError as exc:
+        why = f"cannot write {tree}: {exc.strerror or exc}"
+        records.write_json(
+            ref.publish_record,
+            {"tree": tree, "state": records.COPY_FAILED, "files": intended, "previous": previous, "reason": why},
+        )
+        return _done("publish", cells, why, {"kind": "copy"}, own=ref.id)
+    records.write_json(
+        ref.publish_record,
+        {"tree": tree, "state": records.PUBLISHED, "files": records.tree_stamps(tree), "source": source},
+    )
+    return _done("publish", cells, None, own=ref.id)
+
+
 def outcome() -> bool:
     """The verdict of the whole: every required cell passes (else a line per cell that does not, and False)."""
     rows = [r for r in status.rows(session.load_plan()) if r.status not in (status.PASS, status.NOT_REQUIRED)]

@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import schemacheck
+from compliance.specs.facts import harness_warnings, shared_tree_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
@@ -92,6 +94,7 @@ class _Loader:
         self.compares = set(compares)
         self.base = root.parent
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
         # Items whose file exists but is invalid: already reported, so references to them are not reported again.
         self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
@@ -290,6 +293,10 @@ class _Loader:
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
                 attempts=b.get("attempts", d.get("attempts")),
                 attempt_pause=_seconds(b.get("attempt_pause", d.get("attempt_pause"))),
+                output_dtype=b.get("output_dtype"),
+                test01_dtype=b.get("test01", {}).get("dtype"),
+                tokens=dict(b.get("tokens", {})),
+                publish_reference=bool((reference or {}).get("publish", False)),
             )
         return System(
             d["name"],
@@ -329,6 +336,7 @@ class _Loader:
             self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
             self._check_system(system, specs)
+        self.problems += shared_tree_problems(specs, self.docs["system"])
 
     def _check_round(self, rnd: Round, specs: Specs, alias_of: dict[str, str]) -> None:
         doc = self.docs["round"][rnd.name]
@@ -416,6 +424,7 @@ class _Loader:
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
+            self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(
@@ -590,4 +599,4 @@ def load_specs(root: str | os.PathLike[str], *, verified: Collection[str], compa
     loader.cross_check(specs)
     if loader.problems:
         raise SpecError(loader.problems, str(root))
-    return specs
+    return replace(specs, warnings=tuple(sorted(set(loader.warnings))))

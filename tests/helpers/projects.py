@@ -16,13 +16,14 @@ DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario
 
 
 def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: object) -> str:
-    """A system spec running ``benchmarks`` ({name: {scenarios, command, workdir, timeout, log_dir, env}})."""
+    """A system spec running ``benchmarks`` ({name: {scenarios, command, workdir, timeout, log_dir, env}}); its tree
+    is ``submission`` unless ``submission_dir`` says otherwise (systems of different rounds need trees of their own)."""
     lines = [
         f"name: {name}",
         f"round: {round_}",
         "division: closed",
         "submitter: Acme",
-        "submission_dir: submission",
+        f"submission_dir: {extra.get('submission_dir', 'submission')}",
         f"timeout: {extra.get('timeout', 120)}",
     ]
     if "strict_accuracy" in extra:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
+from tests.helpers.checker import tree_problems
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
 
 SPECS = str(SHIPPED_SPECS)
@@ -101,15 +102,22 @@ def test_doit_commands_work_through_mlperf_compliance(project: Path) -> None:
     info = _run(project, "compliance", "info", "verify:demo/resnet/Offline/TEST01")
     assert info.returncode == 1 and "verify:demo/resnet/Offline/TEST01" in info.stdout  # 1: not up to date
     summary = _run(project, "compliance", "summary")
-    assert summary.returncode == 1 and "14 cells: 14 NOT RUN" in summary.stdout
+    assert summary.returncode == 1 and "14 cells: 14 NOT RUN; submission runs in the tree: 20 NOT RUN" in summary.stdout
 
 
 def test_the_default_target_runs_the_demo_system(project: Path) -> None:
     pytest.importorskip("mlperf_loadgen")
     default = _run(project, "compliance")
     assert default.returncode == 0, default.stdout + default.stderr
-    verdicts = sorted((project / "build" / "submission").rglob("verify.json"))
-    assert len(verdicts) == 14  # demo (v5.0, under compliance/) and demo-v6 (v6.0, under results/)
+    v5 = sorted((project / "build" / "submission-v5.0").rglob("verify.json"))  # demo: one tree per round
+    v6 = sorted((project / "build" / "submission-v6.0").rglob("verify.json"))  # demo-v6
+    assert len(v5) == len(v6) == 7
+    assert all("/compliance/demo/" in str(p) for p in v5) and all("/results/demo-v6/" in str(p) for p in v6)
+    verdicts = v5 + v6
+    # each tree holds what the submission checker's compliance checks of its round require, and the runs
+    for tree, system, round_ in (("submission-v5.0", "demo", "v5.0"), ("submission-v6.0", "demo-v6", "v6.0")):
+        count, problems = tree_problems(project / "build" / tree, "closed", "Demo", system, round_)
+        assert count == 7 and problems == []
     assert all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
     assert (project / "build" / ".doit.db").exists()
 
