@@ -8,6 +8,6 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[Extension("compliance.logs._scan", ["compliance/logs/_scan.c"], optional=True)],
-    # build/ holds the pipeline's files (build/<system>, build/work, build/submission): keep setuptools' apart
+    # build/ holds the pipeline's files (build/<system>, build/work, build/submission-v5.0 ...): keep setuptools' apart
     options={"build": {"build_base": "build/setuptools"}},
 )

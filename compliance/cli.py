@@ -6,6 +6,7 @@ Commands of its own::
     mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
     mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
+    mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
 ``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
@@ -24,6 +25,7 @@ from compliance import __version__, errors
 from compliance.commands import DEFAULT_SPECS
 from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
+from compliance.commands.rerun import rerun
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
@@ -31,7 +33,7 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("validate", "audit-config", "verify", "summary")
+OWN_COMMANDS = ("validate", "audit-config", "verify", "summary", "rerun")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="plain", help="plain, github, markdown, html or json (default: plain)")
     specs_option(p)
     system_option(p)
+
+    p = sub.add_parser(
+        "rerun", help="run cells again from scratch on purpose (their ledger keeps the earlier attempts)"
+    )
+    p.add_argument(
+        "selection", nargs="+", help="a cell id or a prefix of one: demo/resnet/Offline/TEST04, demo/resnet, demo"
+    )
+    p.add_argument(
+        "--submission-runs",
+        action="store_true",
+        help="also rerun the submission runs the system produces for those cells",
+    )
+    specs_option(p)
     return parser
 
 
@@ -110,11 +125,13 @@ def _main(argv: list[str]) -> int:
         print(_version())
         return 0
     if args.command == "validate":
-        return validate(args.specs, args.system, sys.stdout)
+        return validate(args.specs, args.system, sys.stdout, sys.stderr)
     if args.command == "verify":
         return verify(args, sys.stdout)
     if args.command == "summary":
         return summary(args.specs, args.system, args.format, sys.stdout)
+    if args.command == "rerun":
+        return rerun(args.specs, args.selection, args.submission_runs, run_doit, sys.stdout)
     return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout)
 
 

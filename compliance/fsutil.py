@@ -23,6 +23,18 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise
 
 
+def rotate(path: str | Path, keep: int) -> None:
+    """Set ``path`` aside before it is written anew: ``path`` becomes ``path.1``, ``path.1`` becomes ``path.2`` and
+    so on; at most ``keep`` old versions stay (the oldest goes). Each step is a rename, so every file is whole."""
+    path = str(path)
+    Path(f"{path}.{keep}").unlink(missing_ok=True)
+    for n in range(keep - 1, 0, -1):
+        if os.path.lexists(f"{path}.{n}"):
+            os.replace(f"{path}.{n}", f"{path}.{n + 1}")
+    if os.path.lexists(path):
+        os.replace(path, f"{path}.1")
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
     try:

@@ -11,6 +11,8 @@ Build folder::
     build/withdrawn/<system>/<benchmark>/<scenario>/<test>/<time>/   TEST folders withdrawn from the tree
     build/<system>/<benchmark>/<scenario>/<test>/           a cell
         run.log, run.json                                   the command's output, how the run ended
+        run.rerun                                           a rerun asked for (mlperf-compliance rerun)
+        run.log.1 ... run.log.5                             the outputs of the 5 runs before (newest first)
         run.job/                                            a batch job's script, record and status (Slurm)
         logs/                                               LoadGen logs of the compliance run
         logs/.run.signature                                 written when the run completed and was checked
@@ -18,12 +20,17 @@ Build folder::
         verify/<test>/                                      the verified TEST folder (verify -o)
         verify.meta.json                                    the last verification's outcome and what it read
         publish.json                                        whether the TEST folder is in the tree
+        attempts/<n>/                                       every attempt, numbered in order: its LoadGen logs,
+            attempt.json, verify.json, run.log              its ledger entry, its verdict, the command's output
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
-        ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended
+        ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended (.log.1 ...: before)
+        ../reference-<mode>.rerun                           a rerun asked for
+        ../reference-<mode>.publish.json                    its copy in the tree's results layout (reference: publish)
 
 Submission tree (per round, from the round spec): ``<submission_dir>/<test_dir>`` holds a cell's TEST folder,
-``<submission_dir>/<results_dir>`` a scenario's results (``accuracy/``, ``performance/run_1/``).
+``<submission_dir>/<results_dir>`` a scenario's results (``accuracy/``, ``performance/run_1/``), which the tool
+writes only for runs it produced with ``reference: {publish: true}``, and only into folders it wrote itself.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ REFERENCE_LOG_NAMES = {"accuracy": ACCURACY, "performance": DETAIL}
 VERIFY_ACCURACY = "verify_accuracy.txt"
 VERIFY_PERFORMANCE = "verify_performance.txt"
 VERIFY_JSON = "verify.json"  # ours; in TESTxx/ itself: the checker tolerates no extra file in performance/run_1/
+ATTEMPT_JSON = "attempt.json"  # an attempt's ledger entry, in its folder
 TEST_ACCURACY_LOG = f"accuracy/{ACCURACY}"
 TEST_PERFORMANCE_LOGS = (f"performance/run_1/{SUMMARY}", f"performance/run_1/{DETAIL}")
 
@@ -75,8 +83,16 @@ class RunFiles:
     """Where one LoadGen run's files go in the build folder."""
 
     logs: str  # the LoadGen output folder
-    output: str  # the command's stdout and stderr
+    output: str  # the command's stdout and stderr, of the newest run (earlier runs: previous_outputs)
     record: str  # how the run ended (JSON)
+
+    #: how many earlier runs' outputs are kept beside the newest (``run.log.1`` the one before it, ...)
+    KEPT_OUTPUTS = 5
+
+    @property
+    def previous_outputs(self) -> list[str]:
+        """The outputs of earlier runs, newest first (those that exist or not): ``run.log.1`` ... ``run.log.5``."""
+        return [f"{self.output}.{n}" for n in range(1, self.KEPT_OUTPUTS + 1)]
 
     @property
     def log_files(self) -> list[str]:
@@ -87,6 +103,11 @@ class RunFiles:
         """The folder of the run's batch job, beside its record (``run.json`` -> ``run.job/``): the job script, the
         job record (its id, for re-attaching) and what the job reports (docs/slurm.md)."""
         return norm(os.path.splitext(self.record)[0] + ".job")
+
+    @property
+    def rerun_request(self) -> str:
+        """Where a rerun asked for on purpose is recorded, beside the run's record (``run.json`` -> ``run.rerun``)."""
+        return norm(os.path.splitext(self.record)[0] + ".rerun")
 
     def signature(self, step: str = "run") -> str:
         """The file where ``step`` records the signature of the run it last completed."""
@@ -131,6 +152,14 @@ class CellFiles:
         """Whether the TEST folder was copied into the submission tree or withdrawn from it."""
         return norm(self.root, "publish.json")
 
+    @property
+    def attempts_dir(self) -> str:
+        """The cell's attempts, one folder each, numbered in order (``attempts/1``, ``attempts/2``, ...)."""
+        return norm(self.root, "attempts")
+
+    def attempt_dir(self, number: int) -> str:
+        return norm(self.attempts_dir, str(number))
+
     def withdrawn_dir(self, when: str) -> str:
         """Where a TEST folder withdrawn from the submission tree at time ``when`` is kept."""
         return norm(WITHDRAWN, os.path.relpath(self.root, BUILD), when)
@@ -163,6 +192,17 @@ def reference_isolated_workdir(system: str, benchmark: str, scenario: str, run: 
     return norm(scenario_dir(system, benchmark, scenario), f"reference-{run}-work")
 
 
+def reference_publish_record(system: str, benchmark: str, scenario: str, run: str) -> str:
+    """The record of a produced submission run's copy in the submission tree: which folder of the tree the tool
+    wrote (its ownership), with what, from which run."""
+    return norm(scenario_dir(system, benchmark, scenario), f"reference-{run}.publish.json")
+
+
+def withdrawn_reference_dir(system: str, benchmark: str, scenario: str, run: str, when: str) -> str:
+    """Where a submission run's copy withdrawn from the tree at time ``when`` is kept."""
+    return norm(WITHDRAWN, system, benchmark, scenario, f"reference-{run}", when)
+
+
 # -- the submission tree ---------------------------------------------------------------------------------------------
 
 
@@ -179,6 +219,12 @@ def _fields(system: System, benchmark: str, scenario: str) -> dict[str, str]:
 def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, test: str) -> str:
     """A cell's TEST folder in the submission tree."""
     return norm(system.submission_dir, rnd.test_dir.format(**_fields(system, benchmark, scenario), test=test))
+
+
+def tree_run_dir(rnd: Round, system: System, benchmark: str, scenario: str, run: str) -> str:
+    """A submission run's folder (``accuracy``, ``performance/run_1``) in the tree's results layout."""
+    results = rnd.results_dir.format(**_fields(system, benchmark, scenario))
+    return norm(system.submission_dir, results, RESULT_RUNS[run])
 
 
 def inside(path: str, root: str) -> bool:

@@ -91,6 +91,9 @@ class ReferencePlan:
     scenario: str
     mode: str
     run: RunPlan
+    tree_dir: str | None = None  # with reference: {publish: true}, its folder in the tree's results layout
+    submission_dir: str = ""  # the root of that tree (nothing is written outside it)
+    publish_record: str = ""  # the record of what the tool wrote there (its ownership)
 
     @property
     def id(self) -> str:
@@ -113,6 +116,8 @@ class CellPlan:
     verifier: Verifier
     options: dict[str, Any]  # the verifier's options, resolved from the system, model and test specs
     references: tuple[ReferencePlan, ...] = ()  # the submission runs the system produces that this cell needs
+    attempts: int = 1  # runs the cell may get when it fails by what noise can cause (benchmark, system, test spec)
+    attempt_pause: float = 0.0  # seconds between two attempts
 
     @property
     def verified_files(self) -> list[str]:
@@ -144,8 +149,10 @@ class CellPlan:
         def digest(data: Any) -> str:
             return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+        # how many attempts a cell may get decides nothing about a verdict: changing it re-verifies nothing
+        test = {k: v for k, v in asdict(self.test).items() if k not in ("attempts", "attempt_pause")}
         return {
-            "test spec": digest(asdict(self.test)),
+            "test spec": digest(test),
             "model spec": digest(asdict(self.model)),
             "verifier options": digest(self.options),
             "results folder": self.results_dir,
@@ -221,6 +228,17 @@ def _run_plan(
     )
 
 
+def harness_options(run: BenchmarkRun, test: str) -> dict[str, Any]:
+    """The harness facts of a benchmark that a test's verifier takes as options (``resolve``'s ``given``), where
+    the system spec overrides the model's defaults: TEST01's comparison ``dtype``, TEST06's ``eos_token_id`` and
+    token ``dtype`` (docs/harnesses.md)."""
+    if test == "TEST01" and run.test01_dtype is not None:
+        return {"dtype": run.test01_dtype}
+    if test == "TEST06":
+        return dict(run.tokens)
+    return {}
+
+
 def load_specs(folder: str | os.PathLike[str]) -> Specs:
     """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
     return loader.load_specs(
@@ -254,8 +272,8 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
     rnd = specs.rounds[system.round]
     name = run.benchmark
     verifiers = [registry.get(t) for t in rnd.tests_for(name) if specs.tests[t].verifier]
-    # The submission runs the required tests compare with (TEST06 needs none)
-    modes = [m for m in layout.RESULT_RUNS if any(m in v.reference_runs for v in verifiers)]
+    # The submission runs the required tests compare with (TEST06 needs none); both when they are published
+    modes = [m for m in layout.RESULT_RUNS if run.publish_reference or any(m in v.reference_runs for v in verifiers)]
     produced: dict[str, ReferencePlan] = {}
     if run.produces_reference:
         results_dir = layout.produced_results_dir(system.name, name, scenario)
@@ -279,6 +297,9 @@ def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scena
                     workdir,
                     None,
                 ),
+                layout.tree_run_dir(rnd, system, name, scenario, mode) if run.publish_reference else None,
+                norm(system.submission_dir),
+                layout.reference_publish_record(system.name, name, scenario, mode),
             )
         plan.references += produced.values()
     else:
@@ -321,7 +342,7 @@ def _cell_plan(
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
-    given: dict[str, Any] = {"strict": system.strict_accuracy}
+    given: dict[str, Any] = {"strict": system.strict_accuracy, **harness_options(run, cell.test)}
     if run.accuracy_command is not None:  # run like the benchmark command: its environment and timeout
         given.update(accuracy_command=run.accuracy_command, accuracy_env=dict(run.env), accuracy_timeout_s=run.timeout)
     options = verifier.resolve(test, model, given)
@@ -339,4 +360,6 @@ def _cell_plan(
         verifier,
         options,
         references,
+        run.attempts if run.attempts is not None else test.attempts,
+        run.attempt_pause if run.attempt_pause is not None else test.attempt_pause,
     )

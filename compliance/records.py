@@ -6,7 +6,13 @@
   it needs failed; ``reason``), the digests of what it depended on, and the stamps of its inputs;
 * a publication's record (``publish.json``): whether the TEST folder was copied into the tree or withdrawn, the
   stamp of the verdict it came from, where a withdrawn folder was moved;
-* the verdict itself is the TEST folder's ``verify.json`` (:mod:`compliance.verify.render`).
+* a submission run's copy in the tree (``reference-<mode>.publish.json``, ``reference: {publish: true}``): the tree
+  folder, the stamps of the files the tool wrote there (what makes the folder the tool's own), the run it came from;
+* the verdict itself is the TEST folder's ``verify.json`` (:mod:`compliance.verify.render`);
+* an attempt's entry in the cell's ledger (``attempts/<n>/attempt.json``): its number in its series (the runs one
+  verification made, ``attempt`` of ``of``), the series, the time, the verdict, the reason and the figures, whether
+  it was retried, and its folder (which holds its logs and verify.json);
+* a rerun asked for (``run.rerun``): when, and by what.
 
 Every record is written atomically and read back tolerantly (a missing or broken record reads as None).
 
@@ -23,10 +29,11 @@ import time
 from typing import Any
 
 from compliance.fsutil import write_atomic
-from compliance.layout import RunFiles
+from compliance.layout import ATTEMPT_JSON, CellFiles, RunFiles
 
 PASS, FAIL, NOT_VERIFIED = "PASS", "FAIL", "NOT VERIFIED"
 PUBLISHED, WITHDRAWN, ABSENT, COPY_FAILED = "published", "withdrawn", "absent", "copy failed"
+WRITING, REFUSED = "writing", "refused"  # a submission run's copy: being written; refused (a folder not ours)
 
 
 def read_json(path: str) -> dict[str, Any] | None:
@@ -51,6 +58,17 @@ def stamp(path: str) -> list[float] | None:
     except OSError:
         return None
     return [st.st_mtime, float(st.st_size)]
+
+
+def tree_stamps(folder: str) -> dict[str, list[float] | None]:
+    """relative path -> stamp of every file under ``folder`` (links and folders are named too, as they are not
+    ours to overlook); empty when ``folder`` does not exist."""
+    out: dict[str, list[float] | None] = {}
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            out[os.path.relpath(path, folder)] = None if os.path.isdir(path) or os.path.islink(path) else stamp(path)
+    return out
 
 
 def digest(data: Any) -> str:
@@ -154,3 +172,28 @@ def write_publish(
             "time": time.time(),
         },
     )
+
+
+def ledger(files: CellFiles) -> list[dict[str, Any]]:
+    """The cell's attempts, oldest first (an attempt folder without a readable entry is one a kill interrupted)."""
+    try:
+        names = os.listdir(files.attempts_dir)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        entry = read_json(os.path.join(files.attempts_dir, name, ATTEMPT_JSON)) if name.isdigit() else None
+        if entry is not None and isinstance(entry.get("number"), int):
+            found.append(entry)
+    return sorted(found, key=lambda e: e["number"])
+
+
+def series(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of the last series (the attempts of the last verification)."""
+    last = entries[-1].get("series") if entries else None
+    return [e for e in entries if e.get("series") == last]
+
+
+def write_rerun_request(files: RunFiles, by: str) -> None:
+    """Ask for a run to run again (the freshness rule says so until the run starts)."""
+    write_json(files.rerun_request, {"by": by, "time": time.time()})

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TextIO
 
 from compliance.errors import plural
 from compliance.plan import build_plan, load_specs
 
 
-def validate(specs_dir: str, systems: list[str] | None, out: TextIO) -> int:
-    """Validate the specs under ``specs_dir`` (raises SpecError listing every problem); 0 when valid."""
+def validate(specs_dir: str, systems: list[str] | None, out: TextIO, err: TextIO | None = None) -> int:
+    """Validate the specs under ``specs_dir`` (raises SpecError listing every problem); 0 when valid.
+
+    Warnings (valid specs that probably do not say what the user means, e.g. a TEST01 comparison of the first byte
+    of float32 outputs) go to ``err`` (standard error), one per line, as ``file:line: $.path: warning: ...``; they
+    do not change the exit status.
+    """
     specs = load_specs(specs_dir)
     build_plan(specs, systems)  # every cell can be planned (an unknown system is an error)
+    shown = [w for w in specs.warnings if systems is None or any(w.file == specs.systems[n].file for n in systems)]
+    for warning in shown:
+        print(warning, file=err or sys.stderr)
     counts = ", ".join(
         plural(len(items), kind)
         for kind, items in (

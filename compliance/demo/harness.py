@@ -14,7 +14,9 @@ Faults (``--fault`` or the ``DEMO_FAULT`` environment variable) break one rule e
 bytes, a later element), ``nondeterministic`` (in performance mode some wrong answers come out otherwise wrong:
 the first elements differ, the accuracy does not: TEST01's fallback passes), ``degraded`` (in performance mode a
 fifth of the right answers come out wrong: the fallback fails too), ``slow_audit`` (twice the device time while
-an audit.config is present), ``ignore_audit``
+an audit.config is present), ``slow_once``
+(the same, but only in the first such run of a log folder: it leaves a marker file ``.demo-slow-once`` there, so a
+retry of the cell passes; a performance failure that a second attempt does not repeat), ``ignore_audit``
 (tells LoadGen another config file name),
 ``leave_audit`` (writes its own audit.config into its working directory, as a harness that stages one itself),
 ``eos2``, ``eos_only``, ``badcount``, ``firsttok``, ``firsttok_empty`` (LLM token faults),
@@ -59,6 +61,7 @@ FAULTS = (
     "acc_differs_hi",
     "acc_differs_tail",
     "slow_audit",
+    "slow_once",
     "ignore_audit",
     "leave_audit",
     "eos2",
@@ -71,6 +74,7 @@ FAULTS = (
     "perturbed",
     "nan",
 )
+SLOW_ONCE_MARKER = ".demo-slow-once"  # slow_once: this log folder had its slow run
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline", "Interactive")
 
 MIN_DURATION_MS = 1000
@@ -238,8 +242,14 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     lg_scenario = "Server" if scenario == "Interactive" else scenario
     accuracy = mode == "accuracy"
     profile = PROFILES[benchmark].for_test(test)
-    sut_impl = DemoSUT(lg, benchmark, lg_scenario, accuracy, fault, test)
     os.makedirs(log_dir, exist_ok=True)  # LoadGen aborts at exit when its output folder is missing
+    if fault == "slow_once":
+        marker = os.path.join(log_dir, SLOW_ONCE_MARKER)
+        first = os.path.exists("audit.config") and not os.path.exists(marker)
+        if first:
+            open(marker, "w").close()
+        fault = "slow_audit" if first else None
+    sut_impl = DemoSUT(lg, benchmark, lg_scenario, accuracy, fault, test)
     log = lg.LogSettings()
     log.log_output.outdir = log_dir
     log.log_output.prefix = "mlperf_log_"

@@ -12,6 +12,8 @@ next step reports it (a verification of a failed run says so, the publication wi
 * a run counts as done only when it finished, its logs are there, and its detail log shows the audit config was
   applied (a submission run: that none was): only then is its signature written, so an interrupted run is never
   taken for a finished one;
+* a cell runs again only for failures noise can cause, while its ``attempts`` allow, and every attempt is kept with
+  its entry in the cell's ledger (:mod:`compliance.pipeline.attempts`);
 * the submission tree holds a cell's TEST folder only while the cell passes: a failing or unverifiable cell's
   folder is withdrawn (moved to ``build/withdrawn/``, never deleted); folders are written whole or not at all
   (:func:`compliance.fsutil.replace_folder`).
@@ -33,7 +35,8 @@ from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
-from compliance.pipeline import launch, session
+from compliance.pipeline import attempts, launch, session
+from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.verify import evidence, output, render
 from compliance.verify.base import Request
@@ -59,6 +62,7 @@ def _forget(run: RunPlan) -> None:
     """Forget the run's previous success before it starts (so a killed run is never taken for a finished one); the
     launcher clears the old logs when it starts a new command (:func:`compliance.pipeline.launch.base.clear_logs`)."""
     Path(run.files.signature()).unlink(missing_ok=True)
+    Path(run.files.rerun_request).unlink(missing_ok=True)  # the rerun asked for is this one
 
 
 def _collect_logs(run: RunPlan, started: float) -> str | None:
@@ -99,14 +103,19 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     return problem, kind
 
 
-def run(plan: CellPlan) -> Outcome:
-    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+def _applied(plan: CellPlan) -> Callable[[DetailLog], str | None]:
+    """The check of a compliance run's detail log: LoadGen found and applied the cell's audit.config."""
 
     def applied(detail: DetailLog) -> str | None:
         check = evidence.check_applied(detail, plan.test, plan.model, plan.cell.scenario)
         return None if check.passed else check.reason
 
-    problem, kind = _execute(plan.run, applied)
+    return applied
+
+
+def run(plan: CellPlan) -> Outcome:
+    """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
+    problem, kind = _execute(plan.run, _applied(plan))
     return _done("run", [plan.cell.id], problem, {"kind": kind, "signature": plan.run.signature})
 
 
@@ -120,9 +129,10 @@ def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
     return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)
 
 
-def _prerequisite_failure(plan: CellPlan) -> str | None:
-    """Why the cell cannot be verified: a run it needs failed (or never ended), as its record says."""
-    for _, label, run in plan.needed_runs():
+def _prerequisite_failure(plan: CellPlan, skip: int = 0) -> str | None:
+    """Why the cell cannot be verified: a run it needs (after the first ``skip``) failed or never ended, as its
+    record says."""
+    for _, label, run in plan.needed_runs()[skip:]:
         record = records.read_run(run.files)
         if record is None or record.get("signature") != run.signature:
             return f"{label}: it did not run" if record is None else f"{label}: it did not run with this spec"
@@ -131,15 +141,91 @@ def _prerequisite_failure(plan: CellPlan) -> str | None:
     return None
 
 
+def _timed_out(plan: CellPlan) -> bool:
+    """Whether the compliance run's current record says it timed out (noise can make a run slow: it may be retried)
+    while the submission runs are fine."""
+    record = records.read_run(plan.run.files) or {}
+    return (
+        record.get("signature") == plan.run.signature
+        and record.get("kind") == Ending.TIMEOUT.value
+        and _prerequisite_failure(plan, skip=1) is None
+    )
+
+
+def _again(plan: CellPlan, attempt: int, why: str) -> None:
+    """Start the cell's next attempt: say why, pause as the spec asks, run the benchmark again."""
+    pause = f"; waiting {plan.attempt_pause:g} s first" if plan.attempt_pause else ""
+    print(
+        f"  {plan.cell.id}: attempt {attempt - 1} of {plan.attempts} failed by what noise can cause ({why}); "
+        f"running attempt {attempt}{pause}",
+        file=sys.stderr,
+    )
+    if plan.attempt_pause:
+        time.sleep(plan.attempt_pause)
+    _execute(plan.run, _applied(plan))
+
+
 def verify(plan: CellPlan) -> Outcome:
-    """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict."""
+    """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict.
+
+    When the verification fails only by what noise can cause (:attr:`compliance.verify.result.Result.retryable`,
+    or a compliance run that timed out) and the cell allows more attempts (``attempts:``), the benchmark runs
+    again (after ``attempt_pause`` seconds) and the new run is verified; every attempt is kept in the cell's ledger
+    (:mod:`compliance.pipeline.attempts`), which verify.json and the TEST folder's text files list.
+    """
+    series = attempts.Series(plan)
+    why = ""
+    for attempt in range(1, plan.attempts + 1):
+        if attempt > 1:
+            _again(plan, attempt, why)
+        last = attempt == plan.attempts
+        waiting = _prerequisite_failure(plan)
+        if waiting is not None:
+            retry = not last and _timed_out(plan)
+            if retry or attempt > 1:  # a single attempt that could not be verified is told as before
+                series.record(attempt, records.NOT_VERIFIED, f"not verified: {waiting}", None, retried=retry)
+            if retry:
+                why = waiting
+                continue
+            return _not_verified(plan, waiting)
+        outcome, result = _verify_once(plan)
+        if result is None:
+            if attempt > 1:
+                series.record(attempt, records.FAIL, str(outcome.get("reason", "")), None, retried=False)
+            return outcome["done"]
+        reason = _reason(result)
+        retry = not last and result.retryable
+        series.record(attempt, result.verdict, reason, result, retried=retry)
+        if retry:
+            why = render.shortfall(result)
+            continue
+        result.attempts = records.ledger(plan.files)
+        return _write_verdict(plan, result, reason)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def _not_verified(plan: CellPlan, waiting: str) -> Outcome:
+    shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
     parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
-    waiting = _prerequisite_failure(plan)
-    if waiting is not None:
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
-        records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
-        return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
-    verifier = plan.verifier
+    records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
+    return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
+
+
+def _reason(result: Result) -> str:
+    failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
+    return failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+
+
+def _failed_verification(plan: CellPlan, why: str, kind: str) -> dict[str, Any]:
+    """A verification that gave no verdict (bad input, a crash of the verifier): recorded, and the task's outcome."""
+    shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
+    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
+    records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, kind)
+    return {"reason": why, "done": _done("verify", [plan.cell.id], why, {"kind": kind})}
+
+
+def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
+    """Verify the compliance run as its logs are now: the result, or (when there is none) the task's outcome."""
     request = Request(
         plan.test,
         plan.model,
@@ -150,22 +236,23 @@ def verify(plan: CellPlan) -> Outcome:
         Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
     )
     try:
-        result: Result = verifier.verify(request)
-        output.write(plan.files.verify_dir, result, verifier)
+        return {}, plan.verifier.verify(request)
     except InputError as exc:
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-        records.write_verify(plan.files.verify_meta, records.FAIL, f"verification: {exc}", parts, inputs, "input")
-        return _done("verify", [plan.cell.id], f"verification: {exc}", {"kind": "input"})
+        return _failed_verification(plan, f"verification: {exc}", "input"), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
         traceback.print_exc()
-        shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-        why = f"the verifier crashed: {type(exc).__name__}: {exc}"
-        records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, "crash")
-        return _done("verify", [plan.cell.id], why, {"kind": "crash"})
-    failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
-    reason = failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+        return _failed_verification(plan, f"the verifier crashed: {type(exc).__name__}: {exc}", "crash"), None
+
+
+def _write_verdict(plan: CellPlan, result: Result, reason: str) -> Outcome:
+    """Write the TEST folder of the verdict (the last attempt's logs) and record it."""
+    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
+    try:
+        output.write(plan.files.verify_dir, result, plan.verifier)
+    except InputError as exc:
+        return _failed_verification(plan, f"verification: {exc}", "input")["done"]
     records.write_verify(plan.files.verify_meta, result.verdict, reason, parts, inputs)
-    print(render.console(result, verifier), end="")
+    print(render.console(result, plan.verifier), end="")
     return _done("verify", [plan.cell.id], reason or None, {"kind": "verdict", "verdict": result.verdict})
 
 
@@ -214,6 +301,101 @@ def publish(plan: CellPlan) -> Outcome:
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     records.write_publish(plan.files.publish_record, records.PUBLISHED, meta.get("time"), verdict)
     return _done("publish", [plan.cell.id], None)
+
+
+def _passed(run: RunPlan) -> str | None:
+    """None when the run's last outcome, with this spec, is a finished PASS; else why not."""
+    record = records.read_run(run.files)
+    if record is None or record.get("signature") != run.signature:
+        return "it did not run with this spec"
+    if record.get("status") != records.PASS:
+        return str(record.get("reason") or "it failed")
+    reasons = freshness.run_reasons(run)  # e.g. a log gone, or a declared input changed since
+    return str(reasons[0]) if reasons else None
+
+
+def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:
+    """Why the tree folder of a submission run is not the tool's to replace (None: absent, or holding only files
+    the tool wrote there, unchanged, as its record says, or was writing when it was interrupted)."""
+    assert ref.tree_dir is not None
+    if not os.path.lexists(ref.tree_dir):
+        return None
+    now = records.tree_stamps(ref.tree_dir)
+    if record is not None and record.get("tree") == ref.tree_dir:
+        for wrote in (record.get("files"), record.get("previous")):
+            # ours: each file in it is one the tool wrote, unchanged (some may be gone)
+            if isinstance(wrote, dict) and all(f in wrote and wrote[f] == now[f] for f in now):
+                return None
+    wrote = (record or {}).get("files") if (record or {}).get("tree") == ref.tree_dir else None
+    theirs = sorted(f for f in now if not isinstance(wrote, dict) or wrote.get(f, "absent") != now[f])
+    what = f" ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''})" if theirs else ""
+    return (
+        f"{ref.tree_dir} holds results the tool did not write{what}: it is left as it is; move it away (or set "
+        "'publish: false') to have this run copied there"
+    )
+
+
+def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
+    """Copy a produced submission run's LoadGen logs into the tree's results layout (``reference: {publish: true}``),
+    atomically, into a folder that is absent or the tool's own (its record says what the tool wrote there); a
+    folder of anyone else is refused, never touched. A run that does not pass now is withdrawn from the tree
+    (moved to ``build/withdrawn/``)."""
+    tree = ref.tree_dir
+    assert tree is not None
+    label = f"submission {ref.mode} run"
+    if not layout.inside(tree, ref.submission_dir) or os.path.realpath(tree) == os.path.realpath(ref.submission_dir):
+        return _done("publish", cells, f"refused to write: {tree} is not inside {ref.submission_dir}", own=ref.id)
+    record = records.read_json(ref.publish_record)
+    source = freshness.reference_source(ref)
+    foreign = foreign_results(ref, record)
+    if foreign is not None:
+        kept = {k: (record or {}).get(k) for k in ("files", "previous")} if (record or {}).get("tree") == tree else {}
+        records.write_json(
+            ref.publish_record, {**kept, "tree": tree, "state": records.REFUSED, "reason": foreign, "source": source}
+        )
+        return _done("publish", cells, foreign, {"kind": "copy"}, own=ref.id)
+    failed = _passed(ref.run)
+    if failed is not None:
+        moved = ""
+        if os.path.lexists(tree):
+            moved = layout.withdrawn_reference_dir(
+                ref.system, ref.benchmark, ref.scenario, ref.mode, time.strftime("%Y%m%dT%H%M%S")
+            )
+            os.makedirs(os.path.dirname(moved), exist_ok=True)
+            shutil.move(tree, moved)
+            print(f"  withdrew {tree} from the submission tree (kept in {moved})", file=sys.stderr)
+        state = records.WITHDRAWN if moved else records.ABSENT
+        records.write_json(
+            ref.publish_record, {"tree": tree, "state": state, "files": {}, "source": source, "moved_to": moved}
+        )
+        return _done("publish", cells, f"{label}: {failed}", {"kind": "reference"}, own=ref.id)
+    logs = [p for p in ref.run.logs if os.path.exists(p)]
+    intended = {os.path.basename(p): records.stamp(p) for p in logs}  # copy2 keeps the times: the copies' stamps
+    previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
+    # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
+    records.write_json(
+        ref.publish_record,
+        {"tree": tree, "state": records.WRITING, "files": intended, "previous": previous, "source": source},
+    )
+
+    def fill(staging: Path) -> None:
+        for path in logs:
+            shutil.copy2(path, staging / os.path.basename(path))
+
+    try:
+        replace_folder(tree, fill)
+    except OSError as exc:
+        why = f"cannot write {tree}: {exc.strerror or exc}"
+        records.write_json(
+            ref.publish_record,
+            {"tree": tree, "state": records.COPY_FAILED, "files": intended, "previous": previous, "reason": why},
+        )
+        return _done("publish", cells, why, {"kind": "copy"}, own=ref.id)
+    records.write_json(
+        ref.publish_record,
+        {"tree": tree, "state": records.PUBLISHED, "files": records.tree_stamps(tree), "source": source},
+    )
+    return _done("publish", cells, None, own=ref.id)
 
 
 def outcome() -> bool:

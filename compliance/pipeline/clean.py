@@ -10,9 +10,9 @@ from compliance.plan import CellPlan, RunPlan
 
 
 def run(plan: RunPlan) -> None:
-    """Remove a run's LoadGen logs, output and record."""
+    """Remove a run's LoadGen logs, outputs (the newest and the earlier ones) and record."""
     shutil.rmtree(plan.files.logs, ignore_errors=True)
-    for path in (plan.files.output, plan.files.record):
+    for path in (plan.files.output, *plan.files.previous_outputs, plan.files.record):
         Path(path).unlink(missing_ok=True)
 
 

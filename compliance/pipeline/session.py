@@ -6,6 +6,7 @@ Command-line variables: ``specs=DIR`` (default ``specs``), ``system=NAME[,NAME..
 from __future__ import annotations
 
 import fcntl
+import os
 from typing import Any
 
 from doit import get_var
@@ -25,10 +26,14 @@ class Busy(InputError):
 
 
 def exclusive(argv: list[str]) -> None:
-    """Refuse a second doit that would execute tasks on this build folder while another one does."""
+    """Refuse a second doit that would execute tasks on this build folder while another one does (a lock this
+    process holds already, e.g. taken by ``mlperf-compliance rerun`` before it runs doit, is kept)."""
     words = [a for a in argv if not a.startswith("-") and "=" not in a]
     if words and words[0] in READ_ONLY_COMMANDS:
         return
+    if "lock" in _state and _state.get("lock_path") == os.path.realpath(layout.DOIT_LOCK):
+        return
+    os.makedirs(layout.BUILD, exist_ok=True)
     handle = open(layout.DOIT_LOCK, "w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -38,7 +43,16 @@ def exclusive(argv: list[str]) -> None:
             f"another doit is running tasks on {layout.BUILD}/ (lock {layout.DOIT_LOCK}); wait for it to "
             "end, or run read-only commands (list, info, summary)"
         ) from None
-    _state["lock"] = handle
+    _state["lock"], _state["lock_path"] = handle, os.path.realpath(layout.DOIT_LOCK)
+
+
+def release() -> None:
+    """Give up the build folder's lock (and the plan loaded with it: the next doit of this process loads its own)."""
+    handle = _state.pop("lock", None)
+    _state.pop("lock_path", None)
+    _state.pop("plan", None)
+    if handle is not None:
+        handle.close()
 
 
 #: the steps of a cell, in order; a step fails doit only when no later step of its cell is to run (see fails_here)

@@ -3,15 +3,19 @@
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
 
-* reference, run: never ran, failed, did not finish, a field of its signature changed (command, environment, working
-  directory, audit.config...), or a log is missing;
+* reference, run: never ran, failed, did not finish, a rerun was asked for (``mlperf-compliance rerun``), a field of
+  its signature changed (command, environment, working directory, audit.config...), or a log is missing;
 * verify: a part it depends on (test spec, model spec, verifier options, version) or an input (the runs' logs and
   records) changed;
-* publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing.
+* publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing; for a
+  submission run (``publish:<system>/<benchmark>/<scenario>/<mode>``): the run changed since it was copied, the
+  copy failed or was refused, or a file the tool wrote into the tree is missing or changed.
 
-Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). doit's database
-is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells' own records, so a
-killed doit loses only the task it was running.
+Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
+whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
+(:func:`compliance.pipeline.actions.verify`): the run's record and signature it rewrites keep ``run:`` up to date.
+doit's database is committed after every task (:mod:`compliance.pipeline.backend`), and the checks read the cells'
+own records, so a killed doit loses only the task it was running.
 
 The ids ``stage:``, ``unstage:`` and ``audit:`` of release 0.1 still work until 0.3: ``stage`` and ``unstage`` were
 folded into ``run`` (placing and removing audit.config are steps of the run, under its locks) and ``audit`` is now
@@ -79,6 +83,7 @@ def _shown(run: RunPlan) -> dict[str, Any]:
     """What ``doit info`` shows of a run: the resolved command, where it runs, with what, and where its logs go."""
     return {
         "log": run.files.output,
+        "earlier logs": f"{run.files.previous_outputs[0]} (the run before) ... {run.files.previous_outputs[-1]}",
         "command": run.command,
         "workdir": run.workdir,
         "environment (added)": run.env,
@@ -169,15 +174,29 @@ def task_verify() -> Iterator[dict[str, Any]]:
 
 def task_publish() -> Iterator[dict[str, Any]]:
     """Copy the verified TEST folder into the submission tree when the cell passes (atomically), withdraw it
-    otherwise; fails when the cell does not pass."""
+    otherwise; fails when the cell does not pass. With reference: {publish: true}, copy the submission runs the
+    tool produced into the tree's results layout (never over a folder the tool did not write)."""
     yield _group("publish", task_publish.__doc__)
-    for cp in load_plan().cells:
+    plan = load_plan()
+    for cp in plan.cells:
         yield {
             "basename": "publish",
             "name": cp.cell.id,
             "actions": [(actions.publish, [cp])],
             "task_dep": [f"verify:{cp.cell.id}"],
             "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(freshness.publish_reasons, cp))],
+        }
+    dependents = _dependents(plan)
+    for ref in plan.references:
+        if ref.tree_dir is None:
+            continue
+        yield {
+            "basename": "publish",
+            "name": ref.id,
+            "actions": [(actions.publish_reference, [ref, dependents.get(ref.id, [])])],
+            "task_dep": [f"reference:{ref.id}"],
+            "uptodate": [Fresh(f"publish:{ref.id}", partial(freshness.reference_publish_reasons, ref))],
+            "meta": {"log": ref.publish_record, "copied to": ref.tree_dir},
         }
 
 

@@ -17,11 +17,13 @@ import os
 import re
 import string
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import schemacheck
+from compliance.specs.facts import harness_warnings, shared_tree_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
@@ -96,6 +98,7 @@ class _Loader:
         self.compares = set(compares)
         self.base = root.parent
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
         # Items whose file exists but is invalid: already reported, so references to them are not reported again.
         self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
@@ -244,6 +247,8 @@ class _Loader:
             tuple(d["model_fields"]),
             d["description"],
             doc.file,
+            d["attempts"],
+            float(d["attempt_pause"]),
         )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
@@ -308,6 +313,12 @@ class _Loader:
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
                 accuracy_command=b.get("accuracy_command"),
+                attempts=b.get("attempts", d.get("attempts")),
+                attempt_pause=_seconds(b.get("attempt_pause", d.get("attempt_pause"))),
+                output_dtype=b.get("output_dtype"),
+                test01_dtype=b.get("test01", {}).get("dtype"),
+                tokens=dict(b.get("tokens", {})),
+                publish_reference=bool((reference or {}).get("publish", False)),
             )
         return System(
             d["name"],
@@ -347,6 +358,7 @@ class _Loader:
             self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
             self._check_system(system, specs)
+        self.problems += shared_tree_problems(specs, self.docs["system"])
 
     def _check_round(self, rnd: Round, specs: Specs, alias_of: dict[str, str]) -> None:
         doc = self.docs["round"][rnd.name]
@@ -434,6 +446,7 @@ class _Loader:
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
+            self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(
@@ -552,6 +565,10 @@ def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Prob
     return problems
 
 
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def _launcher(data: dict[str, Any]) -> Launcher:
     """The launcher of a valid spec, with the defaults its kind declares filled in (lists become tuples)."""
     settings = {**launcher_defaults(data["kind"]), **data}
@@ -604,4 +621,4 @@ def load_specs(root: str | os.PathLike[str], *, verified: Collection[str], compa
     loader.cross_check(specs)
     if loader.problems:
         raise SpecError(loader.problems, str(root))
-    return specs
+    return replace(specs, warnings=tuple(sorted(set(loader.warnings))))

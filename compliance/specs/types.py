@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compliance.errors import Problem
+
 Number = int | float
 
 #: Submission scenarios. Interactive is a submission scenario that LoadGen runs as Server (docs/rules.md §0).
@@ -124,6 +126,8 @@ class TestSpec:
     model_fields: tuple[str, ...]
     description: str
     file: str
+    attempts: int = 1  # runs a cell may get when it fails by what noise can cause (compliance.verify.result)
+    attempt_pause: float = 0.0  # seconds between two attempts
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,13 @@ class BenchmarkRun:
     launcher: Launcher
     modes: dict[str, str] = field(default_factory=dict)  # what {mode} becomes, per mode (default: the mode's word)
     inputs: tuple[str, ...] = ()  # files or globs whose content makes the runs rerun (templates, resolved paths)
+    attempts: int | None = None  # the benchmark's, else the system's; None: as the test spec says
+    attempt_pause: float | None = None
+    # Harness facts (docs/harnesses.md): what the harness writes, and where it differs from the model's defaults
+    output_dtype: str | None = None  # the element type of each output (for validate's warnings)
+    test01_dtype: str | None = None  # TEST01's comparison type (None: the model's test01.dtype)
+    tokens: dict[str, Any] = field(default_factory=dict)  # TEST06: eos_token_id and/or dtype (else the model's)
+    publish_reference: bool = False  # copy the produced submission runs into the tree's results layout
     accuracy_command: str | None = None  # scores an accuracy log ({accuracy_log}, {output_file}): TEST07, TEST01
 
     @property
@@ -183,6 +194,7 @@ class Specs:
     models: dict[str, Model]
     tests: dict[str, TestSpec]
     systems: dict[str, System]
+    warnings: tuple[Problem, ...] = ()  # valid, but probably not what the user meant (validate prints them)
 
     def model(self, name: str) -> Model:
         """The model called ``name`` or having it as an alias.

@@ -3,13 +3,15 @@
 The checker's rules for the text files (docs/rules.md §5.3): TEST01 ``verify_accuracy.txt`` passes on a line exactly
 ``TEST PASS``; ``verify_performance.txt`` on any line containing ``TEST PASS``; TEST06 needs the exact lines
 ``First token check pass: True|Skipped``, ``EOS check pass: True``, ``Sample length check pass: True``.
-So a failing result never writes ``TEST PASS`` anywhere. Each test's own text files are rendered by its module
+So a failing result never writes ``TEST PASS`` anywhere, and the lines that tell a cell's earlier attempts
+(:func:`attempt_lines`) never hold ``TEST PASS`` or ``TEST FAIL``. Each test's own text files are rendered by its module
 (:attr:`compliance.verify.base.Verifier.render`) with the helpers here.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from compliance import __version__
@@ -54,3 +56,52 @@ def console(result: Result, verifier: Verifier) -> str:
     lines += [f"  finding: {f.message}" for f in result.findings]
     lines += [f"  official: {note}" for note in result.official_notes]
     return "\n".join(lines) + "\n"
+
+
+#: the words the submission checker looks for in the text files; never in the lines about other attempts
+CHECKER_WORDS = ("TEST PASS", "TEST FAIL")
+
+
+def _quiet(text: str) -> str:
+    for word in CHECKER_WORDS:
+        text = text.replace(word, word.lower())
+    return text
+
+
+def when(stamp: Any) -> str:
+    """An attempt's time (seconds since the epoch) as people read it, in UTC."""
+    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
+        return "at an unknown time"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
+
+
+def attempt_lines(result: Result) -> list[str]:
+    """The lines that tell the earlier attempts of the cell (its ledger, :attr:`Result.attempts`), for the text
+    files: none when this is the only attempt."""
+    if len(result.attempts) < 2:
+        return []
+    *earlier, last = result.attempts
+    several = len({e.get("series") for e in result.attempts}) > 1  # the cell was verified more than once
+
+    def name(entry: dict[str, Any]) -> str:
+        within = f"attempt {entry.get('attempt')} of {entry.get('of')}"
+        return f"verification {entry.get('series')}, {within}" if several else within
+
+    lines = ["", f"This verdict is {name(last)} ({when(last.get('time'))})."]
+    for entry in earlier:
+        outcome = "passed" if entry.get("verdict") == "PASS" else "failed"
+        what = entry.get("short") or entry.get("reason") or ""
+        lines.append(
+            f"Earlier {name(entry)} ({when(entry.get('time'))}) {outcome}"
+            + (f": {what}" if what else "")
+            + (f"; kept in {entry['folder']}" if entry.get("folder") else "")
+        )
+    return [_quiet(line) for line in lines]
+
+
+def shortfall(result: Result) -> str:
+    """Why a result fails, in a few words (the ledger, the summary): its first failed check ("" when it passes)."""
+    for check in result.checks:
+        if not check.passed:
+            return performance.shortfall(check.to_dict()) or f"{check.name}: {check.reason}"
+    return ""

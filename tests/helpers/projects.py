@@ -17,17 +17,19 @@ SCORE = "{python} -m compliance.demo.accuracy --benchmark {benchmark} {accuracy_
 
 
 def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: object) -> str:
-    """A system spec running ``benchmarks`` ({name: {scenarios, command, workdir, timeout, log_dir, env}})."""
+    """A system spec running ``benchmarks`` ({name: {scenarios, command, workdir, timeout, log_dir, env}}); its tree
+    is ``submission`` unless ``submission_dir`` says otherwise (systems of different rounds need trees of their own)."""
     lines = [
         f"name: {name}",
         f"round: {round_}",
         "division: closed",
         "submitter: Acme",
-        "submission_dir: submission",
+        f"submission_dir: {extra.get('submission_dir', 'submission')}",
         f"timeout: {extra.get('timeout', 120)}",
     ]
     if "strict_accuracy" in extra:
         lines.append(f"strict_accuracy: {str(extra['strict_accuracy']).lower()}")
+    lines += [f"{key}: {extra[key]}" for key in ("attempts", "attempt_pause") if key in extra]
     lines.append("benchmarks:")
     for bench, spec in benchmarks.items():
         lines.append(f"  {bench}:")
@@ -38,7 +40,7 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
             lines.append(f"    workdir: {spec.get('workdir', f'work/{name}/{bench}')}")
         lines.append(f"    command: {json.dumps(spec.get('command', DEMO))}")
         lines.append("    reference: {}")
-        for key in ("timeout", "log_dir"):
+        for key in ("timeout", "log_dir", "attempts", "attempt_pause"):
             if key in spec:
                 lines.append(f"    {key}: {spec[key]}")
         if "accuracy_command" in spec:

@@ -12,6 +12,7 @@ import pytest
 
 from compliance.cli import main
 from compliance.verify import registry
+from tests.helpers.checker import tree_problems
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
 
 SPECS = str(SHIPPED_SPECS)
@@ -102,7 +103,7 @@ def test_doit_commands_work_through_mlperf_compliance(project: Path) -> None:
     info = _run(project, "compliance", "info", "verify:demo/resnet/Offline/TEST01")
     assert info.returncode == 1 and "verify:demo/resnet/Offline/TEST01" in info.stdout  # 1: not up to date
     summary = _run(project, "compliance", "summary")
-    assert summary.returncode == 1 and "16 cells: 16 NOT RUN" in summary.stdout
+    assert summary.returncode == 1 and "16 cells: 16 NOT RUN; submission runs in the tree: 22 NOT RUN" in summary.stdout
 
 
 def test_the_default_target_runs_the_demo_system(project: Path) -> None:
@@ -113,9 +114,18 @@ def test_the_default_target_runs_the_demo_system(project: Path) -> None:
     assert default.returncode == (0 if test09 else 1), default.stdout + default.stderr
     if not test09:
         assert "NOT RUN  demo-v6/gpt-oss-120b/Offline/TEST09: TEST09 is not verified by this tool" in default.stdout
-    verdicts = sorted((project / "build" / "submission").rglob("verify.json"))
-    # demo (v5.0, under compliance/) and demo-v6 (v6.0, under results/, with TEST07)
-    assert len(verdicts) == 15 + test09
+    v5 = sorted((project / "build" / "submission-v5.0").rglob("verify.json"))  # demo: one tree per round
+    v6 = sorted((project / "build" / "submission-v6.0").rglob("verify.json"))  # demo-v6, with TEST07 (and TEST09)
+    assert len(v5) == 7 and len(v6) == 8 + test09
+    assert all("/compliance/demo/" in str(p) for p in v5) and all("/results/demo-v6/" in str(p) for p in v6)
+    verdicts = v5 + v6
+    # each tree holds what the submission checker's compliance checks of its round require, and the runs
+    for tree, system, round_, cells in (
+        ("submission-v5.0", "demo", "v5.0", v5),
+        ("submission-v6.0", "demo-v6", "v6.0", v6),
+    ):
+        count, problems = tree_problems(project / "build" / tree, "closed", "Demo", system, round_)
+        assert count == len(cells) and problems == []
     assert all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
     assert (project / "build" / ".doit.db").exists()
 

@@ -118,3 +118,24 @@ def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_pa
     }
     conf.touch()  # the same content, a new time: nothing to do
     assert executed(doit(project)) == set()
+
+
+def test_each_run_writes_its_own_output_and_the_last_five_are_kept(tmp_path: Path) -> None:
+    """run.log is the newest run's output; the runs before it are run.log.1 (the one before) ... run.log.5."""
+    command = "n=$(cat ../count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ../count; echo attempt $n; exit 3"
+    project = _system(
+        tmp_path / "p",
+        f"  resnet:\n    scenarios: [Offline]\n    workdir: work\n    command: {json.dumps(command)}\n"
+        "    reference: {}\n",
+    )
+    for _ in range(7):  # a failed run runs again at the next doit
+        assert doit(project, "run:box/resnet/Offline/TEST04").returncode == 1
+    cell = project / "build/box/resnet/Offline/TEST04"
+
+    def attempt(name: str) -> str:
+        return (cell / name).read_text().splitlines()[-1]
+
+    assert attempt("run.log") == "attempt 7"
+    assert [attempt(f"run.log.{n}") for n in range(1, 6)] == [f"attempt {n}" for n in (6, 5, 4, 3, 2)]
+    assert not (cell / "run.log.6").exists()
+    assert "exit status 3" in json.loads((cell / "run.json").read_text())["reason"]

@@ -21,7 +21,10 @@ LAB5 = system_yaml(
     {"resnet": {"scenarios": ["Offline", "SingleStream"]}, "llama2-70b-99": {"scenarios": ["Offline", "Server"]}},
 )
 LAB6 = system_yaml(
-    "lab6", "v6.0", {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Interactive"]}}
+    "lab6",
+    "v6.0",
+    {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Interactive"]}},
+    submission_dir="submission-v6.0",  # one tree per round
 )
 TEST01_FILES = [
     "accuracy/mlperf_log_accuracy.json",
@@ -43,13 +46,13 @@ TEST06_FILES = ["accuracy/mlperf_log_accuracy.json", "verify.json", "verify_accu
 def expected_tree() -> dict[str, list[str]]:
     tree = {}
     for scenario in ("Offline", "SingleStream"):
-        tree[f"closed/Acme/compliance/lab5/resnet/{scenario}/TEST01"] = TEST01_FILES
-        tree[f"closed/Acme/compliance/lab5/resnet/{scenario}/TEST04"] = TEST04_FILES
+        tree[f"submission/closed/Acme/compliance/lab5/resnet/{scenario}/TEST01"] = TEST01_FILES
+        tree[f"submission/closed/Acme/compliance/lab5/resnet/{scenario}/TEST04"] = TEST04_FILES
     for scenario in ("Offline", "Server"):
-        tree[f"closed/Acme/compliance/lab5/llama2-70b-99/{scenario}/TEST06"] = TEST06_FILES
-    tree["closed/Acme/results/lab6/resnet/Offline/TEST01"] = TEST01_FILES
-    tree["closed/Acme/results/lab6/resnet/Offline/TEST04"] = TEST04_FILES
-    tree["closed/Acme/results/lab6/llama2-70b-99/Interactive/TEST06"] = TEST06_FILES
+        tree[f"submission/closed/Acme/compliance/lab5/llama2-70b-99/{scenario}/TEST06"] = TEST06_FILES
+    tree["submission-v6.0/closed/Acme/results/lab6/resnet/Offline/TEST01"] = TEST01_FILES
+    tree["submission-v6.0/closed/Acme/results/lab6/resnet/Offline/TEST04"] = TEST04_FILES
+    tree["submission-v6.0/closed/Acme/results/lab6/llama2-70b-99/Interactive/TEST06"] = TEST06_FILES
     return tree
 
 
@@ -63,17 +66,18 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_end_to_end_submission_tree(lab: Path) -> None:
-    files = sorted(str(p.relative_to(lab / "submission")) for p in (lab / "submission").rglob("*") if p.is_file())
+    trees = [lab / "submission", lab / "submission-v6.0"]  # one per round
+    files = sorted(str(p.relative_to(lab)) for tree in trees for p in tree.rglob("*") if p.is_file())
     expected = sorted(f"{folder}/{name}" for folder, names in expected_tree().items() for name in names)
     assert files == expected
     for folder in expected_tree():
         test = folder.rsplit("/", 1)[1]
-        verdict = json.loads((lab / "submission" / folder / "verify.json").read_text())
+        verdict = json.loads((lab / folder / "verify.json").read_text())
         assert verdict["verdict"] == "PASS" and verdict["test"] == test
         if test == "TEST01":
-            assert "TEST PASS" in (lab / "submission" / folder / "verify_accuracy.txt").read_text().splitlines()
+            assert "TEST PASS" in (lab / folder / "verify_accuracy.txt").read_text().splitlines()
         if test == "TEST06":
-            assert "EOS check pass: True" in (lab / "submission" / folder / "verify_accuracy.txt").read_text()
+            assert "EOS check pass: True" in (lab / folder / "verify_accuracy.txt").read_text()
     assert audit_configs(lab) == []
 
 
@@ -110,7 +114,7 @@ def test_reruns_do_only_what_changed(lab: Path) -> None:
         "lab6/resnet/Offline/TEST04",
     }
 
-    removed = lab / "submission/closed/Acme/results/lab6/resnet/Offline/TEST01/verify_accuracy.txt"
+    removed = lab / "submission-v6.0/closed/Acme/results/lab6/resnet/Offline/TEST01/verify_accuracy.txt"
     removed.unlink()
     recopied = doit(lab)
     assert executed(recopied) == {"publish:lab6/resnet/Offline/TEST01"} and removed.exists()

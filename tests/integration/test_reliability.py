@@ -194,7 +194,7 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
         {
             "box": system_yaml(
                 "box", "v5.0", {"resnet": {"scenarios": ["Offline"]}, "llama2-70b-99": {"scenarios": ["Offline"]}}
-            )
+            ).replace("reference: {}", "reference: {publish: true}")  # its runs are copied into the tree too
         },
     )
     before = _snapshot(project)
@@ -213,6 +213,10 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
     ]  # the machine-wide run locks (the test's own here)
     tree = project / "submission/closed/Acme/compliance/box"
     allowed += [tree / "resnet/Offline/TEST01", tree / "resnet/Offline/TEST04", tree / "llama2-70b-99/Offline/TEST06"]
+    results = project / "submission/closed/Acme/results/box"
+    allowed += [
+        results / b / "Offline" / run for b in ("resnet", "llama2-70b-99") for run in ("accuracy", "performance/run_1")
+    ]
 
     def inside(path: str) -> bool:
         p = Path(path)
@@ -242,6 +246,7 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
     changed = [name for name in set(before) | set(after) if before.get(name) != after.get(name)]
     assert changed and all(inside(str(project / name)) for name in changed), changed
     assert audit_configs(project) == []
+    assert (results / "llama2-70b-99/Offline/performance/run_1/mlperf_log_detail.txt").is_file()  # it was copied
     # working directories: only audit.config ever goes there, and it is gone
     for work in allowed[1:3]:
         assert sorted(p.name for p in work.iterdir()) == []

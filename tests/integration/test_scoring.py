@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.checker import folder_problems
 from tests.helpers.projects import DEMO, SCORE, doit, executed, make_project, system_yaml
 
 CELL = "lab/resnet/Offline/TEST01"
@@ -26,6 +27,7 @@ def test_nondeterministic_outputs_pass_by_the_fallback_and_rerun_only_on_change(
     assert first.returncode == 0
     folder = project / TREE
     assert {p.name for p in (folder / "accuracy").iterdir()} == CHECKER_FILES
+    assert folder_problems(folder) == []  # what the submission checker requires of a TEST01 folder
     verdict = json.loads((folder / "verify.json").read_text())
     part3 = next(c for c in verdict["checks"] if c["name"] == "accuracy (fallback)")
     assert part3["outcome"] == "PASS" and part3["figures"]["metrics"]["acc"]["delta_percent"] == 0

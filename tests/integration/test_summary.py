@@ -103,7 +103,12 @@ def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> 
                     "gptj-99": {"scenarios": ["Offline"], "command": "exit 0"},
                 },
             ),
-            "newer": system_yaml("newer", "v6.0", {"gpt-oss-120b": {"scenarios": ["Offline"], "command": "exit 0"}}),
+            "newer": system_yaml(
+                "newer",
+                "v6.0",
+                {"gpt-oss-120b": {"scenarios": ["Offline"], "command": "exit 0"}},
+                submission_dir="submission-v6.0",
+            ),
         },
     )
     code, rows = summary_json(project, capsys)

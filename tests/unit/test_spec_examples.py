@@ -48,10 +48,13 @@ def test_invalid_case_reports_exactly_its_problems(case: Path, specs_copy: Path,
 
 @pytest.mark.parametrize("case", VALID, ids=lambda p: p.name)
 def test_valid_case_validates(case: Path, specs_copy: Path, capsys) -> None:
+    """A valid case validates, printing exactly the warnings of its ``warnings.txt`` (none without one)."""
     _lay_over(case, specs_copy)
     code, lines, out = _validate(capsys)
     assert code == 0, "\n".join(lines)
     assert out.startswith("specs: 4 rounds, 32 models, 6 tests, 1 system: OK")
+    warnings = case / "warnings.txt"
+    assert lines == (warnings.read_text(encoding="utf-8").splitlines() if warnings.exists() else [])
 
 
 def _adds_only(case: Path, specs: Path) -> bool:

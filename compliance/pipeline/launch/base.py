@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from compliance import layout
+from compliance.fsutil import rotate
 from compliance.plan import RunPlan
 
 
@@ -66,11 +67,14 @@ class Launched:
 
 
 def clear_logs(run: RunPlan) -> None:
-    """Remove the logs of an earlier run before a new command starts (a launcher that re-attaches to a run that is
-    already going on, or finished, keeps them)."""
+    """Remove the LoadGen logs of an earlier run before a new command starts, and set its output aside (``run.log``
+    becomes ``run.log.1``, ...; ``RunFiles.KEPT_OUTPUTS`` are kept), so each run writes an output file of its own
+    and ``run.log`` is always the newest. A launcher that re-attaches to a run that is already going on, or
+    finished, keeps them."""
     os.makedirs(run.files.logs, exist_ok=True)
     for name in layout.LOG_FILES:
         Path(run.files.logs, name).unlink(missing_ok=True)
+    rotate(run.files.output, run.files.KEPT_OUTPUTS)
 
 
 class Launcher(Protocol):

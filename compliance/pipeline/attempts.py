@@ -1,0 +1,84 @@
+"""A cell's attempts: each run a verification makes is kept in its own folder with its ledger entry.
+
+``build/<cell>/attempts/<n>/`` (:mod:`compliance.layout`) holds an attempt's LoadGen logs (hard links to the logs the
+run wrote, a copy where links cannot be made: a new run's logs are new files, as its launcher removes the old ones
+before the command starts, so the links stay the attempt's), a copy of its command's output (which the next run
+rewrites in place), its verify.json and its entry of the ledger (``attempt.json``, :mod:`compliance.records`).
+Each folder is written whole or not at all (:func:`compliance.fsutil.replace_folder`) once its attempt is verified,
+so a killed doit loses only the attempt it was running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from compliance import layout, records
+from compliance.fsutil import replace_folder
+from compliance.plan import CellPlan
+from compliance.verify import render
+from compliance.verify.result import Result
+
+
+def _keep(source: str, target: Path, link: bool = True) -> None:
+    """``target`` becomes the file ``source`` (a hard link if asked and possible, else a copy that keeps its times);
+    nothing if absent."""
+    if not os.path.isfile(source):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if link:
+            os.link(source, target)
+            return
+    except OSError:
+        pass
+    shutil.copy2(source, target)
+
+
+class Series:
+    """The attempts of one verification of a cell: numbered from 1 within the series, and in the cell's ledger."""
+
+    def __init__(self, plan: CellPlan):
+        self.plan = plan
+        known = records.ledger(plan.files)
+        self.number = max((e["number"] for e in known), default=0)
+        self.series = max((e.get("series", 0) for e in known if isinstance(e.get("series"), int)), default=0) + 1
+
+    def record(self, attempt: int, verdict: str, reason: str, result: Result | None, retried: bool) -> dict[str, Any]:
+        """Keep the attempt just verified (its logs, output, verdict) and return its ledger entry."""
+        self.number += 1
+        folder = self.plan.files.attempt_dir(self.number)
+        while os.path.lexists(folder):  # a folder a killed doit left without its entry: never reused
+            self.number += 1
+            folder = self.plan.files.attempt_dir(self.number)
+        data = result.to_dict() if result is not None else None
+        entry = {
+            "number": self.number,
+            "series": self.series,
+            "attempt": attempt,
+            "of": self.plan.attempts,
+            "time": time.time(),
+            "verdict": verdict,
+            "reason": reason,
+            "short": render.shortfall(result) if result is not None else reason,
+            "figures": self.plan.verifier.figures(data) if data is not None else "",
+            "retried": retried,
+            "folder": folder,
+        }
+        run = self.plan.run.files
+
+        def fill(staging: Path) -> None:
+            for name in layout.LOG_FILES:
+                _keep(os.path.join(run.logs, name), staging / "logs" / name)
+            _keep(run.output, staging / os.path.basename(run.output), link=False)  # the next run rewrites it
+            if result is not None:
+                (staging / layout.VERIFY_JSON).write_text(render.verify_json(result), encoding="utf-8")
+            (staging / layout.ATTEMPT_JSON).write_text(json.dumps(entry, indent=1) + "\n", encoding="utf-8")
+
+        os.makedirs(self.plan.files.attempts_dir, exist_ok=True)
+        replace_folder(folder, fill)
+        return entry

@@ -1,0 +1,96 @@
+"""Cross-checks of system specs beyond their schema: harness facts against the comparisons the required tests
+make (warnings), and the systems that share a submission tree (errors).
+
+Layer: the specs layer; the loader calls these with the documents it read (for file:line locations).
+"""
+
+from __future__ import annotations
+
+import os
+
+from compliance.errors import PathPart, Problem
+from compliance.specs.types import BenchmarkRun, Model, Specs, System
+from compliance.specs.yamldoc import YamlDoc
+
+#: bytes per element of each dtype (common.schema.json's dtype list)
+DTYPE_SIZES = {
+    "byte": 1,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "float16": 2,
+    "int32": 4,
+    "float32": 4,
+    "int64": 8,
+    "float64": 8,
+}
+
+
+def harness_warnings(
+    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, model: Model, tests: tuple[str, ...]
+) -> list[Problem]:
+    """Warnings (the specs stay valid) where a declared ``output_dtype`` and the comparison a required test
+    makes disagree: TEST01's official criterion compares the first element under its dtype, so ``byte`` on a
+    multi-byte output compares the first byte only (0 for every small float32 class id: docs/rules.md §3,
+    item 1); TEST06 decodes tokens under its dtype, so another type breaks its length and EOS checks."""
+    warnings: list[Problem] = []
+    output = run.output_dtype
+    if output is None:
+        return warnings
+    size = DTYPE_SIZES[output]
+    compare = run.test01_dtype or model.dtype
+    if "TEST01" in tests and compare == "byte" and size > 1:
+        what = (
+            # little-endian: byte 0 is the low byte of the mantissa, 0 for whole numbers below 65536 (float32)
+            "that byte is 0 for every whole number below 65536 (a class id, say), so a wrong first value passes"
+            if output.startswith("float")
+            else "a first value that differs above its lowest byte passes"
+        )
+        source = "the model's default" if run.test01_dtype is None else "this benchmark's test01.dtype"
+        warnings.append(
+            doc.problem(
+                where + (["test01", "dtype"] if run.test01_dtype else ["output_dtype"]),
+                f"warning: the harness writes {output} outputs, but TEST01 compares their first byte "
+                f"({source}, byte): {what}; set 'test01: {{dtype: {output}}}' on this benchmark",
+            )
+        )
+    token_dtype = run.tokens.get("dtype") or (model.tokens.dtype if model.tokens else None)
+    if "TEST06" in tests and token_dtype is not None and token_dtype != output:
+        warnings.append(
+            doc.problem(
+                where + ["output_dtype"],
+                f"warning: the harness writes {output} outputs, but TEST06 decodes tokens as {token_dtype}: its "
+                f"length and EOS checks would read other numbers; set 'tokens: {{dtype: {output}}}' on this "
+                "benchmark",
+            )
+        )
+    return warnings
+
+
+def shared_tree_problems(specs: Specs, docs: dict[str, YamlDoc]) -> list[Problem]:
+    """Systems writing into one submission tree belong to one submission: one round (so one layout, the one
+    the checker is run with: ``--version``) and one submitter (the checker's ``--submitter``; closed and open
+    divisions may share the tree). Each later system is reported against the first one of its tree."""
+    problems: list[Problem] = []
+    by_tree: dict[str, list[System]] = {}
+    for system in sorted(specs.systems.values(), key=lambda s: s.name):
+        if system.round in specs.rounds:  # an unknown round is reported with the system
+            by_tree.setdefault(os.path.realpath(system.submission_dir), []).append(system)
+    for systems in by_tree.values():
+        first = systems[0]
+        for other in systems[1:]:
+            doc = docs[other.name]
+            for key, mine, theirs, what in (
+                ("round", other.round, first.round, "one submission tree holds one round (and its layout)"),
+                ("submitter", other.submitter, first.submitter, "one submission tree holds one submitter"),
+            ):
+                if mine != theirs:
+                    problems.append(
+                        doc.problem(
+                            [key],
+                            f"system '{other.name}' ({key} {mine}) shares the submission folder "
+                            f"{other.submission_dir} with system '{first.name}' ({first.file}, {key} {theirs}): "
+                            f"{what}; give '{other.name}' a submission_dir of its own",
+                        )
+                    )
+    return problems
