@@ -48,6 +48,7 @@ REFERENCE_LOG_NAMES = {"accuracy": ACCURACY, "performance": DETAIL}
 # -- a TEST folder ------------------------------------------------------------------------------------------------
 VERIFY_ACCURACY = "verify_accuracy.txt"
 VERIFY_PERFORMANCE = "verify_performance.txt"
+VERIFY_OUTPUT_LEN = "verify_output_len.txt"  # TEST09's
 VERIFY_JSON = "verify.json"  # ours; in TESTxx/ itself: the checker tolerates no extra file in performance/run_1/
 TEST_ACCURACY_LOG = f"accuracy/{ACCURACY}"
 TEST_PERFORMANCE_LOGS = (f"performance/run_1/{SUMMARY}", f"performance/run_1/{DETAIL}")
