@@ -129,6 +129,9 @@ class DlrmLog:
 
 
 def _entry(ordinal: int, qsl_idx: Any, data: Any, got: _Collector | None, accuracy_layout: bool) -> DlrmEntry:
+    if not isinstance(qsl_idx, int) or isinstance(qsl_idx, bool) or qsl_idx < 0:
+        shown = qsl_idx if isinstance(qsl_idx, (int, float, bool, type(None))) else "a string"
+        return DlrmEntry(ordinal, shown, None, 0, None, "qsl_idx is not a sample number")
     if not isinstance(data, HexField):
         return DlrmEntry(ordinal, qsl_idx, None, 0, None, "no 'data'")
     if data.problem:
