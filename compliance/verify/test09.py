@@ -1,4 +1,4 @@
-"""TEST09: the mean output length of a performance run over the whole dataset lies within bounds (docs/rules.md §2.5).
+"""TEST09: the mean output length of a performance run over the whole dataset lies within bounds (docs/rules.md §2.6).
 
 Vocabulary: a sample's *length* is its number of output tokens: the tokens of ``data`` in the model's token type,
 plus the separately logged first token (``token_data``) when LoadGen's ``token_count`` says it is not part of
@@ -65,7 +65,7 @@ class _Scan:
     def entry(self, fields: dict[str, Any], ordinal: int) -> None:
         self.entries += 1
         data, first, count = fields.get("data"), fields.get("token_data"), fields.get("token_count")
-        # the official script: 4-byte chunks of a decodable data, else 0 (docs/rules.md §2.5)
+        # the official script: 4-byte chunks of a decodable data, else 0 (docs/rules.md §2.6)
         self.official_entries += 1
         if isinstance(data, HexField) and data.problem is None:
             self.official_total += data.n_bytes // OFFICIAL_TOKEN_BYTES
@@ -285,7 +285,7 @@ def _mean(result: Result, scan: _Scan, low: float, high: float) -> None:
 
 def _official(result: Result, scan: _Scan, low: float, high: float, broken: str) -> None:
     """The official script: the mean of 4-byte chunks over every entry read, duplicates included; it reads a
-    damaged log line by line (docs/rules.md §2.5)."""
+    damaged log line by line (docs/rules.md §2.6)."""
     if not scan.official_entries:
         result.official_verdict = "FAIL"
         result.official_notes = ["no entries: the script exits 1"]
