@@ -20,9 +20,9 @@ from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.specs.types import Model, TestSpec, loadgen_scenario
 from compliance.verify import evidence, inputs
-from compliance.verify.base import Option, Request, Verifier
+from compliance.verify.base import Request, Verifier
 from compliance.verify.result import Check, Outcome, Result
-from compliance.verify.test06 import OFFICIAL_DTYPE, TOKEN_FORMATS
+from compliance.verify.test06 import DTYPE_OPTION, OFFICIAL_DTYPE, TOKEN_FORMATS
 
 CHECK_COVERAGE = "samples covered"
 CHECK_TOKENS = "token counts"
@@ -70,7 +70,7 @@ class _Scan:
         if isinstance(data, HexField) and data.problem is None:
             self.official_total += data.n_bytes // OFFICIAL_TOKEN_BYTES
         qsl_idx = fields.get("qsl_idx")
-        where = f"entry {ordinal} (qsl_idx {qsl_idx!r})"
+        where = f"entry {ordinal} (qsl_idx {'a string' if isinstance(qsl_idx, HexField) else repr(qsl_idx)})"
         if not isinstance(qsl_idx, int) or isinstance(qsl_idx, bool) or not 0 <= qsl_idx < self.expected:
             self.out_of_range += 1
             self.problem(f"{where}: not a sample of the {self.expected}-sample dataset")
@@ -175,11 +175,7 @@ def verify(request: Request) -> Result:
     expected, low, high = _facts(test, model, scenario)
     assert model is not None
     comp_dir = inputs.compliance_folder(request.compliance_dir)
-    paths = {
-        "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
-        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
-    }
+    paths = inputs.compliance_logs(comp_dir)
     result = Result("TEST09", scenario=scenario, model=model.name, inputs=dict(paths))
     result.settings = {
         "dtype": dtype,
@@ -371,16 +367,8 @@ VERIFIER = Verifier(
     reference_runs=(),
     needs_scenario=True,
     text_files=(layout.VERIFY_OUTPUT_LEN,),
-    copies={
-        layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
-        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
-    },
-    options=(
-        Option(
-            "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
-        ),
-    ),
+    copies=inputs.RUN_COPIES,
+    options=(DTYPE_OPTION,),
     resolve=resolve,
     verify=verify,
     render=_render,
