@@ -187,6 +187,7 @@ def _read_accuracy(
 ) -> tuple[dict[Key, _Acc], int, bool, bool]:
     """The accuracy entries of the compliance keys; (them, entries in the log, truncated, whole log read)."""
     wanted_keys = {p.key for p in perf}
+    before = entries.count, list(entries.examples)  # the compliance log's problems, kept if the log is read again
     samples = {p.qsl_idx for p in perf if isinstance(p.qsl_idx, int) and not isinstance(p.qsl_idx, bool)}
     found: dict[Key, _Acc] = {}
     log = DlrmLog(path, accuracy_layout=True, wanted=samples, keep=lambda key: key in wanted_keys)
@@ -201,7 +202,7 @@ def _read_accuracy(
         return found, log.entries, log.truncated, False
     # Some compliance keys are not at their qsl_idx: read the whole log, every key checked unique in it
     found.clear()
-    entries.count, entries.examples = 0, []
+    entries.count, entries.examples = before[0], list(before[1])
     duplicates.count, duplicates.examples = 0, []
     buckets = [array("q") for _ in range(BUCKETS)]
     log = DlrmLog(path, accuracy_layout=True, keep=lambda key: key in wanted_keys)

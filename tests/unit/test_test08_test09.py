@@ -362,3 +362,12 @@ def test_test08_missing_accuracy_run_is_bad_input(tmp_path: Path, capsys) -> Non
     (res / "accuracy" / "mlperf_log_accuracy.json").unlink()
     err = _bad_input(capsys, "TEST08", "-r", str(res), "-c", str(comp), "--model", "dlrm-v3")
     assert f"{res / 'accuracy' / 'mlperf_log_accuracy.json'}: no such file" in err
+
+
+def test_test08_compliance_problems_survive_the_whole_log_pass(tmp_path: Path, capsys) -> None:
+    """A malformed compliance entry is still reported when the keys send the verifier through the whole log."""
+    perf = [(q + 1, [q // 8, q % 8, *_preds(q)]) for q in range(0, N_SAMPLES, 2)]
+    perf.append((39, [1.5, 2, *_preds(10)]))  # not an exact key
+    code, data = _t8_verify(capsys, _t8(tmp_path, perf, issued=N_SAMPLES // 2))
+    assert code == 1 and any("the whole log was read" in f["message"] for f in data["findings"])
+    assert "is not two integers in [0, 2^24)" in _failed(data)["entries"]
