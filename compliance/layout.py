@@ -55,6 +55,7 @@ REFERENCE_LOG_NAMES = {"accuracy": ACCURACY, "performance": DETAIL}
 # -- a TEST folder ------------------------------------------------------------------------------------------------
 VERIFY_ACCURACY = "verify_accuracy.txt"
 VERIFY_PERFORMANCE = "verify_performance.txt"
+VERIFY_OUTPUT_LEN = "verify_output_len.txt"  # TEST09's
 VERIFY_JSON = "verify.json"  # ours; in TESTxx/ itself: the checker tolerates no extra file in performance/run_1/
 ATTEMPT_JSON = "attempt.json"  # an attempt's ledger entry, in its folder
 TEST_ACCURACY_LOG = f"accuracy/{ACCURACY}"

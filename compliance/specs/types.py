@@ -109,6 +109,8 @@ class Thresholds:
     strict_accuracy: bool
     latency_speedup_finding: float
     expected_samples: int
+    ne_tolerance: float
+    min_matched_fraction: float
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,13 @@ def compliance_folder(path: str | Path) -> Path:
     return required_dir(path, "the compliance run's logs")
 
 
+#: TESTxx/ path -> the compliance run's log copied there (Verifier.copies of the tests whose folder keeps them)
+RUN_COPIES = {
+    layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
+    layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
+    layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
+}
+
 #: submission run -> its log's name among a result's inputs
 REFERENCE_INPUTS = {"accuracy": "reference_accuracy_log", "performance": "reference_performance_detail"}
 
@@ -48,6 +55,26 @@ REFERENCE_INPUTS = {"accuracy": "reference_accuracy_log", "performance": "refere
 def reference_logs(results: Path, runs: tuple[str, ...]) -> dict[str, str]:
     """The logs of the submission ``runs`` a verifier cannot do without (the ones the pipeline waits for)."""
     return {REFERENCE_INPUTS[run]: required(layout.reference_log(str(results), run)) for run in runs}
+
+
+def compliance_logs(comp_dir: Path, accuracy: bool = True) -> dict[str, str]:
+    """The compliance run's logs a verifier cannot do without: detail, summary and (unless not) the accuracy log."""
+    paths = {
+        "compliance_detail": required(comp_dir / layout.DETAIL),
+        "compliance_summary": required(comp_dir / layout.SUMMARY),
+    }
+    if accuracy:
+        paths["compliance_accuracy_log"] = required(comp_dir / layout.ACCURACY)
+    return paths
+
+
+def accuracy_run_detail(results: Path, result: Result) -> DetailLog | None:
+    """The submission accuracy run's detail log when it is there (it is optional: a note says when it is not)."""
+    path = results / layout.RESULT_RUNS["accuracy"] / layout.DETAIL
+    if not path.is_file():
+        result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")
+        return None
+    return detail(str(path), result)
 
 
 def required_dir(path: str | Path, what: str) -> Path:

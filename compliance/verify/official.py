@@ -99,7 +99,7 @@ TEST07_PATTERN = r"'exact_match':\s*([\d.]+)"
 
 def test07_accuracy(output: str, returncode: int | None, threshold: float) -> Verdict:
     """TEST07 run_verification.py on the accuracy script's output: the first score match anywhere, the exit status
-    ignored (docs/rules.md §3, item 13: 7.2, 7.5, 7.6, 7.15)."""
+    ignored (docs/rules.md §3, item 20: 7.2, 7.5, 7.6, 7.15)."""
     found = re.search(TEST07_PATTERN, output)
     forged = "TEST PASS" in output
     tail = "; the checker accepts any TEST PASS in its file, and this output prints one (7.6)" if forged else ""

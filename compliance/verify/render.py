@@ -2,7 +2,8 @@
 
 The checker's rules for the text files (docs/rules.md §5.3): TEST01 ``verify_accuracy.txt`` passes on a line exactly
 ``TEST PASS``; ``verify_performance.txt`` on any line containing ``TEST PASS``; TEST06 needs the exact lines
-``First token check pass: True|Skipped``, ``EOS check pass: True``, ``Sample length check pass: True``.
+``First token check pass: True|Skipped``, ``EOS check pass: True``, ``Sample length check pass: True``; TEST08
+``verify_accuracy.txt`` on a line exactly ``TEST PASS``; TEST09 ``verify_output_len.txt`` on ``TEST PASS`` anywhere.
 So a failing result never writes ``TEST PASS`` anywhere, and the lines that tell a cell's earlier attempts
 (:func:`attempt_lines`) never hold ``TEST PASS`` or ``TEST FAIL``. Each test's own text files are rendered by its module
 (:attr:`compliance.verify.base.Verifier.render`) with the helpers here.

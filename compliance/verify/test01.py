@@ -69,9 +69,7 @@ def verify(request: Request) -> Result:
     comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {
         **inputs.reference_logs(results, REFERENCE_RUNS),
-        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
-        "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
+        **inputs.compliance_logs(comp_dir),
     }
     result = Result("TEST01", model=model.name if model else None, inputs=dict(paths))
     result.settings = {
@@ -83,10 +81,7 @@ def verify(request: Request) -> Result:
     comp = inputs.detail(paths["compliance_detail"], result)
     inputs.summary_complete(paths["compliance_summary"], result, comp)
     ref_perf = inputs.detail(paths["reference_performance_detail"], result)
-    acc_detail_path = results / layout.RESULT_RUNS["accuracy"] / layout.DETAIL
-    ref_acc = inputs.detail(str(acc_detail_path), result) if acc_detail_path.is_file() else None
-    if ref_acc is None and not acc_detail_path.is_file():
-        result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")
+    ref_acc = inputs.accuracy_run_detail(results, result)
     result.scenario = comp.scenario if comp else None
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model))
@@ -286,11 +281,7 @@ VERIFIER = Verifier(
     reference_runs=REFERENCE_RUNS,
     needs_scenario=False,
     text_files=(layout.VERIFY_ACCURACY, layout.VERIFY_PERFORMANCE),
-    copies={
-        layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
-        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
-    },
+    copies=inputs.RUN_COPIES,
     options=(
         Option(
             "dtype",

@@ -37,8 +37,7 @@ def verify(request: Request) -> Result:
     comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {
         **inputs.reference_logs(results, REFERENCE_RUNS),
-        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
+        **inputs.compliance_logs(comp_dir, accuracy=False),
     }
     result = Result("TEST04", model=model.name if model else None, inputs=dict(paths))
     result.settings = {"tolerance": test.thresholds.tolerance, "relaxed_tolerance": test.thresholds.relaxed_tolerance}

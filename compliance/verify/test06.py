@@ -23,6 +23,9 @@ CHECK_SAMPLES = "samples logged"
 #: The official script's defaults, used when no model is given (docs/rules.md §2.3): EOS id 2, int32 tokens
 OFFICIAL_EOS = 2
 OFFICIAL_DTYPE = "int32"
+DTYPE_OPTION = Option(
+    "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
+)
 
 
 @dataclass
@@ -313,9 +316,7 @@ VERIFIER = Verifier(
     copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log"},  # no performance logs (docs/rules.md §2.3)
     options=(
         Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
-        Option(
-            "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
-        ),
+        DTYPE_OPTION,
     ),
     resolve=resolve,
     verify=verify,

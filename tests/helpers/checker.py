@@ -46,6 +46,15 @@ def folder_problems(folder: Path) -> list[str]:
         first = "First token check pass: True" in lines or "First token check pass: Skipped" in lines
         if not first or not all(line in lines for line in TEST06_LINES):
             problems.append(f"{folder}: verify_accuracy.txt lacks the three TEST06 pass lines")
+    if test in ("TEST07", "TEST08"):  # facts doc §5: TEST PASS anywhere (TEST07), a line exactly TEST PASS (TEST08)
+        text = folder / "verify_accuracy.txt"
+        lines = _lines(text) if text.is_file() else []
+        if not (any("TEST PASS" in line for line in lines) if test == "TEST07" else "TEST PASS" in lines):
+            problems.append(f"{folder}: verify_accuracy.txt without TEST PASS")
+    if test == "TEST09":
+        text = folder / "verify_output_len.txt"
+        if not text.is_file() or not any("TEST PASS" in line for line in _lines(text)):
+            problems.append(f"{folder}: verify_output_len.txt without TEST PASS")
     return problems
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from compliance.cli import main
 from tests.helpers.paths import PROJECT
-from tests.helpers.projects import doit, make_project, system_yaml
+from tests.helpers.projects import DEMO, doit, make_project, system_yaml
 
 #: fault -> (benchmark, scenario, test, check in the reason, words of the reason)
 FAULTS = {
@@ -28,8 +28,21 @@ FAULTS = {
     "badcount": ("llama2-70b-99", "Offline", "TEST06", "sample length", "token_count"),
     "firsttok": ("llama2-70b-99", "Server", "TEST06", "first token", "is not the start of the output"),
     "firsttok_empty": ("llama2-70b-99", "Server", "TEST06", "first token", "response is empty"),
+    "perturbed": ("dlrm-v3", "Offline", "TEST08", "normalized entropy", "differ by more than 0.10%"),
+    "nan": ("dlrm-v3", "Offline", "TEST08", "normalized entropy", "NaN or infinite"),
+    "truncated": ("gpt-oss-120b", "Offline", "TEST09", "mean output length", "is below [1150.38, 1406.02]"),
+    "low_score": ("gpt-oss-120b", "Offline", "TEST07", "accuracy score", "is below the threshold 60.698"),
 }
+V6_FAULTS = ("perturbed", "nan", "truncated", "low_score")  # faults of v6.0 benchmarks (TEST07, TEST08, TEST09)
 HONEST = {"resnet": {"scenarios": ["Offline", "SingleStream"]}, "llama2-70b-99": {"scenarios": ["Offline", "Server"]}}
+#: gpt-oss-120b: the harness is told the test (TEST07's own dataset), TEST07 scores with the demo's accuracy script
+GPT_OSS = {
+    "scenarios": ["Offline"],
+    "command": DEMO + " --test {test}",
+    "accuracy_command": "{python} -m compliance.demo.accuracy --benchmark {benchmark} --test {test} {accuracy_log}",
+}
+HONEST_V6 = {"dlrm-v3": {"scenarios": ["Offline"]}, "gpt-oss-120b": GPT_OSS}
+V6_TREE = "submission-v6.0"  # one submission tree per round
 
 
 def summary_json(project: Path, capsys) -> tuple[int, list[dict]]:
@@ -48,14 +61,23 @@ def summary_json(project: Path, capsys) -> tuple[int, list[dict]]:
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mlperf_loadgen")
-    systems = {"honest": system_yaml("honest", "v5.0", HONEST)}
+    systems = {
+        "honest": system_yaml("honest", "v5.0", HONEST),
+        "honest-v6": system_yaml("honest-v6", "v6.0", HONEST_V6, submission_dir=V6_TREE),
+    }
     for fault, (benchmark, scenario, _, _, _) in FAULTS.items():
         name = fault.replace("_", "-")
+        bench = {
+            **(GPT_OSS if benchmark == "gpt-oss-120b" else {}),
+            "scenarios": [scenario],
+            "env": {"DEMO_FAULT": fault},
+        }
         systems[name] = system_yaml(
             name,
-            "v5.0",
-            {benchmark: {"scenarios": [scenario], "env": {"DEMO_FAULT": fault}}},
+            "v6.0" if fault in V6_FAULTS else "v5.0",
+            {benchmark: bench},
             strict_accuracy=fault in ("acc_differs_hi", "acc_differs_tail"),
+            **({"submission_dir": V6_TREE} if fault in V6_FAULTS else {}),
         )
     project = make_project(tmp_path_factory.mktemp("faults"), systems)
     result = doit(project, "--continue")
@@ -73,6 +95,12 @@ def test_each_fault_fails_with_its_reason(faults: Path, capsys) -> None:
         assert row["reason"].startswith(f"{check}: ") and words in row["reason"], (fault, row)
     honest = [r for r in rows if r["system"] == "honest"]
     assert len(honest) == 6 and all(r["status"] == "PASS" for r in honest), honest
+    # v6.0: TEST07, TEST08 and TEST09 pass with their key figures
+    v6 = {r["test"]: r for r in rows if r["system"] == "honest-v6"}
+    assert v6["TEST07"]["status"] == v6["TEST08"]["status"] == v6["TEST09"]["status"] == "PASS", v6
+    assert v6["TEST07"]["figures"] == "exact_match 69.596 >= 60.698; 990/990 samples"
+    assert v6["TEST08"]["figures"] == "NE mismatches 0/2200 matched (min 1100), 0 unmatched"
+    assert v6["TEST09"]["figures"] == "mean length 1277.93 in [1150.38, 1406.02], 6396/6396 samples"
 
 
 def test_table_formats_hold_the_same_rows(faults: Path, capsys) -> None:
@@ -87,7 +115,10 @@ def test_table_formats_hold_the_same_rows(faults: Path, capsys) -> None:
     assert "unknown format 'yaml'" in capsys.readouterr().err
     shutil.copy(PROJECT / "pyproject.toml", faults / "pyproject.toml")  # registers `doit summary` (tool.doit)
     plain = doit(faults, "summary", "--format", "github")
-    assert plain.returncode == 1 and "| honest " in plain.stdout and "23 cells: 11 PASS, 12 FAIL" in plain.stdout
+    passed, failed = (sum(1 for r in rows if r["status"] == status) for status in ("PASS", "FAIL"))
+    assert len(rows) == 32 and passed >= 15 and failed >= 16 and passed + failed == len(rows)
+    assert plain.returncode == 1 and "| honest " in plain.stdout
+    assert f"{len(rows)} cells: {passed} PASS, {failed} FAIL" in plain.stdout
 
 
 def test_summary_statuses_through_the_life_of_a_cell(tmp_path: Path, capsys) -> None:

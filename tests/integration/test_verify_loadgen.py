@@ -270,3 +270,71 @@ def test_test06_files_are_the_official_lines(demo_runs, verify, tmp_path: Path) 
         "Sample length check pass: False",
         "TEST06 verification failed",
     ]
+
+
+# -- TEST08 (dlrm-v3) -----------------------------------------------------------------------------------------------
+
+
+def _test08(demo_runs, verify, fault: str | None = None, audit_text: str | None = None) -> tuple[int, dict]:
+    comp = demo_runs.compliance("TEST08", "dlrm-v3", "Offline", fault=fault, audit_text=audit_text)
+    results = demo_runs.results("dlrm-v3", "Offline")
+    return verify("TEST08", "-r", str(results), "-c", str(comp), "--model", "dlrm-v3")
+
+
+def test_test08_honest_passes(demo_runs, verify) -> None:
+    code, data = _test08(demo_runs, verify)
+    assert (code, data["official_verdict"]) == (0, "PASS"), failed(data)
+    count = next(c for c in data["checks"] if c["name"] == "matched count")["figures"]
+    # Offline issues 2200 samples, fewer than the sampling target (4096): LoadGen logs them all
+    assert count["matched"] == count["compliance_entries"] == count["issued"] == 2200 and count["minimum"] == 1100
+
+
+def test_test08_perturbed_predictions_fail(demo_runs, verify) -> None:
+    code, data = _test08(demo_runs, verify, fault="perturbed")
+    assert (code, data["official_verdict"]) == (1, "FAIL")
+    assert "matched samples differ by more than 0.10%" in failed(data)["normalized entropy"]
+
+
+def test_test08_nan_predictions_fail_where_the_official_script_passes(demo_runs, verify) -> None:
+    code, data = _test08(demo_runs, verify, fault="nan")
+    assert (code, data["official_verdict"]) == (1, "PASS")
+    assert "NaN or infinite" in failed(data)["normalized entropy"]
+
+
+def test_test08_without_audit_config_fails(demo_runs, verify) -> None:
+    """An empty audit.config: LoadGen finds it but applies nothing, so no response is logged (the official script
+    fails too: nothing matched)."""
+    code, data = _test08(demo_runs, verify, audit_text="")
+    assert (code, data["official_verdict"]) == (1, "FAIL")
+    assert set(failed(data)) >= {"audit config in effect", "matched count"}
+
+
+# -- TEST09 (gpt-oss-120b) ------------------------------------------------------------------------------------------
+
+
+def _test09(demo_runs, verify, scenario: str, fault: str | None = None, *extra: str) -> tuple[int, dict]:
+    comp = demo_runs.compliance("TEST09", "gpt-oss-120b", scenario, fault=fault)
+    return verify("TEST09", "-c", str(comp), "-s", scenario, "--model", "gpt-oss-120b", *extra)
+
+
+@pytest.mark.parametrize("scenario", ["Offline", "Server"])
+def test_test09_honest_passes(demo_runs, verify, scenario: str) -> None:
+    code, data = _test09(demo_runs, verify, scenario)
+    assert (code, data["official_verdict"]) == (0, "PASS"), failed(data)
+    mean = next(c for c in data["checks"] if c["name"] == "mean output length")["figures"]
+    assert mean["samples"] == 6396 and 1277 < mean["mean"] < 1279
+    apart = next(c for c in data["checks"] if c["name"] == "token counts")["figures"]["first_token_apart"]
+    assert apart == (6396 if scenario == "Server" else 0)  # Server: the first token is counted from token_data
+
+
+def test_test09_truncated_outputs_fail(demo_runs, verify) -> None:
+    code, data = _test09(demo_runs, verify, "Offline", "truncated")
+    assert (code, data["official_verdict"]) == (1, "FAIL")
+    assert "is below [1150.38, 1406.02]" in failed(data)["mean output length"]
+
+
+def test_test09_another_token_type_is_caught_by_token_count(demo_runs, verify) -> None:
+    """Read as int64 (--dtype, as a wrong model spec would say), the outputs contradict LoadGen's token_count."""
+    code, data = _test09(demo_runs, verify, "Offline", None, "--dtype", "int64")
+    assert (code, data["official_verdict"]) == (1, "PASS")
+    assert "another number of int64 tokens than their token_count" in failed(data)["token counts"]

@@ -147,7 +147,17 @@ ACCURACY_MUTATIONS: dict[str, Mutation] = {
 # -- an honest run of each test -------------------------------------------------------------------------------------
 
 
-def _results(root: Path) -> None:
+def _dlrm(q: int, accuracy: bool) -> list[float]:
+    preds = [0.2 + 0.1 * ((q + j) % 7) for j in range(4)]
+    labels = [float((q + j) % 2) for j in range(4)]
+    return [q // 4, q % 4, *preds, *labels, 1.0, 1.0, 1.0, 1.0, 4.0] if accuracy else [q // 4, q % 4, *preds]
+
+
+def _results(root: Path, test: str = "TEST01") -> None:
+    if test == "TEST08":
+        entries = (w.accuracy_entry(i, q, w.hexdata(_dlrm(q, True), "<f")) for i, q in enumerate(OUTPUTS))
+        write_tree(root, {"accuracy": {"mlperf_log_accuracy.json": w.accuracy_log(entries)}})
+        return
     entries = (w.accuracy_entry(i, q, w.hexdata(v)) for i, (q, v) in enumerate(OUTPUTS.items()))
     write_tree(
         root,
@@ -186,6 +196,9 @@ def _compliance(root: Path, test: str) -> None:
             },
         )
         return
+    if test in ("TEST08", "TEST09"):
+        _compliance_08_09(root, test)
+        return
     entries = (w.accuracy_entry(i, q, w.hexdata(OUTPUTS[q])) for i, q in enumerate((1, 3, 5)))
     effective = {k: v for k, v in EFFECTIVE.items() if ("issue" in k) == (test == "TEST04") or "mode" in k}
     write_tree(
@@ -193,6 +206,36 @@ def _compliance(root: Path, test: str) -> None:
         {
             "mlperf_log_accuracy.json": w.accuracy_log(entries),
             "mlperf_log_detail.txt": w.perf_detail("Offline", 1005.0, audit=True, **effective),
+            "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0),
+        },
+    )
+
+
+def _compliance_08_09(root: Path, test: str) -> None:
+    effective: dict[str, object] = {
+        "effective_scenario": "Offline",
+        "effective_test_mode": "PerformanceOnly",
+        "effective_accuracy_log_rng_seed": SEED,
+    }
+    if test == "TEST08":
+        entries = [w.accuracy_entry(i, q, w.hexdata(_dlrm(q, False), "<f")) for i, q in enumerate(OUTPUTS)]
+        effective.update(
+            effective_accuracy_log_sampling_target=4096, generated_query_count=1, generated_samples_per_query=16
+        )
+    else:  # e2e-rag-qna: its 824 samples, 274 tokens each (bounds 246.43-301.19)
+        tokens = w.hexdata(range(100, 374))
+        entries = [w.accuracy_entry(i, i, tokens, token_count=274) for i in range(824)]
+        effective.update(
+            effective_accuracy_log_sampling_target=10000,
+            effective_samples_per_query=824,
+            effective_min_duration_ms=0,
+            effective_sample_concatenate_permutation=False,
+        )
+    write_tree(
+        root,
+        {
+            "mlperf_log_accuracy.json": w.accuracy_log(entries),
+            "mlperf_log_detail.txt": w.detail_log(effective, audit=True),
             "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0),
         },
     )
@@ -208,6 +251,11 @@ TARGETS = {  # (test, the file broken) -> mutations
     ("TEST04", "comp/mlperf_log_summary.txt"): SUMMARY_MUTATIONS,
     ("TEST06", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
     ("TEST06", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
+    ("TEST08", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
+    ("TEST08", "res/accuracy/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
+    ("TEST08", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
+    ("TEST09", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
+    ("TEST09", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
 }
 CASES = [(test, target, name) for (test, target), mutations in TARGETS.items() for name in mutations]
 
@@ -216,6 +264,10 @@ def _args(test: str, root: Path) -> list[str]:
     args = ["verify", test, "-c", str(root / "comp"), "-o", str(root / "out"), *SPECS]
     if test == "TEST06":
         return [*args, "-s", "Server", "--model", "llama2-70b-99"]
+    if test == "TEST08":
+        return [*args, "-r", str(root / "res"), "--model", "dlrm-v3"]
+    if test == "TEST09":
+        return [*args, "-s", "Offline", "--model", "e2e-rag-qna"]
     return [*args, "-r", str(root / "res")] + (["--dtype", "int32"] if test == "TEST01" else [])
 
 
@@ -233,7 +285,7 @@ def test_there_are_enough_bad_log_cases() -> None:
 
 @pytest.mark.parametrize(("test", "target", "mutation"), CASES, ids=[f"{t}-{f}-{m}" for t, f, m in CASES])
 def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, target: str, mutation: str) -> None:
-    _results(tmp_path / "res")
+    _results(tmp_path / "res", test)
     _compliance(tmp_path / "comp", test)
     assert main(_args(test, tmp_path)) == 0, capsys.readouterr()  # the honest run passes
     capsys.readouterr()
@@ -262,7 +314,7 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
         assert set(_snapshot(folder)) == set(before)  # replaced whole: the same files, from the new verdict
         texts = [
             (folder / name).read_text(errors="replace")
-            for name in ("verify_accuracy.txt", "verify_performance.txt")
+            for name in ("verify_accuracy.txt", "verify_performance.txt", "verify_output_len.txt")
             if (folder / name).exists()
         ]
         if test == "TEST06":

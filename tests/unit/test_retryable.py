@@ -9,13 +9,12 @@ import pytest
 
 from compliance.logs.detail import read_detail
 from compliance.plan import build_plan, load_specs
-from compliance.specs.types import Thresholds
 from compliance.verify import output, performance, registry, render
 from compliance.verify.result import Check, Outcome, Result
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
-THRESHOLDS = Thresholds(0.10, 0.20, {"SingleStream": 200000, "MultiStream": 1600000}, False, 0.1, 100)
+THRESHOLDS = load_specs(SHIPPED_SPECS).tests["TEST01"].thresholds  # the shipped tolerances: 10%, relaxed 20%
 
 
 def _detail(tmp_path: Path, name: str, text: str):
