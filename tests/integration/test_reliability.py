@@ -25,7 +25,13 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups 
 def test_sigkill_during_a_run_is_never_taken_for_a_finished_run(tmp_path: Path) -> None:
     pytest.importorskip("mlperf_loadgen")
     hang_once = tmp_path / "hang_once.sh"
-    hang_once.write_text('if [ ! -e "$HANG_FLAG" ]; then touch "$HANG_FLAG"; sleep 60; fi\nexec "$@"\n')
+    # the first run hangs (its pid in the flag file: the sleep replaces the shell), later ones run the demo
+    hang_once.write_text(
+        'if [ ! -e "$HANG_FLAG" ]; then\n'
+        '  echo $$ > "$HANG_FLAG.new" && mv "$HANG_FLAG.new" "$HANG_FLAG"; exec sleep 60\n'
+        "fi\n"
+        'exec "$@"\n'
+    )
     command = f"sh {hang_once} " + DEMO
     project = make_project(
         tmp_path / "p",
@@ -54,7 +60,7 @@ def test_sigkill_during_a_run_is_never_taken_for_a_finished_run(tmp_path: Path) 
     wait_for(tmp_path / "flag")
     os.killpg(proc.pid, signal.SIGKILL)  # doit and the benchmark die at once, as in a machine crash
     proc.wait(timeout=30)
-    subprocess.run(["pkill", "-KILL", "-f", str(hang_once)], check=False)
+    os.kill(int((tmp_path / "flag").read_text()), signal.SIGKILL)  # the benchmark (its own process group)
     assert staged.exists()  # what a crash leaves: our marked audit.config
     assert not (project / "build/box/llama2-70b-99/Offline/TEST06/logs/.run.signature").exists()
 
