@@ -48,15 +48,25 @@ class RegexScanner:
         return match.start(), match.end(), block.count(KEY, start, match.start())
 
 
+#: the compiled scanner looks the wanted numbers up in a bitmap when the largest is below this (a bitmap of at most
+#: 8 MB; qsl_idx values are sample numbers, well below it), else by a binary search
+BITMAP_LIMIT = 1 << 26
+
+
 class CompiledScanner:
-    """The compiled scanner (``compliance._scan``): memchr for each key, a binary search among the wanted."""
+    """The compiled scanner (``compliance._scan``): memchr for each key, then a bitmap (or a binary search) of the
+    wanted numbers."""
 
     def __init__(self, numbers: list[int]):
         """``numbers``: the wanted ones, as :func:`wanted_numbers` gives them (at most 19 digits)."""
         self.wanted = array("Q", numbers)
+        bits = bytearray((numbers[-1] >> 3) + 1 if numbers and numbers[-1] < BITMAP_LIMIT else 0)
+        for n in numbers if bits else ():
+            bits[n >> 3] |= 1 << (n & 7)
+        self.bitmap = bytes(bits)
 
     def search(self, block: bytes, start: int) -> tuple[int, int, int]:
-        return _scan.search(block, start, self.wanted)
+        return _scan.search(block, start, self.wanted, self.bitmap)
 
 
 def in_use() -> str:
