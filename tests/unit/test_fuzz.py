@@ -199,7 +199,12 @@ def _compliance(root: Path, test: str) -> None:
     if test in ("TEST08", "TEST09"):
         _compliance_08_09(root, test)
         return
-    entries = (w.accuracy_entry(i, q, w.hexdata(OUTPUTS[q])) for i, q in enumerate((1, 3, 5)))
+    if test == "TEST07":
+        _compliance_07(root)
+        return
+    # TEST01+fallback: the first element of sample 3 differs (not bit-exact), the accuracy command decides
+    outputs = {**OUTPUTS, 3: [9, 4, 7]} if test == FALLBACK else OUTPUTS
+    entries = (w.accuracy_entry(i, q, w.hexdata(outputs[q])) for i, q in enumerate((1, 3, 5)))
     effective = {k: v for k, v in EFFECTIVE.items() if ("issue" in k) == (test == "TEST04") or "mode" in k}
     write_tree(
         root,
@@ -207,6 +212,28 @@ def _compliance(root: Path, test: str) -> None:
             "mlperf_log_accuracy.json": w.accuracy_log(entries),
             "mlperf_log_detail.txt": w.perf_detail("Offline", 1005.0, audit=True, **effective),
             "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0),
+        },
+    )
+
+
+def _compliance_07(root: Path) -> None:
+    """gpt-oss-120b's TEST07: its 990 compliance samples once each, int32 tokens, the audit settings in effect."""
+    entries = (w.accuracy_entry(i, i, w.hexdata([100 + i % 7, 2])) for i in range(990))
+    effective = {
+        "effective_accuracy_log_rng_seed": SEED,
+        "effective_accuracy_log_sampling_target": 990,
+        "effective_samples_per_query": 990,
+        "effective_min_duration_ms": 0,
+        "effective_performance_issue_unique": True,
+        "effective_sample_concatenate_permutation": False,
+        "qsl_reported_total_count": 990,
+    }
+    write_tree(
+        root,
+        {
+            "mlperf_log_accuracy.json": w.accuracy_log(entries),
+            "mlperf_log_detail.txt": w.perf_detail("Offline", 50.0, audit=True, **effective),
+            "mlperf_log_summary.txt": w.summary_log("Offline", 50.0),
         },
     )
 
@@ -241,6 +268,12 @@ def _compliance_08_09(root: Path, test: str) -> None:
     )
 
 
+FALLBACK = "TEST01+fallback"  # TEST01 whose outputs are not bit-exact, with an accuracy command (Part III)
+SCORES = {  # accuracy commands that print a fixed score, whatever the log (the verifiers read only their output)
+    "TEST07": "echo \"'exact_match': 70.000\" # {accuracy_log}",
+    FALLBACK: "echo 'accuracy=76.000%, good=3, total=3' # {accuracy_log}",
+}
+
 TARGETS = {  # (test, the file broken) -> mutations
     ("TEST01", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
     ("TEST01", "res/performance/run_1/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
@@ -256,19 +289,33 @@ TARGETS = {  # (test, the file broken) -> mutations
     ("TEST08", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
     ("TEST09", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
     ("TEST09", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
+    ("TEST07", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
+    ("TEST07", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
+    # the fallback's readers: the baseline streamed from the accuracy run's log, and the compliance log
+    (FALLBACK, "res/accuracy/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
+    (FALLBACK, "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
 }
 CASES = [(test, target, name) for (test, target), mutations in TARGETS.items() for name in mutations]
 
 
 def _args(test: str, root: Path) -> list[str]:
-    args = ["verify", test, "-c", str(root / "comp"), "-o", str(root / "out"), *SPECS]
+    args = ["verify", _verifier(test), "-c", str(root / "comp"), "-o", str(root / "out"), *SPECS]
+    if test == "TEST07":
+        return [*args, "--model", "gpt-oss-120b", "--accuracy-command", SCORES[test]]
+    if test == FALLBACK:
+        args += ["--model", "resnet", "--accuracy-command", SCORES[test]]
     if test == "TEST06":
         return [*args, "-s", "Server", "--model", "llama2-70b-99"]
     if test == "TEST08":
         return [*args, "-r", str(root / "res"), "--model", "dlrm-v3"]
     if test == "TEST09":
         return [*args, "-s", "Offline", "--model", "e2e-rag-qna"]
-    return [*args, "-r", str(root / "res")] + (["--dtype", "int32"] if test == "TEST01" else [])
+    return [*args, "-r", str(root / "res")] + (["--dtype", "int32"] if _verifier(test) == "TEST01" else [])
+
+
+def _verifier(test: str) -> str:
+    """The test a case verifies (TEST01+fallback is TEST01)."""
+    return test.split("+")[0]
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -289,7 +336,7 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
     _compliance(tmp_path / "comp", test)
     assert main(_args(test, tmp_path)) == 0, capsys.readouterr()  # the honest run passes
     capsys.readouterr()
-    before = _snapshot(tmp_path / "out" / test)
+    before = _snapshot(tmp_path / "out" / _verifier(test))
     path = tmp_path / target
     path.write_bytes(
         TARGETS[(test, target)][mutation](path.read_text(encoding="utf-8")).encode("utf-8", "surrogatepass")
@@ -297,7 +344,7 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
     code = main(_args(test, tmp_path))
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    folder = tmp_path / "out" / test
+    folder = tmp_path / "out" / _verifier(test)
     if code == 0:  # a field this test does not read: still a complete, passing folder
         assert json.loads((folder / "verify.json").read_text(encoding="utf-8"))["verdict"] == "PASS"
         assert set(_snapshot(folder)) == set(before)
@@ -311,7 +358,12 @@ def test_a_bad_log_never_ends_in_a_traceback(tmp_path: Path, capsys, test: str, 
         assert data["verdict"] == "FAIL" and data["official_verdict"] in ("PASS", "FAIL")
         failed = [c for c in data["checks"] if c["outcome"] == "FAIL"]  # the reason: which check, and why
         assert failed and all(c["reason"] for c in failed)
-        assert set(_snapshot(folder)) == set(before)  # replaced whole: the same files, from the new verdict
+        files = set(_snapshot(folder))
+        if test == FALLBACK:  # a fallback that could not pass writes no fallback files: all of them or none
+            part_iii = {f"accuracy/{n}_accuracy.txt" for n in ("baseline", "compliance")} | {"accuracy/accuracy.txt"}
+            assert files <= set(before) and (part_iii <= files or not part_iii & files), files
+        else:
+            assert files == set(before)  # replaced whole: the same files, from the new verdict
         texts = [
             (folder / name).read_text(errors="replace")
             for name in ("verify_accuracy.txt", "verify_performance.txt", "verify_output_len.txt")
