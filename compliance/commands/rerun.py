@@ -6,7 +6,8 @@ A selection is a cell id or a prefix of one by whole parts: ``demo/resnet/Offlin
 ``run.rerun`` request: until the run starts, ``doit info`` and the summary give it as the reason), with
 ``--submission-runs`` also the submission runs the system produces for it; then doit runs the publish tasks of the
 chosen cells, and so their runs and verifications (and those of every other cell that compares with a submission run
-asked for again, so that none is left stale).
+asked for again, so that none is left stale), and those of the submission runs' copies in the tree, when the tree
+holds them (``reference: {publish: true}``).
 The attempts of earlier runs stay in each cell's ledger (``build/<cell>/attempts/``). The chosen cells' rows of the
 summary follow. Exit status: 0 when every chosen cell passes, 1 otherwise, 2 for a selection that names no cell or a
 build folder another doit is working on.
@@ -67,11 +68,15 @@ def rerun(
         if compare:
             print(f"re-verified with the new submission runs: {', '.join(cp.cell.id for cp in compare)}", file=out)
         cells = cells + compare
+        # the submission runs asked for again that the tree holds (reference: {publish: true}) are copied again
+        copies = [ref for ref in plan.references if ref.id in again and ref.tree_dir is not None]
         out.flush()
-        code = run_doit([f"publish:{cp.cell.id}" for cp in cells] + [f"specs={specs_dir}"])
+        tasks = [f"publish:{cp.cell.id}" for cp in cells] + [f"publish:{ref.id}" for ref in copies]
+        code = run_doit([*tasks, f"specs={specs_dir}"])
     finally:
         session.release()
     chosen = {(cp.cell.system, cp.cell.benchmark, cp.cell.scenario, cp.cell.test) for cp in cells}
+    chosen |= {(ref.system, ref.benchmark, ref.scenario, ref.mode) for ref in copies}
     table = [r for r in status.rows(plan) if (r.system, r.benchmark, r.scenario, r.test) in chosen]
     out.write(status.render(table, "plain"))
     if code not in (0, 1):

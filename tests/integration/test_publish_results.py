@@ -4,6 +4,8 @@ never over a results folder the tool did not write, and withdrawn when they stop
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,21 @@ def test_produced_runs_appear_in_the_results_layout(tmp_path: Path) -> None:
 
     again = doit(project)
     assert again.returncode == 0 and executed(again) == set()  # a second doit runs nothing
+
+    # a rerun with the submission runs copies the new runs into the tree too, and shows their rows
+    before = (results / "performance/run_1/mlperf_log_detail.txt").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "compliance", "rerun", "box/resnet/Offline", "--submission-runs"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    print(done.stdout, done.stderr)
+    assert done.returncode == 0 and "2 cells: 2 PASS; submission runs in the tree: 2 PASS" in done.stdout
+    assert {"publish:box/resnet/Offline/accuracy", "publish:box/resnet/Offline/performance"} <= executed(done)
+    assert (results / "performance/run_1/mlperf_log_detail.txt").read_bytes() != before  # the new run's log
+    assert (results / "performance/run_1/mlperf_log_detail.txt").read_bytes() == built.read_bytes()
+    assert executed(doit(project)) == set()
 
     (results / "accuracy/mlperf_log_detail.txt").unlink()  # a file the tool wrote, gone: copied again
     assert executed(doit(project)) == {"publish:box/resnet/Offline/accuracy"}
