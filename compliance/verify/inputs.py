@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compliance import layout
 from compliance.errors import InputError
@@ -11,6 +12,9 @@ from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
 from compliance.logs.summary import SummaryLog, read_summary
 from compliance.verify.result import Check, Outcome, Result
+
+if TYPE_CHECKING:
+    from compliance.verify.base import Request
 
 CHECK_LOGS = "logs readable"
 
@@ -55,6 +59,15 @@ REFERENCE_INPUTS = {"accuracy": "reference_accuracy_log", "performance": "refere
 def reference_logs(results: Path, runs: tuple[str, ...]) -> dict[str, str]:
     """The logs of the submission ``runs`` a verifier cannot do without (the ones the pipeline waits for)."""
     return {REFERENCE_INPUTS[run]: required(layout.reference_log(str(results), run)) for run in runs}
+
+
+def compared_logs(request: Request, runs: tuple[str, ...], accuracy: bool = True) -> tuple[Path, dict[str, str]]:
+    """A verification that compares with submission ``runs``: the submission's scenario folder, and the logs it
+    cannot do without (those runs', then the compliance run's: :func:`compliance_logs`)."""
+    assert request.results_dir is not None
+    results = submission_folder(request.results_dir)
+    paths = {**reference_logs(results, runs), **compliance_logs(compliance_folder(request.compliance_dir), accuracy)}
+    return results, paths
 
 
 def compliance_logs(comp_dir: Path, accuracy: bool = True) -> dict[str, str]:

@@ -64,13 +64,7 @@ def verify(request: Request) -> Result:
         InputError: a required file is missing or unreadable.
     """
     test, model, dtype, strict = request.test, request.model, request.options["dtype"], request.options["strict"]
-    assert request.results_dir is not None
-    results = inputs.submission_folder(request.results_dir)
-    comp_dir = inputs.compliance_folder(request.compliance_dir)
-    paths = {
-        **inputs.reference_logs(results, REFERENCE_RUNS),
-        **inputs.compliance_logs(comp_dir),
-    }
+    results, paths = inputs.compared_logs(request, REFERENCE_RUNS)
     result = Result("TEST01", model=model.name if model else None, inputs=dict(paths))
     result.settings = {
         "dtype": dtype,

@@ -32,13 +32,7 @@ def verify(request: Request) -> Result:
         InputError: a required file is missing or unreadable.
     """
     test, model = request.test, request.model
-    assert request.results_dir is not None
-    results = inputs.submission_folder(request.results_dir)
-    comp_dir = inputs.compliance_folder(request.compliance_dir)
-    paths = {
-        **inputs.reference_logs(results, REFERENCE_RUNS),
-        **inputs.compliance_logs(comp_dir, accuracy=False),
-    }
+    _, paths = inputs.compared_logs(request, REFERENCE_RUNS, accuracy=False)
     result = Result("TEST04", model=model.name if model else None, inputs=dict(paths))
     result.settings = {"tolerance": test.thresholds.tolerance, "relaxed_tolerance": test.thresholds.relaxed_tolerance}
     comp = inputs.detail(paths["compliance_detail"], result)

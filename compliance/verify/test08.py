@@ -104,13 +104,7 @@ def verify(request: Request) -> Result:
         InputError: a required file is missing or unreadable.
     """
     test, model = request.test, request.model
-    assert request.results_dir is not None
-    results = inputs.submission_folder(request.results_dir)
-    comp_dir = inputs.compliance_folder(request.compliance_dir)
-    paths = {
-        **inputs.reference_logs(results, ("accuracy",)),
-        **inputs.compliance_logs(comp_dir),
-    }
+    results, paths = inputs.compared_logs(request, ("accuracy",))
     result = Result("TEST08", model=model.name if model else None, inputs=dict(paths))
     tolerance, fraction = test.thresholds.ne_tolerance, test.thresholds.min_matched_fraction
     result.settings = {"ne_tolerance": tolerance, "min_matched_fraction": fraction}
