@@ -22,7 +22,8 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -111,6 +112,17 @@ def _end_leftovers(before: set[int], proc: subprocess.Popen[bytes]) -> int:
     return len(orphans) + (1 if group_left else 0)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait (pending, not lost) until the block is done."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _restore(handler: Any) -> None:
     try:
         signal.signal(signal.SIGTERM, handler)
@@ -126,14 +138,20 @@ class LocalLauncher:
     def launch(self, run: RunPlan, say: Callable[[str], None] = print) -> Launched:
         start = time.monotonic()
         with locks.held(run) as held:
-            for step in (staging.prepare_workdir, staging.clear_stale, staging.refuse_foreign, staging.place):
+            for step in (staging.prepare_workdir, staging.clear_stale, staging.refuse_foreign):
                 problem = step(run)
                 if problem is not None:
                     return Launched(Ending.REFUSED, None, problem, time.monotonic() - start)
-            clear_logs(run)
             _prctl(_PR_SET_CHILD_SUBREAPER, 1)
             before = _children()
+            # From the moment the config is placed (recorded first, then written), whatever happens removes it: a
+            # Ctrl-C while the old logs are cleared or the command is started included; its removal is not cut
+            # short by a second signal (held until it is done).
             try:
+                problem = staging.place(run)
+                if problem is not None:
+                    return Launched(Ending.REFUSED, None, problem, time.monotonic() - start)
+                clear_logs(run)
                 ended = self._execute(run, held, say, before)
             except KeyboardInterrupt:  # before the command was waited for (e.g. while it was being started)
                 orphans = _children() - before
@@ -141,7 +159,8 @@ class LocalLauncher:
                 _reap(orphans, time.monotonic() + GRACE_S)
                 raise Interrupted("SIGINT", f"run {run.label}", "its audit.config was removed") from None
             finally:
-                removal = staging.remove(run)
+                with _signals_held():
+                    removal = staging.remove(run)
         if removal is not None:
             return Launched(ended.ending, ended.returncode, removal, ended.duration_s, aftermath=removal)
         return ended
