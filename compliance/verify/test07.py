@@ -152,7 +152,10 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
         first = next(q for q in range(samples) if q not in counts)
         problems.append(f"{missing} of the {samples} compliance samples are not logged (e.g. qsl_idx {first})")
     if repeated:
-        problems.append(f"{len(repeated)} samples are logged more than once (e.g. qsl_idx {repeated[0]})")
+        many = len(repeated) > 1
+        problems.append(
+            f"{len(repeated)} sample{'s are' if many else ' is'} logged more than once (e.g. qsl_idx {repeated[0]})"
+        )
     if out_of_range:
         problems.append(f"{n_out_of_range} entries have a qsl_idx outside 0..{samples - 1} (e.g. {out_of_range[0]!r})")
     if bad:

@@ -77,7 +77,7 @@ def test_complete_run_scoring_above_the_threshold_passes(tmp_path: Path, capsys)
     ("samples", "reason"),
     [
         (tuple(range(100)), "890 of the 990 compliance samples are not logged (e.g. qsl_idx 100)"),
-        ((*range(990), 5, 5), "1 samples are logged more than once (e.g. qsl_idx 5)"),
+        ((*range(990), 5, 5), "1 sample is logged more than once (e.g. qsl_idx 5)"),
         ((*range(990), 990, -1), "2 entries have a qsl_idx outside 0..989"),
     ],
 )
