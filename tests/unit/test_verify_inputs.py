@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -292,39 +291,30 @@ def test_an_input_that_is_not_a_file_says_what_it_is(tmp_path: Path, capsys, mak
     assert code == 2 and f"{target}: {message}" in err
 
 
-def _as_nobody(command: list[str], reachable: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` as the user nobody (from root, with setpriv). pytest's own folders above ``reachable``
-    (its per-user root is private) are made searchable for the time of the run by ``chmod`` in a child process,
-    the one change outside this test's folder, to pytest's own folder, undone at once; skips when nobody cannot
-    run the tool from here."""
-    private = [f for f in [reachable, *reachable.parents] if not f.stat().st_mode & stat.S_IXOTH]
-    if any(not any(g.name.startswith("pytest-of-") for g in [f, *f.parents]) for f in private):
-        pytest.skip(f"nobody cannot reach {reachable}: a private folder above it is not pytest's own")
-    modes = [(f, stat.S_IMODE(f.stat().st_mode)) for f in private]
-    subprocess.run(["chmod", "o+x", *map(str, private)], check=True)
-    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    try:
-        probe = subprocess.run([*drop, sys.executable, "-c", "import compliance.cli"], capture_output=True, text=True)
-        if probe.returncode != 0:
-            pytest.skip(f"as root, and the user nobody cannot import the tool from here: {probe.stderr.strip()[-200:]}")
-        return subprocess.run([*drop, *command], capture_output=True, text=True, timeout=120)
-    finally:
-        for folder, mode in modes:
-            subprocess.run(["chmod", f"{mode:o}", str(folder)], check=True)
+# root without the two capabilities that let it pass file permission checks: it stays root (so it imports the tool
+# from wherever root installed it) but reads only what a folder's mode bits allow it
+DROP_DAC = "-dac_override,-dac_read_search"
+
+
+def _without_root_file_access(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (setpriv drops them from the
+    inherited and bounding sets, so that ``exec`` cannot regain them): mode bits hold for it as for any user."""
+    drop = ["setpriv", f"--inh-caps={DROP_DAC}", f"--bounding-set={DROP_DAC}"]
+    probe = subprocess.run([*drop, "true"], capture_output=True, text=True)
+    assert probe.returncode == 0, f"setpriv cannot drop root's file access here: {probe.stderr.strip()}"
+    return subprocess.run([*drop, *command], capture_output=True, text=True, timeout=120)
 
 
 def test_an_unreadable_specs_folder_is_a_spec_problem_for_real(specs_copy: Path) -> None:
-    """A folder of the specs that the user cannot read, really (as root: validate runs as nobody): exit 2, named."""
+    """A folder of the specs that the user cannot read, really (as root: without root's file access): exit 2, named."""
     systems = specs_copy / "systems"
     command = [sys.executable, "-m", "compliance", "validate", "--specs", str(specs_copy)]
-    for folder in [specs_copy, *specs_copy.rglob("*")]:  # everything readable by all, then systems/ by no one
-        folder.chmod(folder.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if folder.is_dir() else 0))
     systems.chmod(0)
     try:
         if os.geteuid() == 0:
             if shutil.which("setpriv") is None:
-                pytest.skip("as root no folder is unreadable, and setpriv (util-linux) is absent to drop root")
-            done = _as_nobody(command, specs_copy)
+                pytest.skip("as root no folder is unreadable, and setpriv (util-linux) is absent to drop root's access")
+            done = _without_root_file_access(command)
         else:
             done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     finally:
