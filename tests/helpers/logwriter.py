@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 AUDIT_WARNING = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file."
@@ -101,6 +101,27 @@ def accuracy_log(entries: Iterable[str]) -> str:
     """A whole accuracy log: ``[``, one entry per line, ``]`` (an empty log is exactly ``[\\n]\\n``)."""
     body = ",\n".join(entries)
     return "[\n" + body + ("\n" if body else "") + "]\n"
+
+
+#: the accuracy_log_rng_seed of the official audit.config files (TEST01, TEST07)
+AUDIT_SEED = 720381539243781796
+#: the settings LoadGen reports in effect for gpt-oss-120b's TEST07 run, as its audit.config sets them: the 990
+#: samples of the compliance set in one query, each logged once
+TEST07_EFFECTIVE: dict[str, Any] = {
+    "effective_accuracy_log_rng_seed": AUDIT_SEED,
+    "effective_accuracy_log_sampling_target": 990,
+    "effective_samples_per_query": 990,
+    "effective_min_duration_ms": 0,
+    "effective_performance_issue_unique": True,
+    "effective_sample_concatenate_permutation": False,
+    "qsl_reported_total_count": 990,
+}
+
+
+def test07_entries(samples: Iterable[Any] = range(990), data: str | None = None) -> Iterator[str]:
+    """Accuracy entries of a TEST07 run: one per sample, int32 tokens (an answer token and EOS) unless ``data``."""
+    for i, q in enumerate(samples):
+        yield accuracy_entry(i, q, data if data is not None else hexdata([100 + i % 7, 2]))
 
 
 def truncate(text: str, head: int = 4096, tail: int = 4096) -> str:

@@ -21,7 +21,7 @@ from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
 SPECS = ["--specs", str(SHIPPED_SPECS)]
-SEED = 720381539243781796
+SEED = w.AUDIT_SEED
 EFFECTIVE = {
     "effective_accuracy_log_rng_seed": SEED,
     "effective_accuracy_log_sampling_target": 4096,
@@ -218,16 +218,8 @@ def _compliance(root: Path, test: str) -> None:
 
 def _compliance_07(root: Path) -> None:
     """gpt-oss-120b's TEST07: its 990 compliance samples once each, int32 tokens, the audit settings in effect."""
-    entries = (w.accuracy_entry(i, i, w.hexdata([100 + i % 7, 2])) for i in range(990))
-    effective = {
-        "effective_accuracy_log_rng_seed": SEED,
-        "effective_accuracy_log_sampling_target": 990,
-        "effective_samples_per_query": 990,
-        "effective_min_duration_ms": 0,
-        "effective_performance_issue_unique": True,
-        "effective_sample_concatenate_permutation": False,
-        "qsl_reported_total_count": 990,
-    }
+    entries = w.test07_entries()
+    effective = w.TEST07_EFFECTIVE
     write_tree(
         root,
         {

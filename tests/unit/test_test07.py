@@ -11,25 +11,14 @@ from compliance.cli import main
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
-SEED = 720381539243781796
-EFFECTIVE = {
-    "effective_accuracy_log_rng_seed": SEED,
-    "effective_accuracy_log_sampling_target": 990,
-    "effective_samples_per_query": 990,
-    "effective_min_duration_ms": 0,
-    "effective_performance_issue_unique": True,
-    "effective_sample_concatenate_permutation": False,
-    "qsl_reported_total_count": 990,
-}
+EFFECTIVE = w.TEST07_EFFECTIVE
 SCORE_70 = "echo \"'exact_match': 70.000\" # {accuracy_log}"
 
 
 def _tree(
     root: Path, samples: tuple = tuple(range(990)), effective: dict | None = None, data: str | None = None
 ) -> Path:
-    log = w.accuracy_log(
-        w.accuracy_entry(i, q, data if data is not None else w.hexdata([100 + i % 7, 2])) for i, q in enumerate(samples)
-    )
+    log = w.accuracy_log(w.test07_entries(samples, data))
     write_tree(
         root,
         {
