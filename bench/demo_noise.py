@@ -4,7 +4,9 @@ For each scenario it runs the harness (``python -m compliance.demo --benchmark B
 each run in its own temporary working directory) N times as a submission performance run (no audit.config), as a
 TEST01 compliance run and as a TEST04 compliance run (their audit.config in the working directory), interleaved, and
 optionally the faults that must stay detectable (``cache`` with TEST04, ``slow_audit`` with TEST01). With
-``--load K`` it keeps K processes ``python3 -c 'while True: pass'`` running meanwhile (started and killed here).
+``--load K`` it keeps K processes busy meanwhile (``--load-kind``: busy loops, forking shells or both; see
+bench/load.py), started and killed here. ``DEMO_DEVICE_PRIORITY=normal`` in the environment runs the demo's device
+without the real-time policy (compliance/demo/device.py), to measure what that policy is worth.
 
 Per case it prints the metric LoadGen reports in mlperf_log_detail.txt (Offline result_samples_per_second, Server
 result_completed_samples_per_sec, SingleStream early_stopping_latency_ss, MultiStream early_stopping_latency_ms),
@@ -28,7 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from load import KINDS, Load, describe
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from compliance.demo import harness  # noqa: E402
+
 SCENARIOS = ("Offline", "SingleStream", "MultiStream", "Server")
 METRIC = {
     "Offline": "result_samples_per_second",
@@ -72,19 +80,7 @@ def run_once(
         (workdir / "audit.config").write_text(audit, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("DEMO_FAULT", None)
-    command = [
-        python,
-        "-m",
-        "compliance.demo",
-        "--benchmark",
-        benchmark,
-        "--scenario",
-        scenario,
-        "--mode",
-        mode,
-        "--log-dir",
-        "logs",
-    ] + (["--fault", fault] if fault else [])
+    command = [python, *harness.command(benchmark, scenario, mode, "logs", fault)[1:]]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
     wall = time.perf_counter() - start
@@ -101,24 +97,6 @@ def run_once(
         "entries": entries,
         "queries": detail.get("result_query_count"),
     }
-
-
-class Load:
-    """K CPU-burning processes for the duration of a ``with`` block."""
-
-    def __init__(self, count: int):
-        self.count, self.procs = count, []
-
-    def __enter__(self) -> Load:
-        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)]
-        time.sleep(0.3 if self.procs else 0)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for p in self.procs:
-            p.kill()
-        for p in self.procs:
-            p.wait()
 
 
 def ratio(a: float, b: float) -> float:
@@ -193,16 +171,17 @@ def main() -> int:
     parser.add_argument("--benchmark", default="resnet")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--runs", type=int, default=5, help="runs per honest case (default 5)")
-    parser.add_argument("--load", type=int, default=0, help="busy-loop processes meanwhile (default 0)")
+    parser.add_argument("--load", type=int, default=0, help="load processes meanwhile (default 0)")
+    parser.add_argument("--load-kind", default="spin", choices=KINDS, help="what they do (bench/load.py)")
     parser.add_argument("--faults", action="store_true", help="also run cache (TEST04) and slow_audit (TEST01)")
     parser.add_argument("--accuracy", action="store_true", help="also time one accuracy-mode run per scenario")
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
     results = {}
-    with tempfile.TemporaryDirectory(prefix="demo-noise-") as scratch, Load(args.load):
+    with tempfile.TemporaryDirectory(prefix="demo-noise-") as scratch, Load(args.load, args.load_kind):
         print(
-            f"benchmark {args.benchmark}, {args.runs} runs per case, load {args.load}, "
+            f"benchmark {args.benchmark}, {args.runs} runs per case, load: {describe(args.load, args.load_kind)}, "
             f"{os.cpu_count()} CPUs, loadavg {os.getloadavg()[0]:.2f}"
         )
         for scenario in args.scenarios:

@@ -1,15 +1,17 @@
 """Robustness of the honest demo: does every cell pass, run after run, while other processes keep the cores busy?
 
 Runs the shipped demo (``doit`` on a fresh copy of dodo.py and specs/, exactly the README's quick start) N times from
-a clean build folder while K processes ``python3 -c 'while True: pass'`` load the machine (started and killed
-here), and prints how many cells passed out of how many, with each failure's reason and figures (from
-``mlperf-compliance summary --format json``), the cells that passed only on a later attempt (with what the earlier
-ones fell short by), and the wall time of each run. ``--attempts N`` lets every demo system retry what noise can
-cause (``attempts: N`` in its spec; default: as shipped, one attempt). With ``--pytest M`` it also runs the test
-suite (``pytest -q``) M times under the same load, counts the passing runs and names each failing test.
+a clean build folder while K processes load the machine (started and killed here; ``--load-kind``: busy loops,
+shells starting short processes, or both, as bench/load.py describes), and prints how many cells passed out of
+how many, with each failure's reason and figures (from ``mlperf-compliance summary --format json``), the cells that
+passed only on a later attempt (with what the earlier ones fell short by), and the wall time of each run.
+``--attempts N`` lets every demo system retry what noise can cause (``attempts: N`` in its spec; default: as
+shipped, one attempt). With ``--pytest M`` it also runs the test suite (``pytest -q``) M times under the same load,
+counts the passing runs and names each failing test.
 
     python bench/robustness.py --runs 20 --load 2
     python bench/robustness.py --runs 0 --pytest 5 --load 2
+    python bench/robustness.py --runs 10 --load 2 --load-kind mixed
 """
 
 from __future__ import annotations
@@ -25,11 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from load import KINDS, Load, describe
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(count: int) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
 def _demo_run(folder: Path, attempts: int | None) -> tuple[float, list[dict[str, str]]]:
@@ -44,30 +44,36 @@ def _demo_run(folder: Path, attempts: int | None) -> tuple[float, list[dict[str,
             )
     env = {**os.environ, "MLPERF_COMPLIANCE_LOCKS": str(folder / ".locks")}
     start = time.monotonic()
-    subprocess.run([sys.executable, "-m", "doit"], cwd=folder, env=env, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "doit"], cwd=folder, env=env, capture_output=True, text=True)
     wall = time.monotonic() - start
-    out = subprocess.run(
+    summary = subprocess.run(
         [sys.executable, "-m", "compliance", "summary", "--format", "json"],
         cwd=folder,
         env=env,
         capture_output=True,
         text=True,
-    ).stdout
-    rows: list[dict[str, str]] = json.loads(out)["rows"]
+    )
+    try:
+        rows: list[dict[str, str]] = json.loads(summary.stdout)["rows"]
+    except (ValueError, KeyError):
+        raise SystemExit(
+            f"no summary in {folder} (is the tool installed for {sys.executable}?):\n"
+            f"{(run.stdout + run.stderr + summary.stderr)[-2000:]}"
+        ) from None
     return wall, rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="fresh demo runs (default 20)")
-    parser.add_argument("--load", type=int, default=2, help="busy-loop processes meanwhile (default 2)")
+    parser.add_argument("--load", type=int, default=2, help="load processes meanwhile (default 2)")
+    parser.add_argument("--load-kind", default="spin", choices=KINDS, help="what they do (bench/load.py)")
     parser.add_argument("--attempts", type=int, default=None, help="attempts: N in every demo system (default: 1)")
     parser.add_argument("--pytest", type=int, default=0, help="also run the test suite this many times")
     parser.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "mlperf-compliance-robustness"))
     args = parser.parse_args()
-    busy = _load(args.load)
-    try:
-        print(f"load: {args.load} busy processes; load average before: {os.getloadavg()[0]:.2f}")
+    with Load(args.load, args.load_kind):
+        print(f"load: {describe(args.load, args.load_kind)}; load average before: {os.getloadavg()[0]:.2f}")
         walls, passed, total, retried = [], 0, 0, 0
         for i in range(args.runs):
             wall, rows = _demo_run(Path(args.dir) / "demo", args.attempts)
@@ -111,10 +117,6 @@ def main() -> int:
                     print(f"    {line}")
         if args.pytest:
             print(f"pytest: {good}/{args.pytest} runs passed")
-    finally:
-        for proc in busy:
-            proc.kill()
-            proc.wait()
     return 0
 
 

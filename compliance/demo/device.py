@@ -17,6 +17,17 @@ tests allow. Three things keep it small (bench/demo_noise.py measures them):
   reported by that thread, which then issues the next query without handing the GIL to another thread (a hand-off
   to a thread that must first be scheduled is the other source of millisecond delays); the waiters only step in
   when it is more than BACKUP_DELAY_S late.
+
+Those hold against CPU-bound load, whose threads a waking sleeper preempts. They do not hold against load that
+sleeps and wakes as much as ours (a test suite that starts many short processes): its tasks are owed CPU time as
+much as ours, and a wake-up then waits out another task's time slice, a few milliseconds, for many queries in a
+row. A real accelerator's completion interrupt is served at once whatever the host is doing, so where the OS allows
+it (Linux, as root or with CAP_SYS_NICE) the threads of the timed part run under the real-time policy SCHED_FIFO at
+its lowest priority (:func:`realtime`), above all ordinary work: the harness's thread takes it just before the test
+starts, so LoadGen's own threads, started by the test, inherit it (one of them left ordinary, LoadGen's logging
+thread, would hold up the others whenever the load preempts it while it holds a lock they need), and the waiters
+take it too. Those threads sleep almost all the time (in steps of SLEEP_STEP_S), so they take little CPU from
+anything else; where the policy is refused they run as ordinary threads and the harness says so once on stderr.
 """
 
 from __future__ import annotations
@@ -30,6 +41,39 @@ from collections.abc import Callable
 SLEEP_STEP_S = 0.0005  # longest single sleep while waiting for a deadline
 BACKUP_DELAY_S = 0.00005  # how late the thread in Device.run may be before a waiter reports for it
 MAX_WAITERS = 4
+REALTIME_PRIORITY = 1  # SCHED_FIFO's lowest: above every ordinary (SCHED_OTHER) task, below the kernel's own
+REALTIME_ENV = "DEMO_DEVICE_PRIORITY"  # "normal": no real-time policy (bench/demo_noise.py measures the difference)
+
+_realtime = threading.local()
+_refused: list[str] = []  # why the real-time policy was refused, once per process
+
+
+def realtime() -> bool:
+    """Put the calling thread under SCHED_FIFO (once per thread); False where the OS refuses or lacks it, or
+    ``DEMO_DEVICE_PRIORITY=normal``. The first refusal's reason is kept in :func:`refusal`."""
+    done = getattr(_realtime, "done", None)
+    if done is not None:
+        return done
+    _realtime.done = False
+    if os.environ.get(REALTIME_ENV) == "normal":
+        return False
+    setscheduler = getattr(os, "sched_setscheduler", None)
+    if setscheduler is None:
+        _refused[:] = _refused or ["this OS has no sched_setscheduler"]
+        return False
+    try:
+        # 0: the calling thread (Linux); processes it starts begin at normal priority (reset on fork)
+        setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(REALTIME_PRIORITY))
+    except OSError as e:
+        _refused[:] = _refused or [f"SCHED_FIFO refused: {e.strerror or e}"]
+        return False
+    _realtime.done = True
+    return True
+
+
+def refusal() -> str | None:
+    """Why the device's threads run at normal priority (None when they run real-time or were not asked to)."""
+    return _refused[0] if _refused else None
 
 
 def _cpus() -> list[int | None]:
@@ -62,10 +106,12 @@ class Device:
     """One device that does one piece of work at a time, in arrival order, and reports each piece when done.
 
     ``submit()`` queues work that the waiters report; ``run()`` does it in the calling thread. Use the device as a
-    context manager: its waiters run inside the ``with`` block."""
+    context manager: its waiters run inside the ``with`` block. With ``real_time``, every thread that waits for it
+    (the waiters, and a caller of ``run()`` or ``submit()``) is put under :func:`realtime` for the rest of its life."""
 
-    def __init__(self, cpus: list[int | None] | None = None):
+    def __init__(self, cpus: list[int | None] | None = None, real_time: bool = False):
         self.free_at = 0.0
+        self.real_time = real_time  # the threads that wait for it take the real-time policy (:func:`realtime`)
         self._jobs: deque[_Job] = deque()
         self._lock = threading.Condition()
         self._stopped = False
@@ -95,6 +141,8 @@ class Device:
     def submit(self, seconds: float, arrival: float, complete: Callable[[], None]) -> None:
         """Queue work and return; a waiter calls ``complete()`` at its deadline (at once if that has passed and
         nothing is queued)."""
+        if self.real_time:
+            realtime()
         deadline = self.reserve(seconds, arrival)
         with self._lock:
             immediate = not self._jobs and deadline <= time.perf_counter()
@@ -107,6 +155,8 @@ class Device:
     def run(self, seconds: float, arrival: float, complete: Callable[[], None]) -> None:
         """Do the work in the calling thread: wait for its deadline and call ``complete()``, unless a waiter does
         so because this thread woke up more than BACKUP_DELAY_S late."""
+        if self.real_time:
+            realtime()
         deadline = self.reserve(seconds, arrival)
         if deadline <= time.perf_counter():  # nothing to wait for (a cached answer): no waiter needed
             complete()
@@ -135,6 +185,8 @@ class Device:
             return True
 
     def _wait(self, cpu: int | None) -> None:
+        if self.real_time:
+            realtime()
         if cpu is not None:
             try:
                 os.sched_setaffinity(0, {cpu})  # on Linux this pins the calling thread only

@@ -42,7 +42,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compliance.demo.device import Device
+from compliance.demo.device import Device, realtime, refusal
 from compliance.demo.outputs import (
     PROFILES,
     corrupt,
@@ -153,7 +153,7 @@ class DemoSUT:
         self.performance_mode = not accuracy
         self.fault = fault
         self.timing = Timing.of(self.profile, scenario, accuracy)
-        self.device = Device()  # its waiter threads run during the test (``with sut_impl.device``)
+        self.device = Device(real_time=True)  # its waiter threads run during the test (``with sut_impl.device``)
         self.back_to_back = scenario in ("SingleStream", "MultiStream")  # LoadGen issues on each completion
         self.last_done: float | None = None  # when the last query was reported done (perf_counter)
         self.cache: OrderedDict[int, object] = OrderedDict()
@@ -263,9 +263,15 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     audit_name = "audit.config.ignored-by-this-harness" if fault == "ignore_audit" else "audit.config"
     start = time.perf_counter()
     gc.disable()  # a collection pause inside a timed query would distort the percentiles the tests compare
+    realtime()  # LoadGen's threads, started by the test, take this thread's policy (see .device)
     with sut_impl.device:
         lg.StartTestWithLogSettings(sut, qsl, settings, log, audit_name)
     gc.enable()
+    if (why := refusal()) is not None and not accuracy:
+        print(
+            f"demo: the device's threads ran at normal priority ({why}): a busy machine can move its timing",
+            file=sys.stderr,
+        )
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
     if fault == "leave_audit":
@@ -276,6 +282,15 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
         f"{time.perf_counter() - start:.2f} s, logs in {log_dir}"
     )
     return 0
+
+
+def command(
+    benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | None = None, test: str = ""
+) -> list[str]:
+    """The command line of one harness run, as scripts and tests start it (the specs write theirs out)."""
+    argv = [sys.executable, "-m", "compliance.demo", "--benchmark", benchmark, "--scenario", scenario]
+    argv += ["--mode", mode, "--log-dir", log_dir] + (["--test", test] if test else [])
+    return argv + (["--fault", fault] if fault else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

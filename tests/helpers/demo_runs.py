@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from compliance.auditconfig import render
+from compliance.demo import harness
 from compliance.plan import load_specs
 from tests.helpers.paths import SHIPPED_SPECS
 
@@ -44,21 +44,7 @@ class DemoRuns:
         audit = workdir / "audit.config"
         if audit_text is not None:
             audit.write_text(audit_text, encoding="utf-8")
-        command = [
-            sys.executable,
-            "-m",
-            "compliance.demo",
-            "--benchmark",
-            benchmark,
-            "--scenario",
-            scenario,
-            "--mode",
-            mode,
-            "--log-dir",
-            "logs",
-            "--test",
-            test,
-        ] + (["--fault", fault] if fault else [])
+        command = harness.command(benchmark, scenario, mode, "logs", fault, test)
         try:
             done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
         finally:
