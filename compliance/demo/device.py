@@ -22,7 +22,7 @@ Those hold against CPU-bound load, whose threads a waking sleeper preempts. They
 sleeps and wakes as much as ours (a test suite that starts many short processes): its tasks are owed CPU time as
 much as ours, and a wake-up then waits out another task's time slice, a few milliseconds, for many queries in a
 row. A real accelerator's completion interrupt is served at once whatever the host is doing, so where the OS allows
-it (Linux, as root or with CAP_SYS_NICE) the threads of the timed part run under the real-time policy SCHED_FIFO at
+it (Linux, as root, with CAP_SYS_NICE or with `ulimit -r` >= 1) the threads of the timed part run under SCHED_FIFO at
 its lowest priority (:func:`realtime`), above all ordinary work: the harness's thread takes it just before the test
 starts, so LoadGen's own threads, started by the test, inherit it (one of them left ordinary, LoadGen's logging
 thread, would hold up the others whenever the load preempts it while it holds a lock they need), and the waiters
