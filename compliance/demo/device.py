@@ -22,17 +22,25 @@ Those hold against CPU-bound load, whose threads a waking sleeper preempts. They
 sleeps and wakes as much as ours (a test suite that starts many short processes): its tasks are owed CPU time as
 much as ours, and a wake-up then waits out another task's time slice, a few milliseconds, for many queries in a
 row. A real accelerator's completion interrupt is served at once whatever the host is doing, so where the OS allows
-it (Linux, as root, with CAP_SYS_NICE or with `ulimit -r` >= 1) the threads of the timed part run under SCHED_FIFO at
-its lowest priority (:func:`realtime`), above all ordinary work: the harness's thread takes it just before the test
-starts, so LoadGen's own threads, started by the test, inherit it (one of them left ordinary, LoadGen's logging
-thread, would hold up the others whenever the load preempts it while it holds a lock they need), and the waiters
-take it too. Those threads sleep almost all the time (in steps of SLEEP_STEP_S), so they take little CPU from
-anything else; where the policy is refused they run as ordinary threads and the harness says so once on stderr.
+it (Linux, as root, with CAP_SYS_NICE or with `ulimit -r` >= 1) the threads that wait for the device and report
+to LoadGen run under the real-time policy SCHED_FIFO at its lowest priority (:func:`realtime`), above all ordinary
+work; threads and processes they start are ordinary again (SCHED_RESET_ON_FORK), LoadGen's logging thread among
+them. Those threads sleep almost all the time (in steps of SLEEP_STEP_S), so they take little CPU from anything
+else; where the policy is refused they run as ordinary threads and the harness says so once on stderr.
+
+On an idle machine the lateness has another source: an idle CPU halts, and on a virtual machine a halted CPU
+runs again only when the host schedules it, a millisecond or more later for about 1% of wake-ups (p99 about 1 ms
+after a 0.5 ms sleep, whatever the thread's policy). So while the device runs, where Linux allows it (root), the
+harness holds a PM QoS request of 0 us (:func:`hold_cpu_latency`): an idle CPU polls instead of halting (p99 45-140
+us). That costs no CPU time any task could have used, since a CPU polls only when it has nothing else to run. It
+also flushes the file system's pending writes (``os.sync()``) before the timed part: what earlier runs wrote is
+otherwise written back during it.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
 from collections import deque
@@ -62,7 +70,7 @@ def realtime() -> bool:
         _refused[:] = _refused or ["this OS has no sched_setscheduler"]
         return False
     try:
-        # 0: the calling thread (Linux); processes it starts begin at normal priority (reset on fork)
+        # 0: the calling thread (Linux); threads and processes it starts begin at normal priority
         setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(REALTIME_PRIORITY))
     except OSError as e:
         _refused[:] = _refused or [f"SCHED_FIFO refused: {e.strerror or e}"]
@@ -74,6 +82,37 @@ def realtime() -> bool:
 def refusal() -> str | None:
     """Why the device's threads run at normal priority (None when they run real-time or were not asked to)."""
     return _refused[0] if _refused else None
+
+
+CPU_LATENCY_FILE = "/dev/cpu_dma_latency"  # Linux PM QoS: the wake-up latency the CPUs' idle states may cost
+_latency_refused: list[str] = []
+
+
+def hold_cpu_latency() -> int | None:
+    """Ask Linux to keep every CPU's idle state to one it leaves at once (a PM QoS request of 0 us, held while the
+    returned descriptor is open; ``os.close`` it to release): an idle CPU then polls instead of halting, and on a
+    virtual machine a halted CPU can take a millisecond or more to be running again when its thread wakes up.
+    None where the request is refused (the reason kept in :func:`latency_refusal`) or with
+    ``DEMO_DEVICE_PRIORITY=normal``."""
+    if os.environ.get(REALTIME_ENV) == "normal":
+        return None
+    try:
+        fd = os.open(CPU_LATENCY_FILE, os.O_WRONLY)
+    except OSError as e:
+        _latency_refused[:] = _latency_refused or [f"{CPU_LATENCY_FILE}: {e.strerror or e}"]
+        return None
+    try:
+        os.write(fd, struct.pack("i", 0))
+    except OSError as e:
+        os.close(fd)
+        _latency_refused[:] = _latency_refused or [f"{CPU_LATENCY_FILE}: {e.strerror or e}"]
+        return None
+    return fd
+
+
+def latency_refusal() -> str | None:
+    """Why the CPUs' idle states were left as they are (None when held or not asked)."""
+    return _latency_refused[0] if _latency_refused else None
 
 
 def _cpus() -> list[int | None]:
@@ -107,11 +146,13 @@ class Device:
 
     ``submit()`` queues work that the waiters report; ``run()`` does it in the calling thread. Use the device as a
     context manager: its waiters run inside the ``with`` block. With ``real_time``, every thread that waits for it
-    (the waiters, and a caller of ``run()`` or ``submit()``) is put under :func:`realtime` for the rest of its life."""
+    (the waiters, and a caller of ``run()`` or ``submit()``) is put under :func:`realtime` for the rest of its life,
+    and the ``with`` block holds :func:`hold_cpu_latency`."""
 
     def __init__(self, cpus: list[int | None] | None = None, real_time: bool = False):
         self.free_at = 0.0
         self.real_time = real_time  # the threads that wait for it take the real-time policy (:func:`realtime`)
+        self._latency: int | None = None  # the PM QoS request held inside the ``with`` block (real_time only)
         self._jobs: deque[_Job] = deque()
         self._lock = threading.Condition()
         self._stopped = False
@@ -121,6 +162,7 @@ class Device:
         ]
 
     def __enter__(self) -> Device:
+        self._latency = hold_cpu_latency() if self.real_time else None
         for waiter in self._waiters:
             waiter.start()
         return self
@@ -131,6 +173,9 @@ class Device:
             self._lock.notify_all()
         for waiter in self._waiters:
             waiter.join()
+        if self._latency is not None:
+            os.close(self._latency)
+            self._latency = None
 
     def reserve(self, seconds: float, arrival: float) -> float:
         """Book ``seconds`` of device time for work that arrived at ``arrival`` (perf_counter time): its deadline."""
