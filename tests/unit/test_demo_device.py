@@ -91,6 +91,38 @@ def test_the_calling_thread_takes_sched_fifo_where_allowed_and_its_children_do_n
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # and the test's own thread is left as it was
 
 
+def test_no_cpu_latency_request_when_asked_for_normal_priority(monkeypatch) -> None:
+    monkeypatch.setenv(device.REALTIME_ENV, "normal")
+    assert device.hold_cpu_latency() is None
+
+
+def test_a_refused_cpu_latency_request_is_explained(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(device, "_latency_refused", [])
+    monkeypatch.setattr(device, "CPU_LATENCY_FILE", str(tmp_path / "absent"))
+    assert device.hold_cpu_latency() is None
+    assert device.latency_refusal() == f"{tmp_path / 'absent'}: No such file or directory"
+
+
+def test_the_cpu_latency_request_holds_while_open() -> None:
+    """Linux reports the strictest request in force when the file is read: 0 us while ours is open."""
+    if not os.access(device.CPU_LATENCY_FILE, os.W_OK):
+        pytest.skip(f"{device.CPU_LATENCY_FILE} is absent or not writable here (not Linux, or not root)")
+
+    def in_force() -> int:
+        with open(device.CPU_LATENCY_FILE, "rb") as f:
+            return int.from_bytes(f.read(4), sys.byteorder, signed=True)
+
+    fd = device.hold_cpu_latency()
+    assert fd is not None
+    try:
+        assert in_force() == 0
+    finally:
+        os.close(fd)
+    with device.Device(cpus=[], real_time=True) as dev:
+        assert dev._latency is not None and in_force() == 0
+    assert dev._latency is None
+
+
 def test_the_harness_says_when_it_runs_at_normal_priority(tmp_path: Path) -> None:
     """A real run without the right to the real-time policy: it still completes, and says why on stderr."""
     pytest.importorskip("mlperf_loadgen")
