@@ -71,6 +71,22 @@ def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.Complete
     return result
 
 
+def tool(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``mlperf-compliance ARGS`` in the project as a user would (its own process); print its output for
+    failing tests."""
+    result = subprocess.run(
+        [sys.executable, "-m", "compliance", *args], cwd=project, capture_output=True, text=True, timeout=timeout
+    )
+    print(result.stdout[-20000:], result.stderr[-5000:])  # shown when a test fails
+    return result
+
+
+def summary_rows(project: Path) -> list[dict[str, str]]:
+    """The rows of ``mlperf-compliance summary --format json`` in the project."""
+    rows: list[dict[str, str]] = json.loads(tool(project, "summary", "--format", "json").stdout)["rows"]
+    return rows
+
+
 def executed(result: subprocess.CompletedProcess[str]) -> set[str]:
     """The tasks that ran, from the reporter's start lines: ``[k/N] step name ...``."""
     found = (re.match(r"^\[\d+/\d+\] (\S+) (\S+) \.\.\.$", line) for line in result.stdout.splitlines())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.projects import DEMO, doit, executed, make_project
+from tests.helpers.projects import DEMO, doit, executed, make_project, summary_rows
 
 # A harness with its own command line: --accuracy as a flag (the MLCommons reference style) or --mode perf|acc
 HARNESS = """import argparse, subprocess, sys
@@ -99,15 +99,7 @@ def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_pa
         text=True,
     ).stdout
     assert "the declared input conf/user.conf changed since the last run" in info
-    summary = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "compliance", "summary", "--format", "json"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
-    rows = {(r["benchmark"], r["scenario"]): r for r in summary["rows"]}
+    rows = {(r["benchmark"], r["scenario"]): r for r in summary_rows(project)}
     assert rows[("llama2-70b-99", "Offline")]["status"] == "STALE"
     assert "conf/user.conf changed" in rows[("llama2-70b-99", "Offline")]["reason"]
     assert rows[("mixtral-8x7b", "Offline")]["status"] == "PASS"

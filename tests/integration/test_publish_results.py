@@ -4,13 +4,11 @@ never over a results folder the tool did not write, and withdrawn when they stop
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.projects import doit, executed, make_project, system_yaml
+from tests.helpers.projects import doit, executed, make_project, system_yaml, tool
 
 RESULTS = "submission/closed/Acme/results/box/resnet/Offline"
 LOGS = ["mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt"]
@@ -48,13 +46,7 @@ def test_produced_runs_appear_in_the_results_layout(tmp_path: Path) -> None:
 
     # a rerun with the submission runs copies the new runs into the tree too, and shows their rows
     before = (results / "performance/run_1/mlperf_log_detail.txt").read_bytes()
-    done = subprocess.run(
-        [sys.executable, "-m", "compliance", "rerun", "box/resnet/Offline", "--submission-runs"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    print(done.stdout, done.stderr)
+    done = tool(project, "rerun", "box/resnet/Offline", "--submission-runs")
     assert done.returncode == 0 and "2 cells: 2 PASS; submission runs in the tree: 2 PASS" in done.stdout
     assert {"publish:box/resnet/Offline/accuracy", "publish:box/resnet/Offline/performance"} <= executed(done)
     assert (results / "performance/run_1/mlperf_log_detail.txt").read_bytes() != before  # the new run's log

@@ -20,7 +20,7 @@ import pytest
 from compliance.verify.render import CHECKER_WORDS
 from tests.helpers import logwriter as w
 from tests.helpers.paths import write_tree
-from tests.helpers.projects import doit, executed, make_project, system_yaml, wait_for
+from tests.helpers.projects import doit, executed, make_project, summary_rows, system_yaml, tool, wait_for
 
 SEED = 720381539243781796
 EFFECTIVE = {  # TEST01 of retinanet, as LoadGen logs it with the audit.config applied
@@ -132,10 +132,7 @@ def _verify_json(project: Path, system: str) -> dict:
 
 
 def _rows(project: Path) -> dict[str, dict]:
-    out = subprocess.run(
-        [sys.executable, "-m", "compliance", "summary", "--format", "json"], cwd=project, capture_output=True, text=True
-    ).stdout
-    return {f"{row['system']}/{row['test']}": row for row in json.loads(out)["rows"]}
+    return {f"{row['system']}/{row['test']}": row for row in summary_rows(project)}
 
 
 def test_a_performance_failure_then_a_pass_shows_pass_with_a_two_attempt_ledger(project: Path) -> None:
@@ -220,10 +217,7 @@ def test_an_invalid_run_and_a_timed_out_run_are_retried(project: Path) -> None:
 
 
 def test_rerun_runs_a_cell_again_and_keeps_its_ledger(project: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "compliance", "rerun", "perf/retinanet"], cwd=project, capture_output=True, text=True
-    )
-    print(done.stdout, done.stderr)
+    done = tool(project, "rerun", "perf/retinanet")
     assert done.returncode == 0  # the third call passes at once (the harness repeats its last logs)
     assert _calls(project, "perf") == 3
     assert "run perf/retinanet/Offline/TEST01" in done.stdout and "1 cells: 1 PASS" in done.stdout
@@ -250,9 +244,7 @@ def test_a_rerun_asked_for_is_the_reason_doit_info_gives(project: Path) -> None:
 
 def test_rerun_of_nothing_or_on_a_busy_build_folder_exits_2(project: Path) -> None:
     def rerun(*selection: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "compliance", "rerun", *selection], cwd=project, capture_output=True, text=True
-        )
+        return tool(project, "rerun", *selection)
 
     unknown = rerun("perf/retinanet/Ofline")
     assert unknown.returncode == 2
@@ -289,13 +281,7 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
     assert executed(doit(project)) == set()
     # a rerun with its submission run (TEST04 needs the performance run): it runs again, and every cell that
     # compares with it is verified again
-    done = subprocess.run(
-        [sys.executable, "-m", "compliance", "rerun", "flaky/resnet/Offline/TEST04", "--submission-runs"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    print(done.stdout, done.stderr)
+    done = tool(project, "rerun", "flaky/resnet/Offline/TEST04", "--submission-runs")
     assert done.returncode == 0 and "2 cells: 2 PASS" in done.stdout
     assert "re-verified with the new submission runs: flaky/resnet/Offline/TEST01" in done.stdout
     assert executed(done) == {

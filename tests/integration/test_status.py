@@ -15,17 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.projects import DEMO, doit, make_project, system_yaml
+from tests.helpers.projects import DEMO, doit, make_project, summary_rows, system_yaml, tool
 
 CELL = ("box", "llama2-70b-99", "Offline", "TEST06")
 
 
 def _summary(project: Path) -> tuple[dict, str]:
     """The JSON row of CELL (or of any cell given), and the plain table."""
-    run = [sys.executable, "-m", "compliance", "summary"]
-    data = json.loads(subprocess.run([*run, "--format", "json"], cwd=project, capture_output=True, text=True).stdout)
-    plain = subprocess.run(run, cwd=project, capture_output=True, text=True).stdout
-    return {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in data["rows"]}, plain
+    rows = {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in summary_rows(project)}
+    return rows, tool(project, "summary").stdout
 
 
 def _row(project: Path, cell: tuple[str, str, str, str] = CELL) -> tuple[dict, str]:
