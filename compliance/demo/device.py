@@ -56,6 +56,12 @@ _realtime = threading.local()
 _refused: list[str] = []  # why the real-time policy was refused, once per process
 
 
+def _keep_first(reasons: list[str], why: str) -> None:
+    """Record why a request was refused, unless an earlier refusal is already recorded."""
+    if not reasons:
+        reasons.append(why)
+
+
 def realtime() -> bool:
     """Put the calling thread under SCHED_FIFO (once per thread); False where the OS refuses or lacks it, or
     ``DEMO_DEVICE_PRIORITY=normal``. The first refusal's reason is kept in :func:`refusal`."""
@@ -67,13 +73,13 @@ def realtime() -> bool:
         return False
     setscheduler = getattr(os, "sched_setscheduler", None)
     if setscheduler is None:
-        _refused[:] = _refused or ["this OS has no sched_setscheduler"]
+        _keep_first(_refused, "this OS has no sched_setscheduler")
         return False
     try:
         # 0: the calling thread (Linux); threads and processes it starts begin at normal priority
         setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(REALTIME_PRIORITY))
     except OSError as e:
-        _refused[:] = _refused or [f"SCHED_FIFO refused: {e.strerror or e}"]
+        _keep_first(_refused, f"SCHED_FIFO refused: {e.strerror or e}")
         return False
     _realtime.done = True
     return True
@@ -96,16 +102,14 @@ def hold_cpu_latency() -> int | None:
     ``DEMO_DEVICE_PRIORITY=normal``."""
     if os.environ.get(REALTIME_ENV) == "normal":
         return None
+    fd = None
     try:
         fd = os.open(CPU_LATENCY_FILE, os.O_WRONLY)
-    except OSError as e:
-        _latency_refused[:] = _latency_refused or [f"{CPU_LATENCY_FILE}: {e.strerror or e}"]
-        return None
-    try:
         os.write(fd, struct.pack("i", 0))
     except OSError as e:
-        os.close(fd)
-        _latency_refused[:] = _latency_refused or [f"{CPU_LATENCY_FILE}: {e.strerror or e}"]
+        if fd is not None:
+            os.close(fd)
+        _keep_first(_latency_refused, f"{CPU_LATENCY_FILE}: {e.strerror or e}")
         return None
     return fd
 
