@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,15 @@ _WRITE_EVENTS = {
     "os.chmod",
     "os.utime",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests send SIGINT as a terminal's Ctrl-C would, to processes they start. A suite started as a
+    background job of a non-interactive shell (``pytest &`` in a script) begins with SIGINT ignored, and so would
+    every process it starts (an ignored signal stays ignored across exec): those processes get SIGINT's default
+    disposition back here, as a terminal's foreground job has it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler: exec resets it to the default
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
