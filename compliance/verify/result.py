@@ -1,5 +1,10 @@
 """Result objects of a verification: checks, findings, the verdict, and what the official script would say.
 
+A check whose input the logs do not hold whole (a truncated accuracy log, a detail log the tree does not keep) is
+NOT CHECKABLE, with the reason: neither a pass nor a failure. A result with such a check and no failed one has the
+verdict NOT CHECKABLE (:class:`Verdict`); it passes nothing (docs/rules.md: a real log is never bad input, and what it
+cannot show is said, not assumed).
+
 A failed check may be one that noise can cause (``noise``: a performance comparison within reach of a disturbed
 run, a run LoadGen called INVALID); the verifier that makes the check says so. A result whose every failed check is
 of that kind is ``retryable``: the pipeline may run the cell again when its spec allows more attempts.
@@ -8,8 +13,16 @@ of that kind is ``retryable``: the pipeline may run the cell again when its spec
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
+
+
+class Verdict(StrEnum):
+    """The verdict of a verification: the one vocabulary of verdicts (verify.json, records, the summary, review)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_CHECKABLE = "NOT CHECKABLE"  # no check failed, but one could not be made from what the logs hold
 
 
 class Outcome(str, Enum):
@@ -18,6 +31,7 @@ class Outcome(str, Enum):
     PASS = "PASS"
     FAIL = "FAIL"
     SKIPPED = "SKIPPED"
+    NOT_CHECKABLE = "NOT CHECKABLE"  # its input is not whole (e.g. a truncated log); the reason says which and why
 
 
 @dataclass
@@ -32,7 +46,12 @@ class Check:
 
     @property
     def passed(self) -> bool:
-        return self.outcome is not Outcome.FAIL
+        """Passed or skipped (a check that could not be made has not passed)."""
+        return self.outcome in (Outcome.PASS, Outcome.SKIPPED)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAIL
 
     def to_dict(self) -> dict[str, Any]:
         data = {**asdict(self), "outcome": self.outcome.value}
@@ -69,13 +88,18 @@ class Result:
     attachments: dict[str, str] = field(default_factory=dict)
 
     @property
-    def verdict(self) -> str:
-        return "PASS" if all(c.passed for c in self.checks) and self.checks else "FAIL"
+    def verdict(self) -> Verdict:
+        """FAIL when a check failed (or none was made), else NOT CHECKABLE when a check could not be made, else PASS."""
+        if not self.checks or any(c.failed for c in self.checks):
+            return Verdict.FAIL
+        if any(c.outcome is Outcome.NOT_CHECKABLE for c in self.checks):
+            return Verdict.NOT_CHECKABLE
+        return Verdict.PASS
 
     @property
     def retryable(self) -> bool:
         """Whether the result fails only by checks that noise can cause (so another run may pass)."""
-        failed = [c for c in self.checks if not c.passed]
+        failed = [c for c in self.checks if c.failed]
         return bool(failed) and all(c.noise for c in failed)
 
     def check(self, name: str) -> Check | None:
