@@ -47,6 +47,15 @@ class Ending(str, Enum):
 
 
 @dataclass(frozen=True)
+class Where:
+    """Where a run ran: the host that ran the command and, under a scheduler, its job id and node ("" unknown)."""
+
+    host: str = ""
+    job_id: str = ""
+    node: str = ""
+
+
+@dataclass(frozen=True)
 class Launched:
     """How a run ended: the ending, the command's exit status when it has one, a reason for people."""
 
@@ -55,6 +64,7 @@ class Launched:
     reason: str
     duration_s: float
     aftermath: str = ""  # a problem found once the command had ended (e.g. it replaced the staged audit.config)
+    where: Where = Where()  # recorded with the run (records: a run's record says where it ran)
 
     @property
     def ok(self) -> bool:
