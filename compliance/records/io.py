@@ -57,14 +57,20 @@ def load_json(path: str) -> dict[str, Any] | None:
         raise BadRecord("a folder above it is a file") from None
     except OSError as exc:
         raise BadRecord(f"cannot be read: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    problem = (
+        "a folder, not a file"
+        if stat.S_ISDIR(info.st_mode)
+        else "not a regular file"
+        if not stat.S_ISREG(info.st_mode)
+        else f"{info.st_size} bytes: too large for a record"
+        if info.st_size > MAX_BYTES
+        else None
+    )
+    if problem is not None:
+        os.close(fd)
+        raise BadRecord(problem)
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise BadRecord("a folder, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise BadRecord("not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise BadRecord(f"{info.st_size} bytes: too large for a record")
         try:
             text = f.read(MAX_BYTES + 1).decode("utf-8")
             data = json.loads(text)

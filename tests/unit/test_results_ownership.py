@@ -9,6 +9,7 @@ from pathlib import Path
 from compliance import records
 from compliance.pipeline.actions import foreign_results
 from compliance.plan import build_plan, load_specs
+from compliance.records import PublishState, TreeCopyRecord
 
 
 def _ref(specs: Path, root: Path):
@@ -34,10 +35,12 @@ def test_only_folders_holding_what_the_tool_wrote_are_its_own(specs_copy: Path, 
     assert "did not write (mlperf_log_detail.txt, mlperf_log_summary.txt)" in (foreign_results(ref, None) or "")
 
     wrote = records.tree_stamps(str(tree))
-    record = {"tree": ref.tree_dir, "files": wrote}
+    record = TreeCopyRecord(ref.tree_dir, PublishState.PUBLISHED, wrote)
     assert foreign_results(ref, record) is None
-    assert foreign_results(ref, {"tree": ref.tree_dir, "files": {}, "previous": wrote}) is None  # an interrupted copy
-    assert foreign_results(ref, {"tree": "elsewhere", "files": wrote}) is not None  # a record of another folder
+    interrupted = TreeCopyRecord(ref.tree_dir, PublishState.WRITING, {}, previous=wrote)
+    assert foreign_results(ref, interrupted) is None  # an interrupted copy
+    elsewhere = TreeCopyRecord("elsewhere", PublishState.PUBLISHED, wrote)
+    assert foreign_results(ref, elsewhere) is not None  # a record of another folder
 
     (tree / "mlperf_log_summary.txt").unlink()
     assert foreign_results(ref, record) is None  # a file of ours gone: still ours
