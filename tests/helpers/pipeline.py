@@ -28,6 +28,7 @@ from compliance.verify.result import Check, Outcome, Result, Verdict
 from tests.helpers.paths import SHIPPED_SPECS
 
 HOST = "testhost"
+HARNESS = "harness --mode {mode} --log-dir {log_dir}"  # a command (tests/helpers/harness.py runs none)
 
 
 @cache
@@ -36,9 +37,7 @@ def specs() -> Specs:
     return load_specs(SHIPPED_SPECS)
 
 
-def bench(
-    name: str, scenarios: tuple[str, ...] = ("Offline",), command: str = "exit 0", **changes: Any
-) -> BenchmarkRun:
+def bench(name: str, scenarios: tuple[str, ...] = ("Offline",), command: str = HARNESS, **changes: Any) -> BenchmarkRun:
     """A benchmark of a system that produces its own submission runs (``reference: {}``) unless ``results`` is
     given; ``changes`` sets any other field (``publish_reference``, ``attempts``, ``inputs``...)."""
     run = BenchmarkRun(

@@ -68,7 +68,7 @@ def test_the_life_of_a_cell() -> None:
     RerunRequest("mlperf-compliance rerun box", time.time()).save(cp.run.files.rerun_request)
     assert _row(plan).reason == "a rerun was asked for (mlperf-compliance rerun box) (last verdict PASS)"
     Path(cp.run.files.rerun_request).unlink()
-    edited = _plan(command="exit 0 # edited")
+    edited = _plan(command=p.HARNESS + " # edited")
     assert _said(_row(edited)) == (
         RowStatus.STALE,
         RowKind.STALE,
@@ -84,12 +84,12 @@ def test_the_life_of_a_cell() -> None:
 
 
 def test_a_failed_run_fails_the_cell_until_its_command_changes() -> None:
-    plan = _plan(command="exit 1")
+    plan = _plan(command="exit 1 # {log_dir}")
     cp = p.cell(plan, CELL)
     p.ran(cp.run, reason="exit status 1 (log: run.log)")
     p.verified(cp, None, "run: exit status 1 (log: run.log)", VerifyKind.PREREQUISITE)
     assert _said(_row(plan)) == (RowStatus.FAIL, RowKind.RUN, "run: exit status 1 (log: run.log)")
-    fixed = _plan(command="run-the-benchmark")
+    fixed = _plan(command=p.HARNESS)
     row = _row(fixed)  # the record is of another command: no longer the truth
     assert (row.status, row.kind) == (RowStatus.NOT_RUN, RowKind.WAITING)
     assert row.reason == "waits for its run (the command changed since the last run)"
