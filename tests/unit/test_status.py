@@ -329,3 +329,22 @@ def test_the_summary_of_a_built_demo_reads_each_record_once(opens: Counter[str])
         assert names[name] == count, name
     assert names["reference-<mode>.json"] == names["reference-<mode>.publish.json"] == 24
     assert {path: n for path, n in read.items() if n > 1} == {}  # each once, a submission run's shared by its cells
+
+
+def test_a_refused_copy_fails_its_row_only_the_cells_compare_with_the_runs_in_build() -> None:
+    plan = _plan(publish_reference=True)
+    for ref in plan.references:
+        p.ran(ref.run)
+        p.copied(ref)
+    for cp in plan.cells:
+        p.passing(cp)
+    performance = p.reference(plan, "box/resnet/Offline/performance")
+    why = f"{performance.tree_dir} holds results the tool did not write (mlperf_log_detail.txt): it is left as it is"
+    TreeCopyRecord(performance.tree_dir, PublishState.REFUSED, reason=why).save(performance.publish_record)
+    rows = {r.test: r.status for r in status.rows(plan)}
+    assert rows == {
+        "TEST01": RowStatus.PASS,
+        "TEST04": RowStatus.PASS,
+        "accuracy": RowStatus.PASS,
+        "performance": RowStatus.FAIL,
+    }
