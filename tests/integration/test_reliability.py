@@ -1,12 +1,14 @@
 """Faults never lose data or leave audit.config behind: kills, awkward paths, read-only inputs, a write guard.
 
-Each case is listed in docs/reliability.md with the test that proves it.
+Each case is listed in docs/reliability.md with the test that proves it. doit runs in a process of its own where it
+is killed or watched from outside (the write guard), in this process elsewhere (tests/helpers/projects.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -309,22 +311,19 @@ def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path
 
 def test_children_that_leave_the_run_are_ended_with_it(tmp_path: Path) -> None:
     """A child the command starts in a session of its own (setsid) would outlive the run and could write into its
-    logs later: doit is a child subreaper and ends it before the logs are read."""
-    pytest.importorskip("mlperf_loadgen")
+    logs later: the launcher is a child subreaper and ends it before the logs are read."""
     marker = tmp_path / "late-write"
-    command = f"setsid sh -c 'sleep 3; echo late > {marker}' & " + DEMO
+    command = f"setsid sh -c 'sleep 2; echo late > {marker}' & exit 0"
     project = make_project(
         tmp_path / "p",
         {"box": system_yaml("box", "v5.0", {"llama2-70b-99": {"scenarios": ["Offline"], "command": command}})},
     )
-    result = doit(project, "run:box/llama2-70b-99/Offline/TEST06")
-    assert result.returncode == 0
-    time.sleep(4)
+    started = time.monotonic()
+    doit(project, "run:box/llama2-70b-99/Offline/TEST06")  # it fails later (no logs): what matters is the child
+    time.sleep(max(0.0, 2.5 - (time.monotonic() - started)))  # the child would have written by now
     assert not marker.exists(), "a child of the run outlived it"
-    assert (
-        "ended 1 process(es) the command left running"
-        in (project / "build/box/llama2-70b-99/Offline/TEST06/run.log").read_text()
-    )
+    log = (project / "build/box/llama2-70b-99/Offline/TEST06/run.log").read_text()
+    assert re.search(r"ended \d process\(es\) the command left running", log), log  # setsid may not have forked yet
 
 
 ESCAPES = {
