@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.records import RunRecord
 from tests.helpers.projects import DEMO, audit_configs, doit, make_project, system_yaml
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and /proc are Linux facts here")
@@ -74,9 +75,8 @@ def _no_overlap(spans: dict[int, list], now: float) -> None:
 def _passed(project: Path, name: str = "box") -> dict[str, bool]:
     found = {}
     for bench, scenario in CELLS:
-        record = project / f"build/{name}/{bench}/{scenario}/TEST06/run.json"
-        data = json.loads(record.read_text()) if record.exists() else {}
-        found[f"{bench}/{scenario}"] = data.get("status") == "PASS"
+        record = RunRecord.load(str(project / f"build/{name}/{bench}/{scenario}/TEST06/run.json"))
+        found[f"{bench}/{scenario}"] = record is not None and record.passed
     return found
 
 
