@@ -1,7 +1,8 @@
 """A killed doit loses nothing that finished, and no run ever overlaps another of its working directory.
 
-The cells are TEST06 cells (no performance comparison), so their verdicts do not depend on the machine's load.
-Each run of the demo harness goes through a recorder that appends its start, its end and its pid to a file.
+The cells are TEST06 cells (no performance comparison), so their verdicts do not depend on the machine's load. Each
+run of a harness that writes honest TEST06 logs (tests/helpers/harness.py: what is tested here is doit, not LoadGen)
+goes through a recorder that appends its start, its end and its pid to a file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from compliance.records import RunRecord
-from tests.helpers.projects import DEMO, audit_configs, doit, make_project, system_yaml
+from tests.helpers import harness as h
+from tests.helpers.projects import audit_configs, doit, make_project, system_yaml
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and /proc are Linux facts here")
 
@@ -38,7 +40,8 @@ CELLS = [
 ]
 
 
-def _project(root: Path, name: str = "box", workdir: str | None = None, demo: str = DEMO) -> tuple[Path, Path]:
+def _project(root: Path, name: str = "box", workdir: str | None = None, demo: str | None = None) -> tuple[Path, Path]:
+    demo = demo or h.test06_harness(root)
     record = root / "record.py"
     record.write_text(RECORD)
     times = root / f"{name}.times"
@@ -128,7 +131,7 @@ def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, mom
 def test_an_orphaned_benchmark_is_waited_for(tmp_path: Path) -> None:
     """A benchmark that keeps running after doit is killed is never overlapped by the next doit's run."""
     slow_once = f"if mkdir {tmp_path / 'slow-once'} 2>/dev/null; then sleep 3; fi"  # the first run only
-    project, times = _project(tmp_path, demo=f'sh -c \'{slow_once}; exec "$0" "$@"\' ' + DEMO)
+    project, times = _project(tmp_path, demo=f'sh -c \'{slow_once}; exec "$0" "$@"\' ' + h.test06_harness(tmp_path))
     proc = subprocess.Popen(
         [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import harness as h
 from tests.helpers.projects import DEMO, audit_configs, doit, doit_process, make_project, system_yaml, wait_for
 
 # -- safety ----------------------------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def test_runs_of_one_system_never_overlap(tmp_path: Path) -> None:
     (tmp_path / "record.py").write_text(RECORD)
     systems = {}
     for name in ("alpha", "beta"):
-        command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} " + DEMO
+        command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} " + h.test06_harness(tmp_path)
         systems[name] = system_yaml(
             name,
             "v5.0",

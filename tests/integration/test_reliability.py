@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from compliance.fsutil import replace_folder
+from tests.helpers import harness as h
 from tests.helpers.projects import DEMO, audit_configs, doit, executed, make_project, system_yaml, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and renameat2 are Linux facts here")
@@ -264,7 +265,7 @@ def test_nothing_outside_its_place_is_written_or_deleted(tmp_path: Path) -> None
 def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path, step: str) -> None:
     """Kill doit as soon as it starts a verify (or publish) task: the next doit finishes the job, and every TEST
     folder is complete (no half-written verify.json, no staging folder left in the submission tree)."""
-    pytest.importorskip("mlperf_loadgen")
+    command = h.test06_harness(tmp_path)  # honest TEST06 logs: what is tested is doit, not LoadGen
     project = make_project(
         tmp_path,
         {
@@ -272,8 +273,8 @@ def test_sigkill_during_verify_or_audit_leaves_a_consistent_state(tmp_path: Path
                 "box",
                 "v5.0",
                 {
-                    "llama2-70b-99": {"scenarios": ["Offline", "Server"]},
-                    "mixtral-8x7b": {"scenarios": ["Offline", "Server"]},
+                    "llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command},
+                    "mixtral-8x7b": {"scenarios": ["Offline", "Server"], "command": command},
                 },
             )
         },
