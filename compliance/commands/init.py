@@ -97,10 +97,14 @@ def init(folder: str, demo: bool, out: TextIO) -> int:
     except OSError as exc:
         raise InputError(f"{exc.filename or folder}: cannot write: {exc.strerror or exc}") from None
     shown = os.path.normpath(folder)
+
+    def path(relative: str) -> str:
+        return relative if shown == "." else os.path.join(shown, relative)
+
     for relative in written:
-        print(f"wrote {os.path.join(shown, relative)}", file=out)
+        print(f"wrote {path(relative)}", file=out)
     for relative in kept:
-        print(f"kept {os.path.join(shown, relative)} (it exists; init never overwrites)", file=out)
+        print(f"kept {path(relative)} (it exists; init never overwrites)", file=out)
     if "dodo.py" in kept:
         print(
             "  your dodo.py stays: for `doit` to run the pipeline, it needs these two lines:\n"
@@ -116,7 +120,7 @@ def init(folder: str, demo: bool, out: TextIO) -> int:
         )
     else:
         print(
-            f"next: edit {os.path.join(shown, 'specs', 'systems', EXAMPLE_SYSTEM)} for your harness, then "
+            f"next: edit {path('specs/systems/' + EXAMPLE_SYSTEM)} for your harness, then "
             f"{go}mlperf-compliance validate",
             file=out,
         )

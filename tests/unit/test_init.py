@@ -137,3 +137,15 @@ def test_mlperf_compliance_runs_doit_without_a_dodo_file_as_doit_does_with_the_o
     for result in (_run("compliance", "list", cwd=tmp_path), _run("doit", "list", cwd=tmp_path)):
         assert result.returncode == 2 and result.stderr.startswith("specs/systems/demo.yaml:2: YAML syntax error")
         assert "Traceback" not in result.stderr
+
+
+def test_the_readme_quick_start_makes_a_venv_and_ci_runs_its_test_command_exactly() -> None:
+    from tests.helpers.paths import PROJECT
+
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0].strip() for b in quick.split("```sh\n")[1:3]]
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert blocks == [f"{venv}pip install -e '.[demo]' && doit", f"{venv}pip install -e '.[test]' && pytest"]
+    ci = (PROJECT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()
+    assert ci[-1] == blocks[1]
