@@ -149,3 +149,21 @@ def test_the_readme_quick_start_makes_a_venv_and_ci_runs_its_test_command_exactl
     assert blocks == [f"{venv}pip install -e '.[demo]' && doit", f"{venv}pip install -e '.[test]' && pytest"]
     ci = (PROJECT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()
     assert ci[-1] == blocks[1]
+
+
+def test_doit_summary_takes_the_selection_options_of_mlperf_compliance_summary(tmp_path: Path, capsys) -> None:
+    assert main(["init", "--demo"]) == 0
+    capsys.readouterr()
+    for result in (
+        _run("doit", "summary", "--system", "demo", cwd=tmp_path),
+        _run("doit", "summary", "system=demo", cwd=tmp_path),
+    ):
+        rows = [line.split()[0] for line in result.stdout.splitlines()[2:] if line.strip() and "cells:" not in line]
+        assert result.returncode == 1 and rows and set(rows) == {"demo"}, result.stderr  # 1: nothing has run yet
+    both = _run("doit", "summary", "--system", "demo", "--system", "demo-v6", "--specs", "specs", cwd=tmp_path)
+    assert both.returncode == 1 and "demo-v6" in both.stdout and "17 cells" in both.stdout
+    wrong = _run("doit", "summary", "--system", "dmeo", cwd=tmp_path)
+    assert (
+        wrong.returncode == 2
+        and wrong.stderr == "error: unknown system 'dmeo' (did you mean 'demo'?); known: demo, demo-v6\n"
+    )
