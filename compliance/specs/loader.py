@@ -1,11 +1,18 @@
-"""Load a specs folder: read every YAML file, validate it, cross-check references, return typed objects.
+"""Load a project's specs over the packaged ones: read every YAML file, validate it, cross-check references, return
+typed objects.
 
 A specs folder holds ``rounds/``, ``models/``, ``tests/`` and ``systems/``, one YAML file per item, each named after
-the item (``specs/models/resnet.yaml`` has ``name: resnet``). Every problem of every file is collected and raised
-at once as a :class:`~compliance.errors.SpecError`; nothing may run on invalid specs.
+the item (``specs/models/resnet.yaml`` has ``name: resnet``). The package ships the rounds, models and tests
+(``compliance.specdata``, the repository's top-level ``specs/``); a project's specs folder holds its systems and may
+add rounds, models and tests, or replace a packaged one with a file of the same name: the project's file wins, and
+:attr:`~compliance.specs.types.Specs.overrides` names each that differs from the packaged one (validate prints them).
 
-Relative paths in a system spec are relative to the folder that contains the specs folder (the project root for
-the default ``specs/``).
+Every problem of every file is collected and raised at once as a :class:`~compliance.errors.SpecError`, in one pass:
+a system with schema problems is still cross-checked on the part its schema accepts (rounds, models and tests with
+schema problems are set aside, and references to them are not reported again). Nothing may run on invalid specs.
+
+Paths in a system spec are expanded (``~``, ``$VAR``: :mod:`.paths`); relative ones are relative to the folder that
+contains the specs folder (the project root for the default ``specs/``).
 
 Layer: the specs layer reads YAML (only it does) and imports :mod:`compliance.errors` only. What it must know of
 the layers above (which tests this tool verifies, which launchers exist) is passed in by the caller.
