@@ -52,10 +52,12 @@ def test_init_writes_a_project_whose_example_system_validates(tmp_path: Path, ca
 def test_init_never_overwrites_and_adds_build_to_an_existing_gitignore(tmp_path: Path, capsys) -> None:
     (tmp_path / "README.md").write_text("mine\n")
     (tmp_path / ".gitignore").write_text("*.pyc")
+    (tmp_path / "dodo.py").write_text("def task_mine():\n    return {'actions': ['true']}\n")
     assert main(["init"]) == 0
     out = capsys.readouterr().out
     assert (tmp_path / "README.md").read_text() == "mine\n"
     assert "kept README.md (it exists; init never overwrites)" in out
+    assert "task_mine" in (tmp_path / "dodo.py").read_text() and "globals().update(dodo_namespace())" in out
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\nbuild/\n"
     system = tmp_path / "specs" / "systems" / "my-system.yaml"
     system.write_text(system.read_text().replace("MyOrg", "Acme"))
