@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from compliance.logs import LogError, scan
+from compliance.logs import MAX_LINE, LogError, scan
 from compliance.logs import accuracy as logs
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.logs.detail import read_detail
 from compliance.logs.summary import read_summary
 from tests.helpers import logwriter as w
+from tests.helpers.paths import PUBLISHED
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "log") -> Path:
@@ -51,6 +52,40 @@ def test_num_errors_counts_flagged_records_without_the_record(tmp_path: Path) ->
         line for line in w.detail_log({}, errors=[("error_runtime", "x")]).splitlines() if '"num_errors"' not in line
     )
     assert read_detail(_write(tmp_path, text)).num_errors == 1
+
+
+def test_a_long_record_no_reader_needs_is_read_past_in_bounded_memory(tmp_path: Path) -> None:
+    # real dlrm-v2 detail logs hold a 1.4 MB loaded_qsl_set line (rgat's is longer): issue 20 item 7
+    samples = list(range(700_000))  # about 4.6 MB on one line
+    text = w.detail_log({"effective_scenario": "Offline", "loaded_qsl_set": samples, "result_validity": "VALID"})
+    path = _write(tmp_path, text.replace("\n", "\r\n"))
+    tracemalloc.start()
+    try:
+        log = read_detail(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert log.get("result_validity") == "VALID" and "loaded_qsl_set" not in log.values
+    assert log.unread["loaded_qsl_set"] > 4_000_000 and peak < 1 << 20, peak
+    short = read_detail(_write(tmp_path, w.detail_log({"loaded_qsl_set": [1, 2]}), "short"))
+    assert "loaded_qsl_set" not in short.values and short.unread["loaded_qsl_set"] > 0  # never held, whatever its size
+
+
+def test_a_long_record_that_is_needed_is_refused_naming_its_key(tmp_path: Path) -> None:
+    text = w.detail_log({"effective_scenario": "Offline", "result_invalid_reason": "x" * (MAX_LINE + 10)})
+    with pytest.raises(LogError, match=r"line 3 \(key 'result_invalid_reason'\) is longer than 1048576 bytes"):
+        read_detail(_write(tmp_path, text))
+    under = w.detail_log({"effective_scenario": "Offline", "result_invalid_reason": "x" * (MAX_LINE - 400)})
+    assert len(read_detail(_write(tmp_path, under, "under")).get("result_invalid_reason")) == MAX_LINE - 400
+
+
+def test_published_dlrm_v2_detail_logs_are_read(tmp_path: Path) -> None:
+    logs_ = sorted(PUBLISHED.glob("v*/closed/*/*/*/dlrm-v2-*/*/**/mlperf_log_detail.txt"))
+    if not logs_:
+        pytest.skip("../shared/fixtures/published is not here")
+    for path in logs_:
+        log = read_detail(path)
+        assert log.scenario in ("Offline", "Server") and log.unread["loaded_qsl_set"] > 1_300_000, path
 
 
 def test_summary_fields(tmp_path: Path) -> None:
