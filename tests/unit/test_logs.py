@@ -180,6 +180,61 @@ def test_truncated_logs_read_what_is_there(tmp_path: Path, cut: int) -> None:
     assert log.truncated and [e.qsl_idx for e in entries] == expected and log.entries == len(expected)
 
 
+def test_a_crlf_truncated_log_reads_as_the_lf_one(tmp_path: Path) -> None:
+    text, _ = _log_text(400)
+    lf, lf_log = _entries(_write(tmp_path, w.truncate(text), "lf"))
+    crlf, crlf_log = _entries(_write(tmp_path, w.truncate(text, crlf=True), "crlf"))
+    assert [e.qsl_idx for e in crlf] == [e.qsl_idx for e in lf] and len(lf) > 10
+    assert crlf_log.truncation is not None and crlf_log.truncation.crlf and crlf_log.truncation.marker.count(b"\r") == 4
+    assert lf_log.truncation is not None and not lf_log.truncation.crlf
+    assert crlf_log.truncation.offset == len(w.truncate(text, crlf=True).split("\r\n\r\n...")[0].encode())
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_log_of_under_8_kib_whose_halves_overlap_counts_each_entry_once(tmp_path: Path, crlf: bool) -> None:
+    count = 1
+    while len(_log_text(count + 1, seed=4)[0]) < 5500:
+        count += 1
+    text, qsls = _log_text(count, seed=4)  # a log of about 5.5 KB: its halves share about 2.7 KB
+    entries, log = _entries(_write(tmp_path, w.truncate(text, crlf=crlf)))
+    assert log.truncation is not None and log.truncation.overlap > 0
+    assert [e.qsl_idx for e in entries] == qsls[: len(entries)] and len(entries) == log.entries
+    assert len(entries) >= len(qsls) - 1  # at most the entry cut by the marker is lost
+    picked, wanted_log = _entries(_write(tmp_path, w.truncate(text, crlf=crlf), "w"), wanted=set(qsls[::3]))
+    assert [e.qsl_idx for e in picked] == [q for q in qsls[: len(entries)] if q in set(qsls[::3])]
+    assert wanted_log.entries == log.entries
+
+
+@pytest.mark.parametrize("where", ["in a word", "in a key", "after a comma", "after an entry"])
+def test_a_cut_anywhere_in_an_entry_reads_as_truncated(tmp_path: Path, where: str) -> None:
+    entry = '{ "seq_id" : 1, "qsl_idx" : 2, "flag" : true, "data" : "0A0B" }'
+    head = {
+        "in a word": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "flag" : tr',
+        "in a key": '[\n{ "seq_id" : 0, "qsl_i',
+        "after a comma": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0A" },\n',
+        "after an entry": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0A" }',
+    }[where]
+    entries, log = _entries(_write(tmp_path, head + "\n\n...\n\n" + '"AB" },\n' + entry + "\n]\n"))
+    assert log.truncated and [e.qsl_idx for e in entries][-1] == 2
+
+
+@pytest.mark.parametrize("qsl", ['"7"', "true", "null", "1.5"])
+def test_a_qsl_idx_that_is_no_number_is_never_wanted(tmp_path: Path, qsl: str) -> None:
+    # issue 24: a string qsl_idx met while a truncated log is parsed entry by entry ended in
+    # "TypeError: unhashable type: 'HexField'"
+    text = w.accuracy_log([w.accuracy_entry(i, i, "0A0B") for i in range(300)])
+    text = text.replace('"qsl_idx" : 5,', f'"qsl_idx" : {qsl},')
+    path = _write(tmp_path, w.truncate(text, 4096, 200))
+    picked, log = _entries(path, wanted={1, 2, 5, 299})
+    assert [e.qsl_idx for e in picked] == [1, 2, 299] and log.truncated
+
+
+def test_a_second_truncation_marker_is_an_error(tmp_path: Path) -> None:
+    text, _ = _log_text(400)
+    with pytest.raises(LogError, match="a second truncation marker"):
+        _entries(_write(tmp_path, w.truncate(w.truncate(text), 5000, 3000)))
+
+
 def test_the_official_truncated_sample(tmp_path: Path) -> None:
     from tests.helpers.paths import SHARED_SAMPLES
 
