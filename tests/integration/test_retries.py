@@ -132,7 +132,8 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
     pytest.importorskip("mlperf_loadgen")
     spec = system_yaml("flaky", "v5.0", {"resnet": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "slow_once"}}})
     project = make_project(tmp_path, {"flaky": spec.replace("benchmarks:", "attempts: 2\nbenchmarks:")})
-    assert doit(project).returncode == 0
+    task = "publish:flaky/resnet/Offline/TEST01"  # its runs, its verification and its copy (TEST04 is not needed)
+    assert doit(project, task).returncode == 0
     cell = project / "build" / "flaky" / "resnet" / "Offline" / "TEST01"
     ledger = json.loads((cell / "verify" / "TEST01" / "verify.json").read_text())["attempts"]
     assert [(e["attempt"], e["verdict"]) for e in ledger] == [(1, "FAIL"), (2, "PASS")]
@@ -147,7 +148,7 @@ def test_a_real_run_slow_once_passes_on_its_second_attempt(tmp_path: Path) -> No
     assert (tree / "performance" / "run_1" / "mlperf_log_detail.txt").read_bytes() == (
         cell / "attempts" / "2" / "logs" / "mlperf_log_detail.txt"
     ).read_bytes()  # the TEST folder holds the logs of the attempt its verdict comes from
-    assert executed(doit(project)) == set()
+    assert executed(doit(project, task)) == set()
 
 
 def test_a_killed_doit_loses_only_the_attempt_it_was_running(tmp_path: Path) -> None:
