@@ -340,3 +340,13 @@ def test_a_build_folder_of_the_previous_release_stays_up_to_date() -> None:
         state = read_cell(cp)
         assert freshness.run_reasons(cp.run, state.run) == freshness.verify_reasons(cp, state) == []
         assert freshness.publish_reasons(cp, state) == []
+
+
+def test_a_deeply_nested_value_is_named_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text('{"status": "PASS", "time": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(BadRecord, match="not JSON: maximum recursion depth exceeded"):
+        RunRecord.load(str(path))
+    path.write_text('{"status": "PASS", "time": ' + "[" * 50 + "]" * 50 + "}")
+    with pytest.raises(BadRecord, match=r"time: not a time \(seconds since the epoch\) \(\[\[\[\["):
+        RunRecord.load(str(path))
