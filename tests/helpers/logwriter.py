@@ -124,6 +124,10 @@ def test07_entries(samples: Iterable[Any] = range(990), data: str | None = None)
         yield accuracy_entry(i, q, data if data is not None else hexdata([100 + i % 7, 2]))
 
 
-def truncate(text: str, head: int = 4096, tail: int = 4096) -> str:
-    """What the submission truncation tool leaves: head + '\\n\\n...\\n\\n' + tail."""
-    return text[:head] + "\n\n...\n\n" + text[-tail:]
+def truncate(text: str, head: int = 4096, tail: int = 4096, crlf: bool = False) -> str:
+    """What the submission truncation tool leaves: head + '\\n\\n...\\n\\n' + tail; with ``crlf``, what it leaves
+    where it writes CRLF line ends (text mode on Windows): every line end, the marker's included, is CRLF.
+
+    A text shorter than head + tail gives overlapping halves, as the tool does with a log of 4 to 8 KiB."""
+    cut = text[:head] + "\n\n...\n\n" + text[-tail:]
+    return cut.replace("\n", "\r\n") if crlf else cut
