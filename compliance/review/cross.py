@@ -230,14 +230,15 @@ def _allowed(a: CellKey, b: CellKey) -> bool:
 
 
 def copies(records: dict[CellKey, list[Record]], facts: Mapping[str, FileFacts], root: str) -> None:
-    """Detail and summary logs byte-identical across cells."""
+    """Detail logs byte-identical across cells. A detail log holds the run's start time and every timing LoadGen
+    measured, so two runs never write the same one; a summary log of a short accuracy run may be the same for two
+    runs, and is compared only with its own cell's (:mod:`compliance.review.cell`)."""
     holders: dict[str, list[tuple[Record, str]]] = defaultdict(list)
     for found in records.values():
         for record in found:
-            for role in ("detail", "summary"):
-                log = facts.get(record.logs.get(role, ""))
-                if log is not None and log.digest and log.size > 256:
-                    holders[log.digest].append((record, log.path))
+            log = facts.get(record.logs.get("detail", ""))
+            if log is not None and log.digest and not log.problem:
+                holders[log.digest].append((record, log.path))
     for group in holders.values():
         cells = {r.key for r, _ in group}
         if len(cells) < 2:
