@@ -45,7 +45,7 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def dumps(report: Report) -> str:
-    return json.dumps(document(report), indent=2, default=str, ensure_ascii=False) + "\n"
+    return json.dumps(document(report), indent=2, default=str) + "\n"  # ASCII: no control or bidi character raw
 
 
 def schema() -> dict[str, Any]:
