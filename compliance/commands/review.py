@@ -79,8 +79,6 @@ def review(args: Any, out: TextIO, err: TextIO) -> int:
     specs = load_specs(specs_dir(args.specs))
     progress = None if args.no_progress else err
     result = review_tree(args.path, specs, Options(args.round, args.jobs, progress))
-    if not result.records:
-        raise InputError(f"{args.path}: no TEST folder and no submission run to review there")
     report = to_report(result, severity)
     show = severity if severity.rank < Severity.WARNING.rank else Severity.WARNING
     text = render(report, args.format, show)

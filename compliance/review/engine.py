@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from compliance.errors import InputError
 from compliance.review import cross, models, rules, seeds
 from compliance.review.cell import Job, review_cell
 from compliance.review.facts import FileFacts
@@ -130,6 +131,8 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
     selected = [cell for cell in cells.values() if in_scope(cell, scope)]
     resolutions = _resolve(specs, root, cells)
     jobs = _jobs(selected, resolutions, scope)
+    if not jobs:
+        raise InputError(f"{path}: no TEST folder and no submission run to review there")
     workers = options.jobs or os.cpu_count() or 1
     progress = Progress(options.progress, len(jobs))
     outcomes: list[CellOutcome] = []

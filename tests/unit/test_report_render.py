@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from jsonschema import Draft202012Validator
 
+from compliance.errors import UnknownName
 from compliance.report import escape, github, jsondoc
 from compliance.report.model import Column, Evidence, Finding, Item, Report, Severity
 from compliance.report.render import FORMATS, render
-from compliance.errors import UnknownName
 
 HOSTILE = "x\x1b[31mred\x1b[0m </td><script>alert(1)</script> | *bold* `code` [l](u) %0A:,\u202etxt\nnext"
 
