@@ -8,8 +8,6 @@ folder of the cell compares with, are read once, in the worker that reviews the 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -24,18 +22,14 @@ from compliance.review.runs import review_runs
 from compliance.review.tree import Cell
 from compliance.specs.types import Specs
 
-#: where a worker makes the links its verifications read (memory when the system has it: a link made and removed
-#: per TEST folder costs a millisecond on a journaling file system)
-_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
 
 @dataclass(frozen=True)
 class Job:
-    """One cell to review, with the model its benchmark folder stands for (None: unknown); ``tests``: only these
-    TEST folders (None: all), ``runs``: its submission runs too."""
+    """One cell to review, with the tree's other names for its benchmark (``model_mapping.json``); ``tests``: only
+    these TEST folders (None: all), ``runs``: its submission runs too."""
 
     cell: Cell
-    model: str | None
+    hints: tuple[str, ...] = ()
     tests: tuple[str, ...] | None = None
     runs: bool = True
 
@@ -46,26 +40,21 @@ def review_cell(job: Job, specs: Specs, root: str) -> CellOutcome:
     cell = job.cell
     outcome = CellOutcome(cell.key)
     cache = FactCache()
-    scratch = tempfile.mkdtemp(prefix="mlperf-compliance-review-", dir=_SCRATCH)
+    ctx = Context(root, specs, cell, job.hints, cache)
     try:
-        model = specs.models.get(job.model) if job.model else None
-        ctx = Context(root, specs, cell, model, cache, scratch)
-        try:
-            if cell.results_division is None and job.runs:
-                outcome.records += review_runs(cell, cache, root)
-            for test, folder in sorted(cell.tests.items()):
-                if job.tests is None or test in job.tests:
-                    outcome.records.append(_guarded(ctx, test, folder))
-            stray = review_stray(cell, ctx) if job.tests is None else None
-            if stray is not None:
-                outcome.records.append(stray)
-            _same_cell(outcome.records, cell, cache, root)
-        except Exception as exc:  # a bug: say so on the cell, and go on with the others
-            crashed = Record(cell.key, "cell", cell.compliance_dir or cell.results_dir or root, TEST)
-            crashed.add(rules.finding("review-crashed", _crash(exc), os.path.relpath(crashed.path, root)))
-            outcome.records.append(crashed)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if cell.results_division is None and job.runs:
+            outcome.records += review_runs(cell, cache, root)
+        for test, folder in sorted(cell.tests.items()):
+            if job.tests is None or test in job.tests:
+                outcome.records.append(_guarded(ctx, test, folder))
+        stray = review_stray(cell, ctx) if job.tests is None else None
+        if stray is not None:
+            outcome.records.append(stray)
+        _same_cell(outcome.records, cell, cache, root)
+    except Exception as exc:  # a bug: say so on the cell, and go on with the others
+        crashed = Record(cell.key, "cell", cell.compliance_dir or cell.results_dir or root, TEST)
+        crashed.add(rules.finding("review-crashed", _crash(exc), os.path.relpath(crashed.path, root)))
+        outcome.records.append(crashed)
     outcome.facts = cache.facts
     outcome.seconds = time.monotonic() - start
     return outcome
@@ -192,8 +181,8 @@ def _target_qps(record: Record, comp: FileFacts, perf: FileFacts, root: str) -> 
     mine, theirs = comp.get("effective_target_qps"), perf.get("effective_target_qps")
     if not isinstance(mine, (int, float)) or not isinstance(theirs, (int, float)) or not theirs:
         return
-    if abs(mine / theirs - 1) <= 1e-6:
-        return
+    if abs(mine / theirs - 1) <= 1e-6 or any(f.rule == "server-target-qps-differs" for f in record.findings):
+        return  # the same, or the verifier said it
     shown = os.path.relpath(comp.path, root)
     effect = {
         "TEST01": "so its completed rate follows that target and the ±10% comparison holds by construction",

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from compliance.report.model import Evidence
 from compliance.review import rules, seeds
 from compliance.review.facts import FileFacts
-from compliance.review.models import Resolution
 from compliance.review.outcome import MISSING, RUN, TEST, Record
 from compliance.review.tree import SYSTEMS, Cell, CellKey
-from compliance.specs.types import Round, loadgen_scenario
+from compliance.specs.types import Round, Specs, loadgen_scenario
+from compliance.verify import models
 
 #: (run's scenario, folder's scenario) pairs the checker lets an edge system infer (lower case)
 INFERRED = {("singlestream", "multistream"), ("multistream", "offline"), ("singlestream", "offline")}
@@ -33,7 +33,8 @@ def _rel(path: str, root: str) -> str:
 def required_tests(
     cells: Mapping[CellKey, Cell],
     records: dict[CellKey, list[Record]],
-    resolutions: Mapping[CellKey, Resolution],
+    specs: Specs,
+    hints: Mapping[CellKey, tuple[str, ...]],
     rnd: Round,
     root: str,
 ) -> None:
@@ -43,9 +44,9 @@ def required_tests(
         found = records.get(key)
         if found is None:
             continue
-        resolution = resolutions[key]
-        model = resolution.model
-        required = rnd.tests_for(model.name) if model is not None and resolution.exact else ()
+        match = models.resolve(specs.models, key.benchmark, hints.get(key, ()))
+        model = match.model
+        required = rnd.tests_for(model.name) if model is not None and match.how == models.EXACT else ()
         tests = {r.test: r for r in found if r.kind == TEST}
         for test, record in tests.items():
             where = _rel(record.path, root)

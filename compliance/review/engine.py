@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from compliance.errors import InputError
-from compliance.review import cross, models, rules, seeds
+from compliance.review import cross, models, seeds
 from compliance.review.cell import Job, review_cell
 from compliance.review.facts import FileFacts
-from compliance.review.outcome import TEST, CellOutcome, Record
+from compliance.review.outcome import CellOutcome, Record
 from compliance.review.progress import Progress
 from compliance.review.tree import Cell, CellKey, find_root, in_scope, inside, walk
 from compliance.specs.types import Specs
@@ -59,7 +59,10 @@ _SPECIFIC = re.compile(r"(\S*/\S*)|\d[\d.,]*")
 
 
 def reason_kind(check: dict[str, Any]) -> str:
-    """A NOT CHECKABLE check's reason with its paths and numbers generalised, for counting them by reason."""
+    """A NOT CHECKABLE check's reason for counting them: its cause when the verifier names one, else its reason
+    with paths and numbers generalised."""
+    if check.get("cause"):
+        return f"{check['name']}: {check['cause']}"
     return f"{check['name']}: " + _SPECIFIC.sub(lambda m: "PATH" if m.group(1) else "N", check["reason"])[:160]
 
 
@@ -77,7 +80,7 @@ def _work(job: Job) -> CellOutcome:
     return review_cell(job, _specs, _root)
 
 
-def _jobs(selected: list[Cell], resolutions: dict[CellKey, models.Resolution], scope: str) -> list[Job]:
+def _jobs(selected: list[Cell], hints: dict[CellKey, tuple[str, ...]], scope: str) -> list[Job]:
     jobs = []
     for cell in selected:
         whole = any(inside(folder, scope) for folder in cell.folders())
@@ -85,8 +88,7 @@ def _jobs(selected: list[Cell], resolutions: dict[CellKey, models.Resolution], s
         runs = whole or (cell.results_dir is not None and inside(scope, cell.results_dir))
         if not whole and not runs and not tests:
             continue
-        model = resolutions[cell.key].model
-        jobs.append(Job(cell, model.name if model else None, tests, runs))
+        jobs.append(Job(cell, hints[cell.key], tests, runs))
     return jobs
 
 
@@ -129,8 +131,8 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
     scope = os.path.abspath(path)
     cells = walk(root)
     selected = [cell for cell in cells.values() if in_scope(cell, scope)]
-    resolutions = _resolve(specs, root, cells)
-    jobs = _jobs(selected, resolutions, scope)
+    hints = _hints(root, cells)
+    jobs = _jobs(selected, hints, scope)
     if not jobs:
         raise InputError(f"{path}: no TEST folder and no submission run to review there")
     workers = options.jobs or os.cpu_count() or 1
@@ -148,10 +150,9 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
     known = seeds.table(specs.rounds)
     decision = seeds.decide(options.round, (f.seeds for f in facts.values() if f.kind == "detail"), known, specs.rounds)
     rnd = specs.rounds[decision.round]
-    cross.required_tests({k: cells[k] for k in records}, records, resolutions, rnd, root)
+    cross.required_tests({k: cells[k] for k in records}, records, specs, hints, rnd, root)
     cross.seeds_and_scenarios(records, facts, decision.round, known, cross.system_types(root, list(records)), root)
     cross.copies(records, facts, root)
-    _model_notes(records, resolutions, root)
     flat = sorted((r for found in records.values() for r in found), key=lambda r: (r.key, _order(r)))
     flat = [r for r in flat if inside(r.path, scope) or any(inside(f, scope) for f in cells[r.key].folders())]
     result = Review(root, scope, decision.round, decision.evidence, flat, len(jobs), time.monotonic() - start, workers)
@@ -168,44 +169,13 @@ def _order(record: Record) -> tuple[int, str]:
     return ({"run": 0, "test": 1, "missing": 1, "stray": 2}.get(record.kind, 3), record.test)
 
 
-def _resolve(specs: Specs, root: str, cells: dict[CellKey, Cell]) -> dict[CellKey, models.Resolution]:
-    mappings: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
-    found = {}
+def _hints(root: str, cells: dict[CellKey, Cell]) -> dict[CellKey, tuple[str, ...]]:
+    """The tree's other names for each cell's benchmark (its ``model_mapping.json``)."""
+    mappings: dict[tuple[str, str], dict[str, str]] = {}
+    found: dict[CellKey, tuple[str, ...]] = {}
     for key in cells:
         org = (key.division, key.org)
         if org not in mappings:
-            mappings[org] = models.read_mapping(root, key.division, key.org)
-        mapping, where = mappings[org]
-        found[key] = models.resolve(specs, key.benchmark, mapping, os.path.relpath(where, root) if where else "")
+            mappings[org] = models.read_mapping(root, key.division, key.org)[0]
+        found[key] = (mappings[org][key.benchmark],) if key.benchmark in mappings[org] else ()
     return found
-
-
-def _model_notes(
-    records: dict[CellKey, list[Record]], resolutions: dict[CellKey, models.Resolution], root: str
-) -> None:
-    """Say, on each TEST folder, which model an inexact benchmark name was taken for, or that none was found."""
-    for key, found in records.items():
-        resolution = resolutions[key]
-        if resolution.exact:
-            continue
-        for record in found:
-            if record.kind != TEST:
-                continue
-            where = os.path.relpath(record.path, root)
-            if resolution.model is None:
-                record.add(
-                    rules.finding(
-                        "benchmark-unresolved",
-                        f"'{key.benchmark}' is no model of the specs and the tree does not say which it derives from: "
-                        "the checks that need the model's facts say they could not be made",
-                        where,
-                    )
-                )
-            else:
-                record.add(
-                    rules.finding(
-                        "benchmark-resolved",
-                        f"'{key.benchmark}' was taken as {resolution.model.name} (from {resolution.how})",
-                        where,
-                    )
-                )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from compliance.layout import ACCURACY, DETAIL, SUMMARY, VERIFY_ACCURACY, VERIFY_PERFORMANCE
@@ -20,9 +19,9 @@ from compliance.review.facts import FactCache, FileFacts
 from compliance.review.outcome import TEST, Record
 from compliance.review.runs import rel, unreadable
 from compliance.review.tree import Cell
-from compliance.review.verification import absorb, log_view, part, run_verifier, translator
-from compliance.specs.types import Model, Specs
-from compliance.verify import official, performance, registry, scoring, test01, test06
+from compliance.review.verification import absorb, part, run_verifier, translator
+from compliance.specs.types import Specs
+from compliance.verify import fallback, performance, registry, test01, test06
 from compliance.verify.result import Outcome
 
 RUN_1 = os.path.join("performance", "run_1")
@@ -51,21 +50,20 @@ CLAIMS: dict[tuple[str, str], tuple[str, ...] | None] = {
         test06.CHECK_SAMPLES,
     ),
 }
-FALLBACK_TEXTS = tuple(os.path.join("accuracy", f"{side}_accuracy.txt") for side in ("baseline", "compliance"))
 #: each log of a compliance run: its role, LoadGen's name for it, and the folder of a TEST folder it belongs in
 LOG_PLACES = (("detail", DETAIL, RUN_1), ("summary", SUMMARY, RUN_1), ("accuracy", ACCURACY, "accuracy"))
 
 
 @dataclass
 class Context:
-    """What reviewing a TEST folder needs besides the folder: the tree, the specs, the cell's model, the cache."""
+    """What reviewing a TEST folder needs besides the folder: the tree, the specs, the cell, the tree's other names
+    for the cell's benchmark (``model_mapping.json``), the cache of the logs' facts."""
 
     root: str
     specs: Specs
     cell: Cell
-    model: Model | None
+    hints: tuple[str, ...]
     cache: FactCache
-    scratch: str  # a folder of this worker's own, for the views of the runs' logs
 
     def shown(self, path: str) -> str:
         return rel(path, self.root)
@@ -113,7 +111,7 @@ def _files(record: Record, test: str, ctx: Context) -> None:
 def review_test(test: str, folder: str, ctx: Context) -> Record:
     """Review one TEST folder of the context's cell."""
     cell = ctx.cell
-    record = Record(cell.key, test, folder, TEST, model=ctx.model.name if ctx.model else None)
+    record = Record(cell.key, test, folder, TEST)
     where = ctx.shown(folder)
     _files(record, test, ctx)
     record.logs, misfiled = _locate(folder)
@@ -131,13 +129,11 @@ def review_test(test: str, folder: str, ctx: Context) -> Record:
         facts = ctx.cache.get(path)
         if facts is not None:
             unreadable(record, facts, ctx.root)
-    view = log_view(record.logs, ctx.scratch)
-    translate = translator(record, view, ctx.root)
-    spec = ctx.specs.tests.get(test)
-    result = run_verifier(record, test, spec, ctx.model, cell.results_dir, cell.key.scenario, view, translate)
+    translate = translator(ctx.root)
+    result = run_verifier(record, ctx.specs, cell.results_dir, cell.key.scenario, ctx.hints, translate)
     checks = None
     if result is not None:
-        checks = absorb(record, result, test, where, ctx.model is not None, translate)
+        checks = absorb(record, result, where, translate)
         record.figures = registry.get(test).figures(result.to_dict())
     _texts(record, test, checks, ctx)
     return record
@@ -146,7 +142,7 @@ def review_test(test: str, folder: str, ctx: Context) -> Record:
 def _texts(record: Record, test: str, checks: list[dict[str, Any]] | None, ctx: Context) -> None:
     """Each verify text against the re-verification (its verdict) and the logs beside it (its figures)."""
     closed = ctx.cell.key.division != "open"
-    fallback_ok = _fallback(record, ctx) if test == "TEST01" else None
+    fallback_ok = any(c["name"] == fallback.CHECK_FALLBACK and c["outcome"] == "PASS" for c in record.checks)
     for name in texts.text_files(test):
         path = os.path.join(record.path, name)
         text = texts.read(path)
@@ -277,37 +273,6 @@ def _issued(total: int, detail: FileFacts) -> tuple[int, ...]:
     if isinstance(per_query, int) and per_query > 1 and total % per_query:
         return total, total + per_query - total % per_query
     return (total,)
-
-
-def _fallback(record: Record, ctx: Context) -> bool | None:
-    """TEST01 Part III from the published texts: each metric of the model within its delta (docs/rules.md §2.1).
-    True or False when the texts are there and could be read, else None."""
-    paths = [os.path.join(record.path, name) for name in FALLBACK_TEXTS]
-    if not all(os.path.isfile(p) for p in paths):
-        return None
-    metrics = tuple(m for m in (ctx.model.metrics if ctx.model else ()) if m.delta_percent is not None)
-    if not metrics:
-        record.check("fallback (published texts)", Outcome.NOT_CHECKABLE, "the model's accuracy metrics are unknown")
-        return None
-    base = scoring.read_metrics([Path(paths[0])], metrics)[0]
-    comp = scoring.read_metrics([Path(paths[1])], metrics)[0]
-    problems, figures = [], {}
-    for metric in metrics:
-        b, c = base.get(metric.name), comp.get(metric.name)
-        assert metric.delta_percent is not None
-        if not b or not c:
-            record.check("fallback (published texts)", Outcome.NOT_CHECKABLE, f"{metric.name} not read in both texts")
-            return None
-        delta = official.delta_percent(b, c)
-        figures[metric.name] = delta
-        if delta > metric.delta_percent:
-            problems.append(f"{metric.name} {c:g} vs {b:g}: {delta:.3f}% > {metric.delta_percent:g}%")
-    if problems:
-        record.check("fallback (published texts)", Outcome.FAIL, "; ".join(problems), figures)
-        record.add(rules.finding("fallback-out-of-delta", "; ".join(problems), ctx.shown(paths[1])))
-        return False
-    record.check("fallback (published texts)", Outcome.PASS, "", figures)
-    return True
 
 
 def review_stray(cell: Cell, ctx: Context) -> Record | None:

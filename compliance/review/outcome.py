@@ -30,11 +30,14 @@ class Record:
     logs: dict[str, str] = field(default_factory=dict)  # detail, summary, accuracy -> path
 
     def check(
-        self, name: str, outcome: Outcome, reason: str = "", figures: dict[str, Any] | None = None
+        self, name: str, outcome: Outcome, reason: str = "", figures: dict[str, Any] | None = None, cause: str = ""
     ) -> dict[str, Any]:
+        """Record a check (``cause``: why a NOT CHECKABLE one could not be made, a stable word for counting)."""
         entry: dict[str, Any] = {"name": name, "outcome": outcome.value, "reason": reason}
         if figures:
             entry["figures"] = figures
+        if cause:
+            entry["cause"] = str(cause)
         self.checks.append(entry)
         return entry
 

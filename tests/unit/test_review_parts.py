@@ -13,6 +13,7 @@ from compliance.plan import load_specs
 from compliance.review import facts, models, seeds
 from compliance.review.engine import Options, review
 from compliance.review.tree import find_root, in_scope, walk
+from compliance.verify.models import resolve
 from tests.helpers import reviewtree as rt
 from tests.helpers.logwriter import accuracy_entry, accuracy_log, detail_log, truncate
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
@@ -131,29 +132,15 @@ def test_seeds_of_the_round_spec_win_over_the_checker_table() -> None:
 # -- a benchmark folder's model ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "folder, model, how",
-    [
-        ("resnet", "resnet", "name"),
-        ("resnet50", "resnet", "alias"),
-        ("llama3_1-405b", "llama3.1-405b", "alias"),
-        ("llama3_1-405b_finetuned", "llama3.1-405b", "prefix"),
-        ("llama2-70b-fp8_quark", "llama2-70b-99", "prefix"),
-        ("llama3_1-70b-fp8_dyn", None, ""),
-        ("mobilenet-v2", None, ""),
-    ],
-)
-def test_benchmark_folders_resolve_to_models(folder: str, model: str | None, how: str) -> None:
-    found = models.resolve(SPECS, folder)
-    assert (found.model.name if found.model else None, found.how) == (model, how)
-
-
 def test_the_tree_s_model_mapping_says_which(tmp_path: Path) -> None:
     write_tree(tmp_path, {"open": {"Org": {"model_mapping.json": '{"my-llm": "mixtral-8x7b"}'}}})
     mapping, path = models.read_mapping(str(tmp_path), "open", "Org")
-    found = models.resolve(SPECS, "my-llm", mapping, "open/Org/model_mapping.json")
-    assert found.model is not None and found.model.name == "mixtral-8x7b"
-    assert found.how == "model_mapping.json (open/Org/model_mapping.json)" and not found.exact
+    assert path == str(tmp_path / "open" / "Org" / "model_mapping.json")
+    found = resolve(SPECS.models, "my-llm", (mapping["my-llm"],))
+    assert (
+        found.model is not None and found.model.name == "mixtral-8x7b" and "as the tree's 'mixtral-8x7b'" in found.note
+    )
+    assert models.read_mapping(str(tmp_path), "closed", "Org") == ({}, "")
 
 
 # -- facts of each log ---------------------------------------------------------------------------------------------
