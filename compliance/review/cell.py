@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass
 
 from compliance.layout import DETAIL, SUMMARY
+from compliance.logs import memo
 from compliance.report.model import Evidence
 from compliance.review import rules
 from compliance.review.facts import FactCache, FileFacts
@@ -41,6 +42,15 @@ def review_cell(job: Job, specs: Specs, root: str) -> CellOutcome:
     outcome = CellOutcome(cell.key)
     cache = FactCache()
     ctx = Context(root, specs, cell, job.hints, cache)
+    with memo.scope():  # the cell's logs parsed once, for review's checks and every verification
+        _review(job, ctx, outcome)
+    outcome.facts = cache.facts
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _review(job: Job, ctx: Context, outcome: CellOutcome) -> None:
+    cell, cache, root = job.cell, ctx.cache, ctx.root
     try:
         if cell.results_division is None and job.runs:
             outcome.records += review_runs(cell, cache, root)
@@ -55,9 +65,6 @@ def review_cell(job: Job, specs: Specs, root: str) -> CellOutcome:
         crashed = Record(cell.key, "cell", cell.compliance_dir or cell.results_dir or root, TEST)
         crashed.add(rules.finding("review-crashed", _crash(exc), os.path.relpath(crashed.path, root)))
         outcome.records.append(crashed)
-    outcome.facts = cache.facts
-    outcome.seconds = time.monotonic() - start
-    return outcome
 
 
 def _crash(exc: BaseException) -> str:

@@ -164,11 +164,11 @@ def test_detail_facts_skip_long_lines_and_keep_what_review_compares(tmp_path: Pa
 def test_detail_facts_name_a_file_that_is_no_detail_log(tmp_path: Path) -> None:
     for name, text, problem in (
         ("a", "", "empty file"),
-        ("b", "hello\n:::MLLOG {}\n", "its first line is not a ':::MLLOG {...}' record"),
+        ("b", "hello\n:::MLLOG {}\n", "line 1 is not a ':::MLLOG {...}' record"),
     ):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert facts.read_detail(str(path)).problem == problem
+        assert facts.read_detail(str(path)).problem.startswith(problem)
 
 
 @pytest.mark.parametrize("crlf", [False, True])
