@@ -4,11 +4,13 @@ facts read from each log (digest, records, truncation) in bounded memory."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
 
 from compliance.errors import InputError
+from compliance.logs import memo
 from compliance.plan import load_specs
 from compliance.review import facts, models, seeds
 from compliance.review.engine import Options, review
@@ -191,3 +193,44 @@ def test_the_cache_reads_a_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
     first, second = cache.get(str(path)), cache.get(str(path))
     assert first is second and len(calls) == 1 and first is not None and first.scenario == "Offline"
     assert cache.get(str(tmp_path / "mlperf_log_detail.txt")) is None  # not there
+
+
+def test_a_memoized_reader_reads_a_file_once_within_a_scope(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def reader(path: str | Path) -> list[str]:
+        calls.append(str(path))
+        return Path(path).read_text(encoding="utf-8").split()
+
+    read = memo.memoized(reader)
+    path = tmp_path / "log"
+    path.write_text("a b\n", encoding="utf-8")
+    assert read(path) is not read(path) and len(calls) == 2  # outside a scope nothing is kept
+    with memo.scope():
+        first = read(path)
+        assert read(str(path)) is first and len(calls) == 3
+        path.write_text("a b c d\n", encoding="utf-8")  # changed (size): read again
+        assert read(path) == ["a", "b", "c", "d"] and len(calls) == 4
+    with memo.scope():
+        read(path)
+    assert len(calls) == 5  # a new scope starts empty
+
+
+def test_review_parses_each_log_once(tmp_path: Path) -> None:
+    """Every detail log is opened twice at most (its digest, and the one parse that review's checks and every
+    verification of its cell share), though TEST01 and TEST04 both read the submission's performance run."""
+    root = rt.write(tmp_path / "t", rt.honest())
+    opened: list[str] = []
+    listening = [True]  # an audit hook cannot be removed: it stops listening after the review
+
+    def hook(event: str, args: tuple) -> None:
+        if listening[0] and event == "open" and str(args[0]).endswith("mlperf_log_detail.txt"):
+            opened.append(str(args[0]))
+
+    sys.addaudithook(hook)
+    try:
+        review(str(root), SPECS, Options(jobs=1))
+    finally:
+        listening[0] = False
+    counts = {path: opened.count(path) for path in set(opened)}
+    assert len(counts) == 11 and max(counts.values()) == 2
