@@ -252,10 +252,12 @@ def _outcome(name: str, problems: list[str], cmp: compare.Comparison, figures: d
         if cmp.compliance_truncated
         else f"of the compliance run's {cmp.compliance_entries} entries"
     )
-    reason = (
-        f"{_truncated_logs(cmp)} (the submission tools keep the first and last 4 KiB): {survive}, "
+    compared = (
         f"{cmp.matched} could be compared ({same}); the others cannot be checked from these logs"
+        if cmp.matched
+        else "none can be compared from these logs"
     )
+    reason = f"{_truncated_logs(cmp)} (the submission tools keep the first and last 4 KiB): {survive}, {compared}"
     return Check(name, Outcome.NOT_CHECKABLE, reason, figures, cause=Cause.TRUNCATED_LOG)
 
 
@@ -288,10 +290,12 @@ def _accuracy_text(result: Result) -> str:
     if verdict[0] == "TEST PASS" and part3 is None:
         return "\n".join(lines + ["TEST PASS", ""]) + "\n"
     # With the fallback the outputs differ: Part II fails (the checker then reads TEST01/accuracy/, and would
-    # skip it on a 'TEST PASS' line: docs/rules.md §2.1), and the fallback's verdict follows.
-    lines.append("TEST FAIL")
+    # skip it on a 'TEST PASS' line: docs/rules.md §2.1), and the fallback's verdict follows. Part II of truncated
+    # logs is not checkable: neither line is one the checker accepts.
+    unknown = check is not None and check.outcome is Outcome.NOT_CHECKABLE
+    lines.append("TEST NOT CHECKABLE" if unknown or (part3 is None and "NOT CHECKABLE" in verdict[0]) else "TEST FAIL")
     if part3 is not None:
-        word = "PASS (fallback)" if part3.passed else "FAIL"
+        word = {Outcome.PASS: "PASS (fallback)", Outcome.NOT_CHECKABLE: "NOT CHECKABLE"}.get(part3.outcome, "FAIL")
         lines += ["", f"Non-deterministic fallback (TEST01 Part III): {word}"]
         for name, m in part3.figures.get("metrics", {}).items():
             delta = f", delta {m['delta_percent']:.4f}%" if "delta_percent" in m else ""
@@ -299,7 +303,10 @@ def _accuracy_text(result: Result) -> str:
             lines.append(f"  {name}: {values}{delta} (allowed {m['allowed']:g}%)")
     if verdict[0] == "TEST PASS":
         return "\n".join(lines) + "\n"
-    reasons = [f"reason: {scoring.neutralised(line.removeprefix('TEST FAIL: ').strip())}" for line in verdict]
+    reasons = [
+        f"reason: {scoring.neutralised(line.removeprefix('TEST FAIL: ').removeprefix('TEST NOT CHECKABLE: ').strip())}"
+        for line in verdict
+    ]
     return "\n".join(lines + ["", *reasons]) + "\n"
 
 

@@ -96,19 +96,38 @@ def _detail(comp_dir: Path, paths: dict[str, str], result: Result) -> DetailLog 
     a folder or a loop of links is bad input, not an absent log)."""
     path = inputs.compliance_log(comp_dir, layout.DETAIL)
     if not inputs.present(path):
-        # A published TEST06 folder keeps only the accuracy log (review.md §1): the evidence cannot be read.
-        result.add(
-            Check(
-                evidence.CHECK_APPLIED,
-                Outcome.NOT_CHECKABLE,
-                f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect cannot be checked",
-                cause=Cause.NO_DETAIL_LOG,
-            )
-        )
         return None
     paths["compliance_detail"] = inputs.required(path)
     result.inputs["compliance_detail"] = paths["compliance_detail"]
     return inputs.detail(paths["compliance_detail"], result)
+
+
+def _evidence_without_detail(result: Result, issued: int, expected: int) -> None:
+    """A published TEST06 folder keeps only the accuracy log (review.md §1): whether LoadGen found and applied the
+    audit.config cannot be read, but its seq_id values show how many samples the run issued, and with TEST06's
+    settings (min_query_count 100, min_duration 0) it issues only the samples it logs."""
+    figures = {"samples_issued_at_least": issued, "expected": expected}
+    if issued > expected:
+        result.add(
+            Check(
+                evidence.CHECK_APPLIED,
+                Outcome.FAIL,
+                f"the accuracy log's seq_id values reach {issued - 1}: the run issued at least {issued} samples, "
+                f"where TEST06's settings make a run of {expected}; the audit config was not in effect",
+                figures,
+            )
+        )
+        return
+    result.add(
+        Check(
+            evidence.CHECK_APPLIED,
+            Outcome.NOT_CHECKABLE,
+            f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect cannot be checked "
+            f"(its seq_id values, below {expected}, are those of a run of TEST06's length)",
+            figures,
+            cause=Cause.NO_DETAIL_LOG,
+        )
+    )
 
 
 def verify(request: Request) -> Result:
@@ -148,7 +167,14 @@ def verify(request: Request) -> Result:
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model, scenario))
     first_token, eos, length = _Tally(), _Tally(), _Tally()
-    official_state = {"crash": "", "first": True, "eos": True, "length": True, "eos_flag": eos_flag}
+    official_state: dict[str, Any] = {
+        "crash": "",
+        "first": True,
+        "eos": True,
+        "length": True,
+        "eos_flag": eos_flag,
+        "issued": 0,  # samples the run issued at least (its highest seq_id + 1)
+    }
     size = struct.calcsize(TOKEN_FORMATS[dtype])
     needs_first_token = loadgen_scenario(scenario) != "Offline"
     try:
@@ -172,6 +198,8 @@ def verify(request: Request) -> Result:
         result.official_notes = ["json.load fails on the accuracy log"]
         _run_checks(result, comp, scenario)
         return result
+    if comp is None:
+        _evidence_without_detail(result, official_state["issued"], test.thresholds.expected_samples)
     cut = f"{count} whole entries of the truncated log pass" if truncated else ""
     if needs_first_token:
         result.add(_check(CHECK_FIRST_TOKEN, first_token, "outputs whose first-token response is not their start", cut))
@@ -207,7 +235,8 @@ def _run_checks(result: Result, comp: DetailLog | None, scenario: str) -> None:
 def _samples(
     result: Result, comp: DetailLog | None, count: int, truncated: bool, expected: int, official_state: dict
 ) -> None:
-    """The samples check: the log whole and not empty; a finding when fewer samples than expected were logged."""
+    """The samples check: the log whole and not empty; a finding, with its likely cause, when another number of
+    samples than expected was logged."""
     figures = {"logged": count, "expected": expected, "truncated": truncated}
     if truncated:
         result.add(
@@ -226,24 +255,28 @@ def _samples(
         result.add(Check(CHECK_SAMPLES, Outcome.FAIL, "the accuracy log has no entries: nothing was checked", figures))
         return
     result.add(Check(CHECK_SAMPLES, Outcome.PASS, "", figures))
-    if count >= expected:
+    if count == expected:
         return
     applied = result.check(evidence.CHECK_APPLIED)
-    if comp is None:
-        why = (
-            "with the TEST06 settings in effect LoadGen logs every sample of a run of that many queries; fewer "
-            "suggests a run made without them (a full-length run logs a random sample of about the target), and "
-            "there is no detail log to tell"
+    issued = official_state["issued"]
+    if applied is not None and applied.outcome is Outcome.FAIL:
+        queries = comp.get("generated_query_count") if comp is not None else None
+        run = (
+            f"the run issued {queries} queries"
+            if isinstance(queries, int)
+            else f"the run issued {issued} samples or more"
         )
-    elif applied is not None and applied.outcome is Outcome.FAIL:
-        queries = comp.get("generated_query_count")
-        issued = f" (the run issued {queries} queries)" if isinstance(queries, int) else ""
         why = (
-            f"the TEST06 settings were not in effect{issued}, so LoadGen logged a random sample of the outputs "
-            "rather than each of a 100-query run's"
+            f"the TEST06 settings were not in effect ({run}), so LoadGen logged a random sample of about the "
+            "sampling target rather than each sample of a 100-sample run"
+        )
+    elif comp is None:
+        why = (
+            "with the TEST06 settings in effect LoadGen logs each sample of its run; there is no detail log to tell "
+            "why this one differs"
         )
     else:
-        why = "the TEST06 settings are in effect, under which LoadGen logs every sample of the run"
+        why = "the TEST06 settings are in effect, under which LoadGen logs each sample of the run"
     result.note(f"{count} samples were logged, {expected} expected: {why}", CHECK_SAMPLES, Kind.SAMPLES_SHORT)
 
 
@@ -280,6 +313,9 @@ def _entry(
     state: dict,
 ) -> None:
     first_token, eos, length = tallies
+    seq_id = fields.get("seq_id")
+    if isinstance(seq_id, int) and not isinstance(seq_id, bool):
+        state["issued"] = max(state["issued"], seq_id + 1)  # LoadGen numbers a run's samples from 0
     where = f"entry {ordinal} (qsl_idx {fields.get('qsl_idx')})"
     data = fields.get("data")
     if not isinstance(data, HexField) or data.problem or data.n_bytes % size:

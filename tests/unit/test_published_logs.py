@@ -43,11 +43,8 @@ def test_published_test06_passes(folder: Path, tmp_path: Path, capsys) -> None:
     assert next(c for c in data["checks"] if c["name"] == "samples logged")["figures"]["logged"] == 100
     ours = (tmp_path / "TEST06" / "verify_accuracy.txt").read_text(encoding="utf-8").splitlines()
     assert ours[:3] == published.splitlines()[:3]  # the same official lines, word for word
-    assert ours[3:] == [
-        "TEST06 verification not checkable",
-        "reason: audit config in effect: no mlperf_log_detail.txt beside the accuracy log: whether the audit config "
-        "was in effect cannot be checked",
-    ]
+    assert ours[3] == "TEST06 verification not checkable" and len(ours) == 5
+    assert ours[4].startswith("reason: audit config in effect: no mlperf_log_detail.txt beside the accuracy log")
 
 
 @pytest.mark.parametrize("scenario", ["Offline", "Server"])
