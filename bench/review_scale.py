@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 
 
 def _children() -> resource.struct_rusage:
@@ -79,11 +80,33 @@ def main() -> int:
     print(f"cat: {cat_s:.2f} s (median of {args.repeat}); review: {review_s:.2f} s, CPU {cpu_s:.1f} s")
     print(f"ratio review/cat: {review_s / cat_s:.1f} (target <= 10); peak RSS of one process: {rss_mb:.0f} MB")
     print(
-        f"review: round {meta['round']}, {meta['cells']} cells, {len(document['records'])} folders, "
-        f"{meta['logs_read']} logs ({meta['bytes_read'] / 1e9:.2f} GB), {meta['jobs']} processes; "
-        f"statuses {document['totals']['statuses']}; findings {document['totals']['findings']}"
+        f"review: round {meta['round']} ({meta['round_evidence']}), {meta['cells']} cells, "
+        f"{len(document['records'])} folders, {meta['logs_read']} logs ({meta['bytes_read'] / 1e9:.2f} GB), "
+        f"{meta['jobs']} processes; statuses {document['totals']['statuses']}; "
+        f"findings {document['totals']['findings']}"
     )
+    counts(document)
     return 0
+
+
+def counts(document: dict) -> None:
+    """Findings per rule and severity (and the folders they are on), checks NOT CHECKABLE per reason, and how
+    many TEST01 folders had their performance, evidence and cleanliness checked."""
+    findings: Counter[tuple[str, str]] = Counter()
+    folders: Counter[str] = Counter()
+    for record in document["records"]:
+        findings.update((f["rule"], f["severity"]) for f in record["findings"])
+        folders.update({f["rule"] for f in record["findings"]})
+    print("findings by rule: count, folders, severity, rule")
+    for (rule, severity), n in sorted(findings.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {n:6} {folders[rule]:6}  {severity:8} {rule}")
+    print("checks NOT CHECKABLE, by reason:")
+    for reason, n in document["meta"]["not_checkable"].items():
+        print(f"  {n:6}  {reason}")
+    test01 = [r for r in document["records"] if r["test"] == "TEST01" and r["kind"] == "test"]
+    names = ("performance", "audit config in effect", "submission runs without audit config")
+    made = sum(all(any(c["name"] == n for c in r["checks"]) for n in names) for r in test01)
+    print(f"TEST01 folders: {len(test01)}; performance, evidence and cleanliness checked in {made}")
 
 
 if __name__ == "__main__":
