@@ -57,6 +57,11 @@ def _review(job: Job, ctx: Context, outcome: CellOutcome) -> None:
         for test, folder in sorted(cell.tests.items()):
             if job.tests is None or test in job.tests:
                 outcome.records.append(_guarded(ctx, test, folder))
+        for test, folder in sorted(cell.other_tests.items()):
+            if job.tests is None or test in job.tests:
+                record = _guarded(ctx, test, folder)
+                _twice(record, cell.tests[test], cache, root)
+                outcome.records.append(record)
         stray = review_stray(cell, ctx) if job.tests is None else None
         if stray is not None:
             outcome.records.append(stray)
@@ -83,6 +88,23 @@ def _guarded(ctx: Context, test: str, folder: str) -> Record:
         return record
 
 
+def _twice(record: Record, first: str, cache: FactCache, root: str) -> None:
+    """A test's second folder in the cell (the other layout): the checker of the round reads one of them."""
+    mine, theirs = record.logs.get("detail"), os.path.join(first, "performance", "run_1", DETAIL)
+    same = ""
+    if mine and os.path.isfile(theirs):
+        a, b = cache.get(mine), cache.get(theirs)
+        same = " (the same run: byte-identical detail logs)" if a and b and a.digest == b.digest else ""
+    record.add(
+        rules.finding(
+            "test-folder-twice",
+            f"{record.test} is also in {os.path.relpath(first, root)}{same}; the round's checker reads one of them",
+            os.path.relpath(record.path, root),
+            [Evidence(os.path.relpath(record.path, root), other_file=os.path.relpath(first, root))],
+        )
+    )
+
+
 def _same_cell(records: list[Record], cell: Cell, cache: FactCache, root: str) -> None:
     """Each compliance run against the cell's submission runs and its other tests' runs."""
     runs = cell.runs
@@ -93,6 +115,8 @@ def _same_cell(records: list[Record], cell: Cell, cache: FactCache, root: str) -
     perf = subs.get("performance", (None, None))[0]
     seen: dict[str, Record] = {}  # digest of a compliance detail log -> the first record holding it
     for record in records:
+        if record.path in cell.other_tests.values():
+            continue  # a test's second folder: said by test-folder-twice
         if record.kind != TEST or "detail" not in record.logs:
             continue
         comp = cache.get(record.logs["detail"])

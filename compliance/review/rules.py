@@ -57,6 +57,13 @@ _RULES = (
         "move the logs into their TEST folder's performance/run_1/ or accuracy/",
     ),
     Rule(
+        "test-folder-twice",
+        W,
+        "the cell holds a test in both layouts",
+        "domain.md §5.1 (compliance/ up to v5.1, results/ from v6.0: the round's checker reads one of them)",
+        "keep the folder of the round's layout",
+    ),
+    Rule(
         "orphan-test-folder",
         W,
         "a TEST folder has no submission results",

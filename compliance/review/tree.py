@@ -57,6 +57,8 @@ class Cell:
     results_dir: str | None = None  # the scenario folder holding accuracy/ and performance/run_1/
     results_division: str | None = None  # set when the results are in the other division only
     tests: dict[str, str] = field(default_factory=dict)  # TESTxx -> its folder
+    #: TESTxx -> a second folder of the test, in the other layout (v5.1 trees hold a few under results/ too)
+    other_tests: dict[str, str] = field(default_factory=dict)
     stray_logs: list[str] = field(default_factory=list)  # LoadGen logs in the compliance folder outside a TEST
 
     @property
@@ -142,7 +144,10 @@ def _fill(cell: Cell, folder: str, where: str) -> None:
         cell.compliance_dir = folder
         cell.stray_logs = _stray_logs(folder)
     for test, path in tests.items():
-        cell.tests.setdefault(test, path)
+        if test in cell.tests:
+            cell.other_tests[test] = path
+        else:
+            cell.tests[test] = path
 
 
 def _pair_other_division(root: str, cells: dict[CellKey, Cell]) -> None:

@@ -64,6 +64,11 @@ def logs_misfiled(f: dict[str, str]) -> None:
     f[f"{COMP_OFF}/performance/run_1/mlperf_log_detail.txt"] = f[T04]
 
 
+def twice(f: dict[str, str]) -> None:
+    for path in [p for p in f if p.startswith(f"{COMP_OFF}/TEST04/")]:
+        f[path.replace(COMP_OFF, RES_OFF)] = f[path]
+
+
 def orphan(f: dict[str, str]) -> None:
     for path in [p for p in f if p.startswith(RES_OFF + "/")]:
         del f[path]
@@ -189,6 +194,7 @@ CASES: dict[str, Callable[[dict[str, str]], None]] = {
     "test-files-missing": missing_file,
     "test-files-unexpected": extra_file,
     "logs-misfiled": logs_misfiled,
+    "test-folder-twice": twice,
     "orphan-test-folder": orphan,
     "results-in-other-division": other_division,
     "test-not-required": not_required,
