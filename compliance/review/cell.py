@@ -59,7 +59,7 @@ def _review(job: Job, ctx: Context, outcome: CellOutcome) -> None:
                 outcome.records.append(_guarded(ctx, test, folder))
         for test, folder in sorted(cell.other_tests.items()):
             if job.tests is None or test in job.tests:
-                record = _guarded(ctx, test, folder)
+                record = _guarded(ctx, test, folder, second=True)
                 _twice(record, cell.tests[test], cache, root)
                 outcome.records.append(record)
         stray = review_stray(cell, ctx) if job.tests is None else None
@@ -78,10 +78,10 @@ def _crash(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{at}"
 
 
-def _guarded(ctx: Context, test: str, folder: str) -> Record:
+def _guarded(ctx: Context, test: str, folder: str, second: bool = False) -> Record:
     """Review a TEST folder; a bug that stops it is a finding on that folder."""
     try:
-        return review_test(test, folder, ctx)
+        return review_test(test, folder, ctx, second)
     except Exception as exc:
         record = Record(ctx.cell.key, test, folder, TEST)
         record.add(rules.finding("review-crashed", _crash(exc), ctx.shown(folder)))

@@ -108,12 +108,14 @@ def _files(record: Record, test: str, ctx: Context) -> None:
     record.check("files", Outcome.FAIL if missing or extra else Outcome.PASS, ", ".join(missing + extra))
 
 
-def review_test(test: str, folder: str, ctx: Context) -> Record:
-    """Review one TEST folder of the context's cell."""
+def review_test(test: str, folder: str, ctx: Context, second: bool = False) -> Record:
+    """Review one TEST folder of the context's cell (``second``: a second folder of the test, in the layout the
+    round's checker does not read, whose files it does not check)."""
     cell = ctx.cell
     record = Record(cell.key, test, folder, TEST)
     where = ctx.shown(folder)
-    _files(record, test, ctx)
+    if not second:
+        _files(record, test, ctx)
     record.logs, misfiled = _locate(folder)
     if misfiled:
         record.add(

@@ -259,7 +259,9 @@ def test_review_crashed_is_a_finding_not_the_end(tmp_path: Path, monkeypatch: py
     def broken(test: str, folder: str, ctx: object) -> None:
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr("compliance.review.cell.review_test", broken)
+    monkeypatch.setattr(
+        "compliance.review.cell.review_test", lambda test, folder, ctx, second=False: broken(test, folder, ctx)
+    )
     result = run_review(tmp_path, rt.honest())
     crashed = [f for f in findings(result) if f.rule == "review-crashed"]
     assert len(crashed) == 5 and "ZeroDivisionError: planted" in crashed[0].message  # every TEST folder, reported
