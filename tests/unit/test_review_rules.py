@@ -256,12 +256,10 @@ def test_rule_fires_on_its_defect(rule: str, tmp_path: Path) -> None:
 
 
 def test_review_crashed_is_a_finding_not_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(test: str, folder: str, ctx: object) -> None:
+    def broken(test: str, folder: str, ctx: object, second: bool = False) -> None:
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(
-        "compliance.review.cell.review_test", lambda test, folder, ctx, second=False: broken(test, folder, ctx)
-    )
+    monkeypatch.setattr("compliance.review.cell.review_test", broken)
     result = run_review(tmp_path, rt.honest())
     crashed = [f for f in findings(result) if f.rule == "review-crashed"]
     assert len(crashed) == 5 and "ZeroDivisionError: planted" in crashed[0].message  # every TEST folder, reported
