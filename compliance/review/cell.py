@@ -16,7 +16,7 @@ from compliance.layout import DETAIL, SUMMARY
 from compliance.logs import memo
 from compliance.report.model import Evidence
 from compliance.review import rules
-from compliance.review.facts import FactCache, FileFacts
+from compliance.review.facts import FactCache, FileFacts, digest, same_bytes
 from compliance.review.folder import Context, review_stray, review_test
 from compliance.review.outcome import TEST, CellOutcome, Record
 from compliance.review.runs import review_runs
@@ -94,7 +94,7 @@ def _twice(record: Record, first: str, cache: FactCache, root: str) -> None:
     same = ""
     if mine and os.path.isfile(theirs):
         a, b = cache.get(mine), cache.get(theirs)
-        same = " (the same run: byte-identical detail logs)" if a and b and a.digest == b.digest else ""
+        same = " (the same run: byte-identical detail logs)" if a and b and same_bytes(a, b) else ""
     record.add(
         rules.finding(
             "test-folder-twice",
@@ -113,7 +113,7 @@ def _same_cell(records: list[Record], cell: Cell, cache: FactCache, root: str) -
         for run, folder in runs.items()
     }
     perf = subs.get("performance", (None, None))[0]
-    seen: dict[str, Record] = {}  # digest of a compliance detail log -> the first record holding it
+    seen: list[tuple[FileFacts, Record]] = []  # the compliance detail logs so far, with their records
     for record in records:
         if record.path in cell.other_tests.values():
             continue  # a test's second folder: said by test-folder-twice
@@ -125,14 +125,15 @@ def _same_cell(records: list[Record], cell: Cell, cache: FactCache, root: str) -
         shown = os.path.relpath(comp.path, root)
         for run, (detail, summary) in subs.items():
             _is_submission_run(record, run, comp, detail, summary, cache, root)
-        first = seen.setdefault(comp.digest, record)
+        first = next((r for log, r in seen if same_bytes(log, comp)), record)
+        seen.append((comp, record))
         if first is not record:
             record.add(
                 rules.finding(
                     "compliance-run-reused",
                     f"{record.test}'s run is {first.test}'s (byte-identical detail logs)",
                     shown,
-                    [Evidence(shown, "sha256", comp.digest[:16], os.path.relpath(first.logs["detail"], root))],
+                    [Evidence(shown, "sha256", digest(comp)[:16], os.path.relpath(first.logs["detail"], root))],
                 )
             )
         if perf is not None and not perf.problem:
@@ -153,19 +154,19 @@ def _is_submission_run(
     if detail is None or detail.problem:
         return
     other = os.path.relpath(detail.path, root)
-    same_bytes = comp.digest == detail.digest
+    same = same_bytes(comp, detail)
     comp_summary = cache.get(record.logs["summary"]) if "summary" in record.logs else None
-    if not same_bytes and summary is not None and comp_summary is not None and summary.size > 0:
-        if comp_summary.digest == summary.digest:
-            same_bytes = True
+    if not same and summary is not None and comp_summary is not None and summary.size > 0:
+        if same_bytes(comp_summary, summary):
+            same = True
             shown, other = os.path.relpath(comp_summary.path, root), os.path.relpath(summary.path, root)
-    if same_bytes:
+    if same:
         record.add(
             rules.finding(
                 "compliance-run-is-submission-run",
                 f"{record.test}'s log is a byte copy of the submission's {run} run's",
                 shown,
-                [Evidence(shown, "sha256", comp.digest[:16], other, "sha256", detail.digest[:16])],
+                [Evidence(shown, "sha256", digest(comp)[:16], other, "sha256", digest(detail)[:16])],
             )
         )
     elif comp.identity is not None and comp.identity == detail.identity:

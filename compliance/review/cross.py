@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from compliance.report.model import Evidence
 from compliance.review import rules, seeds
-from compliance.review.facts import FileFacts
+from compliance.review.facts import FileFacts, digest
 from compliance.review.outcome import MISSING, RUN, TEST, Record
 from compliance.review.tree import SYSTEMS, Cell, CellKey
 from compliance.specs.types import Round, Specs, loadgen_scenario
@@ -234,18 +234,22 @@ def copies(records: dict[CellKey, list[Record]], facts: Mapping[str, FileFacts],
     """Detail logs byte-identical across cells. A detail log holds the run's start time and every timing LoadGen
     measured, so two runs never write the same one; a summary log of a short accuracy run may be the same for two
     runs, and is compared only with its own cell's (:mod:`compliance.review.cell`)."""
-    holders: dict[str, list[tuple[Record, str]]] = defaultdict(list)
+    by_size: dict[int, list[tuple[Record, FileFacts]]] = defaultdict(list)
     for found in records.values():
         for record in found:
             log = facts.get(record.logs.get("detail", ""))
-            if log is not None and log.digest and not log.problem:
-                holders[log.digest].append((record, log.path))
-    for group in holders.values():
-        cells = {r.key for r, _ in group}
-        if len(cells) < 2:
+            if log is not None and log.size and not log.problem:
+                by_size[log.size].append((record, log))
+    holders: dict[str, list[tuple[Record, str]]] = defaultdict(list)
+    for group in by_size.values():  # only logs of the same size can be copies: only those are hashed
+        if len({r.key for r, _ in group}) > 1:
+            for record, log in group:
+                holders[digest(log)].append((record, log.path))
+    for copies_of in holders.values():
+        if len({r.key for r, _ in copies_of}) < 2:
             continue
-        for record, path in group:
-            others = [(r, p) for r, p in group if r.key != record.key]
+        for record, path in copies_of:
+            others = [(r, p) for r, p in copies_of if r.key != record.key]
             if not others or any(f.rule in ("log-copied", "log-shared-allowed") for f in record.findings):
                 continue
             other, other_path = others[0]

@@ -41,7 +41,7 @@ class FileFacts:
     path: str
     kind: str  # detail, summary, accuracy
     size: int = 0
-    digest: str = ""  # sha256 of the whole file
+    digest: str = ""  # sha256 of the whole file, once asked for (:func:`same_bytes`)
     values: dict[str, Any] = field(default_factory=dict)  # detail: records (first value wins); summary: fields
     errors: list[str] = field(default_factory=list)  # detail: LoadGen errors, "key: value"
     audit_warning: bool = False  # detail: LoadGen found an audit.config
@@ -86,11 +86,23 @@ def _digest(path: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def digest(facts: FileFacts) -> str:
+    """The file's sha256, read when first asked for (OSError when it cannot be read)."""
+    if not facts.digest:
+        facts.digest = _digest(facts.path)[0]
+    return facts.digest
+
+
+def same_bytes(a: FileFacts, b: FileFacts) -> bool:
+    """Whether two logs are byte-identical: the same size, then the same sha256 (a file of a size no other log has
+    is never hashed)."""
+    return a.size == b.size and digest(a) == digest(b)
+
+
 def read_detail(path: str) -> FileFacts:
     """The facts of a detail log: the records review compares, from the reader every verifier uses (memoized
-    within a cell: :mod:`compliance.logs.memo`), and the file's digest (OSError when it cannot be read)."""
-    facts = FileFacts(path, "detail")
-    facts.digest, facts.size = _digest(path)
+    within a cell: :mod:`compliance.logs.memo`), and its size (OSError when it cannot be read)."""
+    facts = FileFacts(path, "detail", size=os.path.getsize(path))
     try:
         log = detail.read_detail(path)
     except LogError as exc:
@@ -107,8 +119,7 @@ def read_detail(path: str) -> FileFacts:
 
 def read_summary(path: str) -> FileFacts:
     """The ``key : value`` lines of a summary log, from the summary reader (memoized within a cell), and its digest."""
-    facts = FileFacts(path, "summary")
-    facts.digest, facts.size = _digest(path)
+    facts = FileFacts(path, "summary", size=os.path.getsize(path))
     try:
         facts.values = dict(summary.read_summary(path).fields)
     except LogError as exc:
@@ -117,21 +128,18 @@ def read_summary(path: str) -> FileFacts:
 
 
 def read_accuracy(path: str) -> FileFacts:
-    """An accuracy log's size, digest, entry count and truncation (read in blocks)."""
+    """An accuracy log's size, entry count and truncation (read in blocks)."""
     facts = FileFacts(path, "accuracy", entries=0)
-    digest = hashlib.sha256()
     tail = b""
     with open(path, "rb") as f:
         while block := f.read(BLOCK):
             facts.size += len(block)
-            digest.update(block)
             window = tail + block
             if not facts.truncated and any(m in window for m in TRUNCATION_MARKERS):
                 facts.truncated = True
             assert facts.entries is not None
             facts.entries += window.count(b'"qsl_idx"') - tail.count(b'"qsl_idx"')
             tail = block[-16:]
-    facts.digest = digest.hexdigest()
     if not facts.size:
         facts.problem = "empty file"
     return facts
