@@ -172,4 +172,5 @@ class Report:
         """``1495 items: 1200 PASS, 3 FAIL ...; findings: 3 errors, 12 warnings, 40 infos``."""
         statuses = ", ".join(f"{n} {s}" for s, n in self.status_counts().items()) or "none"
         severities = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in self.severity_counts().items())
-        return f"{len(self.items)} {self.noun}: {statuses}; findings: {severities}"
+        noun = self.noun if len(self.items) != 1 else self.noun.removesuffix("s")
+        return f"{len(self.items)} {noun}: {statuses}; findings: {severities}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from compliance.errors import plural
 from compliance.report.model import Column, Item, Report, Severity
 from compliance.review.engine import Review
 from compliance.review.outcome import Record
@@ -46,11 +47,12 @@ def report(result: Review, fail_at: Severity = Severity.ERROR) -> Report:
     preamble = [
         f"reviewed {shown_scope} of {result.root}",
         f"round {result.round} ({result.round_evidence})",
-        f"{result.cells} cells, {len(result.records)} folders, {result.logs_read} logs ({megabytes:.0f} MB) "
-        f"in {result.seconds:.1f} s with {result.jobs} process{'es' if result.jobs > 1 else ''}",
+        f"{plural(result.cells, 'cell')}, {plural(len(result.records), 'folder')}, {plural(result.logs_read, 'log')} "
+        f"({megabytes:.0f} MB) in {result.seconds:.1f} s with {result.jobs} process{'es' if result.jobs > 1 else ''}",
     ]
     if result.not_checkable:
-        preamble.append(f"{sum(result.not_checkable.values())} checks NOT CHECKABLE (the reasons are in the JSON)")
+        count = plural(sum(result.not_checkable.values()), "check")
+        preamble.append(f"{count} NOT CHECKABLE (the reasons are in each folder's checks, counted in the JSON)")
     return Report(
         title=f"mlperf-compliance review of {os.path.basename(result.root.rstrip(os.sep)) or result.root}",
         columns=COLUMNS,

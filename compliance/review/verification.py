@@ -111,7 +111,7 @@ def absorb(record: Record, result: Result, where: str, translate: Callable[[str]
             outcome, reason, cause = Outcome.NOT_CHECKABLE, NO_COMMAND, "no accuracy script"
         absorbed.append(record.check(check.name, outcome, reason, _figures(check.figures), cause))
         if outcome is Outcome.FAIL:
-            record.add(_finding(check.name, reason, where))
+            record.add(_finding(check.name, reason, where, _evidence(check.name, check.figures, result, translate)))
         if cause == Cause.MODEL_UNKNOWN:
             record.add(
                 rules.finding(
@@ -126,9 +126,24 @@ def absorb(record: Record, result: Result, where: str, translate: Callable[[str]
     return absorbed
 
 
-def _finding(check: str, reason: str, where: str) -> Finding:
+def _evidence(
+    check: str, figures: dict[str, Any], result: Result, translate: Callable[[str], str]
+) -> list[Evidence] | None:
+    """The two runs' scores of a failed performance check, from the logs they were read in (None for another)."""
+    if check != performance.CHECK_SCORE or "metric" not in figures:
+        return None
+    mine, theirs = result.inputs.get("compliance_detail", ""), result.inputs.get("reference_performance_detail", "")
+    metric = str(figures["metric"])
+    return [
+        Evidence(
+            translate(mine), metric, figures.get("compliance"), translate(theirs), metric, figures.get("reference")
+        )
+    ]
+
+
+def _finding(check: str, reason: str, where: str, evidence: list[Evidence] | None = None) -> Finding:
     rule = RULE_OF_CHECK.get(check, "test-fails")
-    return rules.finding(rule, f"{check}: {reason}", where, [Evidence(where, key=check, value="FAIL")])
+    return rules.finding(rule, f"{check}: {reason}", where, evidence or [Evidence(where, key=check, value="FAIL")])
 
 
 def part(checks: list[dict[str, Any]] | None, names: tuple[str, ...] | None) -> tuple[str, list[dict[str, Any]]]:
