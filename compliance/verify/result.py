@@ -162,3 +162,68 @@ class Result:
         if len(self.attempts) > 1:  # the ledger, once there is more than this attempt to tell
             data["attempts"] = self.attempts
         return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Result:
+        """A result read back from :meth:`to_dict` (a verify.json): the verdict is recomputed from the checks.
+
+        Raises:
+            ValueError: ``data`` is not such a dict (the message names the key and what is wrong).
+        """
+        return cls(
+            test=_typed(data, "test", str),
+            scenario=_typed(data, "scenario", str, optional=True),
+            model=_typed(data, "model", str, optional=True),
+            checks=[_check(c, f"checks[{i}]") for i, c in enumerate(_typed(data, "checks", list, []))],
+            findings=[_finding(f, f"findings[{i}]") for i, f in enumerate(_typed(data, "findings", list, []))],
+            official_verdict=_typed(data, "official_verdict", str, "FAIL"),
+            official_notes=[str(n) for n in _typed(data, "official_notes", list, [])],
+            inputs={str(k): str(v) for k, v in _typed(data, "inputs", dict, {}).items()},
+            settings=dict(_typed(data, "settings", dict, {})),
+            attempts=[_entry(e, f"attempts[{i}]") for i, e in enumerate(_typed(data, "attempts", list, []))],
+        )
+
+
+_MISSING: Any = object()
+
+
+def _typed(data: Any, key: str, kind: type, default: Any = _MISSING, where: str = "", optional: bool = False) -> Any:
+    """``data[key]`` when it is a ``kind`` (or None when ``optional``); ``default`` when absent."""
+    name = f"{where}.{key}" if where else key
+    if not isinstance(data, dict):
+        raise ValueError(f"{where or 'the document'}: not an object")
+    if key not in data:
+        if default is _MISSING and not optional:
+            raise ValueError(f"{name}: missing")
+        return None if default is _MISSING else default
+    value = data[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ValueError(f"{name}: not a {kind.__name__} ({type(value).__name__})")
+    return value
+
+
+def _entry(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: not an object")
+    return data
+
+
+def _finding(data: Any, where: str) -> Finding:
+    return Finding(_typed(data, "message", str, where=where), _typed(data, "check", str, "", where))
+
+
+def _check(data: Any, where: str) -> Check:
+    outcome = _typed(data, "outcome", str, where=where)
+    try:
+        parsed = Outcome(outcome)
+    except ValueError:
+        raise ValueError(f"{where}.outcome: unknown outcome {outcome!r}") from None
+    return Check(
+        _typed(data, "name", str, where=where),
+        parsed,
+        _typed(data, "reason", str, "", where),
+        dict(_typed(data, "figures", dict, {}, where)),
+        _typed(data, "noise", bool, False, where),
+    )
