@@ -8,12 +8,15 @@ decide). Output into a closed pipe (``| head``) ends quietly.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from compliance.commands import specs_dir
-from compliance.errors import InputError
+from compliance.errors import InputError, Interrupted
 from compliance.plan import load_specs
 from compliance.report import github
 from compliance.report.model import NOT_CHECKABLE, Report, Severity
@@ -71,6 +74,24 @@ def _write_file(path: str, text: str) -> None:
         raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
 
 
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the review as Ctrl-C does (its workers are stopped, one line, status 143), where it is allowed."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise Interrupted("SIGTERM", "review")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def review(args: Any, out: TextIO, err: TextIO) -> int:
     """Review ``args.path``; print or write the report; return the exit status."""
     if args.jobs < 0:
@@ -78,7 +99,8 @@ def review(args: Any, out: TextIO, err: TextIO) -> int:
     severity = Severity.parse(args.severity)
     specs = load_specs(specs_dir(args.specs))
     progress = None if args.no_progress else err
-    result = review_tree(args.path, specs, Options(args.round, args.jobs, progress))
+    with _sigterm_interrupts():
+        result = review_tree(args.path, specs, Options(args.round, args.jobs, progress))
     report = to_report(result, severity)
     show = severity if severity.rank < Severity.WARNING.rank else Severity.WARNING
     text = render(report, args.format, show)

@@ -11,8 +11,11 @@ of its report).
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
 import re
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -68,11 +71,22 @@ def reason_kind(check: dict[str, Any]) -> str:
 
 _specs: Specs | None = None
 _root = ""
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _init(specs: Specs, root: str) -> None:
+    """A worker's start: the specs and the tree's root, and (Linux) its end when the review's process ends, however
+    it ends (killed, a SIGTERM that stops it before it can shut its pool down): no worker outlives a review."""
     global _specs, _root
     _specs, _root = specs, root
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the review's process ends them
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the review's own handler (inherited): a SIGTERM ends a worker
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown ends them
+        pass
+    if os.getppid() == 1:  # the review ended before this worker asked
+        os._exit(1)
 
 
 def _work(job: Job) -> CellOutcome:
@@ -105,18 +119,20 @@ def _run(
         return
     # the biggest cells first, so that no worker is left with a long one at the end
     order = sorted(jobs, key=lambda j: -len(j.cell.tests))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(specs, root)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(specs, root))
+    try:
         futures = [pool.submit(_work, job) for job in order]
-        try:
-            for done, future in enumerate(as_completed(futures), 1):
-                outcome = future.result()
-                folders += len(outcome.records)
-                report(done, folders)
-                yield outcome
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        for done, future in enumerate(as_completed(futures), 1):
+            outcome = future.result()
+            folders += len(outcome.records)
+            report(done, folders)
+            yield outcome
+    except BaseException:  # interrupted (or a worker died): the workers end now, not after their current cell
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    pool.shutdown()
 
 
 def review(path: str, specs: Specs, options: Options | None = None) -> Review:
