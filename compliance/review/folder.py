@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from compliance.layout import ACCURACY, DETAIL, SUMMARY, VERIFY_ACCURACY, VERIFY_PERFORMANCE
@@ -21,7 +22,7 @@ from compliance.review.runs import rel, unreadable
 from compliance.review.tree import Cell
 from compliance.review.verification import absorb, part, run_verifier, translator
 from compliance.specs.types import Specs
-from compliance.verify import fallback, performance, registry, test01, test06
+from compliance.verify import fallback, inputs, performance, registry, test01, test06
 from compliance.verify.result import Outcome
 
 RUN_1 = os.path.join("performance", "run_1")
@@ -50,8 +51,8 @@ CLAIMS: dict[tuple[str, str], tuple[str, ...] | None] = {
         test06.CHECK_SAMPLES,
     ),
 }
-#: each log of a compliance run: its role, LoadGen's name for it, and the folder of a TEST folder it belongs in
-LOG_PLACES = (("detail", DETAIL, RUN_1), ("summary", SUMMARY, RUN_1), ("accuracy", ACCURACY, "accuracy"))
+#: each log of a compliance run: its role, LoadGen's name for it
+LOG_ROLES = (("detail", DETAIL), ("summary", SUMMARY), ("accuracy", ACCURACY))
 
 
 @dataclass
@@ -70,15 +71,15 @@ class Context:
 
 
 def _locate(folder: str) -> tuple[dict[str, str], list[str]]:
-    """The compliance run's logs in a TEST folder (role -> path) and those found at its top level (misfiled)."""
+    """The compliance run's logs in a TEST folder (role -> path), where the verifiers read them
+    (:func:`compliance.verify.inputs.compliance_log`), and those at its top level (misfiled)."""
     logs, misfiled = {}, []
-    for role, name, place in LOG_PLACES:
-        proper, top = os.path.join(folder, place, name), os.path.join(folder, name)
-        if os.path.isfile(proper):
-            logs[role] = proper
-        elif os.path.isfile(top):
-            logs[role] = top
-            misfiled.append(top)
+    for role, name in LOG_ROLES:
+        path = str(inputs.compliance_log(Path(folder), name))
+        if os.path.isfile(path):
+            logs[role] = path
+            if os.path.dirname(path) == folder.rstrip(os.sep):
+                misfiled.append(path)
     return logs, misfiled
 
 
@@ -96,8 +97,9 @@ def _files(record: Record, test: str, ctx: Context) -> None:
             )
         )
     run_1 = os.path.join(folder, RUN_1)
-    extra = sorted(set(os.listdir(run_1)) - RUN_1_TOLERATED) if os.path.isdir(run_1) else []
-    if extra and test in ("TEST01", "TEST04"):
+    checked = os.path.isdir(run_1) and test in ("TEST01", "TEST04")  # compliance_performance_check's tests
+    extra = sorted(set(os.listdir(run_1)) - RUN_1_TOLERATED) if checked else []
+    if extra:
         record.add(
             rules.finding(
                 "test-files-unexpected",
