@@ -16,7 +16,7 @@ from typing import Any
 from compliance.layout import ACCURACY, DETAIL, SUMMARY, VERIFY_ACCURACY, VERIFY_PERFORMANCE
 from compliance.report.model import Evidence
 from compliance.review import rules, texts
-from compliance.review.facts import FactCache, FileFacts
+from compliance.review.facts import FactCache, FileFacts, same_bytes
 from compliance.review.outcome import TEST, Record
 from compliance.review.runs import rel, unreadable
 from compliance.review.tree import Cell
@@ -70,15 +70,20 @@ class Context:
         return rel(path, self.root)
 
 
-def _locate(folder: str) -> tuple[dict[str, str], list[str]]:
+def _locate(folder: str, cache: FactCache) -> tuple[dict[str, str], list[str]]:
     """The compliance run's logs in a TEST folder (role -> path), where the verifiers read them
-    (:func:`compliance.verify.inputs.compliance_log`), and those at its top level (misfiled)."""
+    (:func:`compliance.verify.inputs.compliance_log`), and those at its top level that are misfiled: not in the
+    place the official scripts copy them to, or another log than the one there."""
     logs, misfiled = {}, []
     for role, name in LOG_ROLES:
         path = str(inputs.compliance_log(Path(folder), name))
-        if os.path.isfile(path):
-            logs[role] = path
-            if os.path.dirname(path) == folder.rstrip(os.sep):
+        if not os.path.isfile(path):
+            continue
+        logs[role] = path
+        proper = os.path.join(folder, inputs.PUBLISHED_PLACES[name])
+        if os.path.dirname(path) == folder.rstrip(os.sep):
+            top, there = cache.get(path), cache.get(proper) if os.path.isfile(proper) else None
+            if there is None or top is None or not same_bytes(top, there):
                 misfiled.append(path)
     return logs, misfiled
 
@@ -118,13 +123,14 @@ def review_test(test: str, folder: str, ctx: Context, second: bool = False) -> R
     where = ctx.shown(folder)
     if not second:
         _files(record, test, ctx)
-    record.logs, misfiled = _locate(folder)
+    record.logs, misfiled = _locate(folder, ctx.cache)
     if misfiled:
         record.add(
             rules.finding(
                 "logs-misfiled",
-                f"{', '.join(os.path.basename(p) for p in misfiled)} lie at the top of {test}/, where the checker "
-                f"does not read them (it reads {RUN_1}/ and accuracy/); review used them",
+                f"{', '.join(os.path.basename(p) for p in misfiled)} lie at the top of {test}/, not where the "
+                f"official scripts put them ({RUN_1}/, accuracy/) or unlike the log there; review read them, as the "
+                "verifiers do",
                 where,
                 [Evidence(ctx.shown(p)) for p in misfiled],
             )
