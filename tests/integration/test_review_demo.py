@@ -65,14 +65,21 @@ def test_the_demo_trees_review_clean(tmp_path: Path) -> None:
     assert layout == {"results"}  # v6.x: the TEST folders beside the runs
 
 
-def test_a_demo_fault_shows_up_in_review_as_in_the_summary(tmp_path: Path) -> None:
-    benchmarks = {"resnet": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "cache"}}}
+def test_demo_faults_show_up_in_review_as_in_the_summary(tmp_path: Path) -> None:
+    benchmarks = {
+        "resnet": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "cache"}},  # TEST04 fails
+        "llama2-70b-99": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "eos2"}},  # TEST06 fails
+    }
     project = make_project(tmp_path / "p", {"box": _system("box", "v5.0", benchmarks, "tree")})
     doit(project, "--continue")
-    rows = {row["test"]: row for row in summary_rows(project)}
-    assert rows["TEST04"]["status"] == "FAIL" and rows["TEST01"]["status"] == "PASS"
+    rows = {(row["benchmark"], row["test"]): row["status"] for row in summary_rows(project)}
+    assert rows[("resnet", "TEST04")] == rows[("llama2-70b-99", "TEST06")] == "FAIL"
+    assert rows[("resnet", "TEST01")] == "PASS"
     code, document = _review(project, "tree", "v5.0")
-    records = {r["test"]: r for r in document["records"] if r["scenario"] == "Offline"}
-    assert code == 1 and records["TEST04"]["status"] == "FAIL" and records["TEST01"]["status"] == "PASS"
-    rules = {f["rule"] for f in records["TEST04"]["findings"]}
-    assert rules & {"test-missing", "performance-out-of-bounds"}, records["TEST04"]
+    records = {(r["benchmark"], r["test"]): r for r in document["records"]}
+    assert code == 1
+    for cell in (("resnet", "TEST04"), ("llama2-70b-99", "TEST06")):
+        assert records[cell]["status"] == "FAIL", records[cell]
+        rules = {f["rule"] for f in records[cell]["findings"]}
+        assert rules & {"test-missing", "performance-out-of-bounds", "test-fails"}, records[cell]
+    assert records[("resnet", "TEST01")]["status"] == "PASS"
