@@ -68,6 +68,9 @@ def _write_file(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as open() would make it (mkstemp makes it private)
         os.replace(temporary, path)
     except OSError as exc:
         os.unlink(temporary)

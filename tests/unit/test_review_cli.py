@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,9 @@ def test_json_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     document = json.loads(target.read_text(encoding="utf-8"))
     assert document["meta"]["round"] == "v5.1" and len(document["records"]) == 11
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".review-")] == []
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # as a file the user writes
 
 
 @pytest.mark.parametrize(
