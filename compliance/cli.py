@@ -7,6 +7,7 @@ Commands of its own::
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
     mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
+    mlperf-compliance round-data CHECKOUT [--round R ...] [--specs DIR]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
 ``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
@@ -26,6 +27,7 @@ from compliance.commands import DEFAULT_SPECS
 from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
 from compliance.commands.rerun import rerun
+from compliance.commands.round_data import round_data
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
@@ -33,7 +35,7 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("validate", "audit-config", "verify", "summary", "rerun")
+OWN_COMMANDS = ("validate", "audit-config", "verify", "summary", "rerun", "round-data")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
         help="also rerun the submission runs the system produces for those cells",
     )
     specs_option(p)
+
+    p = sub.add_parser(
+        "round-data",
+        help="print every difference between the specs' round data and a checkout of mlcommons/inference "
+        "(exit 1 when there is one)",
+    )
+    p.add_argument("checkout", help="the root of a checkout of mlcommons/inference")
+    p.add_argument("--round", action="append", metavar="R", help="only this round (repeatable), e.g. v6.1")
+    specs_option(p)
     return parser
 
 
@@ -130,6 +141,8 @@ def _main(argv: list[str]) -> int:
         return verify(args, sys.stdout)
     if args.command == "summary":
         return summary(args.specs, args.system, args.format, sys.stdout)
+    if args.command == "round-data":
+        return round_data(args.specs, args.checkout, args.round, sys.stdout)
     if args.command == "rerun":
         return rerun(args.specs, args.selection, args.submission_runs, run_doit, sys.stdout)
     return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout)

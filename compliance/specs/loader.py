@@ -24,6 +24,7 @@ from typing import Any
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import schemacheck
 from compliance.specs.facts import harness_warnings, shared_tree_problems
+from compliance.specs.rounds import round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
@@ -188,7 +189,9 @@ class _Loader:
         ) + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
         self.problems += templates or _layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
-        return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
+        return Round(
+            d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file, **round_fields(d)
+        )
 
     def _model(self, doc: YamlDoc) -> Model:
         d = doc.data
@@ -354,6 +357,7 @@ class _Loader:
                         )
         for rnd in specs.rounds.values():
             self._check_round(rnd, specs, alias_of)
+        self.problems += round_problems(specs, self.docs["round"], self.docs["model"])
         for (benchmark, test_name), rounds in sorted(self.required_by.items()):
             self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
@@ -436,12 +440,15 @@ class _Loader:
             if name not in specs.models:
                 continue  # the round names a model whose spec is broken or missing: reported with the round
             model = specs.models[name]
+            allowed = rnd.allowed_scenarios(name)  # the round's tables (the checker's), else the model's scenarios
             for i, scenario in enumerate(run.scenarios):
-                if scenario not in model.scenarios:
+                if scenario not in (model.scenarios if allowed is None else allowed):
                     self.problems.append(
                         doc.problem(
                             where + ["scenarios", i],
-                            f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}",
+                            f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}"
+                            if allowed is None
+                            else f"round {rnd.name} has no scenario '{scenario}' for {name}; it has {list(allowed)}",
                         )
                     )
             if run.results is not None:
