@@ -55,7 +55,7 @@ def _show(value: Any) -> str:
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
-    return repr(value) if isinstance(value, str) and not value.isidentifier() else str(value)
+    return f"'{value}'" if isinstance(value, str) and not value.isidentifier() else str(value)
 
 
 def same(ours: Any, theirs: Any) -> bool:
