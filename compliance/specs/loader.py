@@ -23,11 +23,12 @@ from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import schemacheck
-from compliance.specs.facts import harness_warnings, shared_tree_problems
-from compliance.specs.rounds import round_fields, round_problems
+from compliance.specs.facts import harness_warnings, known_issue_warnings, override_problems, shared_tree_problems
+from compliance.specs.rounds import layout_problems, round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
+    KnownIssue,
     Launcher,
     Metric,
     Model,
@@ -45,9 +46,9 @@ from compliance.specs.yamldoc import YamlDoc, load_yaml
 KINDS = {"rounds": "round", "models": "model", "tests": "test", "systems": "system"}
 REQUIRED_FOLDERS = ("rounds", "models", "tests")
 
-#: Placeholders each template may use.
-COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario", "test", "mode", "log_dir", "workdir")
+#: Placeholders each template may use ({audit_config}: the path of the staged audit.config, docs/harnesses.md).
 PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
+COMMAND_FIELDS = ("python", *PATH_FIELDS, "test", "mode", "log_dir", "workdir", "audit_config")
 LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
 #: Placeholders of an accuracy command (compliance.verify.scoring).
 ACCURACY_FIELDS = ("python", "benchmark", "scenario", "test", "accuracy_log", "output_file")
@@ -187,7 +188,7 @@ class _Loader:
         templates = _check_template(
             doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS
         ) + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
-        self.problems += templates or _layout_problems(doc, d["test_dir"], d["results_dir"])
+        self.problems += templates or layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
         return Round(
             d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file, **round_fields(d)
@@ -252,6 +253,7 @@ class _Loader:
             doc.file,
             d["attempts"],
             float(d["attempt_pause"]),
+            tuple(_known_issue(k) for k in d["known_issues"]),
         )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
@@ -322,6 +324,7 @@ class _Loader:
                 test01_dtype=b.get("test01", {}).get("dtype"),
                 tokens=dict(b.get("tokens", {})),
                 publish_reference=bool((reference or {}).get("publish", False)),
+                audit_overrides=dict(b["audit_overrides"]),
             )
         return System(
             d["name"],
@@ -454,6 +457,8 @@ class _Loader:
             if run.results is not None:
                 self._check_results(doc, where, run)
             self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
+            self.problems += override_problems(doc, where, run, rnd.name, rnd.tests_for(name))
+            self.warnings += known_issue_warnings(doc, where, run, _tests_of(specs, rnd.tests_for(name)))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(
@@ -527,49 +532,13 @@ class _Loader:
                 )
 
 
-def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Problem]:
-    """Containment of a round's layout: both templates stay inside the submission folder (relative, no '..'), a TEST
-    folder is a folder of its own named after the test, and it never is, holds or sits in a run folder of the
-    results (a TEST folder is replaced whole: anything it covered would be lost)."""
-    problems = []
-    for key, template in (("test_dir", test_dir), ("results_dir", results_dir)):
-        parts = template.replace("\\", "/").split("/")
-        if template.startswith("/") or ".." in parts or "." in parts or "" in parts[:-1]:
-            problems.append(
-                doc.problem(
-                    [key],
-                    f"'{template}' must be a relative path inside the submission folder, "
-                    "without '.', '..' or empty parts",
-                )
-            )
-    if problems:
-        return problems
-    if test_dir.rsplit("/", 1)[-1] != "{test}":
-        problems.append(
-            doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder of its own, named after the test",
-            )
-        )
-    sample = {"division": "d", "submitter": "s", "system": "y", "benchmark": "b", "scenario": "c"}
-    try:
-        tests = os.path.normpath(test_dir.format(**sample, test="TEST01"))
-        results = os.path.normpath(results_dir.format(**sample))
-    except (KeyError, ValueError, IndexError):
-        return problems  # a bad template: reported by _check_template
-    runs = [os.path.join(results, "accuracy"), os.path.join(results, "performance")]
-    if (
-        tests == results
-        or results.startswith(tests + os.sep)
-        or any(tests == r or tests.startswith(r + os.sep) for r in runs)
-    ):
-        problems.append(
-            doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' puts TEST folders on the results of '{results_dir}' (they would replace them)",
-            )
-        )
-    return problems
+def _tests_of(specs: Specs, names: tuple[str, ...]) -> list[TestSpec]:
+    return [specs.tests[t] for t in names if t in specs.tests]  # a broken test spec is reported with its file
+
+
+def _known_issue(data: dict[str, Any]) -> KnownIssue:
+    scenarios = tuple(data["scenarios"]) if "scenarios" in data else None
+    return KnownIssue(tuple(data["models"]), scenarios, data["setting"], data["issue"], data["effect"])
 
 
 def _seconds(value: float | None) -> float | None:

@@ -181,6 +181,36 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class KnownIssue:
+    """An official audit setting known to be broken upstream (validate warns where a system meets it)."""
+
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...] | None  # submission scenarios (None: all)
+    setting: str
+    issue: str  # e.g. mlcommons/inference#2493
+    effect: str
+
+    def affects(self, model: str, scenario: str) -> bool:
+        return model in self.models and (self.scenarios is None or scenario in self.scenarios)
+
+
+@dataclass(frozen=True)
+class AuditDeviation:
+    """An audit setting a system sets otherwise than the official audit.config, on purpose (``audit_overrides``)."""
+
+    key: str
+    value: Number
+    official: Number | None  # None: the official audit.config does not set it
+
+    def describe(self, test: str) -> str:
+        official = "does not set it" if self.official is None else f"sets {self.official}"
+        return (
+            f"{test} audit setting {self.key} = {self.value} deviates from the official audit.config, which "
+            f"{official} (audit_overrides of the system spec)"
+        )
+
+
+@dataclass(frozen=True)
 class TestSpec:
     """A compliance test: how its audit.config is made and its thresholds (its files: compliance.verify.layout)."""
 
@@ -197,6 +227,9 @@ class TestSpec:
     file: str
     attempts: int = 1  # runs a cell may get when it fails by what noise can cause (compliance.verify.result)
     attempt_pause: float = 0.0  # seconds between two attempts
+    known_issues: tuple[KnownIssue, ...] = ()
+    #: the settings of this cell's audit.config that differ from the official ones (set per cell by the plan)
+    deviations: tuple[AuditDeviation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,6 +265,14 @@ class BenchmarkRun:
     tokens: dict[str, Any] = field(default_factory=dict)  # TEST06: eos_token_id and/or dtype (else the model's)
     publish_reference: bool = False  # copy the produced submission runs into the tree's results layout
     accuracy_command: str | None = None  # scores an accuracy log ({accuracy_log}, {output_file}): TEST07, TEST01
+    #: test -> setting -> value (every scenario) or scenario -> {setting -> value}: deviations on purpose
+    audit_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def overrides_for(self, test: str, scenario: str) -> dict[str, Number]:
+        """The audit settings of ``test`` this benchmark overrides in ``scenario`` (a scenario's own win)."""
+        given = self.audit_overrides.get(test, {})
+        settings = {k: v for k, v in given.items() if not isinstance(v, dict)}
+        return {**settings, **given.get(scenario, {})}
 
     @property
     def produces_reference(self) -> bool:
