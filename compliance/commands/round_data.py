@@ -55,6 +55,8 @@ def _show(value: Any) -> str:
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float):
+        return f"{value:.12g}"  # the checker's products (43.9868879999...) as the specs write them
     return f"'{value}'" if isinstance(value, str) and not value.isidentifier() else str(value)
 
 

@@ -147,20 +147,26 @@ def read_checker(checkout: Path) -> Checker:
 
 
 def read_audit_configs(checkout: Path) -> dict[str, dict[str, str]]:
-    """The official audit.config files: test -> {model folder ('' for a test's shared file): text}."""
+    """The official audit.config files: test -> {model folder ('' for a test's shared file): text}, sorted."""
     configs: dict[str, dict[str, str]] = {}
     roots = [checkout / d for d in COMPLIANCE_DIRS if any((checkout / d).glob("TEST*"))]
     if not roots:
         return configs
     root = roots[0]
-    for path in sorted(root.glob("TEST*/audit.config")) + sorted(root.glob("TEST*/*/audit.config")):
+    # before 2025-06 (#2127) rgat's file was called audit.conf
+    found = [
+        p
+        for name in ("audit.conf", "audit.config")
+        for p in (*root.glob(f"TEST*/{name}"), *root.glob(f"TEST*/*/{name}"))
+    ]
+    for path in found:  # an audit.config wins over an audit.conf of the same folder
         test = path.relative_to(root).parts[0]
         folder = "" if path.parent.name == test else path.parent.name
         try:
             configs.setdefault(test, {})[folder] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot be read: {exc}") from None
-    return configs
+    return {test: dict(sorted(folders.items())) for test, folders in sorted(configs.items())}
 
 
 # -- the tables in the shape of a round spec -----------------------------------------------------------------------
