@@ -53,8 +53,9 @@ def _show(value: Any) -> str:
         return "absent"
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, dict):  # an entry as a spec would write it: without what the checker does not say
+        shown = {k: v for k, v in value.items() if v != [] and v is not official.NOT_IN_CHECKER}
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in shown.items()) + "}"
     if isinstance(value, float):
         return f"{value:.12g}"  # the checker's products (43.9868879999...) as the specs write them
     return f"'{value}'" if isinstance(value, str) and not value.isidentifier() else str(value)
@@ -83,6 +84,11 @@ def differences(ours: Any, theirs: Any, path: tuple[str, ...] = ()) -> Iterator[
         if ours is not None:
             yield path, ours, theirs
         return
+    depth = 3 if path[:1] in (("scenarios",), ("performance_rules",)) else 2  # down to a benchmark's entry
+    if len(path) < depth and isinstance(ours, dict | None) and isinstance(theirs, dict | None) and ours != theirs:
+        # a section, or a benchmark's entry in it, one side lacks: one line per entry, so that the report holds every
+        # value a new round's spec needs
+        ours, theirs = ours or {}, theirs or {}
     if isinstance(ours, dict) and isinstance(theirs, dict):
         for key in [*ours, *(k for k in theirs if k not in ours)]:
             yield from differences(ours.get(key), theirs.get(key), (*path, str(key)))
@@ -95,14 +101,10 @@ def _compare(
 ) -> None:
     listed = {k.at: k for k in known}
     lines, known_lines, seen = [], [], set()
-    for section in [s for s in theirs if ours.get(s) is None and theirs[s]]:
-        lines.append(f"{section}: the spec gives none; the checker has {plural(len(theirs[section]), 'entry')}")
-    for path, mine, checker in differences({k: v for k, v in ours.items() if v is not None}, theirs):
+    for path, mine, checker in differences(ours, theirs):
         if checker is official.NOT_IN_CHECKER:
             report.unknown += 1
             continue
-        if mine is None and path[0] in theirs and ours.get(path[0]) is None:
-            continue  # a whole section the spec does not give: said above
         entry = listed.get(path)
         shown = f"{'.'.join(path)}: specs {_show(mine)}, checker {_show(checker)}"
         seen.add(path)
@@ -154,16 +156,17 @@ def _folder_of(model: Model, folders: dict[str, str]) -> str | None:
 
 def _audit(report: _Report, specs: Specs, checkout: Path, rounds: list[Round]) -> None:
     """Each test's settings as rendered, against the official file, for every model a compared round requires the
-    test of (and every model an official folder names), in each of the model's scenarios."""
+    test of (and every benchmark of a compared round an official folder serves), in each of the model's scenarios."""
     configs = official.read_audit_configs(checkout)
     pairs = {(t, b) for rnd in rounds for b in rnd.required for t in rnd.tests_for(b) if t in specs.tests}
+    benchmarks = {b for rnd in rounds for b in rnd.required if b in specs.models}
     for test, folders in configs.items():
         for folder in [f for f in folders if f]:  # a model's own file (TEST04's shared one serves every model)
             models = [m.name for m in specs.models.values() if _folder_of(m, {folder: ""}) == folder]
             if not models:
                 report.notes.append(f"{test}/{folder}/audit.config: no model of the specs has that name, not compared")
-            elif test in specs.tests:
-                pairs |= {(test, m) for m in models}
+            elif test in specs.tests:  # also where no compared round requires the test (wan's TEST01 file)
+                pairs |= {(test, m) for m in models if m in benchmarks}
     lines: list[str] = []
     for test_name, name in sorted(pairs):
         lines += _audit_pair(specs.tests[test_name], specs.models[name], configs.get(test_name, {}))
@@ -198,9 +201,11 @@ def _audit_pair(test: TestSpec, model: Model, folders: dict[str, str]) -> list[s
     return lines
 
 
-def round_data(specs_dir: str, checkout: str, requested: list[str] | None, out: TextIO) -> int:
+def round_data(specs_dir: str | None, checkout: str, requested: list[str] | None, out: TextIO) -> int:
     """Print every difference between the round data of the specs in ``specs_dir`` and the official tables of the
     mlcommons/inference checkout ``checkout`` (only rounds ``requested``, when given); 0 when none, 1 otherwise.
+
+    ``specs_dir`` None: the packaged rounds, models and tests alone.
 
     Raises:
         InputError: the checkout holds no readable checker, or a requested round is not in it.
@@ -221,7 +226,8 @@ def round_data(specs_dir: str, checkout: str, requested: list[str] | None, out: 
             )
     names = requested or sorted(set(specs.rounds) & set(checker.model_config))
     report = _Report(out)
-    print(f"{specs_dir} against {root / checker.file} (rounds {', '.join(names) or 'none'})", file=out)
+    shown = specs_dir or "the packaged specs"
+    print(f"{shown} against {root / checker.file} (rounds {', '.join(names) or 'none'})", file=out)
     if not requested:
         missing = [v for v in checker.rounds if v not in specs.rounds]
         report.section("rounds:", [f"{v}: in the checker, no specs/rounds/{v}.yaml" for v in missing], [])
@@ -232,8 +238,6 @@ def round_data(specs_dir: str, checkout: str, requested: list[str] | None, out: 
     for name in names:
         rnd, theirs = specs.rounds[name], official.round_tables(checker, name)
         ours = tables(rnd)
-        for section in theirs:
-            ours.setdefault(section, None)  # a section the spec does not give: every fact of it differs
         title = f"round {name} ({rnd.file}):"
         _compare(report, title, ours, theirs, rnd.known_differences)
         _compare(report, f"round {name}, models' TEST01 accuracy metrics:", *_metrics(specs, rnd, theirs, patterns), ())

@@ -4,14 +4,13 @@
 gives them back in the shape of the spec's sections (which :mod:`compliance.specs.official` gives for a checkout, so
 that ``mlperf-compliance round-data`` compares the two one to one), and :func:`round_problems` cross-checks them with
 the round's benchmarks and the model specs: a model spec's ``scenarios`` are exactly the scenarios the rounds that
-have it allow (so the two cannot drift apart). :func:`layout_problems` checks the round's submission layout.
+have it allow (so the two cannot drift apart).
 
 Layer: the specs layer.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from compliance.errors import PathPart, Problem
@@ -140,48 +139,3 @@ def _model_scenarios(specs: Specs, model_docs: dict[str, YamlDoc]) -> list[Probl
                 )
             )
     return found
-
-
-def layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Problem]:
-    """Containment of a round's layout: both templates stay inside the submission folder (relative, no '..'), a TEST
-    folder is a folder of its own named after the test, and it never is, holds or sits in a run folder of the
-    results (a TEST folder is replaced whole: anything it covered would be lost)."""
-    problems = []
-    for key, template in (("test_dir", test_dir), ("results_dir", results_dir)):
-        parts = template.replace("\\", "/").split("/")
-        if template.startswith("/") or ".." in parts or "." in parts or "" in parts[:-1]:
-            problems.append(
-                doc.problem(
-                    [key],
-                    f"'{template}' must be a relative path inside the submission folder, "
-                    "without '.', '..' or empty parts",
-                )
-            )
-    if problems:
-        return problems
-    if test_dir.rsplit("/", 1)[-1] != "{test}":
-        problems.append(
-            doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder of its own, named after the test",
-            )
-        )
-    sample = {"division": "d", "submitter": "s", "system": "y", "benchmark": "b", "scenario": "c"}
-    try:
-        tests = os.path.normpath(test_dir.format(**sample, test="TEST01"))
-        results = os.path.normpath(results_dir.format(**sample))
-    except (KeyError, ValueError, IndexError):
-        return problems  # a bad template: reported by _check_template
-    runs = [os.path.join(results, "accuracy"), os.path.join(results, "performance")]
-    if (
-        tests == results
-        or results.startswith(tests + os.sep)
-        or any(tests == r or tests.startswith(r + os.sep) for r in runs)
-    ):
-        problems.append(
-            doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' puts TEST folders on the results of '{results_dir}' (they would replace them)",
-            )
-        )
-    return problems

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from typing import Any
 
 from compliance.errors import Interrupted
 from compliance.pipeline import locks, procs, staging
-from compliance.pipeline.launch.base import Ending, Launched, clear_logs
+from compliance.pipeline.launch.base import Ending, Launched, Where, clear_logs
 from compliance.plan import RunPlan
 
 GRACE_S = 5.0
@@ -162,7 +163,9 @@ class LocalLauncher:
                 with _signals_held():
                     removal = staging.remove(run)
         if removal is not None:
-            return Launched(ended.ending, ended.returncode, removal, ended.duration_s, aftermath=removal)
+            return Launched(
+                ended.ending, ended.returncode, removal, ended.duration_s, aftermath=removal, where=ended.where
+            )
         return ended
 
     def _execute(self, run: RunPlan, held: locks.Held, say: Callable[[str], None], before: set[int]) -> Launched:
@@ -223,7 +226,7 @@ class LocalLauncher:
             left = _end_leftovers(before, proc)
             if left:
                 log.write(f"mlperf-compliance: ended {left} process(es) the command left running\n".encode())
-        return Launched(ending, proc.returncode, reason, time.monotonic() - start)
+        return Launched(ending, proc.returncode, reason, time.monotonic() - start, where=Where(socket.gethostname()))
 
     @staticmethod
     def _exit(returncode: int, run: RunPlan) -> tuple[Ending, str]:
