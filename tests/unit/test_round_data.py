@@ -303,6 +303,18 @@ def test_a_known_difference_is_told_apart(fake, capsys) -> None:
     assert "(listed as known with checker 13000000)" in out
 
 
+def test_a_known_difference_of_a_model_metric(fake, capsys) -> None:
+    """A model's TEST01 regex serves every round: a round whose checker had another one lists it as known."""
+    checkout, specs = fake
+    constants = checkout / "tools/submission/submission_checker/constants.py"
+    constants.write_text(constants.read_text().replace('{"acc": r"^accuracy=', '{"acc": r"^acc='))
+    known = "known_differences:\n  - at: [models, resnet, acc, regex]\n    checker: '^acc=([\\d.]+)'\n    why: older\n"
+    (specs / "rounds/v9.9.yaml").write_text(ROUND + known)
+    code, out = _round_data(capsys, checkout, specs)
+    assert code == 0, out
+    assert "  known: models.resnet.acc.regex: specs '^accuracy=([\\d.]+)', checker '^acc=([\\d.]+)' (older)" in out
+
+
 def test_a_new_round_of_the_checker_is_a_difference(fake, capsys) -> None:
     checkout, specs = fake
     constants = checkout / "tools/submission/submission_checker/constants.py"
