@@ -239,10 +239,10 @@ def round_data(specs_dir: str | None, checkout: str, requested: list[str] | None
         rnd, theirs = specs.rounds[name], official.round_tables(checker, name)
         ours = tables(rnd)
         title = f"round {name} ({rnd.file}):"
-        known = rnd.known_differences
-        _compare(report, title, ours, theirs, tuple(k for k in known if k.at[0] != "models"))
+        listed = rnd.known_differences
+        _compare(report, title, ours, theirs, tuple(k for k in listed if k.at[0] != "models"))
         metrics = _metrics(specs, rnd, theirs, patterns)
-        _compare(report, f"round {name}, TEST01 metrics:", *metrics, tuple(k for k in known if k.at[0] == "models"))
+        _compare(report, f"round {name}, TEST01 metrics:", *metrics, tuple(k for k in listed if k.at[0] == "models"))
     _audit(report, specs, root, [specs.rounds[n] for n in names])
     for note in report.notes:
         print(f"note: {note}", file=out)
