@@ -7,9 +7,10 @@ Layer: the specs layer; the loader calls these with the documents it read (for f
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from compliance.errors import PathPart, Problem
-from compliance.specs.types import BenchmarkRun, Model, Specs, System, TestSpec
+from compliance.specs.types import BenchmarkRun, KnownIssue, Model, Specs, System
 from compliance.specs.yamldoc import YamlDoc
 
 #: bytes per element of each dtype (common.schema.json's dtype list)
@@ -96,13 +97,27 @@ def override_problems(
     return problems
 
 
+def known_issues(data: list[dict[str, Any]]) -> tuple[KnownIssue, ...]:
+    """A valid test spec's ``known_issues``."""
+    return tuple(
+        KnownIssue(
+            tuple(k["models"]),
+            tuple(k["scenarios"]) if "scenarios" in k else None,
+            k["setting"],
+            k["issue"],
+            k["effect"],
+        )
+        for k in data
+    )
+
+
 def known_issue_warnings(
-    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, tests: list[TestSpec]
+    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, specs: Specs, names: tuple[str, ...]
 ) -> list[Problem]:
     """Warnings where a system would run an official audit setting known to be broken upstream (a test spec's
     ``known_issues``) without overriding it: the run fails whatever the system does, and retries cannot mend it."""
     warnings: list[Problem] = []
-    for test in tests:
+    for test in (specs.tests[t] for t in names if t in specs.tests):  # a broken test spec is reported with its file
         for issue in test.known_issues:
             for i, scenario in enumerate(run.scenarios):
                 if issue.affects(run.benchmark, scenario) and issue.setting not in run.overrides_for(

@@ -30,12 +30,17 @@ from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import paths, schemacheck, templates
-from compliance.specs.facts import harness_warnings, known_issue_warnings, override_problems, shared_tree_problems
+from compliance.specs.facts import (
+    harness_warnings,
+    known_issue_warnings,
+    known_issues,
+    override_problems,
+    shared_tree_problems,
+)
 from compliance.specs.rounds import round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
-    KnownIssue,
     Launcher,
     Metric,
     Model,
@@ -286,7 +291,7 @@ class _Loader:
             doc.file,
             d["attempts"],
             float(d["attempt_pause"]),
-            tuple(_known_issue(k) for k in d["known_issues"]),
+            known_issues(d["known_issues"]),
         )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
@@ -460,7 +465,7 @@ class _Loader:
                 self._check_results(doc, where, run)
             self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
             self.problems += override_problems(doc, where, run, rnd.name, rnd.tests_for(name))
-            self.warnings += known_issue_warnings(doc, where, run, _tests_of(specs, rnd.tests_for(name)))
+            self.warnings += known_issue_warnings(doc, where, run, specs, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(
@@ -521,15 +526,6 @@ def _benchmark_problems(doc: YamlDoc, where: list[PathPart], b: dict[str, Any]) 
             )
         )
     return problems
-
-
-def _tests_of(specs: Specs, names: tuple[str, ...]) -> list[TestSpec]:
-    return [specs.tests[t] for t in names if t in specs.tests]  # a broken test spec is reported with its file
-
-
-def _known_issue(data: dict[str, Any]) -> KnownIssue:
-    scenarios = tuple(data["scenarios"]) if "scenarios" in data else None
-    return KnownIssue(tuple(data["models"]), scenarios, data["setting"], data["issue"], data["effect"])
 
 
 def _seconds(value: float | None) -> float | None:
