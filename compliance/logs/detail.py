@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.logs import Lines, LogError
+from compliance.logs.memo import memoized
 
 AUDIT_WARNING = "Found Audit Config file"
 #: records no reader needs, read past without being held: the loaded sample set, one number per sample (1.4 MB
@@ -59,6 +60,7 @@ class DetailLog:
         return [str(v) for k, v in self.errors if key is None or k == key]
 
 
+@memoized  # read once within a scope (review: compliance/logs/memo.py)
 def read_detail(path: str | Path) -> DetailLog:
     """Read a detail log.
 
