@@ -49,8 +49,9 @@ from compliance.records import (
     VerifyKind,
     VerifyRecord,
 )
-from compliance.verify import evidence, output, render
+from compliance.verify import output, render
 from compliance.verify.base import Request
+from compliance.verify.checks import evidence
 from compliance.verify.result import Result, Verdict
 
 #: what a task returns to doit: its values (saved, and shown by the reporter), or False to fail doit here
