@@ -17,6 +17,7 @@ from compliance.commands import DEFAULT_SPECS, specs_dir
 from compliance.commands.audit_config import model as find_model
 from compliance.commands.audit_config import scenario as check_scenario
 from compliance.errors import InputError
+from compliance.pipeline import process
 from compliance.plan import load_specs
 from compliance.specs.types import SCENARIOS
 from compliance.verify import output, registry, render
@@ -73,6 +74,7 @@ def verify(args: argparse.Namespace, out: TextIO) -> int:
         scenario,
         verifier.resolve(test, model, given),
         Path(args.output_dir),  # an accuracy command runs in a scratch folder here, removed afterwards
+        process.accuracy_runner,
     )
     result = verifier.verify(request)
     folder = output.write(args.output_dir, result, verifier)

@@ -16,6 +16,7 @@ from typing import Any
 from compliance.layout import VERIFY_JSON
 from compliance.specs.types import Model, TestSpec
 from compliance.verify.result import Check, Result
+from compliance.verify.scoring import Runner
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Request:
     scenario: str | None  # the submission scenario when the test needs it (else taken from the logs)
     options: Mapping[str, Any]
     scratch_dir: Path | None = None  # where a verification may make (and remove) a folder of its own
+    runner: Runner | None = None  # runs an accuracy command (compliance.pipeline.process: only it starts processes)
 
 
 #: options given (command line, system spec) -> the options a verification uses (model spec, test spec, defaults)

@@ -85,7 +85,7 @@ def verify(request: Request) -> Result:
 
     official_accuracy = _accuracy(result, paths, dtype, strict)
     accuracy = result.check(CHECK_ACCURACY)
-    cmd = fallback.command(request.options, "TEST01", model, result.scenario)
+    cmd = fallback.command(request.options, "TEST01", model, result.scenario, request.runner)
     if cmd is not None and accuracy is not None and _only_first_elements_differ(accuracy):
         passed, official_part3 = fallback.run(
             result,
