@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
-from compliance.specs import schemacheck
+from compliance.specs import sbatch, schemacheck
 from compliance.specs.facts import harness_warnings, shared_tree_problems
 from compliance.specs.types import (
     AuditLayer,
@@ -154,7 +154,7 @@ class _Loader:
             self.problems.extend(exc.problems)
             self.broken[kind].add(path.stem)
             return
-        problems = schemacheck.check(doc, kind)
+        problems = schemacheck.check(doc, kind) + (sbatch.doc_problems(doc) if kind == "system" else [])
         if not problems and doc.data.get("name") != path.stem:
             problems.append(
                 doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'")
