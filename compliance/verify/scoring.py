@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Protocol
 
 from compliance.errors import InputError
-from compliance.specs import loader
+from compliance.specs import loader, quoting
 from compliance.specs.types import Metric
 
 DEFAULT_TIMEOUT_S = 3600.0
@@ -46,7 +45,7 @@ KEEP_CHARS = 4 << 20  # output kept in memory (and in the verification's files);
 MAX_LINE_CHARS = 1 << 20  # a line is read in pieces of at most this: memory stays bounded on a line of any length
 #: What an accuracy command may print (and write to {output_file}): one printing more is stopped, and its output is
 #: read no further (an official scorer prints a few lines per metric)
-MAX_OUTPUT_BYTES = 64 << 20
+MAX_OUTPUT_BYTES = 16 << 20
 INPUT_FOLDER = "input"  # in the scratch folder: the hard link to the log the command scores
 
 
@@ -75,12 +74,13 @@ def check_template(command: str) -> str:
     if not errors and unknown:
         errors = [
             f"unknown placeholder '{{{unknown[0]}}}'; known: {', '.join('{' + f + '}' for f in loader.ACCURACY_FIELDS)}"
+            " (write '{{' and '}}' for literal braces)"
         ]
     if not errors and "accuracy_log" not in names:
         errors = ["must contain the placeholder '{accuracy_log}'"]
+    errors = errors or quoting.unquotable(command, raw=())
     if errors:
-        hint = "" if "literal braces" in errors[0] else " (write '{{' and '}}' for literal braces)"
-        raise InputError(f"--accuracy-command {command!r}: {errors[0]}{hint}")
+        raise InputError(f"--accuracy-command {command!r}: {errors[0]}")
     return command
 
 
@@ -98,7 +98,7 @@ class Command:
     def resolved(self, accuracy_log: str, output_file: str) -> str:
         values = {"python": sys.executable, "benchmark": "", "scenario": "", "test": "", **self.values}
         values.update(accuracy_log=os.path.abspath(accuracy_log), output_file=os.path.abspath(output_file))
-        return self.template.format(**{k: shlex.quote(v) for k, v in values.items()})
+        return quoting.render(self.template, values, raw=())  # each value quoted for its place
 
 
 @dataclass
