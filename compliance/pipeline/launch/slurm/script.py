@@ -144,12 +144,16 @@ def _template(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def job_script(run: RunPlan) -> str:
-    """The job script of ``run``: the templates, with the staging rules that apply to it (no value of the run)."""
+def stage_shell(run: RunPlan) -> str:
+    """The staging part of the job script: ``stage.sh`` with the rules that apply to ``run`` (no value of it)."""
     stage = _template("stage.sh")
     stage = stage.replace("@STAGE_IN@", _rule_lines(run, (staging.Phase.BEFORE, staging.Phase.PLACE)))
-    stage = stage.replace("@STAGE_OUT@", _rule_lines(run, (staging.Phase.AFTER,)))
-    script = _template("job.sh").replace("@STAGE@", stage.rstrip("\n"))
+    return stage.replace("@STAGE_OUT@", _rule_lines(run, (staging.Phase.AFTER,)))
+
+
+def job_script(run: RunPlan) -> str:
+    """The job script of ``run``: the templates, with the staging rules that apply to it (no value of the run)."""
+    script = _template("job.sh").replace("@STAGE@", stage_shell(run).rstrip("\n"))
     return script.replace("@EXIT_REFUSED@", str(EXIT_REFUSED)).replace("@EXIT_SETUP@", str(EXIT_SETUP))
 
 
