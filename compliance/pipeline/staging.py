@@ -235,7 +235,7 @@ def _make_folder(run: RunPlan, rule: Rule) -> bool:
             folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return True
-    return not (folder.is_dir() and os.access(folder, os.X_OK))
+    return not folder.is_dir()  # (a folder that cannot be entered stops the command's start, which says so)
 
 
 def _stale(run: RunPlan, rule: Rule) -> bool:
