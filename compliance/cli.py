@@ -2,15 +2,17 @@
 
 Commands of its own::
 
+    mlperf-compliance init [DIR] [--demo]
     mlperf-compliance validate [--specs DIR] [--system NAME ...]
     mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
     mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
 
-Anything else is handed to doit, run on the ``dodo.py`` of the current folder, so that
-``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly
-as ``doit list`` and the others do in the project root (``doit summary`` included).
+Anything else is handed to doit, run on the ``dodo.py`` of the current folder, or without one on the packaged
+task loader (:mod:`compliance.pipeline.entry`, what that dodo.py holds), so that ``mlperf-compliance`` alone,
+``mlperf-compliance list``, ``mlperf-compliance run TASK``, ``mlperf-compliance info TASK`` ... behave exactly as
+``doit`` and the others do in the project root (``doit summary`` included).
 
 Exit status: see :mod:`compliance.errors` (0 success, 1 a test or task failed, 2 bad input, 130/143 interrupted).
 """
@@ -18,13 +20,15 @@ Exit status: see :mod:`compliance.errors` (0 success, 1 a test or task failed, 2
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from compliance import __version__, errors
-from compliance.commands import DEFAULT_SPECS
+from compliance.commands import DEFAULT_SPECS, specs_dir
 from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
+from compliance.commands.init import init
 from compliance.commands.rerun import rerun
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
@@ -33,7 +37,9 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("validate", "audit-config", "verify", "summary", "rerun")
+OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun")
+#: doit's options that name a dodo file (a project that has one: ./dodo.py, or -f FILE)
+DODO_OPTIONS = ("-f", "--file", "-d", "--dir", "-k", "--seek-file")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlperf-compliance",
         description="Run and verify MLPerf Inference compliance tests from YAML specs. "
-        "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py.",
+        "Commands not listed here (run, list, info, forget, clean, ...) are doit's, run on ./dodo.py "
+        "(or, without one, on the packaged tasks); with no command, the whole pipeline runs.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and the accuracy-log scanner")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -58,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def system_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--system", action="append", metavar="NAME", help="only this system (repeatable)")
+
+    p = sub.add_parser("init", help="start a project: specs/systems/ with an example system, dodo.py, .gitignore")
+    p.add_argument("folder", nargs="?", default=".", metavar="DIR", help="the project folder (default: .)")
+    p.add_argument("--demo", action="store_true", help="write the demo systems instead of the example system")
 
     p = sub.add_parser("validate", help="load and check every spec; report every problem at once")
     specs_option(p)
@@ -92,15 +103,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_doit(argv: Sequence[str]) -> int:
-    """Run doit with ``argv`` on ./dodo.py, with our commands, and return its exit status."""
+    """Run doit with ``argv`` on ./dodo.py (or the one ``-f`` names), else on the packaged tasks, with our
+    commands, and return its exit status."""
     from doit.cmd_base import DodoTaskLoader
     from doit.doit_cmd import DoitMain
+
+    from compliance.pipeline.entry import PackagedTaskLoader
 
     class Main(DoitMain):
         DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand, DumpDbCommand)
 
+    dodo = os.path.exists("dodo.py") or any(a.split("=")[0] in DODO_OPTIONS for a in argv)
     try:
-        return int(Main(DodoTaskLoader()).run(list(argv)))
+        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)))
     except SystemExit as exc:  # dodo.py maps bad input to its exit status (compliance.errors.report)
         return exc.code if isinstance(exc.code, int) else errors.EXIT_FAILED
 
@@ -124,6 +139,8 @@ def _main(argv: list[str]) -> int:
     if args.version:
         print(_version())
         return 0
+    if args.command == "init":
+        return init(args.folder, args.demo, sys.stdout)
     if args.command == "validate":
         return validate(args.specs, args.system, sys.stdout, sys.stderr)
     if args.command == "verify":
@@ -132,7 +149,7 @@ def _main(argv: list[str]) -> int:
         return summary(args.specs, args.system, args.format, sys.stdout)
     if args.command == "rerun":
         return rerun(args.specs, args.selection, args.submission_runs, run_doit, sys.stdout)
-    return audit_config(args.specs, args.test, args.model, args.scenario, sys.stdout)
+    return audit_config(specs_dir(args.specs), args.test, args.model, args.scenario, sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -238,10 +238,14 @@ def harness_options(run: BenchmarkRun, test: str) -> dict[str, Any]:
     return {}
 
 
-def load_specs(folder: str | os.PathLike[str]) -> Specs:
-    """The specs of ``folder``, checked against the tests this tool verifies (raises SpecError)."""
+def load_specs(folder: str | os.PathLike[str] | None) -> Specs:
+    """The specs of the project's ``folder`` (None: the packaged ones alone) over the packaged rounds, models and
+    tests, checked against the tests this tool verifies (raises SpecError)."""
     return loader.load_specs(
-        folder, verified=registry.names(), compares=[v.name for v in registry.all_verifiers() if v.reference_runs]
+        folder,
+        verified=registry.names(),
+        compares=[v.name for v in registry.all_verifiers() if v.reference_runs],
+        packaged=loader.packaged_specs(),
     )
 
 

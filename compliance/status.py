@@ -1,156 +1,193 @@
-"""The compliance summary: one row per cell each system's round requires, from the results on disk.
+"""The compliance summary: one row per cell each system's round requires, from the records on disk.
 
-It runs nothing: it reads the records the pipeline wrote (:mod:`compliance.records`: ``run.json`` of runs,
-``verify.json`` and ``verify.meta.json`` of verifications) and says, for each cell, PASS, FAIL, NOT RUN, STALE (an
-input or the spec changed since the last verification) or NOT REQUIRED (the round requires no test there, or the
-division needs none), with the reason in a few words and the key figures (each test's own line, from its verifier).
-A verdict that took more than one attempt says so, with what each earlier attempt fell short by
-(``PASS on attempt 2 of 3; attempt 1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger).
-With ``reference: {publish: true}`` a row per submission run the tool copies into the tree's results layout follows
-(test ``accuracy`` or ``performance``): PASS when the run passed and its copy in the tree is current.
+It runs nothing: it reads each cell's records once (:func:`compliance.records.read_cell`: the runs' records,
+verify.meta.json, verify.json, publish.json) and says, for each cell, PASS, FAIL, NOT CHECKABLE (the verdict: a
+check could not be made from what the logs hold), NOT RUN, STALE (an input or the spec changed since the last
+verification) or NOT REQUIRED (the round requires no test there, or the division needs none), with the reason in a
+few words (and its :class:`RowKind`) and the key figures (each test's own line, from its verifier). A verdict that
+took more than one attempt says so, with what each earlier attempt fell short by (``PASS on attempt 2 of 3; attempt
+1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger). With ``reference: {publish: true}`` a row per
+submission run the tool copies into the tree's results layout follows (test ``accuracy`` or ``performance``): PASS
+when the run passed and its copy in the tree is current.
 
-Layer: above the plan and the records, below the pipeline (its reporter prints the counts) and the commands.
+The rows are objects (:class:`Row`); :func:`render` turns them into each format.
+
+Layer: above the plan, the records and the freshness rule; below the pipeline (its reporter prints the counts) and
+the commands.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from tabulate import tabulate
 
-from compliance import freshness, layout, records
+from compliance import layout, records
+from compliance.freshness import (
+    Reason,
+    ReasonKind,
+    publish_reasons,
+    reference_publish_reasons,
+    run_reasons,
+    verify_reasons,
+)
 from compliance.plan import CellPlan, Plan, ReferencePlan
-from compliance.records import read_json
+from compliance.records import CellState, PublishState, ReferenceState, RunState
+from compliance.verify.result import Verdict
 
-PASS, FAIL, NOT_RUN, STALE, NOT_REQUIRED = "PASS", "FAIL", "NOT RUN", "STALE", "NOT REQUIRED"
 FORMATS = {"plain": "simple", "github": "github", "markdown": "pipe", "html": "html", "json": None}
 HEADERS = ("system", "benchmark", "scenario", "test", "status", "reason", "figures", "findings")
 
 
-@dataclass
+class RowStatus(StrEnum):
+    """The status of a row: each means one thing (README, The summary)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_CHECKABLE = "NOT CHECKABLE"
+    STALE = "STALE"
+    NOT_RUN = "NOT RUN"
+    NOT_REQUIRED = "NOT REQUIRED"
+
+
+class RowKind(StrEnum):
+    """What a row's reason is about."""
+
+    NONE = ""
+    RUN = "run"  # the compliance run failed
+    REFERENCE = "reference"  # a submission run failed
+    VERIFICATION = "verification"  # the verdict
+    COPY = "copy"  # the copy into the submission tree failed or was refused
+    STALE = "stale"  # something changed since the verdict
+    WAITING = "waiting"  # a step is still to run
+
+
+@dataclass(frozen=True)
 class Row:
+    """One row of the summary."""
+
     system: str
     benchmark: str
     scenario: str
     test: str
-    status: str
+    status: RowStatus
     reason: str = ""
     figures: str = ""
     findings: str = ""
-    kind: str = ""  # what the reason is about: run, reference, verification, copy, stale, waiting, ...
+    kind: RowKind = RowKind.NONE
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "system": self.system,
+            "benchmark": self.benchmark,
+            "scenario": self.scenario,
+            "test": self.test,
+            "status": self.status.value,
+            "reason": self.reason,
+            "figures": self.figures,
+            "findings": self.findings,
+            "kind": self.kind.value,
+        }
 
 
-def _failed_run(cp: CellPlan) -> tuple[str, str] | None:
+def _failed_run(cp: CellPlan, state: CellState) -> tuple[RowKind, str] | None:
     """The first run the cell needs whose current record (this spec's signature) says it failed."""
-    for kind, label, run in cp.needed_runs():
-        record = records.read_run(run.files)
-        if record and record.get("status") == records.FAIL and record.get("signature") == run.signature:
-            return kind, f"{label}: {record.get('reason')}"
+    for (kind, label, run), run_state in zip(cp.needed_runs(), state.runs, strict=True):
+        record = run_state.current(run)
+        if record is not None and not record.passed:
+            return RowKind(kind), f"{label}: {record.reason}"
     return None
 
 
-def _waiting(cp: CellPlan) -> str:
+def _waiting(cp: CellPlan, state: CellState) -> str:
     """What a cell with no current verdict waits for."""
-    for _, label, run in cp.needed_runs():
-        reasons = freshness.run_reasons(run)
+    for (_, label, run), run_state in zip(cp.needed_runs(), state.runs, strict=True):
+        reasons = run_reasons(run, run_state)
         if reasons:
             return f"waits for its {label} ({reasons[0]})"
-    missing = [p for p in cp.reference_files if not os.path.exists(p)]
+    missing = [p for p in cp.reference_files if not records.stamp(p)]
     if missing:
         return f"waits for the submission's results ({missing[0]} is missing)"
-    return "waits for verify"
+    bad = [r for r in verify_reasons(cp, state) if r.kind is ReasonKind.BAD]
+    return f"waits for verify ({bad[0]})" if bad else "waits for verify"
 
 
-def _attempts(data: dict[str, Any] | None) -> str:
+def _attempts(state: CellState) -> str:
     """The attempts of the last verification in a few words ("" when it took one)."""
-    ledger = data.get("attempts") if data is not None else None
-    entries = records.series([e for e in ledger if isinstance(e, dict)]) if isinstance(ledger, list) else []
+    entries = records.series(state.verdict_attempts)
     if len(entries) < 2:
         return ""
     *earlier, last = entries
-    told = "; ".join(
-        f"attempt {e.get('attempt')}: {e.get('short') or e.get('reason') or e.get('verdict')}" for e in earlier
-    )
-    return f"{last.get('verdict')} on attempt {last.get('attempt')} of {last.get('of')}; {told}"
+    told = "; ".join(f"attempt {e.attempt}: {e.short or e.reason or e.to_dict()['verdict']}" for e in earlier)
+    return f"{last.to_dict()['verdict']} on attempt {last.attempt} of {last.of}; {told}"
 
 
-def _cell_row(cp: CellPlan) -> Row:
+def cell_row(cp: CellPlan, state: CellState) -> Row:
+    """The row of a cell, from its state."""
     c = cp.cell
-    row = Row(c.system, c.benchmark, c.scenario, c.test, NOT_RUN)
-    failed = _failed_run(cp)
+    row = partial(Row, c.system, c.benchmark, c.scenario, c.test)
+    failed = _failed_run(cp, state)
     if failed is not None:
-        row.status, row.kind, row.reason = FAIL, failed[0], failed[1]
-        return row
-    meta = read_json(cp.files.verify_meta)
-    data = read_json(cp.files.verify_json)
-    if data is not None:
-        row.figures = cp.verifier.figures(data)
-        row.findings = "; ".join(f.get("message", "") for f in data.get("findings", []) if isinstance(f, dict))
-    stale = [
-        str(r)
-        for r in freshness.run_reasons(cp.run) + freshness.verify_reasons(cp)
-        if r.kind != "never" or meta is not None
-    ]
-    if meta is None or meta.get("status") == records.NOT_VERIFIED:
-        row.kind, row.reason = "waiting", _waiting(cp)
-        return row
-    last = meta.get("status")
+        return row(RowStatus.FAIL, failed[1], kind=failed[0])
+    meta, result = state.verification, state.result
+    shown: dict[str, Any] = {}
+    if result is not None:
+        shown["figures"] = cp.verifier.figures(result.to_dict())
+        shown["findings"] = "; ".join(f.message for f in result.findings)
+    if meta is None or meta.verdict is None:
+        return row(RowStatus.NOT_RUN, _waiting(cp, state), kind=RowKind.WAITING, **shown)
+    stale = run_reasons(cp.run, state.run) + verify_reasons(cp, state)
     if stale:
-        row.status, row.kind = STALE, "stale"
-        row.reason = f"{stale[0]} (last verdict {last}{': ' + meta['reason'] if meta.get('reason') else ''})"
-        return row
-    tried = _attempts(data)
-    if last != records.PASS:
-        row.status, row.kind, row.reason = FAIL, "verification", meta.get("reason") or "the test fails"
-        row.reason += f" ({tried})" if tried else ""
-        return row
-    publish = freshness.publish_reasons(cp)
-    if publish and publish[0].kind == "failed":
-        row.status, row.kind, row.reason = FAIL, "copy", str(publish[0])
-        return row
+        last = f"last verdict {meta.status}{': ' + meta.reason if meta.reason else ''}"
+        return row(RowStatus.STALE, f"{stale[0]} ({last})", kind=RowKind.STALE, **shown)
+    tried = _attempts(state)
+    if meta.verdict is not Verdict.PASS:
+        status = RowStatus.NOT_CHECKABLE if meta.verdict is Verdict.NOT_CHECKABLE else RowStatus.FAIL
+        reason = (meta.reason or "the test fails") + (f" ({tried})" if tried else "")
+        return row(status, reason, kind=RowKind.VERIFICATION, **shown)
+    publish = publish_reasons(cp, state)
     if publish:
-        row.kind = "waiting"
-        row.reason = (
-            "verified PASS; waits for publish (not in the submission tree yet)"
-            if publish[0].kind in ("never", "verdict")
-            else f"verified PASS; {publish[0]}"
-        )
-        if publish[0].kind == "tree":
-            row.status, row.kind = STALE, "stale"
-        return row
-    row.status, row.reason = PASS, tried
-    return row
+        status, reason, kind = _unpublished(publish[0])
+        return row(status, reason, kind=kind, **shown)
+    return row(RowStatus.PASS, tried, **shown)
 
 
-def _published_row(ref: ReferencePlan) -> Row:
+def _unpublished(reason: Reason) -> tuple[RowStatus, str, RowKind]:
+    """(status, reason, kind) of a cell verified PASS whose TEST folder the tree does not hold as it should."""
+    if reason.kind is ReasonKind.FAILED:
+        return RowStatus.FAIL, str(reason), RowKind.COPY
+    if reason.kind in (ReasonKind.TREE, ReasonKind.BAD):
+        return RowStatus.STALE, f"verified PASS; {reason}", RowKind.STALE
+    if reason.kind in (ReasonKind.NEVER, ReasonKind.VERDICT):
+        return RowStatus.NOT_RUN, "verified PASS; waits for publish (not in the submission tree yet)", RowKind.WAITING
+    return RowStatus.NOT_RUN, f"verified PASS; {reason}", RowKind.WAITING
+
+
+def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     """A submission run the tool copies into the tree: PASS when it passed and its copy is current."""
-    row = Row(ref.system, ref.benchmark, ref.scenario, ref.mode, NOT_RUN)
-    record = records.read_run(ref.run.files)
-    run_reasons = freshness.run_reasons(ref.run)
-    if record and record.get("status") == records.FAIL and record.get("signature") == ref.run.signature:
-        row.status, row.kind, row.reason = FAIL, "reference", f"submission {ref.mode} run: {record.get('reason')}"
-        return row
-    published = (read_json(ref.publish_record) or {}).get("state") == records.PUBLISHED
-    if run_reasons and published:  # the tree holds the copy of a run that is no longer the truth
-        row.status, row.kind, row.reason = STALE, "stale", f"the tree holds an earlier run; {run_reasons[0]}"
-        return row
-    if run_reasons:
-        row.kind, row.reason = "waiting", f"waits for its run ({run_reasons[0]})"
-        return row
-    reasons = freshness.reference_publish_reasons(ref)
-    if reasons and reasons[0].kind == "failed":
-        row.status, row.kind, row.reason = FAIL, "copy", str(reasons[0])
-    elif reasons and reasons[0].kind == "tree":
-        row.status, row.kind, row.reason = STALE, "stale", str(reasons[0])
-    elif reasons:
-        row.kind, row.reason = "waiting", f"waits for publish ({reasons[0]})"
-    else:
-        copied = (read_json(ref.publish_record) or {}).get("files") or {}
-        row.status, row.figures = PASS, f"{len(copied)} LoadGen logs in the tree"
-    return row
+    row = partial(Row, ref.system, ref.benchmark, ref.scenario, ref.mode)
+    record = state.run.current(ref.run)
+    if record is not None and not record.passed:
+        return row(RowStatus.FAIL, f"submission {ref.mode} run: {record.reason}", kind=RowKind.REFERENCE)
+    waiting = run_reasons(ref.run, state.run)
+    if waiting and state.copy is not None and state.copy.state is PublishState.PUBLISHED:
+        # the tree holds the copy of a run that is no longer the truth
+        return row(RowStatus.STALE, f"the tree holds an earlier run; {waiting[0]}", kind=RowKind.STALE)
+    if waiting:
+        return row(RowStatus.NOT_RUN, f"waits for its run ({waiting[0]})", kind=RowKind.WAITING)
+    reasons = reference_publish_reasons(ref, state)
+    if reasons and reasons[0].kind is ReasonKind.FAILED:
+        return row(RowStatus.FAIL, str(reasons[0]), kind=RowKind.COPY)
+    if reasons and reasons[0].kind in (ReasonKind.TREE, ReasonKind.BAD):
+        return row(RowStatus.STALE, str(reasons[0]), kind=RowKind.STALE)
+    if reasons:
+        return row(RowStatus.NOT_RUN, f"waits for publish ({reasons[0]})", kind=RowKind.WAITING)
+    copied = state.copy.files if state.copy is not None else {}
+    return row(RowStatus.PASS, figures=f"{len(copied)} LoadGen logs in the tree")
 
 
 def is_run_row(row: Row) -> bool:
@@ -159,18 +196,20 @@ def is_run_row(row: Row) -> bool:
 
 
 def rows(plan: Plan) -> list[Row]:
-    """Every row of the summary, sorted by system, benchmark, scenario and test."""
-    out = [_cell_row(cp) for cp in plan.cells]
-    out += [_published_row(ref) for ref in plan.references if ref.tree_dir is not None]
+    """Every row of the summary, sorted by system, benchmark, scenario and test; each record is read once."""
+    known: dict[str, RunState] = {}  # a submission run's state, read once for all the cells that compare with it
+    out = [cell_row(cp, records.read_cell(cp, known)) for cp in plan.cells]
+    out += [reference_row(ref, records.read_reference(ref, known)) for ref in plan.references if ref.tree_dir]
     for cell, why in plan.uncovered:
-        status = NOT_REQUIRED if why.startswith("open division") else NOT_RUN
+        open_division = plan.specs.systems[cell.system].division == "open"
+        status = RowStatus.NOT_REQUIRED if open_division else RowStatus.NOT_RUN
         out.append(Row(cell.system, cell.benchmark, cell.scenario, cell.test, status, why))
     for system in plan.specs.systems.values():
         rnd = plan.specs.rounds[system.round]
         for name, run in system.benchmarks.items():
             if not rnd.tests_for(name):
                 out += [
-                    Row(system.name, name, scenario, "-", NOT_REQUIRED, f"round {rnd.name} requires no test")
+                    Row(system.name, name, scenario, "-", RowStatus.NOT_REQUIRED, f"round {rnd.name} requires no test")
                     for scenario in run.scenarios
                 ]
     return sorted(out, key=lambda r: (r.system, r.benchmark, r.scenario, r.test))
@@ -178,7 +217,7 @@ def rows(plan: Plan) -> list[Row]:
 
 def passed(table: list[Row]) -> bool:
     """True when every required cell passes (the exit status of the summary is 0)."""
-    return all(row.status in (PASS, NOT_REQUIRED) for row in table)
+    return all(row.status in (RowStatus.PASS, RowStatus.NOT_REQUIRED) for row in table)
 
 
 def counts(table: list[Row]) -> str:
@@ -190,16 +229,15 @@ def counts(table: list[Row]) -> str:
 
 
 def _counts(table: list[Row]) -> str:
-    found = {
-        status: sum(1 for r in table if r.status == status) for status in (PASS, FAIL, STALE, NOT_RUN, NOT_REQUIRED)
-    }
+    found = {status: sum(1 for r in table if r.status is status) for status in RowStatus}
     return ", ".join(f"{n} {status}" for status, n in found.items() if n)
 
 
 def render(table: list[Row], fmt: str) -> str:
     """The table in ``fmt`` (plain, github, markdown, html) or the same data as JSON."""
     if fmt == "json":
-        return json.dumps({"passed": passed(table), "rows": [asdict(r) for r in table]}, indent=2) + "\n"
-    text = tabulate([[getattr(r, h) for h in HEADERS] for r in table], headers=HEADERS, tablefmt=FORMATS[fmt])
+        return json.dumps({"passed": passed(table), "rows": [r.to_dict() for r in table]}, indent=2) + "\n"
+    data = [[r.to_dict()[h] for h in HEADERS] for r in table]
+    text = tabulate(data, headers=HEADERS, tablefmt=FORMATS[fmt])
     cells = sum(1 for r in table if not is_run_row(r))
     return text + "\n" + ("" if fmt == "html" else f"\n{cells} cells: {counts(table)}\n")

@@ -12,9 +12,9 @@ import os
 DEFAULT_SPECS = "specs"
 
 
-def specs_dir(requested: str) -> str:
-    """``--specs``; by default ./specs, else the specs beside the package (an editable install in a clone)."""
+def specs_dir(requested: str) -> str | None:
+    """``--specs`` of a command that needs no systems (verify, audit-config): by default ./specs when there is one,
+    else None: the packaged rounds, models and tests alone (the command works outside any project)."""
     if requested != DEFAULT_SPECS or os.path.isdir(requested):
         return requested
-    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "specs")
-    return beside if os.path.isdir(beside) else requested
+    return None

@@ -25,7 +25,7 @@ def scenario(name: str) -> str:
     return name
 
 
-def audit_config(specs_dir: str, test: str, model_name: str, scenario_name: str, out: TextIO) -> int:
+def audit_config(specs_dir: str | None, test: str, model_name: str, scenario_name: str, out: TextIO) -> int:
     """Print the rendered audit.config of ``test`` for ``model_name`` in ``scenario_name`` to ``out``; 0."""
     scenario(scenario_name)
     specs = load_specs(specs_dir)

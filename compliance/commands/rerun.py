@@ -15,13 +15,15 @@ build folder another doit is working on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from compliance import records, status
+from compliance import status
 from compliance.errors import UnknownName, did_you_mean
 from compliance.pipeline import session
 from compliance.plan import CellPlan, Plan, build_plan, load_specs
+from compliance.records import RerunRequest
 
 
 def select(plan: Plan, selections: Sequence[str]) -> list[CellPlan]:
@@ -58,10 +60,10 @@ def rerun(
     session.exclusive(["rerun"])  # held while the requests are written and doit runs (doit keeps it)
     try:
         for cp in cells:
-            records.write_rerun_request(cp.run.files, by)
+            RerunRequest(by, time.time()).save(cp.run.files.rerun_request)
             if submission_runs:
                 for ref in cp.references:
-                    records.write_rerun_request(ref.run.files, by)
+                    RerunRequest(by, time.time()).save(ref.run.files.rerun_request)
                 if not cp.references:
                     print(f"{cp.cell.id}: its submission runs are given (results:), not produced: kept", file=out)
         print(f"rerun: {len(cells)} cell{'s' if len(cells) != 1 else ''}: {', '.join(sorted(chosen_ids))}", file=out)

@@ -29,7 +29,7 @@ class SummaryCommand(Command):
 
     name = "summary"
     doc_purpose = "print the compliance table (exit 0 when every required cell passes)"
-    doc_usage = "[--format plain|github|markdown|html|json] [specs=DIR] [system=NAME,...]"
+    doc_usage = "[--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...] (or specs=DIR system=A,B)"
     doc_description = None
     cmd_options = (
         {
@@ -40,8 +40,12 @@ class SummaryCommand(Command):
             "default": "plain",
             "help": "plain, github, markdown, html or json",
         },
+        # the selection options of `mlperf-compliance summary`, beside doit's variables specs= and system=
+        {"name": "specs", "long": "specs", "type": str, "default": "", "help": "specs folder (default: specs)"},
+        {"name": "system", "long": "system", "type": list, "default": [], "help": "only this system (repeatable)"},
     )
 
     def execute(self, params: Any, args: Any) -> int:
         folder, systems = session.selection()  # doit took specs= and system= from the command line as variables
-        return guarded(lambda: summary(folder, systems, params["format"], sys.stdout))
+        chosen = [*(systems or []), *params["system"]]
+        return guarded(lambda: summary(params["specs"] or folder, chosen or None, params["format"], sys.stdout))

@@ -14,7 +14,8 @@ def validate(specs_dir: str, systems: list[str] | None, out: TextIO, err: TextIO
 
     Warnings (valid specs that probably do not say what the user means, e.g. a TEST01 comparison of the first byte
     of float32 outputs) go to ``err`` (standard error), one per line, as ``file:line: $.path: warning: ...``; they
-    do not change the exit status.
+    do not change the exit status. The project's rounds, models and tests that replace packaged ones are listed
+    after the counts (``specs/rounds/v5.0.yaml overrides the packaged round v5.0 (...)``).
     """
     specs = load_specs(specs_dir)
     build_plan(specs, systems)  # every cell can be planned (an unknown system is an error)
@@ -31,6 +32,8 @@ def validate(specs_dir: str, systems: list[str] | None, out: TextIO, err: TextIO
         )
     )
     print(f"{specs_dir}: {counts}: OK", file=out)
+    for override in specs.overrides:
+        print(f"  {override}", file=out)
     for system in specs.systems.values():
         if systems is not None and system.name not in systems:
             continue

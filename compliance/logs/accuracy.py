@@ -3,13 +3,19 @@
 Memory stays bounded whatever the size of the file or of one entry. Hex strings are never held whole: each becomes
 a :class:`HexField` (its file offset, length, first and last characters, and its text only when short), and a
 caller may receive the chunks of a string as they are read. Entries whose ``qsl_idx`` is not wanted are skipped
-unparsed (found by :mod:`compliance.logs.scan`). A log cut by the submission truncation tool (``\n\n...\n\n``
-in the middle) is read as far as it goes and flagged.
+unparsed (found by :mod:`compliance.logs.scan`).
+
+A log cut by the submission tools (``truncate_accuracy_log.py``: the first and the last 4096 characters with
+``\n\n...\n\n`` between, ``\r\n\r\n...\r\n\r\n`` where the file had CRLF line ends; docs/rules.md §4.3) is
+read as far as it goes: the whole entries of its head and of its tail are returned, the ones cut by the marker are
+not, and :attr:`AccuracyLog.truncation` says where it was cut. When the original was shorter than 8 KiB, its head
+and tail overlap: the tail's entries already read in the head are counted once (``Truncation.overlap``).
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +25,11 @@ from compliance.logs import LogError
 from compliance.logs.scan import KEY, scanner
 
 TRUNCATION_MARKER = b"\n\n...\n\n"
+#: the marker as the truncation tool writes it on either line ending (text mode: CRLF on Windows)
+_MARKER = re.compile(rb"\r?\n\r?\n\.\.\.\r?\n\r?\n")
+_MARKER_MAX = len(b"\r\n\r\n...\r\n\r\n")
+#: entries remembered before a truncation marker, to recognise a tail that overlaps the head (4 KiB holds fewer)
+_OVERLAP_KEYS = 512
 BLOCK = 1 << 20
 MAX_NUMBER_CHARS = 40  # longer is no number LoadGen writes (and Python refuses ints of over 4300 digits)
 KEEP_HEX = 4096  # hex characters of a string kept in memory whole
@@ -81,6 +92,20 @@ class HexField:
         return bytes.fromhex(self.tail[len(self.tail) - keep :].decode("ascii")) if keep else b""
 
 
+@dataclass(frozen=True)
+class Truncation:
+    """Where the submission tools cut a log: the marker's byte offset and text, and the number of the tail's
+    entries that repeat the head's (the original was under 8 KiB; they are read once)."""
+
+    offset: int
+    marker: bytes
+    overlap: int = 0
+
+    @property
+    def crlf(self) -> bool:
+        return self.marker.startswith(b"\r")
+
+
 @dataclass
 class Entry:
     """One accuracy-log entry: numbers as ints, strings as :class:`HexField`."""
@@ -108,8 +133,9 @@ class AccuracyLog:
         sink_factory: called when a string value starts, with the fields read so far and the key; a callable it
             returns receives the string's chunks (raw text) as they are read.
 
-    After iteration, ``entries`` is the number of entries in the file, ``truncated`` tells whether the file was cut
-    by the submission truncation tool; a malformed file raises :class:`LogError` naming the byte offset.
+    After iteration, ``entries`` is the number of (whole) entries in the file; ``truncation`` says where the
+    submission tools cut it (None when they did not: ``truncated``), in which case ``entries`` counts the whole
+    entries that survive. A malformed file raises :class:`LogError` naming the byte offset.
     """
 
     def __init__(
@@ -124,10 +150,18 @@ class AccuracyLog:
         self.check_all_hex = check_all_hex
         self.sink_factory = sink_factory
         self.entries = 0
-        self.truncated = False
+        self.truncation: Truncation | None = None
         self._scanner = scanner(wanted) if wanted is not None else None
         self._file: BinaryIO
         self._buf, self._pos, self._base, self._dots = b"", 0, 0, False
+        self._marker_at = -1  # file offset of a truncation marker in the buffer (-1: none)
+        self._recent: deque[tuple[object, object]] = deque(maxlen=_OVERLAP_KEYS)  # keys of the last entries
+        self._in_tail = False  # after a marker, while the tail's entries may repeat the head's
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the submission tools cut the file (the entries read are those that survive)."""
+        return self.truncation is not None
 
     # -- buffer --------------------------------------------------------------------------------------------
     def _fill(self) -> bool:
@@ -140,6 +174,8 @@ class AccuracyLog:
         self._pos = 0
         # '.' never occurs in LoadGen's accuracy log; where it does, the truncation marker may (a memchr test)
         self._dots = b"." in self._buf
+        marker = _MARKER.search(self._buf) if self._dots else None
+        self._marker_at = self._base + marker.start() if marker else -1
         return True
 
     def _peek(self) -> int | None:
@@ -165,14 +201,16 @@ class AccuracyLog:
         got = self._peek()
         if got is None:
             raise LogError(f"{self._where()}: the file ends in the middle of an entry ({message})")
-        if got == ord("."):
-            raise _Truncated
+        if got == ord(".") or (self._dots and _MARKER.search(self._buf, self._pos, self._pos + 2 * _MARKER_MAX)):
+            raise _Truncated  # the marker, here or a few bytes on (a word such as 'true' cut by it)
         raise LogError(f"{self._where()}: {message}, found {chr(got)!r}")
 
     # -- iteration -----------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Entry]:
         with open(self.path, "rb") as self._file:
-            self._buf, self._pos, self._base, self._dots = b"", 0, 0, False
+            self._buf, self._pos, self._base, self._dots, self._marker_at = b"", 0, 0, False, -1
+            self.entries, self.truncation, self._in_tail = 0, None, False
+            self._recent.clear()
             first = self._peek()
             if first is None:
                 raise LogError(f"{self.path}: empty file; an accuracy log is at least '[]'")
@@ -206,18 +244,21 @@ class AccuracyLog:
     def _resync(self) -> bool:
         """After a truncation marker: skip to the first whole entry of the tail; False when there is none."""
         where = self._where()
+        if self.truncation is not None:
+            raise LogError(f"{where}: a second truncation marker (the submission tools cut a log once)")
         while True:
-            at = self._buf.find(TRUNCATION_MARKER, max(0, self._pos - len(TRUNCATION_MARKER)))
-            if at >= 0:
+            found = _MARKER.search(self._buf, max(0, self._pos - _MARKER_MAX))
+            if found is not None:
                 break
-            self._pos = max(self._pos, len(self._buf) - len(TRUNCATION_MARKER))  # bounded memory while looking
+            self._pos = max(self._pos, len(self._buf) - _MARKER_MAX)  # bounded memory while looking
             if not self._fill():
                 raise LogError(
                     f"{where}: invalid JSON (a line break in a string or a '.' where a value belongs, "
                     "and no truncation marker after it)"
                 )
-        self.truncated = True
-        self._pos = at + len(TRUNCATION_MARKER)
+        self.truncation = Truncation(self._base + found.start(), found.group())
+        self._in_tail = True
+        self._pos = found.end()
         while True:
             brace = self._buf.find(b"{", self._pos)
             if brace >= 0:
@@ -229,15 +270,28 @@ class AccuracyLog:
 
     def _next_entries(self) -> Iterator[Entry]:
         """Yield the next wanted entry, after counting the unwanted ones before it."""
-        if self._scanner is not None:
+        if self._scanner is not None and not self._in_tail:
             self._skip_unwanted()
         entry = self._entry()
-        if self.wanted is None or entry.qsl_idx in self.wanted:
+        key = (entry.fields.get("seq_id"), entry.fields.get("qsl_idx"))
+        key = key if all(isinstance(k, (int, str, float, type(None))) for k in key) else (id(entry), None)
+        if self._in_tail:
+            if key in self._recent:  # the original was under 8 KiB: its head and tail overlap
+                self.entries -= 1
+                assert self.truncation is not None
+                self.truncation = _replace(self.truncation, overlap=self.truncation.overlap + 1)
+                return
+            self._in_tail = False
+        elif self.truncation is None:
+            self._recent.append(key)
+        if self.wanted is None or _is_wanted(entry.qsl_idx, self.wanted):
             yield entry
 
     def _skip_unwanted(self) -> None:
         """Jump over whole entries whose qsl_idx is not wanted, counting them, without parsing them."""
         assert self._scanner is not None
+        if self._marker_at >= self._base + self._pos:
+            return  # a truncation marker ahead: parse every entry up to it (a tail may repeat them)
         while True:
             start = self._pos
             found, found_end, keys = self._scanner.search(self._buf, start)
@@ -251,7 +305,7 @@ class AccuracyLog:
                     stop = self._buf.rfind(b"{", start, last_end)
             if stop <= start:
                 return  # the next entry is the wanted one, or it does not end in the buffer: parse it
-            if self._dots and self._buf.find(TRUNCATION_MARKER, start, stop) >= 0:
+            if self._dots and _MARKER.search(self._buf, start, stop + _MARKER_MAX):
                 return  # let the parser meet the marker
             # keys == count(KEY, start, end); correct it to the range skipped, [start, stop), counting only a few
             # bytes (one entry) again; no key spans the '{' at stop
@@ -354,6 +408,15 @@ class AccuracyLog:
             self._pos = len(self._buf)
             if not self._fill():
                 raise LogError(f"{self._where()}: the file ends inside a string")
+
+
+def _is_wanted(qsl_idx: object, wanted: Collection[int]) -> bool:
+    """Whether an entry's qsl_idx is wanted: only a sample number can be (a string or an object never is)."""
+    return isinstance(qsl_idx, int) and not isinstance(qsl_idx, bool) and qsl_idx in wanted
+
+
+def _replace(truncation: Truncation, **changes: int) -> Truncation:
+    return Truncation(**{**truncation.__dict__, **changes})
 
 
 class _Truncated(Exception):

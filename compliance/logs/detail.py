@@ -7,13 +7,18 @@ that are not records are skipped, but a first line that is not a record means th
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compliance.logs import LogError, lines
+from compliance.logs import Lines, LogError
 
 AUDIT_WARNING = "Found Audit Config file"
+#: records no reader needs, read past without being held: the loaded sample set, one number per sample (1.4 MB
+#: for dlrm-v2, longer for rgat; docs/rules.md §4.1)
+UNREAD_KEYS = frozenset({"loaded_qsl_set"})
+_KEY = re.compile(rb':::MLLOG\s*\{\s*"key"\s*:\s*"([^"\\]{1,200})"')
 
 
 @dataclass
@@ -26,6 +31,8 @@ class DetailLog:
     warnings: list[tuple[str, Any]] = field(default_factory=list)
     duplicate_keys: list[str] = field(default_factory=list)
     skipped_lines: int = 0
+    #: records read past (:data:`UNREAD_KEYS`): key -> bytes
+    unread: dict[str, int] = field(default_factory=dict)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -54,13 +61,17 @@ class DetailLog:
 def read_detail(path: str | Path) -> DetailLog:
     """Read a detail log.
 
+    Records of :data:`UNREAD_KEYS` are read past, never held (``unread`` says how many bytes each had).
+
     Raises:
         OSError: the file cannot be read.
-        LogError: the file is empty or its first line is not a ``:::MLLOG`` record.
+        LogError: the file is empty, its first line is not a ``:::MLLOG`` record, or a line longer than
+            :data:`compliance.logs.MAX_LINE` is not one of UNREAD_KEYS (the message names its key).
     """
     log = DetailLog(str(path))
     with open(path, "rb") as f:
-        for number, raw in lines(f, str(path)):
+        reader = Lines(f, str(path), record_key, UNREAD_KEYS)
+        for number, raw in reader:
             line = raw.decode("utf-8", errors="replace").strip()
             record = _record(line)
             if record is None:
@@ -77,9 +88,16 @@ def read_detail(path: str | Path) -> DetailLog:
                 log.duplicate_keys.append(key)
             else:
                 log.values[key] = value
+        log.unread = reader.skipped
     if not log.values:
         raise LogError(f"{path}: empty file; LoadGen writes at least its version records")
     return log
+
+
+def record_key(head: bytes) -> str | None:
+    """The key of a ``:::MLLOG`` record from the first bytes of its line (LoadGen writes ``"key"`` first)."""
+    match = _KEY.match(head.lstrip())
+    return match.group(1).decode("utf-8", errors="replace") if match else None
 
 
 def _record(line: str) -> tuple[str, Any, dict] | None:

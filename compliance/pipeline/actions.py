@@ -26,7 +26,7 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +38,42 @@ from compliance.logs.detail import DetailLog, read_detail
 from compliance.pipeline import attempts, launch, process, session
 from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
+from compliance.records import (
+    Bad,
+    PublishRecord,
+    PublishState,
+    RunRecord,
+    RunState,
+    TreeCopyRecord,
+    VerifyKind,
+    VerifyRecord,
+)
 from compliance.verify import evidence, output, render
 from compliance.verify.base import Request
-from compliance.verify.result import Result
+from compliance.verify.result import Result, Verdict
 
-Outcome = dict[str, Any] | bool
+#: what a task returns to doit: its values (saved, and shown by the reporter), or False to fail doit here
+TaskResult = dict[str, Any] | bool
 
 
 def _done(
     step: str, cells: list[str], problem: str | None, extra: dict[str, Any] | None = None, own: str | None = None
-) -> Outcome:
+) -> TaskResult:
     """The task's result: values for doit (and the reporter); False when the failure must fail doit here."""
-    values = {"outcome": records.FAIL if problem else records.PASS, "reason": problem or "", **(extra or {})}
+    verdict = Verdict.FAIL if problem else Verdict.PASS
+    values = {"outcome": verdict.value, "reason": problem or "", **(extra or {})}
     if problem is not None and session.fails_here(step, cells, own=own):
         print(f"error: {step} {own or (cells[0] if len(cells) == 1 else ', '.join(cells))}: {problem}")
         return False
     if problem is not None:
         print(f"  failed: {problem}")
     return values
+
+
+def _set_aside(found: Iterable[Bad]) -> None:
+    """Move the step's records that cannot be read out of its way (named on the console, at once: stderr)."""
+    for line in records.set_aside(found):
+        print(f"  {line}", file=sys.stderr)
 
 
 def _forget(run: RunPlan) -> None:
@@ -86,10 +104,11 @@ def _detail(run: RunPlan) -> DetailLog | str:
 
 def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[str | None, str]:
     """Launch a run, check its detail log with ``check`` (None or the problem), record how it ended."""
+    state = records.read_run(run)
+    _set_aside(state.bad)
     _forget(run)
     started = time.time()
-    before = records.read_run(run.files) or {}
-    inputs = records.input_stamps(run.inputs, before.get("inputs") if isinstance(before.get("inputs"), dict) else None)
+    inputs = records.input_stamps(run.inputs, state.record.inputs if state.record else None)
     launched = launch.get(run.launcher.kind).launch(run)
     problem, kind = launched.problem, launched.ending.value
     if problem is None:
@@ -97,7 +116,8 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     if problem is None:
         detail = _detail(run)
         problem, kind = (detail, "logs") if isinstance(detail, str) else (check(detail), "evidence")
-    records.write_run(run.files, run.signature, run.signature_fields(), problem, kind if problem else "", inputs)
+    record = RunRecord.ended(run.signature, run.signature_fields(), problem, kind, inputs, launched.where)
+    record.save(run.files.record)
     if problem is None:
         write_atomic(run.files.signature(), run.signature)
     return problem, kind
@@ -113,13 +133,13 @@ def _applied(plan: CellPlan) -> Callable[[DetailLog], str | None]:
     return applied
 
 
-def run(plan: CellPlan) -> Outcome:
+def run(plan: CellPlan) -> TaskResult:
     """Run the benchmark with the cell's audit.config; fail unless the config was found and applied."""
     problem, kind = _execute(plan.run, _applied(plan))
     return _done("run", [plan.cell.id], problem, {"kind": kind, "signature": plan.run.signature})
 
 
-def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
+def reference(plan: ReferencePlan, cells: list[str]) -> TaskResult:
     """Produce a submission run (accuracy or performance) for ``cells``; it must show no audit config."""
 
     def clean(detail: DetailLog) -> str | None:
@@ -129,26 +149,24 @@ def reference(plan: ReferencePlan, cells: list[str]) -> Outcome:
     return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)
 
 
-def _prerequisite_failure(plan: CellPlan, skip: int = 0) -> str | None:
+def _prerequisite_failure(plan: CellPlan, runs: Sequence[RunState], skip: int = 0) -> str | None:
     """Why the cell cannot be verified: a run it needs (after the first ``skip``) failed or never ended, as its
     record says."""
-    for _, label, run in plan.needed_runs()[skip:]:
-        record = records.read_run(run.files)
-        if record is None or record.get("signature") != run.signature:
+    for (_, label, run), state in list(zip(plan.needed_runs(), runs, strict=True))[skip:]:
+        record = state.record
+        if record is None or record.signature != run.signature:
             return f"{label}: it did not run" if record is None else f"{label}: it did not run with this spec"
-        if record.get("status") != records.PASS:
-            return f"{label}: {record.get('reason')}"
+        if not record.passed:
+            return f"{label}: {record.reason}"
     return None
 
 
-def _timed_out(plan: CellPlan) -> bool:
+def _timed_out(plan: CellPlan, runs: Sequence[RunState]) -> bool:
     """Whether the compliance run's current record says it timed out (noise can make a run slow: it may be retried)
     while the submission runs are fine."""
-    record = records.read_run(plan.run.files) or {}
+    record = runs[0].current(plan.run)
     return (
-        record.get("signature") == plan.run.signature
-        and record.get("kind") == Ending.TIMEOUT.value
-        and _prerequisite_failure(plan, skip=1) is None
+        record is not None and record.kind == Ending.TIMEOUT.value and _prerequisite_failure(plan, runs, skip=1) is None
     )
 
 
@@ -165,7 +183,7 @@ def _again(plan: CellPlan, attempt: int, why: str) -> None:
     _execute(plan.run, _applied(plan))
 
 
-def verify(plan: CellPlan) -> Outcome:
+def verify(plan: CellPlan) -> TaskResult:
     """Verify the cell's compliance run; write its TEST folder into the build folder; record the verdict.
 
     When the verification fails only by what noise can cause (:attr:`compliance.verify.result.Result.retryable`,
@@ -173,17 +191,21 @@ def verify(plan: CellPlan) -> Outcome:
     again (after ``attempt_pause`` seconds) and the new run is verified; every attempt is kept in the cell's ledger
     (:mod:`compliance.pipeline.attempts`), which verify.json and the TEST folder's text files list.
     """
-    series = attempts.Series(plan)
+    state = records.read_cell(plan)
+    _set_aside(state.bad_verification)
+    series = attempts.Series(plan, state.ledger)
+    runs = state.runs
     why = ""
     for attempt in range(1, plan.attempts + 1):
         if attempt > 1:
             _again(plan, attempt, why)
+            runs = tuple(records.read_run(run) for _, _, run in plan.needed_runs())
         last = attempt == plan.attempts
-        waiting = _prerequisite_failure(plan)
+        waiting = _prerequisite_failure(plan, runs)
         if waiting is not None:
-            retry = not last and _timed_out(plan)
+            retry = not last and _timed_out(plan, runs)
             if retry or attempt > 1:  # a single attempt that could not be verified is told as before
-                series.record(attempt, records.NOT_VERIFIED, f"not verified: {waiting}", None, retried=retry)
+                series.record(attempt, None, f"not verified: {waiting}", None, retried=retry)
             if retry:
                 why = waiting
                 continue
@@ -191,7 +213,7 @@ def verify(plan: CellPlan) -> Outcome:
         outcome, result = _verify_once(plan)
         if result is None:
             if attempt > 1:
-                series.record(attempt, records.FAIL, str(outcome.get("reason", "")), None, retried=False)
+                series.record(attempt, Verdict.FAIL, str(outcome.get("reason", "")), None, retried=False)
             return outcome["done"]
         reason = _reason(result)
         retry = not last and result.retryable
@@ -199,29 +221,34 @@ def verify(plan: CellPlan) -> Outcome:
         if retry:
             why = render.shortfall(result)
             continue
-        result.attempts = records.ledger(plan.files)
+        result.attempts = [entry.to_dict() for entry in series.ledger]
         return _write_verdict(plan, result, reason)
     raise AssertionError("unreachable: the last attempt always returns")
 
 
-def _not_verified(plan: CellPlan, waiting: str) -> Outcome:
+def _record_verification(plan: CellPlan, verdict: Verdict | None, reason: str, kind: VerifyKind) -> None:
+    """Record a verification's outcome, the digests of what it depended on and the stamps of its inputs."""
+    inputs = {path: records.stamp(path) for path in plan.verify_inputs}
+    meta = VerifyRecord(verdict, reason, kind, plan.verify_parts(__version__), inputs, time.time())
+    meta.save(plan.files.verify_meta)
+
+
+def _not_verified(plan: CellPlan, waiting: str) -> TaskResult:
     shutil.rmtree(plan.files.verified_dir, ignore_errors=True)  # no verdict of older logs is left to publish
-    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
-    records.write_verify(plan.files.verify_meta, records.NOT_VERIFIED, waiting, parts, inputs, "prerequisite")
-    return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": "prerequisite"})
+    _record_verification(plan, None, waiting, VerifyKind.PREREQUISITE)
+    return _done("verify", [plan.cell.id], f"not verified: {waiting}", {"kind": VerifyKind.PREREQUISITE.value})
 
 
 def _reason(result: Result) -> str:
     failed = [f"{c.name}: {c.reason}" for c in result.checks if not c.passed]
-    return failed[0] if failed else ("" if result.verdict == records.PASS else "no check could be made")
+    return failed[0] if failed else ("" if result.verdict is Verdict.PASS else "no check could be made")
 
 
-def _failed_verification(plan: CellPlan, why: str, kind: str) -> dict[str, Any]:
+def _failed_verification(plan: CellPlan, why: str, kind: VerifyKind) -> dict[str, Any]:
     """A verification that gave no verdict (bad input, a crash of the verifier): recorded, and the task's outcome."""
     shutil.rmtree(plan.files.verified_dir, ignore_errors=True)
-    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
-    records.write_verify(plan.files.verify_meta, records.FAIL, why, parts, inputs, kind)
-    return {"reason": why, "done": _done("verify", [plan.cell.id], why, {"kind": kind})}
+    _record_verification(plan, Verdict.FAIL, why, kind)
+    return {"reason": why, "done": _done("verify", [plan.cell.id], why, {"kind": kind.value})}
 
 
 def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
@@ -234,27 +261,28 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
         plan.cell.scenario,
         plan.options,
         Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
-        process.accuracy_runner,
+        runner=process.accuracy_runner,
     )
     try:
         return {}, plan.verifier.verify(request)
     except InputError as exc:
-        return _failed_verification(plan, f"verification: {exc}", "input"), None
+        return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
         traceback.print_exc()
-        return _failed_verification(plan, f"the verifier crashed: {type(exc).__name__}: {exc}", "crash"), None
+        why = f"the verifier crashed: {type(exc).__name__}: {exc}"
+        return _failed_verification(plan, why, VerifyKind.CRASH), None
 
 
-def _write_verdict(plan: CellPlan, result: Result, reason: str) -> Outcome:
+def _write_verdict(plan: CellPlan, result: Result, reason: str) -> TaskResult:
     """Write the TEST folder of the verdict (the last attempt's logs) and record it."""
-    parts, inputs = plan.verify_parts(__version__), plan.verify_inputs
     try:
         output.write(plan.files.verify_dir, result, plan.verifier)
     except InputError as exc:
-        return _failed_verification(plan, f"verification: {exc}", "input")["done"]
-    records.write_verify(plan.files.verify_meta, result.verdict, reason, parts, inputs)
+        return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT)["done"]
+    _record_verification(plan, result.verdict, reason, VerifyKind.VERDICT)
     print(render.console(result, plan.verifier), end="")
-    return _done("verify", [plan.cell.id], reason or None, {"kind": "verdict", "verdict": result.verdict})
+    extra = {"kind": VerifyKind.VERDICT.value, "verdict": result.verdict.value}
+    return _done("verify", [plan.cell.id], reason or None, extra)
 
 
 def _withdraw(plan: CellPlan) -> str:
@@ -268,22 +296,26 @@ def _withdraw(plan: CellPlan) -> str:
     return target
 
 
-def publish(plan: CellPlan) -> Outcome:
+def publish(plan: CellPlan) -> TaskResult:
     """Copy the verified TEST folder into the submission tree when the cell passes; withdraw it otherwise."""
     unsafe = layout.check_tree_write(plan.tree_dir, plan.submission_dir, plan.cell.test)
     if unsafe is not None:
         return _done("publish", [plan.cell.id], f"refused to write: {unsafe}", {"kind": "copy"})
-    meta = records.read_json(plan.files.verify_meta) or {}
-    verdict = freshness.verdict_stamp(plan)
-    if meta.get("status") != records.PASS:
-        reason = meta.get("reason") or "not verified"
+    state = records.read_cell(plan)
+    _set_aside(state.bad_publication)
+    meta, verdict = state.verification, state.verdict_stamp
+    when = meta.time if meta is not None else None
+
+    def recorded(what: PublishState, moved: str = "", reason: str = "") -> None:
+        PublishRecord(what, when, verdict, moved, reason, time.time()).save(plan.files.publish_record)
+
+    if meta is None or meta.verdict is not Verdict.PASS:
+        reason = (meta.reason if meta is not None else "") or "not verified"
         try:
             moved = _withdraw(plan)
         except OSError as exc:
             return _done("publish", [plan.cell.id], f"cannot withdraw {plan.tree_dir}: {exc.strerror or exc}")
-        records.write_publish(
-            plan.files.publish_record, records.WITHDRAWN if moved else records.ABSENT, meta.get("time"), verdict, moved
-        )
+        recorded(PublishState.WITHDRAWN if moved else PublishState.ABSENT, moved)
         if moved:  # said at once, on stderr (doit shows it whatever the verbosity)
             print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
         return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})
@@ -298,37 +330,37 @@ def publish(plan: CellPlan) -> Outcome:
         replace_folder(plan.tree_dir, fill)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
-        records.write_publish(plan.files.publish_record, records.COPY_FAILED, meta.get("time"), verdict, reason=why)
+        recorded(PublishState.COPY_FAILED, reason=why)
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
-    records.write_publish(plan.files.publish_record, records.PUBLISHED, meta.get("time"), verdict)
+    recorded(PublishState.PUBLISHED)
     return _done("publish", [plan.cell.id], None)
 
 
-def _passed(run: RunPlan) -> str | None:
+def _passed(run: RunPlan, state: RunState) -> str | None:
     """None when the run's last outcome, with this spec, is a finished PASS; else why not."""
-    record = records.read_run(run.files)
-    if record is None or record.get("signature") != run.signature:
+    record = state.current(run)
+    if record is None:
         return "it did not run with this spec"
-    if record.get("status") != records.PASS:
-        return str(record.get("reason") or "it failed")
-    reasons = freshness.run_reasons(run)  # e.g. a log gone, or a declared input changed since
+    if not record.passed:
+        return record.reason or "it failed"
+    reasons = freshness.run_reasons(run, state)  # e.g. a log gone, or a declared input changed since
     return str(reasons[0]) if reasons else None
 
 
-def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | None:
+def foreign_results(ref: ReferencePlan, record: TreeCopyRecord | None) -> str | None:
     """Why the tree folder of a submission run is not the tool's to replace (None: absent, or holding only files
     the tool wrote there, unchanged, as its record says, or was writing when it was interrupted)."""
     assert ref.tree_dir is not None
     if not os.path.lexists(ref.tree_dir):
         return None
     now = records.tree_stamps(ref.tree_dir)
-    if record is not None and record.get("tree") == ref.tree_dir:
-        for wrote in (record.get("files"), record.get("previous")):
+    wrote = record.files if record is not None and record.tree == ref.tree_dir else None
+    if record is not None and wrote is not None:
+        for known in (wrote, record.previous):
             # ours: each file in it is one the tool wrote, unchanged (some may be gone)
-            if isinstance(wrote, dict) and all(f in wrote and wrote[f] == now[f] for f in now):
+            if known is not None and all(f in known and known[f] == now[f] for f in now):
                 return None
-    wrote = (record or {}).get("files") if (record or {}).get("tree") == ref.tree_dir else None
-    theirs = sorted(f for f in now if not isinstance(wrote, dict) or wrote.get(f, "absent") != now[f])
+    theirs = sorted(f for f in now if wrote is None or f not in wrote or wrote[f] != now[f])
     what = f" ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''})" if theirs else ""
     return (
         f"{ref.tree_dir} holds results the tool did not write{what}: it is left as it is; move it away (or set "
@@ -336,7 +368,20 @@ def foreign_results(ref: ReferencePlan, record: dict[str, Any] | None) -> str | 
     )
 
 
-def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
+def _withdraw_reference(ref: ReferencePlan) -> str:
+    """Move a submission run's copy out of the tree into build/withdrawn/; where it went ("" if absent)."""
+    assert ref.tree_dir is not None
+    if not os.path.lexists(ref.tree_dir):
+        return ""
+    when = time.strftime("%Y%m%dT%H%M%S")
+    moved = layout.withdrawn_reference_dir(ref.system, ref.benchmark, ref.scenario, ref.mode, when)
+    os.makedirs(os.path.dirname(moved), exist_ok=True)
+    shutil.move(ref.tree_dir, moved)
+    print(f"  withdrew {ref.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
+    return moved
+
+
+def publish_reference(ref: ReferencePlan, cells: list[str]) -> TaskResult:
     """Copy a produced submission run's LoadGen logs into the tree's results layout (``reference: {publish: true}``),
     atomically, into a folder that is absent or the tool's own (its record says what the tool wrote there); a
     folder of anyone else is refused, never touched. A run that does not pass now is withdrawn from the tree
@@ -346,38 +391,29 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
     label = f"submission {ref.mode} run"
     if not layout.inside(tree, ref.submission_dir) or os.path.realpath(tree) == os.path.realpath(ref.submission_dir):
         return _done("publish", cells, f"refused to write: {tree} is not inside {ref.submission_dir}", own=ref.id)
-    record = records.read_json(ref.publish_record)
-    source = freshness.reference_source(ref)
+    state = records.read_reference(ref)
+    _set_aside(state.bad_copy)  # then the folder in the tree is not known as ours: it is refused, never replaced
+    record = state.copy
+    source = freshness.reference_source(ref, state.run)
     foreign = foreign_results(ref, record)
     if foreign is not None:
-        kept = {k: (record or {}).get(k) for k in ("files", "previous")} if (record or {}).get("tree") == tree else {}
-        records.write_json(
-            ref.publish_record, {**kept, "tree": tree, "state": records.REFUSED, "reason": foreign, "source": source}
-        )
+        files, previous = ({}, None) if record is None or record.tree != tree else (record.files, record.previous)
+        TreeCopyRecord(tree, PublishState.REFUSED, files, previous, source, foreign).save(ref.publish_record)
         return _done("publish", cells, foreign, {"kind": "copy"}, own=ref.id)
-    failed = _passed(ref.run)
+    failed = _passed(ref.run, state.run)
     if failed is not None:
-        moved = ""
-        if os.path.lexists(tree):
-            moved = layout.withdrawn_reference_dir(
-                ref.system, ref.benchmark, ref.scenario, ref.mode, time.strftime("%Y%m%dT%H%M%S")
-            )
-            os.makedirs(os.path.dirname(moved), exist_ok=True)
-            shutil.move(tree, moved)
-            print(f"  withdrew {tree} from the submission tree (kept in {moved})", file=sys.stderr)
-        state = records.WITHDRAWN if moved else records.ABSENT
-        records.write_json(
-            ref.publish_record, {"tree": tree, "state": state, "files": {}, "source": source, "moved_to": moved}
-        )
+        try:
+            moved = _withdraw_reference(ref)
+        except OSError as exc:
+            return _done("publish", cells, f"cannot withdraw {tree}: {exc.strerror or exc}", own=ref.id)
+        what = PublishState.WITHDRAWN if moved else PublishState.ABSENT
+        TreeCopyRecord(tree, what, {}, None, source, moved_to=moved).save(ref.publish_record)
         return _done("publish", cells, f"{label}: {failed}", {"kind": "reference"}, own=ref.id)
     logs = [p for p in ref.run.logs if os.path.exists(p)]
     intended = {os.path.basename(p): records.stamp(p) for p in logs}  # copy2 keeps the times: the copies' stamps
     previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
     # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
-    records.write_json(
-        ref.publish_record,
-        {"tree": tree, "state": records.WRITING, "files": intended, "previous": previous, "source": source},
-    )
+    TreeCopyRecord(tree, PublishState.WRITING, intended, previous, source).save(ref.publish_record)
 
     def fill(staging: Path) -> None:
         for path in logs:
@@ -387,21 +423,16 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> Outcome:
         replace_folder(tree, fill)
     except OSError as exc:
         why = f"cannot write {tree}: {exc.strerror or exc}"
-        records.write_json(
-            ref.publish_record,
-            {"tree": tree, "state": records.COPY_FAILED, "files": intended, "previous": previous, "reason": why},
-        )
+        TreeCopyRecord(tree, PublishState.COPY_FAILED, intended, previous, source, why).save(ref.publish_record)
         return _done("publish", cells, why, {"kind": "copy"}, own=ref.id)
-    records.write_json(
-        ref.publish_record,
-        {"tree": tree, "state": records.PUBLISHED, "files": records.tree_stamps(tree), "source": source},
-    )
+    TreeCopyRecord(tree, PublishState.PUBLISHED, records.tree_stamps(tree), None, source).save(ref.publish_record)
     return _done("publish", cells, None, own=ref.id)
 
 
 def outcome() -> bool:
     """The verdict of the whole: every required cell passes (else a line per cell that does not, and False)."""
-    rows = [r for r in status.rows(session.load_plan()) if r.status not in (status.PASS, status.NOT_REQUIRED)]
+    passing = (status.RowStatus.PASS, status.RowStatus.NOT_REQUIRED)
+    rows = [r for r in status.rows(session.load_plan()) if r.status not in passing]
     for row in rows:
         print(f"  {row.status:8s} {row.system}/{row.benchmark}/{row.scenario}/{row.test}: {row.reason}")
     if rows:

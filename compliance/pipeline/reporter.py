@@ -22,6 +22,14 @@ from doit.reporter import ConsoleReporter
 from compliance import status
 from compliance.errors import InputError, SpecError
 from compliance.pipeline import session
+from compliance.verify.result import Verdict
+
+
+def _crash(fail: Any) -> str:
+    """``: it crashed: <the exception>`` for a step that raised one (its traceback follows at the end), so no failure
+    is shown without its reason; "" for a step that failed by its result (it printed why)."""
+    lines = "".join(getattr(fail, "traceback", None) or []).strip().splitlines()
+    return f": it crashed: {lines[-1]}" if lines else ""
 
 
 class ProgressReporter(ConsoleReporter):
@@ -77,7 +85,7 @@ class ProgressReporter(ConsoleReporter):
         if not self._counted(task):
             return
         values = task.values or {}
-        if values.get("outcome") == "FAIL":  # recorded for the next step of the cell to report
+        if values.get("outcome") == Verdict.FAIL:  # recorded for the next step of the cell to report
             self.failed += 1
             self._end(task, "FAILED")
             log = (task.meta or {}).get("log")
@@ -95,7 +103,7 @@ class ProgressReporter(ConsoleReporter):
             self.failed += 1
             self._end(task, "FAILED")
             log = (task.meta or {}).get("log")
-            self.write(f" (log: {log})\n" if log else "\n")
+            self.write(_crash(fail) + (f" (log: {log})\n" if log else "\n"))
         else:  # never started: a dependency failed, or doit could not check it
             self.not_started += 1
             self.write(f"[-/{self.total}] {self._title(task)} ... not started: {fail.get_name()}\n")

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from compliance import layout, records
+from compliance import layout
 from compliance.auditconfig import AUDIT_CONFIG
 from compliance.fsutil import write_atomic
 from compliance.plan import RunPlan
+from compliance.records.io import BadRecord, load_json, save_json
 
 AUDIT_NAMES = (AUDIT_CONFIG, "audit.conf")
 
@@ -177,13 +178,21 @@ class Problem:
 # -- the records of what we placed ---------------------------------------------------------------------------------
 
 
+def staged_path(run: RunPlan) -> Path:
+    """Where the run's audit.config is placed."""
+    return Path(run.workdir) / AUDIT_CONFIG
+
+
 def record_path(run: RunPlan) -> str:
     return layout.staged_record(os.path.realpath(run.workdir))
 
 
 def _records(run: RunPlan) -> dict[str, dict[str, str]]:
     """Our records for the run's working directory: file path -> {sha256, earlier, label, since}."""
-    data = records.read_json(record_path(run)) or {}
+    try:
+        data = load_json(record_path(run)) or {}
+    except BadRecord:  # unreadable: nothing is known as ours there (a file then is refused, never deleted)
+        return {}
     return {k: v for k, v in data.items() if isinstance(v, dict)}
 
 
@@ -192,7 +201,7 @@ def _save(run: RunPlan, found: dict[str, dict[str, str]]) -> None:
     if not found:
         Path(path).unlink(missing_ok=True)
         return
-    records.write_json(path, found)
+    save_json(path, found)
 
 
 def _sha(path: Path) -> str | None:

@@ -32,11 +32,11 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-from compliance import freshness, layout
+from compliance import freshness, layout, records
 from compliance.pipeline import actions, clean
 from compliance.pipeline.reporter import ProgressReporter
 from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, exclusive, load_plan
-from compliance.plan import Plan, RunPlan
+from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan
 
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 
@@ -77,6 +77,22 @@ class Fresh:
 
     def __repr__(self) -> str:
         return f"{self.step} is not up to date: {'; '.join(self.last)}" if self.last else f"{self.step} is up to date"
+
+
+def _run_reasons(run: RunPlan) -> list[freshness.Reason]:
+    return freshness.run_reasons(run, records.read_run(run))
+
+
+def _verify_reasons(cp: CellPlan) -> list[freshness.Reason]:
+    return freshness.verify_reasons(cp, records.read_cell(cp))
+
+
+def _publish_reasons(cp: CellPlan) -> list[freshness.Reason]:
+    return freshness.publish_reasons(cp, records.read_cell(cp))
+
+
+def _reference_publish_reasons(ref: ReferencePlan) -> list[freshness.Reason]:
+    return freshness.reference_publish_reasons(ref, records.read_reference(ref))
 
 
 def _shown(run: RunPlan) -> dict[str, Any]:
@@ -135,7 +151,7 @@ def task_reference() -> Iterator[dict[str, Any]]:
             "basename": "reference",
             "name": ref.id,
             "actions": [(actions.reference, [ref, dependents.get(ref.id, [])])],
-            "uptodate": [Fresh(f"reference:{ref.id}", partial(freshness.run_reasons, ref.run), ref.run.signature)],
+            "uptodate": [Fresh(f"reference:{ref.id}", partial(_run_reasons, ref.run), ref.run.signature)],
             "clean": [(clean.run, [ref.run])],
             "meta": _shown(ref.run),
         }
@@ -150,7 +166,7 @@ def task_run_benchmark() -> Iterator[dict[str, Any]]:
             "basename": "run",
             "name": cp.cell.id,
             "actions": [(actions.run, [cp])],
-            "uptodate": [Fresh(f"run:{cp.cell.id}", partial(freshness.run_reasons, cp.run), cp.run.signature)],
+            "uptodate": [Fresh(f"run:{cp.cell.id}", partial(_run_reasons, cp.run), cp.run.signature)],
             "clean": [(clean.run, [cp.run])],
             "meta": _shown(cp.run),
         }
@@ -166,7 +182,7 @@ def task_verify() -> Iterator[dict[str, Any]]:
             "name": cp.cell.id,
             "actions": [(actions.verify, [cp])],
             "task_dep": deps,
-            "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(freshness.verify_reasons, cp))],
+            "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(_verify_reasons, cp))],
             "clean": [(clean.verification, [cp])],
             "meta": {"log": cp.files.verify_json},
         }
@@ -184,7 +200,7 @@ def task_publish() -> Iterator[dict[str, Any]]:
             "name": cp.cell.id,
             "actions": [(actions.publish, [cp])],
             "task_dep": [f"verify:{cp.cell.id}"],
-            "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(freshness.publish_reasons, cp))],
+            "uptodate": [Fresh(f"publish:{cp.cell.id}", partial(_publish_reasons, cp))],
         }
     dependents = _dependents(plan)
     for ref in plan.references:
@@ -195,7 +211,7 @@ def task_publish() -> Iterator[dict[str, Any]]:
             "name": ref.id,
             "actions": [(actions.publish_reference, [ref, dependents.get(ref.id, [])])],
             "task_dep": [f"reference:{ref.id}"],
-            "uptodate": [Fresh(f"publish:{ref.id}", partial(freshness.reference_publish_reasons, ref))],
+            "uptodate": [Fresh(f"publish:{ref.id}", partial(_reference_publish_reasons, ref))],
             "meta": {"log": ref.publish_record, "copied to": ref.tree_dir},
         }
 

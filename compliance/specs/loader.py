@@ -1,11 +1,18 @@
-"""Load a specs folder: read every YAML file, validate it, cross-check references, return typed objects.
+"""Load a project's specs over the packaged ones: read every YAML file, validate it, cross-check references, return
+typed objects.
 
 A specs folder holds ``rounds/``, ``models/``, ``tests/`` and ``systems/``, one YAML file per item, each named after
-the item (``specs/models/resnet.yaml`` has ``name: resnet``). Every problem of every file is collected and raised
-at once as a :class:`~compliance.errors.SpecError`; nothing may run on invalid specs.
+the item (``specs/models/resnet.yaml`` has ``name: resnet``). The package ships the rounds, models and tests
+(``compliance.specdata``, the repository's top-level ``specs/``); a project's specs folder holds its systems and may
+add rounds, models and tests, or replace a packaged one with a file of the same name: the project's file wins, and
+:attr:`~compliance.specs.types.Specs.overrides` names each that differs from the packaged one (validate prints them).
 
-Relative paths in a system spec are relative to the folder that contains the specs folder (the project root for
-the default ``specs/``).
+Every problem of every file is collected and raised at once as a :class:`~compliance.errors.SpecError`, in one pass:
+a system with schema problems is still cross-checked on the part its schema accepts (rounds, models and tests with
+schema problems are set aside, and references to them are not reported again). Nothing may run on invalid specs.
+
+Paths in a system spec are expanded (``~``, ``$VAR``: :mod:`.paths`); relative ones are relative to the folder that
+contains the specs folder (the project root for the default ``specs/``).
 
 Layer: the specs layer reads YAML (only it does) and imports :mod:`compliance.errors` only. What it must know of
 the layers above (which tests this tool verifies, which launchers exist) is passed in by the caller.
@@ -15,14 +22,14 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from collections.abc import Collection
 from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
-from compliance.specs import quoting, sbatch, schemacheck
+from compliance.specs import paths, sbatch, schemacheck, templates
 from compliance.specs.facts import harness_warnings, shared_tree_problems
 from compliance.specs.types import (
     AuditLayer,
@@ -31,6 +38,7 @@ from compliance.specs.types import (
     Metric,
     Model,
     ModelParam,
+    Override,
     Round,
     Specs,
     System,
@@ -43,147 +51,162 @@ from compliance.specs.yamldoc import YamlDoc, load_yaml
 
 KINDS = {"rounds": "round", "models": "model", "tests": "test", "systems": "system"}
 REQUIRED_FOLDERS = ("rounds", "models", "tests")
+#: what the package ships (compliance.specdata); systems are always the project's own
+PACKAGED_FOLDERS = ("rounds", "models", "tests")
 
-#: Placeholders each template may use.
-COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario", "test", "mode", "log_dir", "workdir")
-PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
-LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
-#: Placeholders of an accuracy command (compliance.verify.scoring).
-ACCURACY_FIELDS = ("python", "benchmark", "scenario", "test", "accuracy_log", "output_file")
-TEST_DIR_FIELDS = ("division", "submitter", "system", "benchmark", "scenario", "test")
-RESULTS_DIR_FIELDS = TEST_DIR_FIELDS[:-1]
+# Names of the templates module, which the layers above still import from here
+COMMAND_FIELDS, PATH_FIELDS, LOG_DIR_FIELDS = templates.COMMAND_FIELDS, templates.PATH_FIELDS, templates.LOG_DIR_FIELDS
+ACCURACY_FIELDS, template_fields = templates.ACCURACY_FIELDS, templates.template_fields
 
 
-def template_fields(template: str) -> tuple[list[str], list[str]]:
-    """The placeholder names of a ``str.format`` template, and what is wrong with it (empty when nothing)."""
+def packaged_specs() -> Path | None:
+    """The folder of the rounds, models and tests the package ships (``compliance.specdata``), or None."""
     try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        return [], [f"{exc} (write '{{{{' and '}}}}' for literal braces)"]
-    names, errors = [], []
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if spec or conversion or not name.isidentifier():
-            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            literal = (
-                "" if name.isidentifier() else " (for literal braces, as in awk '{{print $1}}', write '{{' and '}}')"
-            )
-            errors.append(f"placeholder '{{{shown}}}' must be a plain name like {{scenario}}{literal}")
-        else:
-            names.append(name)
-    return names, errors
-
-
-def _check_template(
-    doc: YamlDoc, path: list, template: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-) -> list[Problem]:
-    names, errors = template_fields(template)
-    problems = [doc.problem(path, error) for error in errors]
-    command = allowed in (COMMAND_FIELDS, ACCURACY_FIELDS)  # a shell command: braces may be the shell's
-    problems += [
-        doc.problem(
-            path,
-            f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
-            f"known: {', '.join('{' + a + '}' for a in allowed)}"
-            + (
-                f" (for the shell's own braces, as in ${{{{{n}}}}}, write '{{{{' and '}}}}')"
-                if command and not did_you_mean(n, allowed)
-                else ""
-            ),
-        )
-        for n in names
-        if n not in allowed
-    ]
-    if not problems and command:  # each value is quoted for its place: refuse a place where that cannot be told
-        problems += [doc.problem(path, message) for message in quoting.unquotable(template)]
-    if not errors:
-        problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
-    return problems
+        folder = files("compliance.specdata")
+    except ModuleNotFoundError:
+        return None
+    return folder if isinstance(folder, Path) and (folder / "rounds").is_dir() else None
 
 
 class _Loader:
-    def __init__(self, root: Path, verified: Collection[str], compares: Collection[str]):
-        self.root = root
+    def __init__(self, root: Path | None, verified: Collection[str], compares: Collection[str], packaged: Path | None):
+        self.root = root if root is not None else (packaged or Path("specs"))
+        self.project = root
+        # the packaged layer, unless the project's specs folder is that folder (an editable install in a clone)
+        same = root is not None and packaged is not None and os.path.realpath(root) == os.path.realpath(packaged)
+        self.packaged = None if same else packaged
         self.verified = tuple(sorted(verified))
         self.compares = set(compares)
-        self.base = root.parent
+        self.base = self.root.parent
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.overrides: list[Override] = []
         self.docs: dict[str, dict[str, YamlDoc]] = {kind: {} for kind in KINDS.values()}
         # Items whose file exists but is invalid: already reported, so references to them are not reported again.
         self.broken: dict[str, set[str]] = {kind: set() for kind in KINDS.values()}
+        # kind -> name -> (file, whether it is packaged) of the spec read for it
+        self.origin: dict[str, dict[str, tuple[Path, bool]]] = {kind: {} for kind in KINDS.values()}
         # (benchmark, test) -> the rounds that require the test for the benchmark
         self.required_by: dict[tuple[str, str], list[str]] = {}
 
     # -- reading and schema validation ------------------------------------------------------------------------
     def read_all(self) -> None:
-        if not self.root.is_dir():
-            what = "is not a folder" if self.root.exists() else "does not exist"
-            raise SpecError(
-                [Problem(str(self.root), None, "", f"specs folder {what}; pass --specs DIR (or specs=DIR to doit)")]
-            )
-        for folder, kind in KINDS.items():
-            directory = self.root / folder
-            if directory.exists() and not directory.is_dir():
-                self.problems.append(
-                    Problem(str(directory), None, "", f"is not a folder; {folder}/ holds one YAML file per {kind}")
-                )
-                continue
-            if not directory.is_dir():
-                if folder in REQUIRED_FOLDERS:
-                    self.problems.append(
-                        Problem(str(directory), None, "", f"missing folder: a specs folder needs {folder}/")
-                    )
-                continue
-            try:
-                entries = sorted(directory.iterdir())
-            except OSError as exc:
-                self.problems.append(Problem(str(directory), None, "", f"cannot be read: {exc.strerror or exc}"))
-                continue
-            for path in entries:
-                if path.suffix not in (".yaml", ".yml"):
-                    continue
-                if path.name.startswith("."):
-                    self.problems.append(
+        """Read the packaged rounds, models and tests, then the project's specs folder, whose files win."""
+        layers: list[tuple[Path, tuple[str, ...], bool]] = []
+        if self.packaged is not None:
+            layers.append((self.packaged, PACKAGED_FOLDERS, True))
+        if self.project is not None:
+            if not self.project.is_dir():
+                what = "is not a folder" if self.project.exists() else "does not exist"
+                raise SpecError(
+                    [
                         Problem(
-                            str(path),
+                            str(self.project),
                             None,
                             "",
-                            "a hidden spec file is not read; name it after "
-                            f"its {kind} ({kind} names start with a letter "
-                            "or digit), or move it out of the folder",
+                            f"specs folder {what}; pass --specs DIR (or specs=DIR to doit), or start a project with "
+                            "'mlperf-compliance init'",
                         )
-                    )
-                    continue
-                self._read(path, kind)
+                    ]
+                )
+            layers.append((self.project, tuple(KINDS), False))
+        for folder, kind in KINDS.items():
+            found = False
+            for root, folders, packaged in layers:
+                if folder in folders:
+                    found = self._read_folder(root / folder, kind, packaged) or found
+            if not found and folder in REQUIRED_FOLDERS:
+                self.problems.append(
+                    Problem(str(self.root / folder), None, "", f"missing folder: a specs folder needs {folder}/")
+                )
 
-    def _read(self, path: Path, kind: str) -> None:
+    def _read_folder(self, directory: Path, kind: str, packaged: bool) -> bool:
+        """Read every spec file of one folder; False when the folder does not exist."""
+        if directory.exists() and not directory.is_dir():
+            self.problems.append(
+                Problem(str(directory), None, "", f"is not a folder; {directory.name}/ holds one YAML file per {kind}")
+            )
+            return True
+        if not directory.is_dir():
+            return False
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError as exc:
+            self.problems.append(Problem(str(directory), None, "", f"cannot be read: {exc.strerror or exc}"))
+            return True
+        for path in entries:
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            if path.name.startswith("."):
+                self.problems.append(
+                    Problem(
+                        str(path),
+                        None,
+                        "",
+                        f"a hidden spec file is not read; name it after its {kind} ({kind} names start with a letter "
+                        "or digit), or move it out of the folder",
+                    )
+                )
+                continue
+            self._read(path, kind, packaged)
+        return True
+
+    def _replaces_packaged(self, path: Path, kind: str) -> bool:
+        """Whether the project's ``path`` takes the place of a packaged spec of the same name (the project's file
+        wins; an identical copy replaces it silently, another one is noted as an override)."""
+        earlier = self.origin[kind].get(path.stem)
+        if earlier is None or not earlier[1]:
+            return False
+        self.docs[kind].pop(path.stem, None)
+        self.broken[kind].discard(path.stem)
+        try:
+            same = path.read_bytes() == earlier[0].read_bytes()
+        except OSError:
+            same = False  # reported when the file is read
+        if not same:
+            self.overrides.append(Override(str(path), kind, path.stem, str(earlier[0])))
+        return True
+
+    def _read(self, path: Path, kind: str, packaged: bool) -> None:
+        replacing = not packaged and self._replaces_packaged(path, kind)
+        other = self.origin[kind].get(path.stem)
+        self.origin[kind].setdefault(path.stem, (path, packaged))
+        if replacing:
+            self.origin[kind][path.stem] = (path, packaged)
         try:
             doc = load_yaml(path, display=str(path))
         except SpecError as exc:
             self.problems.extend(exc.problems)
             self.broken[kind].add(path.stem)
             return
-        problems = schemacheck.check(doc, kind) + (sbatch.doc_problems(doc) if kind == "system" else [])
-        if not problems and doc.data.get("name") != path.stem:
-            problems.append(
-                doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'")
-            )
-        if not problems and path.stem in self.docs[kind]:
-            problems.append(
-                doc.problem([], f"another {kind} spec is also called '{path.stem}' ({self.docs[kind][path.stem].file})")
-            )
-        self.problems.extend(problems)
+        if kind == "system":
+            self.problems += paths.expand_system_paths(doc)
+            self.problems += templates.system_template_problems(doc)
+            self.problems += sbatch.doc_problems(doc)
+        problems = schemacheck.check(doc, kind)
         if problems:
             self.broken[kind].add(path.stem)
-        else:
-            doc.data = schemacheck.apply_defaults(doc.data, kind)
-            self.docs[kind][path.stem] = doc
+            self.problems.extend(problems)
+            # A system is the user's own file: its valid part is still cross-checked (every problem in one pass);
+            # rounds, models and tests with schema problems are not (references to them are not reported either).
+            valid = schemacheck.valid_part(doc.data, kind) if kind == "system" else None
+            if valid is None:
+                return
+            doc = replace(doc, data=valid)
+        elif other is not None and not replacing:
+            self.problems.append(doc.problem([], f"another {kind} spec is also called '{path.stem}' ({other[0]})"))
+            return
+        if doc.data.get("name") != path.stem:
+            self.problems.append(
+                doc.problem(["name"], f"name '{doc.data.get('name')}' must match the file name '{path.stem}'")
+            )
+            return
+        doc.data = schemacheck.apply_defaults(doc.data, kind)
+        self.docs[kind][path.stem] = doc
 
     # -- building typed objects ------------------------------------------------------------------------------
     def _path(self, value: str) -> str:
-        return os.path.normpath(self.base / value) if not os.path.isabs(value) else os.path.normpath(value)
+        return paths.resolve(self.base, value)
 
     def build(self) -> Specs:
         rounds = {n: self._round(d) for n, d in self.docs["round"].items()}
@@ -194,10 +217,10 @@ class _Loader:
 
     def _round(self, doc: YamlDoc) -> Round:
         d = doc.data
-        templates = _check_template(
-            doc, ["test_dir"], d["test_dir"], TEST_DIR_FIELDS, TEST_DIR_FIELDS
-        ) + _check_template(doc, ["results_dir"], d["results_dir"], RESULTS_DIR_FIELDS, RESULTS_DIR_FIELDS)
-        self.problems += templates or _layout_problems(doc, d["test_dir"], d["results_dir"])
+        fields, results = templates.TEST_DIR_FIELDS, templates.RESULTS_DIR_FIELDS
+        bad = templates.check_template(doc, ["test_dir"], d["test_dir"], fields, fields)
+        bad += templates.check_template(doc, ["results_dir"], d["results_dir"], results, results)
+        self.problems += bad or templates.layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
         return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
 
@@ -274,40 +297,8 @@ class _Loader:
                     doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True)
                 )
                 continue
-            self.problems += _check_template(doc, where + ["command"], b["command"], COMMAND_FIELDS)
-            if "workdir" in b:
-                self.problems += _check_template(doc, where + ["workdir"], b["workdir"], PATH_FIELDS)
-            if ("workdir" in b) == bool(b.get("isolated")):
-                self.problems.append(
-                    doc.problem(
-                        where,
-                        "give either 'workdir' (where the command runs) or "
-                        "'isolated: true' (a fresh folder per run), not both or neither",
-                    )
-                )
-            for field_name, allowed in (("log_dir", LOG_DIR_FIELDS), ("results", PATH_FIELDS)):
-                if field_name in b:
-                    self.problems += _check_template(doc, where + [field_name], b[field_name], allowed)
-            if "accuracy_command" in b:
-                self.problems += _check_template(
-                    doc, where + ["accuracy_command"], b["accuracy_command"], ACCURACY_FIELDS, ("accuracy_log",)
-                )
+            self.problems += _benchmark_problems(doc, where, b)
             reference = b.get("reference")
-            if reference is not None and "command" in reference:
-                self.problems += _check_template(
-                    doc, where + ["reference", "command"], reference["command"], COMMAND_FIELDS
-                )
-            if "results" in b and reference is not None:
-                self.problems.append(
-                    doc.problem(
-                        where,
-                        "give either 'results' (where the submission's accuracy and "
-                        "performance runs are) or 'reference' (produce them), not both",
-                    )
-                )
-            for i, pattern in enumerate([*d["inputs"], *b["inputs"]]):
-                source = ["inputs", i] if i < len(d["inputs"]) else where + ["inputs", i - len(d["inputs"])]
-                self.problems += _check_template(doc, source, pattern, PATH_FIELDS)
             env = {**d["env"], **b["env"]}
             runs[name] = BenchmarkRun(
                 benchmark=name,
@@ -370,6 +361,7 @@ class _Loader:
         for system in specs.systems.values():
             self._check_system(system, specs)
         self.problems += shared_tree_problems(specs, self.docs["system"])
+        self.problems += paths.shared_folder_problems(specs, self.docs["system"])
 
     def _check_round(self, rnd: Round, specs: Specs, alias_of: dict[str, str]) -> None:
         doc = self.docs["round"][rnd.name]
@@ -432,7 +424,7 @@ class _Loader:
             )
             return
         keys = {specs.model(k).name if _known(specs, k) else k: k for k in doc.data["benchmarks"]}
-        self._check_places(doc, system, {key: name for name, key in keys.items()})
+        self.problems += paths.place_problems(doc, system, {name: key for name, key in keys.items()}, self.root)
         for name, run in system.benchmarks.items():
             where: list[PathPart] = ["benchmarks", keys.get(name, name)]
             if name not in rnd.required:
@@ -469,50 +461,6 @@ class _Loader:
                     )
                 )
 
-    def _check_places(self, doc: YamlDoc, system: System, names: dict[str, str]) -> None:
-        """The folders the tool writes in may not be /, the specs folder, or inside one another in harmful ways."""
-        specs_root = os.path.realpath(self.root)
-
-        def within(path: str, root: str) -> bool:
-            real, top = os.path.realpath(path), os.path.realpath(root)
-            return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-
-        submission = system.submission_dir
-        if os.path.realpath(submission) == os.sep:
-            self.problems.append(doc.problem(["submission_dir"], "the submission folder may not be /"))
-        elif within(submission, specs_root):
-            self.problems.append(doc.problem(["submission_dir"], f"'{submission}' is inside the specs folder"))
-        elif within(specs_root, submission):
-            self.problems.append(doc.problem(["submission_dir"], f"'{submission}' holds the specs folder"))
-        for key, run in doc.data["benchmarks"].items():
-            if "workdir" not in run:
-                continue
-            where: list[PathPart] = ["benchmarks", key, "workdir"]
-            bench = system.benchmarks.get(names.get(key, key))
-            if bench is None:
-                continue
-            for scenario in bench.scenarios:
-                try:
-                    folder = self._path(
-                        run["workdir"].format(
-                            system=system.name,
-                            benchmark=bench.benchmark,
-                            scenario=scenario,
-                            loadgen_scenario=loadgen_scenario(scenario),
-                        )
-                    )
-                except (KeyError, ValueError, IndexError, AttributeError):
-                    break  # a bad template: reported with the template
-                if os.path.realpath(folder) == os.sep:
-                    self.problems.append(doc.problem(where, "a working directory may not be /"))
-                elif within(folder, specs_root):
-                    self.problems.append(doc.problem(where, f"'{folder}' is inside the specs folder"))
-                elif within(folder, submission):
-                    self.problems.append(doc.problem(where, f"'{folder}' is inside the submission folder"))
-                else:
-                    continue
-                break
-
     def _check_results(self, doc: YamlDoc, where: list, run: BenchmarkRun) -> None:
         assert run.results is not None
         for scenario in run.scenarios:
@@ -531,46 +479,34 @@ class _Loader:
                 )
 
 
-def _layout_problems(doc: YamlDoc, test_dir: str, results_dir: str) -> list[Problem]:
-    """Containment of a round's layout: both templates stay inside the submission folder (relative, no '..'), a TEST
-    folder is a folder of its own named after the test, and it never is, holds or sits in a run folder of the
-    results (a TEST folder is replaced whole: anything it covered would be lost)."""
+def _benchmark_problems(doc: YamlDoc, where: list[PathPart], b: dict[str, Any]) -> list[Problem]:
+    """What a valid benchmark entry of a system cannot say at once: where it runs, where its submission runs come
+    from, and two modes the harness cannot tell apart."""
     problems = []
-    for key, template in (("test_dir", test_dir), ("results_dir", results_dir)):
-        parts = template.replace("\\", "/").split("/")
-        if template.startswith("/") or ".." in parts or "." in parts or "" in parts[:-1]:
-            problems.append(
-                doc.problem(
-                    [key],
-                    f"'{template}' must be a relative path inside the submission folder, "
-                    "without '.', '..' or empty parts",
-                )
-            )
-    if problems:
-        return problems
-    if test_dir.rsplit("/", 1)[-1] != "{test}":
+    if ("workdir" in b) == bool(b.get("isolated")):
         problems.append(
             doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' must end with '/{{test}}': a TEST folder is a folder of its own, named after the test",
+                where,
+                "give either 'workdir' (where the command runs) or "
+                "'isolated: true' (a fresh folder per run), not both or neither",
             )
         )
-    sample = {"division": "d", "submitter": "s", "system": "y", "benchmark": "b", "scenario": "c"}
-    try:
-        tests = os.path.normpath(test_dir.format(**sample, test="TEST01"))
-        results = os.path.normpath(results_dir.format(**sample))
-    except (KeyError, ValueError, IndexError):
-        return problems  # a bad template: reported by _check_template
-    runs = [os.path.join(results, "accuracy"), os.path.join(results, "performance")]
-    if (
-        tests == results
-        or results.startswith(tests + os.sep)
-        or any(tests == r or tests.startswith(r + os.sep) for r in runs)
-    ):
+    if "results" in b and b.get("reference") is not None:
         problems.append(
             doc.problem(
-                ["test_dir"],
-                f"'{test_dir}' puts TEST folders on the results of '{results_dir}' (they would replace them)",
+                where,
+                "give either 'results' (where the submission's accuracy and "
+                "performance runs are) or 'reference' (produce them), not both",
+            )
+        )
+    words = {mode: b["modes"].get(mode, mode) for mode in ("accuracy", "performance")}
+    if words["accuracy"] == words["performance"]:
+        # the harness would run both in one LoadGen mode: an accuracy run published as a performance run, or back
+        problems.append(
+            doc.problem(
+                where + ["modes"],
+                f"accuracy and performance runs would both get {{mode}} = '{words['accuracy']}', so the harness "
+                "cannot tell them apart; give each mode the word or flag the harness takes for it",
             )
         )
     return problems
@@ -610,26 +546,37 @@ def _known(specs: Specs, name: str) -> bool:
     return True
 
 
-def load_specs(root: str | os.PathLike[str], *, verified: Collection[str], compares: Collection[str] = ()) -> Specs:
-    """Load, validate and cross-check every spec under ``root``.
+def load_specs(
+    root: str | os.PathLike[str] | None,
+    *,
+    verified: Collection[str],
+    compares: Collection[str] = (),
+    packaged: Path | None = None,
+) -> Specs:
+    """Load, validate and cross-check every spec of a project and of the package.
+
+    The rounds, models and tests come from ``packaged`` (the package's, :func:`packaged_specs`); the project's
+    specs folder adds its own and may replace a packaged one by a file of the same name (the project's wins, and
+    :attr:`Specs.overrides` says so); systems are the project's only.
 
     Args:
-        root: the specs folder.
+        root: the project's specs folder; None for the packaged specs alone (no systems).
         verified: the tests this tool has a verifier for (the verifier registry's names); a test spec that does not
             say ``verifier: false`` must be one of them.
         compares: the tests whose verifier compares with the submission's own runs: a benchmark of a round that
             requires one must say where they are (``results``) or that the system produces them (``reference``).
+        packaged: the folder of the packaged rounds, models and tests (None: the project's specs alone).
 
     Raises:
         SpecError: with every problem found, each naming its file, line and JSON path.
     """
-    loader = _Loader(Path(root), verified, compares)
+    loader = _Loader(None if root is None else Path(root), verified, compares, packaged)
     try:
         loader.read_all()
     except SpecError as exc:
-        raise SpecError(exc.problems, str(root)) from None
+        raise SpecError(exc.problems, str(loader.root)) from None
     specs = loader.build()
     loader.cross_check(specs)
     if loader.problems:
-        raise SpecError(loader.problems, str(root))
-    return replace(specs, warnings=tuple(sorted(set(loader.warnings))))
+        raise SpecError(loader.problems, str(loader.root))
+    return replace(specs, warnings=tuple(sorted(set(loader.warnings))), overrides=tuple(sorted(loader.overrides)))

@@ -132,7 +132,19 @@ def _explain(doc: YamlDoc, error: ValidationError) -> Iterator[Problem]:
         message = f"{subject} does not match {value!r}"
     else:
         message = error.message if not is_key else f"{subject}: {error.message}"
+        message += _braces_hint(error)
     yield doc.problem(path, message, key=is_key)
+
+
+def _braces_hint(error: ValidationError) -> str:
+    """An unquoted ``{python}`` or ``[x]`` where text is expected is YAML's mapping or list: say to quote it."""
+    types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    value = error.instance
+    braces = isinstance(value, dict) and value and all(v is None for v in value.values())
+    if error.validator != "type" or "string" not in types or not (braces or isinstance(value, list)):
+        return ""
+    char = "{" if isinstance(value, dict) else "["
+    return f"; an unquoted value that starts with '{char}' is read as YAML syntax: quote the whole value"
 
 
 def check(doc: YamlDoc, kind: str) -> list[Problem]:
@@ -141,3 +153,43 @@ def check(doc: YamlDoc, kind: str) -> list[Problem]:
     for error in validator(kind).iter_errors(doc.data):
         problems.extend(_explain(doc, error))
     return problems
+
+
+#: per spec kind, the mappings whose entries are items of their own: a problem cuts away its entry, not the mapping
+_ITEM_MAPPINGS = {"system": ("benchmarks",)}
+
+
+def valid_part(data: Any, kind: str) -> Any | None:
+    """The part of a document its schema accepts, so that it can still be cross-checked: each top-level key (or
+    entry of an item mapping, a system's benchmark) with a schema problem is cut away. None when what is left is
+    not valid (a required key is missing or was cut)."""
+    if not isinstance(data, dict):
+        return None
+    data = json.loads(json.dumps(data))
+    allowed = schema(kind).get("properties", {})
+    for _ in range(3):  # a cut can uncover a problem of its container (an empty mapping), which the next round cuts
+        errors = list(validator(kind).iter_errors(data))
+        if not errors:
+            return data
+        cut = False
+        for error in errors:
+            path = list(error.absolute_path)
+            if "propertyNames" in error.absolute_schema_path:
+                path.append(error.instance)
+            if not path:
+                extra = error.validator == "additionalProperties"
+                unknown = [key for key in data if key not in allowed] if extra else []
+                for key in unknown:
+                    del data[key]
+                cut = cut or bool(unknown)
+                continue
+            top = path[0]
+            container, key = data, top
+            if len(path) > 1 and top in _ITEM_MAPPINGS.get(kind, ()) and isinstance(data.get(top), dict):
+                container, key = data[top], path[1]
+            if key in container:
+                del container[key]
+                cut = True
+        if not cut:
+            return None
+    return None

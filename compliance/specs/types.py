@@ -187,6 +187,19 @@ class System:
     strict_accuracy: bool | None  # None: as the test spec says
 
 
+@dataclass(frozen=True, order=True)
+class Override:
+    """A spec of the project that replaces the packaged one of the same kind and name (the project's wins)."""
+
+    file: str  # the project's file
+    kind: str  # round, model or test
+    name: str
+    packaged: str  # the packaged file it replaces
+
+    def __str__(self) -> str:
+        return f"{self.file} overrides the packaged {self.kind} {self.name} ({self.packaged})"
+
+
 @dataclass(frozen=True)
 class Specs:
     """Every spec of a specs folder, validated and cross-checked."""
@@ -197,6 +210,7 @@ class Specs:
     tests: dict[str, TestSpec]
     systems: dict[str, System]
     warnings: tuple[Problem, ...] = ()  # valid, but probably not what the user meant (validate prints them)
+    overrides: tuple[Override, ...] = ()  # the project's rounds, models and tests that replace packaged ones
 
     def model(self, name: str) -> Model:
         """The model called ``name`` or having it as an alias.

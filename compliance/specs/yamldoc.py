@@ -199,6 +199,62 @@ class _Builder:
         return out
 
 
+#: a plain value (after ``key:`` or ``-``) that starts with a character YAML gives a meaning to
+_INDICATOR_VALUE = re.compile(r"^\s*(?:-\s+)*(?:[^\s'\"#{\[][^#]*?:\s+)?([{\[&*!|>%@`])")
+_MEANING = {
+    "{": "a YAML mapping",
+    "[": "a YAML list",
+    "&": "a YAML anchor",
+    "*": "a YAML alias",
+    "!": "a YAML tag",
+    "|": "a YAML block of text",
+    ">": "a YAML block of text",
+    "%": "a YAML directive",
+    "@": "a character YAML reserves",
+    "`": "a character YAML reserves",
+}
+
+
+def _closes(value: str) -> bool:
+    """Whether the flow collection ``value`` starts with closes on the same line (brackets counted)."""
+    depth = 0
+    for char in value:
+        depth += 1 if char in "{[" else -1 if char in "}]" else 0
+        if depth == 0:
+            return True
+    return False
+
+
+def syntax_hint(text: str, lines: list[int], problem: str) -> str:
+    """The likely fix of a YAML syntax error at ``lines`` (0-based), as ``; ...`` to append to the message: a value
+    that starts with a character YAML reads as syntax (``command: {python} -m ...`` starts a mapping) and is not
+    valid YAML on its own must be quoted; so must a value holding ``: ``."""
+    source = text.splitlines()
+    for n in sorted(set(lines), reverse=True):
+        found = _INDICATOR_VALUE.match(source[n]) if 0 <= n < len(source) else None
+        if found is None:
+            continue
+        value = source[n][found.start(1) :].strip()
+        try:
+            yaml.compose(f"k: {value}", Loader=_PyComposer)
+            continue  # valid on its own (a flow list such as [Offline, Server]): the error is elsewhere
+        except yaml.YAMLError:
+            pass
+        prefix = source[n][: found.start(1)].strip()
+        char = found.group(1)
+        if char in "{[" and not _closes(value):
+            close = "}" if char == "{" else "]"
+            return f"; line {n + 1}: the '{char}' that starts the value is not closed on its line: add '{close}'"
+        quoted = f'"{value}"' if '"' not in value else "'" + value.replace("'", "''") + "'"
+        return (
+            f"; line {n + 1}: an unquoted value that starts with '{char}' is read as "
+            f"{_MEANING.get(char, 'YAML syntax')}: quote the whole value, e.g. {prefix}{' ' if prefix else ''}{quoted}"
+        )
+    if "mapping values are not allowed" in problem and lines:
+        return '; a value that holds ": " must be quoted (key: "a: b")'
+    return ""
+
+
 class _TooBig(Exception):
     """Alias expansion went past MAX_NODES or MAX_DEPTH."""
 
@@ -255,6 +311,8 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDoc:
         detail = " ".join(str(exc.problem or exc.context).split())
         if exc.context and exc.problem and exc.context_mark:
             detail += f" ({exc.context.removeprefix('while ')} at line {exc.context_mark.line + 1})"
+        marks = [m.line for m in (exc.problem_mark, exc.context_mark) if m is not None]
+        detail += syntax_hint(text, marks, str(exc.problem or ""))
         raise SpecError([Problem(name, line, "", f"YAML syntax error: {detail}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(name, None, "", "YAML error: " + " ".join(str(exc).split()))]) from None

@@ -33,15 +33,22 @@ class Option:
 
 @dataclass(frozen=True)
 class Request:
-    """What one verification reads: the test, the model (None when unknown), the folders and the options."""
+    """What one verification reads: the test, the model (None when unknown), the folders and the options.
+
+    ``scenario`` is the folder's scenario when it is known (the tests that need one require it): the runs' logs
+    must show it. ``model_name`` is the benchmark name the tree gives when no model spec matches it
+    (:func:`compliance.verify.models.resolve`): the checks that need the model's facts are then NOT CHECKABLE,
+    where with neither a model nor a name they take the official scripts' defaults.
+    """
 
     test: TestSpec
     model: Model | None
     compliance_dir: Path
     results_dir: Path | None  # the submission's scenario folder (None when the test compares with no run)
-    scenario: str | None  # the submission scenario when the test needs it (else taken from the logs)
+    scenario: str | None  # the folder's (submission) scenario, when known; needed by some tests
     options: Mapping[str, Any]
     scratch_dir: Path | None = None  # where a verification may make (and remove) a folder of its own
+    model_name: str | None = None  # a benchmark name no model spec matches (model is then None)
     runner: Runner | None = None  # runs an accuracy command (compliance.pipeline.process: only it starts processes)
 
 

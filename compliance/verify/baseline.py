@@ -22,21 +22,27 @@ from compliance.logs.accuracy import AccuracyLog, HexField
 CHUNK = 1 << 20
 
 
+class Truncated(LogError):
+    """The compliance log is truncated (as the submission tools leave it): its samples are not all known."""
+
+
 @dataclass
 class Baseline:
-    """What was written, or why no baseline can be made (``problem``)."""
+    """What was written, or why no baseline can be made (``problem``; ``truncated``: the accuracy log is)."""
 
     path: str
     entries: int = 0  # entries written (the compliance log's count when complete)
     samples: int = 0  # distinct qsl_idx
     problem: str | None = None
+    truncated: bool = False
 
 
 def compliance_samples(path: str) -> Counter[int]:
     """How many times the compliance log holds each qsl_idx.
 
     Raises:
-        LogError: the log is malformed, truncated, or has an entry without an integer qsl_idx.
+        Truncated: the log is truncated.
+        LogError: the log is malformed, or has an entry without an integer qsl_idx.
     """
     counts: Counter[int] = Counter()
     log = AccuracyLog(path, check_all_hex=False)
@@ -46,7 +52,10 @@ def compliance_samples(path: str) -> Counter[int]:
             raise LogError(f"{path}: entry {entry.ordinal} has a qsl_idx that is not an integer ({qsl!r})")
         counts[qsl] += 1
     if log.truncated:
-        raise LogError(f"{path}: the compliance run's accuracy log is truncated ('...' in the middle)")
+        raise Truncated(
+            f"{path}: the compliance run's accuracy log is truncated (the submission tools keep its first and last "
+            "4 KiB): the samples it logged are not all known"
+        )
     return counts
 
 
@@ -101,6 +110,7 @@ def write(reference_path: str, wanted: Counter[int], out_path: str | Path) -> Ba
                 result.entries += 1
         out.write(b"\n]\n" if result.entries else b"]\n")
     result.samples = len(seen)
+    result.truncated = log.truncated
     if log.truncated:
         result.problem = (
             f"{reference_path} is truncated (as the submission tools leave it): the baseline needs the accuracy "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,8 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
 from compliance.logs.summary import SummaryLog, read_summary
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify import evidence
+from compliance.verify.result import Check, Kind, Outcome, Result
 
 if TYPE_CHECKING:
     from compliance.verify.base import Request
@@ -19,12 +21,26 @@ if TYPE_CHECKING:
 CHECK_LOGS = "logs readable"
 
 
+#: what a path is when it is not a regular file (a FIFO or a device would hang or flood a reader: never opened)
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
 def required(path: str | Path) -> str:
-    """``path`` as a string, or InputError when it is not a readable file."""
+    """``path`` as a string, or InputError when it is not a readable regular file (it is never opened here)."""
     path = str(path)
-    if not os.path.isfile(path):
-        if os.path.isdir(path):
-            raise InputError(f"{path}: is a folder, not a file")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is None or not stat.S_ISREG(mode):
+        if mode is not None:
+            raise InputError(f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a file")
         if os.path.islink(path):
             raise InputError(f"{path}: a symbolic link to nothing (or a loop of links)")
         parent = os.path.dirname(path) or "."
@@ -34,6 +50,38 @@ def required(path: str | Path) -> str:
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: cannot be read (permission denied)")
     return path
+
+
+def present(path: str | Path) -> bool:
+    """Whether anything is at ``path`` (a file, a folder, a broken link...): an optional input that is present
+    must then be a readable file (:func:`required`), never taken for absent."""
+    return os.path.lexists(path)
+
+
+#: where a published TEST folder keeps each log of the compliance run (the official scripts copy them there)
+PUBLISHED_PLACES = {
+    layout.DETAIL: layout.TEST_PERFORMANCE_LOGS[1],
+    layout.SUMMARY: layout.TEST_PERFORMANCE_LOGS[0],
+    layout.ACCURACY: layout.TEST_ACCURACY_LOG,
+}
+
+
+def compliance_log(comp_dir: Path, name: str) -> Path:
+    """Where the compliance run's log ``name`` is: directly in ``comp_dir`` (LoadGen's output folder), else where
+    a published TEST folder keeps it (``performance/run_1/``, ``accuracy/``), so that ``-c`` takes either."""
+    direct = comp_dir / name
+    published = comp_dir / PUBLISHED_PLACES[name]
+    return published if not present(direct) and present(published) else direct
+
+
+def compliance_file(comp_dir: Path, name: str) -> str:
+    """:func:`compliance_log`, required (InputError naming both places when it is in neither)."""
+    path = compliance_log(comp_dir, name)
+    if not present(path):
+        raise InputError(
+            f"{path}: no such file (nor {comp_dir / PUBLISHED_PLACES[name]}, where a published TEST folder keeps it)"
+        )
+    return required(path)
 
 
 def submission_folder(path: str | Path) -> Path:
@@ -73,21 +121,22 @@ def compared_logs(request: Request, runs: tuple[str, ...], accuracy: bool = True
 def compliance_logs(comp_dir: Path, accuracy: bool = True) -> dict[str, str]:
     """The compliance run's logs a verifier cannot do without: detail, summary and (unless not) the accuracy log."""
     paths = {
-        "compliance_detail": required(comp_dir / layout.DETAIL),
-        "compliance_summary": required(comp_dir / layout.SUMMARY),
+        "compliance_detail": compliance_file(comp_dir, layout.DETAIL),
+        "compliance_summary": compliance_file(comp_dir, layout.SUMMARY),
     }
     if accuracy:
-        paths["compliance_accuracy_log"] = required(comp_dir / layout.ACCURACY)
+        paths["compliance_accuracy_log"] = compliance_file(comp_dir, layout.ACCURACY)
     return paths
 
 
 def accuracy_run_detail(results: Path, result: Result) -> DetailLog | None:
-    """The submission accuracy run's detail log when it is there (it is optional: a note says when it is not)."""
+    """The submission accuracy run's detail log when it is there (it is optional: a note says when it is not; a
+    folder or anything else in its place is bad input, never taken for absent)."""
     path = results / layout.RESULT_RUNS["accuracy"] / layout.DETAIL
-    if not path.is_file():
+    if not present(path):
         result.note("the accuracy run's detail log is missing: its freedom from audit.config was not checked")
         return None
-    return detail(str(path), result)
+    return detail(required(path), result)
 
 
 def required_dir(path: str | Path, what: str) -> Path:
@@ -164,10 +213,22 @@ def _unreadable(result: Result, reason: str) -> None:
 def log_errors(result: Result, logs: dict[str, DetailLog | None]) -> None:
     """Report LoadGen errors logged in any run as findings (an audit.config LoadGen rejected also fails the audit
     evidence check; one that was applied despite an error_invalid_config, e.g. from a second FromConfig call, is
-    only this finding)."""
+    this finding and one that says so, wherever in the log the error stands)."""
     for label, log in logs.items():
         if log is None:
             continue
         messages = [f"{k}: {v}" for k, v in log.errors]
         if messages:
-            result.note(f"the {label} run logged {len(messages)} LoadGen error(s), e.g. {messages[0]}")
+            result.note(
+                f"the {label} run logged {len(messages)} LoadGen error(s), e.g. {messages[0]}", kind=Kind.LOG_ERRORS
+            )
+        rejected = log.error_messages("error_invalid_config")
+        applied = result.check(evidence.CHECK_APPLIED)
+        if label == "compliance" and rejected and applied is not None and applied.outcome is Outcome.PASS:
+            result.note(
+                f"LoadGen logged error_invalid_config ({rejected[0]}) in the compliance run, yet its effective "
+                "settings are the audit.config's: another config file (a user.conf, or a second FromConfig call) "
+                "was rejected or loaded twice; check that the run used the submission's settings",
+                evidence.CHECK_APPLIED,
+                Kind.CONFIG_ERROR_APPLIED,
+            )

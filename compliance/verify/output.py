@@ -26,9 +26,8 @@ def _copies(result: Result, verifier: Verifier) -> dict[str, str]:
 def planned_files(result: Result, verifier: Verifier) -> dict[str, str | None]:
     """Every file of the TEST folder (:meth:`Verifier.files`): text to write, or None for a copy."""
     earlier = "\n".join(render.attempt_lines(result))  # the earlier attempts, where a reviewer reads the verdict
-    files: dict[str, str | None] = {
-        name: text + earlier + "\n" if earlier else text for name, text in verifier.render(result).items()
-    }
+    rendered = verifier.render(render.as_data(result))  # strings from the logs are data (render.as_data)
+    files: dict[str, str | None] = {name: text + earlier + "\n" if earlier else text for name, text in rendered.items()}
     files.update(result.attachments)  # programs' output, verbatim (the checker reads its metrics from them)
     files[VERIFY_JSON] = render.verify_json(result)
     files.update({name: None for name in _copies(result, verifier)})

@@ -14,6 +14,7 @@ mend it), different scenarios, target latencies or missing scores are not.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from compliance.logs.detail import DetailLog
@@ -111,6 +112,8 @@ def within_tolerance(reference: DetailLog, compliance: DetailLog, thresholds: Th
     f = _figures(reference, compliance, thresholds)
     ref, comp, t = f["reference"], f["compliance"], f["tolerance"]
     f.update(ratio=comp / ref if ref else None, lower=ref * (1 - t), upper=ref * (1 + t))
+    if not math.isfinite(f["ratio"] or math.inf):
+        return Check(CHECK_SCORE, Outcome.FAIL, "the ratio of the two scores is not a finite number", f)
     if ref * (1 - t) <= comp <= ref * (1 + t):
         return Check(CHECK_SCORE, Outcome.PASS, "", f)
     direction = "higher" if comp > ref else "lower"
@@ -152,6 +155,35 @@ def not_faster(reference: DetailLog, compliance: DetailLog, thresholds: Threshol
     )
 
 
+def not_slower(reference: DetailLog, compliance: DetailLog, thresholds: Thresholds) -> Check:
+    """TEST05: the compliance run (other seeds) is not slower than the reference by more than the tolerance
+    (one-sided, as the official verify_performance.py: throughput above ref x (1 - t), latency below ref x (1 + t);
+    docs/rules.md §2.7)."""
+    f = _figures(reference, compliance, thresholds)
+    ref, comp, t = f["reference"], f["compliance"], f["tolerance"]
+    # slow-down: the inverse throughput ratio, or the latency ratio; the limit is the official bound in those terms
+    slowdown = comp / ref if f["latency"] else ref / comp
+    limit = 1 + t if f["latency"] else 1 / (1 - t)
+    f.update(slowdown=slowdown, limit=limit)
+    if not math.isfinite(slowdown):
+        return Check(CHECK_SCORE, Outcome.FAIL, "the ratio of the two scores is not a finite number", f)
+    if slowdown < limit:
+        return Check(CHECK_SCORE, Outcome.PASS, "", f)
+    scenario = reference.scenario or ""
+    bound = (
+        f"latency below {value(ref * (1 + t), scenario)}" if f["latency"] else f"above {value(ref * (1 - t), scenario)}"
+    )
+    return Check(
+        CHECK_SCORE,
+        Outcome.FAIL,
+        f"with other seeds the run is slower: {f['metric']} {value(comp, scenario)} vs the submission's "
+        f"{value(ref, scenario)} (allowed {t * 100:g}% slower: {bound}); a system tuned to the round's seeds slows "
+        "down with others; if the system was disturbed during one of the runs, rerun the cell",
+        f,
+        noise=True,
+    )
+
+
 def figures(checks: dict[str, dict[str, Any]]) -> str:
     """The performance check's figures in a few words, from a result's checks as dicts (summary column)."""
     score = checks.get(CHECK_SCORE, {}).get("figures", {})
@@ -160,6 +192,8 @@ def figures(checks: dict[str, dict[str, Any]]) -> str:
         return f"perf {score['ratio']:.3f} in [{1 - t:.2f}, {1 + t:.2f}]"
     if "speedup" in score:
         return f"speed-up {score['speedup']:.3f} <= {score['limit']:.2f}"
+    if "slowdown" in score:
+        return f"slow-down {score['slowdown']:.3f} < {score['limit']:.3f}"
     return ""
 
 
@@ -171,6 +205,8 @@ def shortfall(check: dict[str, Any]) -> str:
         return f"perf ratio {f['ratio']:.3f} outside [{1 - f['tolerance']:.2f}, {1 + f['tolerance']:.2f}]"
     if "speedup" in f:
         return f"speed-up {f['speedup']:.3f} > {f['limit']:.2f}"
+    if "slowdown" in f:
+        return f"slow-down {f['slowdown']:.3f} >= {f['limit']:.3f}"
     return ""
 
 
@@ -179,7 +215,13 @@ def check_detail(check: Check) -> str:
     f = check.figures
     if check.name != CHECK_SCORE or "metric" not in f:
         return ""
-    ratio = f.get("ratio") or f.get("speedup")
-    bound = f"±{f['tolerance'] * 100:g}%" if "ratio" in f else f"at most {f['tolerance'] * 100:g}% faster"
+    ratio = f.get("ratio") or f.get("speedup") or f.get("slowdown")
+    bound = (
+        f"±{f['tolerance'] * 100:g}%"
+        if "ratio" in f
+        else f"at most {f['tolerance'] * 100:g}% faster"
+        if "speedup" in f
+        else f"at most {f['tolerance'] * 100:g}% slower"
+    )
     unit = f" {f['unit']}" if f.get("unit") else ""
     return f"{f['metric']} {f['compliance']:g}{unit} vs {f['reference']:g}{unit} (ratio {ratio:.3f}, {bound})"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from compliance.errors import UnknownName, did_you_mean
-from compliance.verify import test01, test04, test06, test07, test08, test09
+from compliance.verify import test01, test04, test05, test06, test07, test08, test09
 from compliance.verify.base import Verifier
 
 _VERIFIERS: dict[str, Verifier] = {
@@ -19,6 +19,7 @@ _VERIFIERS: dict[str, Verifier] = {
     for v in (
         test01.VERIFIER,
         test04.VERIFIER,
+        test05.VERIFIER,
         test06.VERIFIER,
         test07.VERIFIER,
         test08.VERIFIER,

@@ -9,9 +9,9 @@ from compliance import layout
 from compliance.logs import LogError
 from compliance.specs import schemacheck
 from compliance.specs.types import Model, TestSpec
-from compliance.verify import compare, evidence, fallback, inputs, official, performance, render, scoring
+from compliance.verify import compare, evidence, fallback, inputs, official, performance, render, runs, scoring
 from compliance.verify.base import Option, Request, Verifier
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify.result import Cause, Check, Outcome, Result
 
 CHECK_ACCURACY = "accuracy"
 CHECK_FULL_OUTPUT = "accuracy (full output)"
@@ -19,6 +19,8 @@ ACCURACY_CHECKS = (
     inputs.CHECK_LOGS,
     evidence.CHECK_APPLIED,
     evidence.CHECK_CLEAN_REFERENCES,
+    runs.CHECK_MODES,
+    runs.CHECK_SCENARIO,
     CHECK_ACCURACY,
     CHECK_FULL_OUTPUT,
     fallback.CHECK_FALLBACK,
@@ -28,8 +30,15 @@ PERFORMANCE_CHECKS = (
     inputs.CHECK_AGREE,
     evidence.CHECK_APPLIED,
     evidence.CHECK_CLEAN_REFERENCES,
+    runs.CHECK_MODES,
+    runs.CHECK_SCENARIO,
     performance.CHECK_RUNS,
     performance.CHECK_SCORE,
+)
+#: what a lower Server target QPS does to TEST01's performance comparison (review.md §2)
+LOWER_TARGET = (
+    "a compliance run at a lower target completes fewer samples per second than its target allows, and the "
+    "±10% window on throughput holds by construction (the comparison says little)"
 )
 
 
@@ -58,7 +67,11 @@ def verify(request: Request) -> Result:
     model every audit setting is checked, not only the model-independent ones. Options: ``dtype`` (element type of
     the first-element comparison), ``strict`` (fail when outputs differ after their first element),
     ``accuracy_command`` (with ``accuracy_env``, ``accuracy_timeout_s``): when the first elements differ, the
-    non-deterministic fallback (:mod:`compliance.verify.fallback`) decides the accuracy part.
+    non-deterministic fallback (:mod:`compliance.verify.fallback`) decides the accuracy part; without a command, a
+    published fallback's texts beside the compliance log are checked (:func:`fallback.from_texts`).
+
+    Truncated accuracy logs (as every published one is) are compared as far as their whole entries go: a mismatch
+    among them fails, else the comparison is NOT CHECKABLE; performance, evidence and cleanliness are checked.
 
     Raises:
         InputError: a required file is missing or unreadable.
@@ -81,35 +94,65 @@ def verify(request: Request) -> Result:
         result.add(evidence.check_applied(comp, test, model))
     references = {label: log for label, log in (("accuracy", ref_acc), ("performance", ref_perf)) if log is not None}
     result.add(evidence.references_clean(references))
-    inputs.log_errors(result, {"compliance": comp, "submission performance": ref_perf, "submission accuracy": ref_acc})
+    logs = {"compliance": comp, "submission performance": ref_perf, "submission accuracy": ref_acc}
+    inputs.log_errors(result, logs)
 
     official_accuracy = _accuracy(result, paths, dtype, strict)
-    accuracy = result.check(CHECK_ACCURACY)
-    cmd = fallback.command(request.options, "TEST01", model, result.scenario, request.runner)
-    if cmd is not None and accuracy is not None and _only_first_elements_differ(accuracy):
-        _, official_part3 = fallback.run(
-            result,
-            model,
-            cmd,
-            paths["reference_accuracy_log"],
-            paths["compliance_accuracy_log"],
-            request.scratch_dir,
-        )
-        # Part III decides (docs/rules.md §2.1): a failing fallback is the reason, with what went wrong in it
-        accuracy.outcome = Outcome.SKIPPED
-        accuracy.reason += " (outputs differ: the non-deterministic fallback decides)"
-        official_accuracy = official_part3
+    official_accuracy = _fallback(request, result, paths) or official_accuracy
     official_performance = official.test01_performance(ref_perf, comp)
     if comp is not None and ref_perf is not None:
-        runs = result.add(performance.runs_comparable(ref_perf, comp))
-        if runs.passed:
+        comparable = result.add(performance.runs_comparable(ref_perf, comp))
+        if comparable.passed:
             result.add(performance.within_tolerance(ref_perf, comp, test.thresholds))
+        runs.note_target_qps(result, ref_perf, comp, LOWER_TARGET, performance.CHECK_SCORE)
+    runs.add_run_checks(result, request.scenario, references, logs)
     result.official_verdict = "PASS" if official_accuracy[0] == official_performance[0] == "PASS" else "FAIL"
     result.official_notes = [
         f"accuracy: {official_accuracy[0]} ({official_accuracy[1]})",
         f"performance: {official_performance[0]} ({official_performance[1]})",
     ]
     return result
+
+
+def _fallback(request: Request, result: Result, paths: dict[str, str]) -> tuple[str, str] | None:
+    """TEST01 Part III when the outputs differ (or cannot all be compared): by the accuracy command when one is
+    given, else from a published fallback's texts when the TEST folder has them; the official procedure's accuracy
+    verdict when it was made, else None."""
+    accuracy = result.check(CHECK_ACCURACY)
+    if accuracy is None:
+        return None
+    cmd = fallback.command(request.options, "TEST01", request.model, result.scenario, request.runner)
+    if cmd is not None:
+        if not _only_first_elements_differ(accuracy):
+            return None
+        passed, official_part3 = fallback.run(
+            result,
+            request.model,
+            cmd,
+            paths["reference_accuracy_log"],
+            paths["compliance_accuracy_log"],
+            request.scratch_dir,
+        )
+    else:
+        texts = fallback.published_texts(paths["compliance_accuracy_log"])
+        if texts is None:
+            return None
+        if accuracy.outcome is Outcome.PASS:
+            result.note(
+                f"{texts[0].parent} holds a fallback's accuracy texts though the outputs compared equal: the checker "
+                "reads them only when the comparison fails",
+                fallback.CHECK_FALLBACK,
+            )
+            return None
+        if not (_only_first_elements_differ(accuracy) or accuracy.outcome is Outcome.NOT_CHECKABLE):
+            return None
+        passed = fallback.from_texts(result, request.model, request.model_name, texts)
+        official_part3 = ("PASS" if passed else "FAIL", "Part III: the checker reads the published accuracy texts")
+    # Part III decides (docs/rules.md §2.1): when the accuracy command ran, a failing fallback gives the reason
+    if (passed is not False or cmd is not None) and accuracy.outcome is Outcome.FAIL:
+        accuracy.outcome = Outcome.SKIPPED
+        accuracy.reason += " (outputs differ: the non-deterministic fallback decides)"
+    return official_part3
 
 
 def _only_first_elements_differ(check: Check) -> bool:
@@ -142,6 +185,7 @@ def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -
         )
     }
     figures["examples"] = cmp.examples
+    figures["compliance_truncated"] = cmp.compliance_truncated
     problems = []
     if cmp.invalid:
         problems.append(f"{cmp.invalid} entries cannot be compared as {dtype}")
@@ -150,29 +194,26 @@ def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -
             f"{cmp.first_element_mismatches} of {cmp.matched} entries differ from the accuracy run "
             f"in their first element ({dtype})"
         )
-    if cmp.matched == 0:
+    if cmp.matched == 0 and cmp.complete:
         problems.append(
-            f"none of the {cmp.compliance_entries} compliance entries has a counterpart in the accuracy "
-            "run's log" + (" (it is truncated)" if cmp.reference_truncated else "")
+            f"none of the {cmp.compliance_entries} compliance entries has a counterpart in the accuracy run's log"
         )
+    if problems and cmp.truncated:
+        problems.append(f"among the whole entries that survive truncation ({_truncated_logs(cmp)})")
     if problems and cmp.examples:
         problems.append("e.g. " + cmp.examples[0])
-    result.add(Check(CHECK_ACCURACY, Outcome.FAIL if problems else Outcome.PASS, "; ".join(problems), figures))
+    result.add(_outcome(CHECK_ACCURACY, problems, cmp, figures, "equal in their first element"))
     differ = f"{cmp.strict_mismatches} entries have the same first element but a different output"
     if strict:
+        strict_problems = [differ] if cmp.strict_mismatches else []
         result.add(
-            Check(
-                CHECK_FULL_OUTPUT,
-                Outcome.FAIL if cmp.strict_mismatches else Outcome.PASS,
-                differ if cmp.strict_mismatches else "",
-                {"strict_mismatches": cmp.strict_mismatches},
-            )
+            _outcome(CHECK_FULL_OUTPUT, strict_problems, cmp, {"strict_mismatches": cmp.strict_mismatches}, "equal")
         )
     elif cmp.strict_mismatches:
         result.note(
             differ + " (the official check compares the first element only; --strict makes this fail)", CHECK_ACCURACY
         )
-    if cmp.missing:
+    if cmp.missing and not cmp.reference_truncated:
         result.note(
             f"{cmp.missing} compliance entries have a qsl_idx absent from the accuracy run's log", CHECK_ACCURACY
         )
@@ -182,13 +223,43 @@ def _accuracy(result: Result, paths: dict[str, str], dtype: str, strict: bool) -
             "with a different output (among the compared samples)",
             CHECK_ACCURACY,
         )
-    if cmp.reference_truncated:
+    if cmp.truncated and cmp.complete:
         result.note(
-            "the accuracy run's log is truncated (as the submission tools leave it): only the entries "
-            "before and after the cut were compared",
-            CHECK_ACCURACY,
+            f"{_truncated_logs(cmp)}, yet every compliance entry survives in it whole and was compared", CHECK_ACCURACY
         )
     return cmp.official
+
+
+def _truncated_logs(cmp: compare.Comparison) -> str:
+    which = [
+        label
+        for label, cut in (
+            ("the compliance run's", cmp.compliance_truncated),
+            ("the accuracy run's", cmp.reference_truncated),
+        )
+        if cut
+    ]
+    return f"{' and '.join(which)} accuracy log{'s are' if len(which) > 1 else ' is'} truncated"
+
+
+def _outcome(name: str, problems: list[str], cmp: compare.Comparison, figures: dict[str, Any], same: str) -> Check:
+    """FAIL with the problems; NOT CHECKABLE when entries could not be compared (a truncated log); else PASS."""
+    if problems:
+        return Check(name, Outcome.FAIL, "; ".join(problems), figures)
+    if cmp.complete:
+        return Check(name, Outcome.PASS, "", figures)
+    survive = (
+        f"{cmp.compliance_entries} whole compliance entries survive"
+        if cmp.compliance_truncated
+        else f"of the compliance run's {cmp.compliance_entries} entries"
+    )
+    compared = (
+        f"{cmp.matched} could be compared ({same}); the others cannot be checked from these logs"
+        if cmp.matched
+        else "none can be compared from these logs"
+    )
+    reason = f"{_truncated_logs(cmp)} (the submission tools keep the first and last 4 KiB): {survive}, {compared}"
+    return Check(name, Outcome.NOT_CHECKABLE, reason, figures, cause=Cause.TRUNCATED_LOG)
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -220,10 +291,12 @@ def _accuracy_text(result: Result) -> str:
     if verdict[0] == "TEST PASS" and part3 is None:
         return "\n".join(lines + ["TEST PASS", ""]) + "\n"
     # With the fallback the outputs differ: Part II fails (the checker then reads TEST01/accuracy/, and would
-    # skip it on a 'TEST PASS' line: docs/rules.md §2.1), and the fallback's verdict follows.
-    lines.append("TEST FAIL")
+    # skip it on a 'TEST PASS' line: docs/rules.md §2.1), and the fallback's verdict follows. Part II of truncated
+    # logs is not checkable: neither line is one the checker accepts.
+    unknown = check is not None and check.outcome is Outcome.NOT_CHECKABLE
+    lines.append("TEST NOT CHECKABLE" if unknown or (part3 is None and "NOT CHECKABLE" in verdict[0]) else "TEST FAIL")
     if part3 is not None:
-        word = "PASS (fallback)" if part3.passed else "FAIL"
+        word = {Outcome.PASS: "PASS (fallback)", Outcome.NOT_CHECKABLE: "NOT CHECKABLE"}.get(part3.outcome, "FAIL")
         lines += ["", f"Non-deterministic fallback (TEST01 Part III): {word}"]
         for name, m in part3.figures.get("metrics", {}).items():
             delta = f", delta {m['delta_percent']:.4f}%" if "delta_percent" in m else ""
@@ -231,7 +304,10 @@ def _accuracy_text(result: Result) -> str:
             lines.append(f"  {name}: {values}{delta} (allowed {m['allowed']:g}%)")
     if verdict[0] == "TEST PASS":
         return "\n".join(lines) + "\n"
-    reasons = [f"reason: {scoring.neutralised(line.removeprefix('TEST FAIL: ').strip())}" for line in verdict]
+    reasons = [
+        f"reason: {scoring.neutralised(line.removeprefix('TEST FAIL: ').removeprefix('TEST NOT CHECKABLE: ').strip())}"
+        for line in verdict
+    ]
     return "\n".join(lines + ["", *reasons]) + "\n"
 
 

@@ -12,12 +12,17 @@ from typing import Any
 from compliance import layout
 from compliance.logs.detail import DetailLog
 from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, inputs, official, performance, render
+from compliance.verify import evidence, inputs, official, performance, render, runs
 from compliance.verify.base import Request, Verifier
 from compliance.verify.result import Result
 
 PERCENTILES = ("50.00", "90.00", "99.00")
 REFERENCE_RUNS = ("performance",)
+#: what a lower Server target QPS does to TEST04's comparison (review.md §2): never a cache finding for that
+LOWER_TARGET = (
+    "a run at a lower target completes fewer samples per second and meets less queueing: its lower latencies "
+    "are explained by the lower load, not by a result cache (the latencies were not compared)"
+)
 
 
 def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,16 +45,20 @@ def verify(request: Request) -> Result:
     result.scenario = comp.scenario if comp else None
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model))
-    result.add(evidence.references_clean({"performance": ref} if ref is not None else {}))
-    inputs.log_errors(result, {"compliance": comp, "submission performance": ref})
+    references = {"performance": ref} if ref is not None else {}
+    result.add(evidence.references_clean(references))
+    logs = {"compliance": comp, "submission performance": ref}
+    inputs.log_errors(result, logs)
     if comp is not None and ref is not None:
         scored = performance.score(ref) is not None and performance.score(comp) is not None
         if scored and ref.scenario == comp.scenario:
             # the speed-up is shown whenever both runs have a score, valid or not: a cache that makes the run far
             # too fast also makes LoadGen call it INVALID ("Increase expected QPS")
             result.add(performance.not_faster(ref, comp, test.thresholds))
-        runs = result.add(performance.runs_comparable(ref, comp))
-        if runs.passed and comp.scenario == "Server":
+        comparable = result.add(performance.runs_comparable(ref, comp))
+        pair = runs.target_qps(ref, comp)
+        runs.note_target_qps(result, ref, comp, LOWER_TARGET, performance.CHECK_SCORE)
+        if comparable.passed and comp.scenario == "Server" and (pair is None or pair[1] > pair[0]):
             _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
     ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
     ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
@@ -57,6 +66,7 @@ def verify(request: Request) -> Result:
         ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp)
     )
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
+    runs.add_run_checks(result, request.scenario, references, logs)
     return result
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from compliance import layout
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
+from compliance.logs.detail import DetailLog
 from compliance.specs.types import Model, TestSpec, loadgen_scenario
-from compliance.verify import evidence, inputs
+from compliance.verify import evidence, inputs, runs
 from compliance.verify.base import Option, Request, Verifier
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify.result import Cause, Check, Kind, Outcome, Result
 
 TOKEN_FORMATS = {"int16": "<h", "int32": "<i", "int64": "<q", "float32": "<f"}
 CHECK_FIRST_TOKEN = "first token"
@@ -25,6 +27,13 @@ OFFICIAL_EOS = 2
 OFFICIAL_DTYPE = "int32"
 DTYPE_OPTION = Option(
     "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
+)
+#: TEST06 reads the token width from its log when no option gives it
+_TEST06_DTYPE = Option(
+    "dtype",
+    "--dtype",
+    "token type (default: read from the log, bytes per token_count; else the model's, else int32)",
+    choices=tuple(sorted(TOKEN_FORMATS)),
 )
 
 
@@ -42,57 +51,130 @@ class _Tally:
 
 
 def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """eos_token_id and dtype: given, else the model's tokens, else the official script's defaults."""
+    """eos_token_id: given, else the model's, else the official script's default; dtype: given (else read from
+    the log when verifying, falling back on ``default_dtype``: the model's, else the official int32)."""
     tokens = model.tokens if model else None
     eos = given.get("eos_token_id")
-    eos = eos if eos is not None else (tokens.eos_token_id if tokens else OFFICIAL_EOS)
+    eos_given = eos is not None
+    eos = eos if eos_given else (tokens.eos_token_id if tokens else OFFICIAL_EOS)
     # the official script is given -e when the id was given here or is not its default: its EOS check then
     # cannot fail (docs/rules.md §3, item 12)
     return {
         "eos_token_id": eos,
-        "dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE),
-        "official_eos_flag": given.get("eos_token_id") is not None or eos != OFFICIAL_EOS,
+        "dtype": given.get("dtype") or None,
+        "default_dtype": tokens.dtype if tokens else OFFICIAL_DTYPE,
+        "official_eos_flag": eos_given or eos != OFFICIAL_EOS,
+        "eos_given": eos_given,
     }
+
+
+#: token width in bytes -> the type read when no option gives one (4 bytes: int32, as LoadGen's hosts write them)
+_WIDTHS = {2: "int16", 4: "int32", 8: "int64"}
+
+
+def token_dtype(path: str, default: str) -> tuple[str, str]:
+    """The token type of a TEST06 log when no option gives it: the width every entry's bytes per ``token_count``
+    shows (review.md §2: some harnesses log int64), else ``default``; (dtype, how it was chosen).
+
+    Raises:
+        LogError: the log is malformed.
+    """
+    widths: set[float] = set()
+    for entry in AccuracyLog(path, check_all_hex=False):
+        data, count = entry.fields.get("data"), entry.fields.get("token_count")
+        if isinstance(data, HexField) and isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            widths.add(data.n_bytes / count)
+    if len(widths) == 1 and (width := widths.pop()) in _WIDTHS:
+        dtype = _WIDTHS[int(width)]
+        dtype = default if struct.calcsize(TOKEN_FORMATS[default]) == width else dtype
+        return dtype, f"read from the log ({int(width)} bytes per token)"
+    return default, "the default (the log shows no single width)" if widths else "the default"
+
+
+def _detail(comp_dir: Path, paths: dict[str, str], result: Result) -> DetailLog | None:
+    """The compliance run's detail log, when the folder has one (anything in its place must be a readable file:
+    a folder or a loop of links is bad input, not an absent log)."""
+    path = inputs.compliance_log(comp_dir, layout.DETAIL)
+    if not inputs.present(path):
+        return None
+    paths["compliance_detail"] = inputs.required(path)
+    result.inputs["compliance_detail"] = paths["compliance_detail"]
+    return inputs.detail(paths["compliance_detail"], result)
+
+
+def _evidence_without_detail(result: Result, issued: int, expected: int) -> None:
+    """A published TEST06 folder keeps only the accuracy log (review.md §1): whether LoadGen found and applied the
+    audit.config cannot be read, but its seq_id values show how many samples the run issued, and with TEST06's
+    settings (min_query_count 100, min_duration 0) it issues only the samples it logs."""
+    figures = {"samples_issued_at_least": issued, "expected": expected}
+    if issued > expected:
+        result.add(
+            Check(
+                evidence.CHECK_APPLIED,
+                Outcome.FAIL,
+                f"the accuracy log's seq_id values reach {issued - 1}: the run issued at least {issued} samples, "
+                f"where TEST06's settings make a run of {expected}; the audit config was not in effect",
+                figures,
+            )
+        )
+        return
+    result.add(
+        Check(
+            evidence.CHECK_APPLIED,
+            Outcome.NOT_CHECKABLE,
+            f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect cannot be checked "
+            f"(its seq_id values, below {expected}, are those of a run of TEST06's length)",
+            figures,
+            cause=Cause.NO_DETAIL_LOG,
+        )
+    )
 
 
 def verify(request: Request) -> Result:
     """Verify a TEST06 compliance run's accuracy log (options: ``eos_token_id``, ``dtype``).
 
+    A truncated log (the submission tools' cut) has its surviving whole entries checked: a failure among them
+    fails, else the checks are NOT CHECKABLE; so is the audit evidence of a folder without a detail log, and the
+    EOS check of a model whose EOS token is not known (``request.model_name``).
+
     Raises:
         InputError: a required file is missing or unreadable.
     """
     test, model, scenario = request.test, request.model, request.scenario
-    eos_token_id, dtype = request.options["eos_token_id"], request.options["dtype"]
-    eos_flag = bool(request.options.get("official_eos_flag", eos_token_id != OFFICIAL_EOS))
+    options = request.options
+    eos_token_id = options["eos_token_id"]
+    eos_flag = bool(options.get("official_eos_flag", eos_token_id != OFFICIAL_EOS))
     assert scenario is not None
     comp_dir = inputs.compliance_folder(request.compliance_dir)
-    paths = {"compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY)}
-    detail_path = comp_dir / layout.DETAIL
-    if detail_path.is_file():
-        paths["compliance_detail"] = inputs.required(detail_path)
+    paths = {"compliance_accuracy_log": inputs.compliance_file(comp_dir, layout.ACCURACY)}
     result = Result("TEST06", scenario=scenario, model=model.name if model else None, inputs=dict(paths))
+    comp = _detail(comp_dir, paths, result)
+    try:
+        dtype, dtype_from = (
+            (options["dtype"], "given")
+            if options.get("dtype")
+            else token_dtype(paths["compliance_accuracy_log"], options.get("default_dtype") or OFFICIAL_DTYPE)
+        )
+    except LogError:
+        dtype, dtype_from = options.get("default_dtype") or OFFICIAL_DTYPE, "the default (the log is malformed)"
+    eos_unknown = model is None and request.model_name is not None and not options.get("eos_given")
     result.settings = {
-        "eos_token_id": eos_token_id,
+        "eos_token_id": None if eos_unknown else eos_token_id,
         "dtype": dtype,
+        "dtype_from": dtype_from,
         "expected_samples": test.thresholds.expected_samples,
     }
-    comp = inputs.detail(paths["compliance_detail"], result) if "compliance_detail" in paths else None
-    if "compliance_detail" not in paths:
-        # A published TEST06 folder keeps only the accuracy log; say that the evidence was not checked.
-        result.add(
-            Check(
-                evidence.CHECK_APPLIED,
-                Outcome.SKIPPED,
-                f"no {layout.DETAIL} beside the accuracy log: whether the audit config was in effect "
-                "could not be checked",
-            )
-        )
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model, scenario))
-        if comp.scenario and comp.scenario != loadgen_scenario(scenario):
-            result.add(Check("scenario", Outcome.FAIL, f"the run was made in {comp.scenario}, not {scenario}"))
     first_token, eos, length = _Tally(), _Tally(), _Tally()
-    official_state = {"crash": "", "first": True, "eos": True, "length": True, "eos_flag": eos_flag}
+    official_state: dict[str, Any] = {
+        "crash": "",
+        "first": True,
+        "eos": True,
+        "length": True,
+        "eos_flag": eos_flag,
+        "issued": 0,  # samples the run issued at least (its highest seq_id + 1)
+    }
     size = struct.calcsize(TOKEN_FORMATS[dtype])
     needs_first_token = loadgen_scenario(scenario) != "Offline"
     try:
@@ -114,37 +196,95 @@ def verify(request: Request) -> Result:
     except LogError as exc:
         result.add(Check(CHECK_SAMPLES, Outcome.FAIL, str(exc)))
         result.official_notes = ["json.load fails on the accuracy log"]
+        _run_checks(result, comp, scenario)
         return result
+    if comp is None:
+        _evidence_without_detail(result, official_state["issued"], test.thresholds.expected_samples)
+    cut = f"{count} whole entries of the truncated log pass" if truncated else ""
     if needs_first_token:
-        result.add(_check(CHECK_FIRST_TOKEN, first_token, "outputs whose first-token response is not their start"))
+        result.add(_check(CHECK_FIRST_TOKEN, first_token, "outputs whose first-token response is not their start", cut))
     else:
         result.add(Check(CHECK_FIRST_TOKEN, Outcome.SKIPPED, "Offline reports no first token"))
-    result.add(_check(CHECK_EOS, eos, f"outputs that end with more than one EOS ({eos_token_id})"))
-    result.add(_check(CHECK_LENGTH, length, "outputs whose token_count is not their number of tokens"))
-    expected = test.thresholds.expected_samples
+    if eos_unknown and not eos.failed:
+        result.add(
+            Check(
+                CHECK_EOS,
+                Outcome.NOT_CHECKABLE,
+                f"the EOS token of {request.model_name} is not known (no model spec maps it; give --eos-token-id)",
+                cause=Cause.MODEL_UNKNOWN,
+            )
+        )
+    else:
+        result.add(_check(CHECK_EOS, eos, f"outputs that end with more than one EOS ({eos_token_id})", cut))
+    result.add(_check(CHECK_LENGTH, length, f"outputs whose token_count is not their number of {dtype} tokens", cut))
+    _samples(result, comp, count, truncated, test.thresholds.expected_samples, official_state)
+    _run_checks(result, comp, scenario)
+    _official(result, official_state, eos_token_id)
+    return result
+
+
+def _run_checks(result: Result, comp: DetailLog | None, scenario: str) -> None:
+    """The run's scenario against the folder's, and the LoadGen errors it logged."""
+    if comp is not None:
+        check = runs.scenario(scenario, {"compliance": comp})
+        if check is not None:
+            result.add(check)
+        inputs.log_errors(result, {"compliance": comp})
+
+
+def _samples(
+    result: Result, comp: DetailLog | None, count: int, truncated: bool, expected: int, official_state: dict
+) -> None:
+    """The samples check: the log whole and not empty; a finding, with its likely cause, when another number of
+    samples than expected was logged."""
     figures = {"logged": count, "expected": expected, "truncated": truncated}
     if truncated:
         result.add(
             Check(
                 CHECK_SAMPLES,
-                Outcome.FAIL,
-                "the accuracy log is truncated ('...' in the middle, as the "
-                "submission tools cut logs): TEST06 needs the whole log of the compliance run",
+                Outcome.NOT_CHECKABLE,
+                f"the accuracy log is truncated (the submission tools keep its first and last 4 KiB): {count} whole "
+                "entries survive and were checked; TEST06 needs the whole log of the compliance run",
                 figures,
+                cause=Cause.TRUNCATED_LOG,
             )
         )
         official_state["crash"] = official_state["crash"] or "json.load fails on the truncated accuracy log"
-    elif count == 0:
+        return
+    if count == 0:
         result.add(Check(CHECK_SAMPLES, Outcome.FAIL, "the accuracy log has no entries: nothing was checked", figures))
+        return
+    result.add(Check(CHECK_SAMPLES, Outcome.PASS, "", figures))
+    if count == expected:
+        return
+    applied = result.check(evidence.CHECK_APPLIED)
+    issued = official_state["issued"]
+    if applied is not None and applied.outcome is Outcome.FAIL:
+        queries = comp.get("generated_query_count") if comp is not None else None
+        run = (
+            f"the run issued {queries} queries"
+            if isinstance(queries, int)
+            else f"the run issued {issued} samples or more"
+        )
+        why = (
+            f"the TEST06 settings were not in effect ({run}), so LoadGen logged a random sample of about the "
+            "sampling target rather than each sample of a 100-sample run"
+        )
+    elif comp is None:
+        why = (
+            "with the TEST06 settings in effect LoadGen logs each sample of its run; there is no detail log to tell "
+            "why this one differs"
+        )
     else:
-        result.add(Check(CHECK_SAMPLES, Outcome.PASS, "", figures))
-        if count < expected:
-            result.note(f"{count} samples were logged, {expected} expected (LoadGen samples them at random)")
-    _official(result, official_state, eos_token_id)
-    return result
+        why = "the TEST06 settings are in effect, under which LoadGen logs each sample of the run"
+    result.note(f"{count} samples were logged, {expected} expected: {why}", CHECK_SAMPLES, Kind.SAMPLES_SHORT)
 
 
-def _check(name: str, tally: _Tally, what: str) -> Check:
+def _check(name: str, tally: _Tally, what: str, cut: str = "") -> Check:
+    """PASS, or FAIL with the tally's examples; NOT CHECKABLE when none failed among the entries of a truncated
+    log (``cut`` says how many were checked)."""
+    if not tally.failed and cut:
+        return Check(name, Outcome.NOT_CHECKABLE, f"{cut}; the others cannot be checked", cause=Cause.TRUNCATED_LOG)
     if not tally.failed:
         return Check(name, Outcome.PASS)
     return Check(
@@ -173,6 +313,9 @@ def _entry(
     state: dict,
 ) -> None:
     first_token, eos, length = tallies
+    seq_id = fields.get("seq_id")
+    if isinstance(seq_id, int) and not isinstance(seq_id, bool):
+        state["issued"] = max(state["issued"], seq_id + 1)  # LoadGen numbers a run's samples from 0
     where = f"entry {ordinal} (qsl_idx {fields.get('qsl_idx')})"
     data = fields.get("data")
     if not isinstance(data, HexField) or data.problem or data.n_bytes % size:
@@ -265,7 +408,12 @@ def official_eos_check(last_tokens: list[int], total: int, eos: int, eos_given: 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 
-_STATE = {Outcome.PASS: "True", Outcome.FAIL: "False", Outcome.SKIPPED: "Skipped"}
+_STATE = {
+    Outcome.PASS: "True",
+    Outcome.FAIL: "False",
+    Outcome.SKIPPED: "Skipped",
+    Outcome.NOT_CHECKABLE: "Not checkable",  # no line the checker accepts
+}
 
 
 def _render(result: Result) -> dict[str, str]:
@@ -283,8 +431,10 @@ def _render(result: Result) -> dict[str, str]:
     if result.verdict == "PASS":
         lines.append("TEST06 verification complete")
     else:
-        lines.append("TEST06 verification failed")
-        lines += [f"reason: {c.name}: {c.reason}" for c in result.checks if c.outcome is Outcome.FAIL]
+        failed = result.verdict == "FAIL"
+        lines.append("TEST06 verification failed" if failed else "TEST06 verification not checkable")
+        shown = Outcome.FAIL if failed else Outcome.NOT_CHECKABLE
+        lines += [f"reason: {c.name}: {c.reason}" for c in result.checks if c.outcome is shown]
     return {layout.VERIFY_ACCURACY: "\n".join(lines) + "\n"}
 
 
@@ -292,7 +442,8 @@ def _figures(data: Mapping[str, Any]) -> str:
     checks = {c["name"]: c for c in data.get("checks", [])}
 
     def state(name: str) -> str:
-        return {"PASS": "True", "FAIL": "False", "SKIPPED": "Skipped"}.get(checks.get(name, {}).get("outcome"), "?")
+        outcome = checks.get(name, {}).get("outcome")
+        return {o.value: word for o, word in _STATE.items()}.get(outcome, "?")
 
     samples = checks.get(CHECK_SAMPLES, {}).get("figures", {})
     return (
@@ -316,7 +467,7 @@ VERIFIER = Verifier(
     copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log"},  # no performance logs (docs/rules.md §2.3)
     options=(
         Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
-        DTYPE_OPTION,
+        _TEST06_DTYPE,
     ),
     resolve=resolve,
     verify=verify,

@@ -11,6 +11,7 @@ so it cannot forge the ``TEST PASS`` the submission checker looks for.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
@@ -98,7 +99,9 @@ def verify(request: Request) -> Result:
     value = scored.values.get(metric.name)
     figures = {**scored.to_dict(), "score": value, "threshold": threshold, "metric": metric.name}
     problems = [scoring.neutralised(p) for p in scored.problems]
-    if value is not None and value < threshold:
+    if value is not None and not math.isfinite(value):  # 400 digits read as inf, and inf >= any threshold
+        problems.append(f"the score of {metric.name} is not a finite number ({value})")
+    elif value is not None and value < threshold:
         problems.append(f"the score {value:g} ({metric.name}) is below the threshold {threshold:g}")
     if scored.cut:
         result.note("the accuracy command printed more than 4 MB: the middle of its output is not kept", CHECK_SCORE)

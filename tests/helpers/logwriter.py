@@ -29,11 +29,19 @@ def _record(key: str, value: Any, error: bool = False, warning: bool = False) ->
     )
 
 
-def detail_log(values: dict[str, Any], *, audit: bool = False, errors: Iterable[tuple[str, str]] = ()) -> str:
-    """A detail log with ``values`` (in order), the audit warning if asked, errors, and num_errors last."""
+def detail_log(
+    values: dict[str, Any],
+    *,
+    audit: bool = False,
+    errors: Iterable[tuple[str, str]] = (),
+    warnings: Iterable[str] = (),
+) -> str:
+    """A detail log with ``values`` (in order), the audit warning if asked and other warnings, errors, and
+    num_errors last."""
     lines = [_record("loadgen_version", "6.0.17 @ d6147c7eb7")]
     if audit:
         lines.append(_record("warning_generic_message", AUDIT_WARNING, warning=True))
+    lines += [_record("warning_generic_message", text, warning=True) for text in warnings]
     lines += [_record(k, v) for k, v in values.items()]
     errors = list(errors)
     lines += [_record(k, v, error=True) for k, v in errors]
@@ -41,7 +49,15 @@ def detail_log(values: dict[str, Any], *, audit: bool = False, errors: Iterable[
     return "\n".join(lines) + "\n"
 
 
-def perf_detail(scenario: str, score: float, *, audit: bool = False, valid: bool = True, **extra: Any) -> str:
+def perf_detail(
+    scenario: str,
+    score: float,
+    *,
+    audit: bool = False,
+    valid: bool = True,
+    warnings: Iterable[str] = (),
+    **extra: Any,
+) -> str:
     """A performance-run detail log for ``scenario`` with the checker's metric set to ``score``."""
     key = {
         "Offline": "result_samples_per_second",
@@ -57,11 +73,12 @@ def perf_detail(scenario: str, score: float, *, audit: bool = False, valid: bool
         key: score,
     }
     values.update(extra)
-    return detail_log(values, audit=audit)
+    return detail_log(values, audit=audit, warnings=warnings)
 
 
-def summary_log(scenario: str, score: float, valid: bool = True) -> str:
-    """A performance-run summary log (docs/rules.md §4.2)."""
+def summary_log(scenario: str, score: float, valid: bool = True, early_stopping: str | None = None) -> str:
+    """A performance-run summary log (docs/rules.md §4.2); ``early_stopping`` names the percentile of its
+    estimate line (LoadGen 4.x writes ``90th``, later ones ``90.0th``)."""
     result = {
         "Offline": f"Samples per second: {score}",
         "Server": f"Completed samples per second    : {score}",
@@ -79,7 +96,7 @@ def summary_log(scenario: str, score: float, valid: bool = True) -> str:
         f"Result is : {'VALID' if valid else 'INVALID'}",
     ]
     if scenario in ("SingleStream", "MultiStream"):
-        pct = "90.0th" if scenario == "SingleStream" else "99.0th"
+        pct = early_stopping or ("90.0th" if scenario == "SingleStream" else "99.0th")
         lines += ["Early Stopping Result:", f" * Early stopping {pct} percentile estimate: {int(score)}"]
     lines += ["", "No warnings encountered during test.", "", "No errors encountered during test."]
     return "\n".join(lines) + "\n"
@@ -124,6 +141,10 @@ def test07_entries(samples: Iterable[Any] = range(990), data: str | None = None)
         yield accuracy_entry(i, q, data if data is not None else hexdata([100 + i % 7, 2]))
 
 
-def truncate(text: str, head: int = 4096, tail: int = 4096) -> str:
-    """What the submission truncation tool leaves: head + '\\n\\n...\\n\\n' + tail."""
-    return text[:head] + "\n\n...\n\n" + text[-tail:]
+def truncate(text: str, head: int = 4096, tail: int = 4096, crlf: bool = False) -> str:
+    """What the submission truncation tool leaves: head + '\\n\\n...\\n\\n' + tail; with ``crlf``, what it leaves
+    where it writes CRLF line ends (text mode on Windows): every line end, the marker's included, is CRLF.
+
+    A text shorter than head + tail gives overlapping halves, as the tool does with a log of 4 to 8 KiB."""
+    cut = text[:head] + "\n\n...\n\n" + text[-tail:]
+    return cut.replace("\n", "\r\n") if crlf else cut

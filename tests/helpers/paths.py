@@ -8,6 +8,7 @@ PROJECT = Path(__file__).resolve().parent.parent.parent
 SHIPPED_SPECS = PROJECT / "specs"
 SPEC_EXAMPLES = PROJECT / "tests" / "spec_examples"
 SHARED_SAMPLES = PROJECT.parent / "shared" / "fixtures" / "mlperf-samples"
+PUBLISHED = PROJECT.parent / "shared" / "fixtures" / "published"
 
 
 def write_tree(root: Path, tree: dict) -> None:

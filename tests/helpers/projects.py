@@ -1,15 +1,35 @@
-"""Scratch projects for pipeline tests: a dodo.py, the shipped specs, and systems written by the test."""
+"""Scratch projects for pipeline tests: a dodo.py, the shipped specs, and systems written by the test.
+
+:func:`doit` runs doit on a project in this process, as dodo.py would (the benchmarks it starts are processes of
+their own, as always); :func:`doit_process` runs it as a user does, in a process of its own, for what needs one
+(signals, kills, locks held across processes, ``doit -n``). :func:`tool` runs ``mlperf-compliance`` in a process.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import io
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import Any
 
+from doit import cmd_run as doit_run
+from doit.cmd_base import NamespaceTaskLoader
+from doit.doit_cmd import DoitMain
+
+from compliance import errors
+from compliance.commands.dumpdb import DumpDbCommand
+from compliance.commands.summary import SummaryCommand
+from compliance.pipeline import session, tasks
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
 
 DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario} --mode {mode} --log-dir {log_dir}"
@@ -62,7 +82,72 @@ def make_project(root: Path, systems: dict[str, str]) -> Path:
     return root
 
 
-def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+class _Dodo(NamespaceTaskLoader):
+    """What dodo.py gives doit: the task creators, and DOIT_CONFIG made when doit asks for it (once it has read the
+    command line's variables, as importing dodo.py would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.namespace = {name: getattr(tasks, name) for name in dir(tasks) if name.startswith("task_")}
+
+    def load_doit_config(self) -> dict[str, Any]:
+        try:
+            return tasks.doit_config()
+        except (errors.SpecError, errors.InputError) as exc:  # as dodo.py maps them
+            raise SystemExit(errors.report(exc, sys.stderr)) from None
+
+
+class _Main(DoitMain):  # type: ignore[misc]
+    DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand, DumpDbCommand)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@contextmanager
+def _in(project: Path, argv: list[str]) -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    """Be a command run in ``project`` for the block: its folder, its argv, its output captured; what a command
+    changes in the process (the plan and lock of its doit, dodo.py's module, the signal handling dodo.py installs,
+    the subreaper the local launcher makes of its process) is undone after it."""
+    before, saved_argv, hook, on_term = os.getcwd(), sys.argv, sys.excepthook, signal.getsignal(signal.SIGTERM)
+    saved_path = list(sys.path)  # doit puts the dodo.py's folder first
+    out, err = io.StringIO(), io.StringIO()
+    outfile = doit_run.opt_outfile["default"]  # sys.stdout as it was when doit was imported
+    doit_run.opt_outfile["default"] = out
+    session.release()  # a plan and a lock of the process's last doit are not this project's
+    sys.modules.pop("dodo", None)
+    os.chdir(project)
+    sys.argv = argv
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            yield out, err
+    finally:
+        session.release()
+        sys.modules.pop("dodo", None)
+        sys.argv, sys.excepthook, sys.path[:] = saved_argv, hook, saved_path
+        doit_run.opt_outfile["default"] = outfile
+        signal.signal(signal.SIGTERM, on_term)
+        os.chdir(before)
+        # orphans of later tests' processes go to init, as they would without this command
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def doit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run doit in the project in this process, as dodo.py would (no interpreter, doit and LoadGen to start: the
+    benchmarks still run as processes of their own); its output as a finished process's, printed for failing
+    tests."""
+    code = 1
+    with _in(project, ["doit", *args]) as (out, err):
+        try:
+            code = int(_Main(_Dodo()).run(list(args)) or 0)  # some commands (forget) return None
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    result = subprocess.CompletedProcess(["doit", *args], code, out.getvalue(), err.getvalue())
+    print(result.stdout[-20000:], result.stderr[-5000:])  # shown when a test fails
+    return result
+
+
+def doit_process(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run doit in the project as a user would (its own process); print its output for failing tests."""
     result = subprocess.run(
         [sys.executable, "-m", "doit", *args], cwd=project, capture_output=True, text=True, timeout=timeout
@@ -71,7 +156,19 @@ def doit(project: Path, *args: str, timeout: float = 600) -> subprocess.Complete
     return result
 
 
-def tool(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def tool(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``mlperf-compliance ARGS`` in the project in this process (its doit commands load the project's dodo.py
+    afresh); its output as a finished process's, printed for failing tests."""
+    from compliance.cli import main
+
+    with _in(project, ["mlperf-compliance", *args]) as (out, err):
+        code = main(list(args))
+    result = subprocess.CompletedProcess(["mlperf-compliance", *args], code, out.getvalue(), err.getvalue())
+    print(result.stdout[-20000:], result.stderr[-5000:])  # shown when a test fails
+    return result
+
+
+def tool_process(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run ``mlperf-compliance ARGS`` in the project as a user would (its own process); print its output for
     failing tests."""
     result = subprocess.run(

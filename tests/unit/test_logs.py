@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from compliance.logs import LogError, scan
+from compliance.logs import MAX_LINE, LogError, scan
 from compliance.logs import accuracy as logs
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.logs.detail import read_detail
 from compliance.logs.summary import read_summary
 from tests.helpers import logwriter as w
+from tests.helpers.paths import PUBLISHED
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "log") -> Path:
@@ -51,6 +52,40 @@ def test_num_errors_counts_flagged_records_without_the_record(tmp_path: Path) ->
         line for line in w.detail_log({}, errors=[("error_runtime", "x")]).splitlines() if '"num_errors"' not in line
     )
     assert read_detail(_write(tmp_path, text)).num_errors == 1
+
+
+def test_a_long_record_no_reader_needs_is_read_past_in_bounded_memory(tmp_path: Path) -> None:
+    # real dlrm-v2 detail logs hold a 1.4 MB loaded_qsl_set line (rgat's is longer): issue 20 item 7
+    samples = list(range(700_000))  # about 4.6 MB on one line
+    text = w.detail_log({"effective_scenario": "Offline", "loaded_qsl_set": samples, "result_validity": "VALID"})
+    path = _write(tmp_path, text.replace("\n", "\r\n"))
+    tracemalloc.start()
+    try:
+        log = read_detail(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert log.get("result_validity") == "VALID" and "loaded_qsl_set" not in log.values
+    assert log.unread["loaded_qsl_set"] > 4_000_000 and peak < 1 << 20, peak
+    short = read_detail(_write(tmp_path, w.detail_log({"loaded_qsl_set": [1, 2]}), "short"))
+    assert "loaded_qsl_set" not in short.values and short.unread["loaded_qsl_set"] > 0  # never held, whatever its size
+
+
+def test_a_long_record_that_is_needed_is_refused_naming_its_key(tmp_path: Path) -> None:
+    text = w.detail_log({"effective_scenario": "Offline", "result_invalid_reason": "x" * (MAX_LINE + 10)})
+    with pytest.raises(LogError, match=r"line 3 \(key 'result_invalid_reason'\) is longer than 1048576 bytes"):
+        read_detail(_write(tmp_path, text))
+    under = w.detail_log({"effective_scenario": "Offline", "result_invalid_reason": "x" * (MAX_LINE - 400)})
+    assert len(read_detail(_write(tmp_path, under, "under")).get("result_invalid_reason")) == MAX_LINE - 400
+
+
+def test_published_dlrm_v2_detail_logs_are_read(tmp_path: Path) -> None:
+    logs_ = sorted(PUBLISHED.glob("v*/closed/*/*/*/dlrm-v2-*/*/**/mlperf_log_detail.txt"))
+    if not logs_:
+        pytest.skip("../shared/fixtures/published is not here")
+    for path in logs_:
+        log = read_detail(path)
+        assert log.scenario in ("Offline", "Server") and log.unread["loaded_qsl_set"] > 1_300_000, path
 
 
 def test_summary_fields(tmp_path: Path) -> None:
@@ -143,6 +178,61 @@ def test_truncated_logs_read_what_is_there(tmp_path: Path, cut: int) -> None:
     expected = [int(q) for q in whole.findall(head)] + [int(q) for q in whole.findall(tail)]
     entries, log = _entries(_write(tmp_path, truncated))
     assert log.truncated and [e.qsl_idx for e in entries] == expected and log.entries == len(expected)
+
+
+def test_a_crlf_truncated_log_reads_as_the_lf_one(tmp_path: Path) -> None:
+    text, _ = _log_text(400)
+    lf, lf_log = _entries(_write(tmp_path, w.truncate(text), "lf"))
+    crlf, crlf_log = _entries(_write(tmp_path, w.truncate(text, crlf=True), "crlf"))
+    assert [e.qsl_idx for e in crlf] == [e.qsl_idx for e in lf] and len(lf) > 10
+    assert crlf_log.truncation is not None and crlf_log.truncation.crlf and crlf_log.truncation.marker.count(b"\r") == 4
+    assert lf_log.truncation is not None and not lf_log.truncation.crlf
+    assert crlf_log.truncation.offset == len(w.truncate(text, crlf=True).split("\r\n\r\n...")[0].encode())
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_log_of_under_8_kib_whose_halves_overlap_counts_each_entry_once(tmp_path: Path, crlf: bool) -> None:
+    count = 1
+    while len(_log_text(count + 1, seed=4)[0]) < 5500:
+        count += 1
+    text, qsls = _log_text(count, seed=4)  # a log of about 5.5 KB: its halves share about 2.7 KB
+    entries, log = _entries(_write(tmp_path, w.truncate(text, crlf=crlf)))
+    assert log.truncation is not None and log.truncation.overlap > 0
+    assert [e.qsl_idx for e in entries] == qsls[: len(entries)] and len(entries) == log.entries
+    assert len(entries) >= len(qsls) - 1  # at most the entry cut by the marker is lost
+    picked, wanted_log = _entries(_write(tmp_path, w.truncate(text, crlf=crlf), "w"), wanted=set(qsls[::3]))
+    assert [e.qsl_idx for e in picked] == [q for q in qsls[: len(entries)] if q in set(qsls[::3])]
+    assert wanted_log.entries == log.entries
+
+
+@pytest.mark.parametrize("where", ["in a word", "in a key", "after a comma", "after an entry"])
+def test_a_cut_anywhere_in_an_entry_reads_as_truncated(tmp_path: Path, where: str) -> None:
+    entry = '{ "seq_id" : 1, "qsl_idx" : 2, "flag" : true, "data" : "0A0B" }'
+    head = {
+        "in a word": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "flag" : tr',
+        "in a key": '[\n{ "seq_id" : 0, "qsl_i',
+        "after a comma": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0A" },\n',
+        "after an entry": '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "0A" }',
+    }[where]
+    entries, log = _entries(_write(tmp_path, head + "\n\n...\n\n" + '"AB" },\n' + entry + "\n]\n"))
+    assert log.truncated and [e.qsl_idx for e in entries][-1] == 2
+
+
+@pytest.mark.parametrize("qsl", ['"7"', "true", "null", "1.5"])
+def test_a_qsl_idx_that_is_no_number_is_never_wanted(tmp_path: Path, qsl: str) -> None:
+    # issue 24: a string qsl_idx met while a truncated log is parsed entry by entry ended in
+    # "TypeError: unhashable type: 'HexField'"
+    text = w.accuracy_log([w.accuracy_entry(i, i, "0A0B") for i in range(300)])
+    text = text.replace('"qsl_idx" : 5,', f'"qsl_idx" : {qsl},')
+    path = _write(tmp_path, w.truncate(text, 4096, 200))
+    picked, log = _entries(path, wanted={1, 2, 5, 299})
+    assert [e.qsl_idx for e in picked] == [1, 2, 299] and log.truncated
+
+
+def test_a_second_truncation_marker_is_an_error(tmp_path: Path) -> None:
+    text, _ = _log_text(400)
+    with pytest.raises(LogError, match="a second truncation marker"):
+        _entries(_write(tmp_path, w.truncate(w.truncate(text), 5000, 3000)))
 
 
 def test_the_official_truncated_sample(tmp_path: Path) -> None:

@@ -73,6 +73,51 @@ def test_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert problem.file == "x.yaml" and problem.line == 3 and "YAML syntax error" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "name: x\ncommand: {python} -m harness {mode}\n",
+            "; line 2: an unquoted value that starts with '{' is read as a YAML mapping: quote the whole value, "
+            'e.g. command: "{python} -m harness {mode}"',
+        ),
+        (
+            "name: x\nargs:\n  - {python} -m x\n",
+            "; line 3: an unquoted value that starts with '{' is read as a YAML mapping: quote the whole value, "
+            'e.g. - "{python} -m x"',
+        ),
+        (
+            "name: x\ncommand: [a] b\n",
+            "; line 2: an unquoted value that starts with '[' is read as a YAML list: quote the whole value, "
+            'e.g. command: "[a] b"',
+        ),
+        (
+            'name: x\ncommand: {python} -c "print(1)"\n',
+            "; line 2: an unquoted value that starts with '{' is read as a YAML mapping: quote the whole value, "
+            """e.g. command: '{python} -c "print(1)"'""",
+        ),
+        (
+            "name: x\ncommand: *x y\n",
+            "; line 2: an unquoted value that starts with '*' is read as a YAML alias: quote the whole value, "
+            'e.g. command: "*x y"',
+        ),
+        (
+            "name: x\nscenarios: [Offline\ncommand: x\n",
+            "; line 2: the '[' that starts the value is not closed on its line: add ']'",
+        ),
+        ("name: x\ncommand: run --flag: 1\n", '; a value that holds ": " must be quoted (key: "a: b")'),
+        # a flow list that is valid on its own line is not blamed for an error elsewhere
+        ("scenarios: [Offline, Server]\n  bad: indent\n", ""),
+    ],
+)
+def test_a_syntax_error_names_the_likely_fix(tmp_path: Path, text: str, hint: str) -> None:
+    with pytest.raises(SpecError) as exc:
+        _load(tmp_path, text)
+    (problem,) = exc.value.problems
+    assert problem.message.startswith("YAML syntax error: ")
+    assert problem.message.endswith(hint) and problem.message.count("; ") <= 1 + hint.count("; "), problem.message
+
+
 def test_empty_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="file is empty"):
         _load(tmp_path, "# nothing\n")

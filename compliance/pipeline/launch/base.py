@@ -31,6 +31,7 @@ from typing import Protocol
 from compliance import layout
 from compliance.fsutil import rotate
 from compliance.plan import RunPlan
+from compliance.records import Where  # defined with the run's record, which keeps it
 
 
 class Ending(str, Enum):
@@ -44,15 +45,6 @@ class Ending(str, Enum):
     NODE_FAILURE = "node failure"  # the machine it ran on failed
     LAUNCH_FAILED = "launch failed"  # the command never started (e.g. no such directory, no shell)
     REFUSED = "refused"  # the launcher would not start it (e.g. a foreign audit.config in the directory)
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a run ran: the host that ran the command and, under a scheduler, its job id and node ("" unknown)."""
-
-    host: str = ""
-    job_id: str = ""
-    node: str = ""
 
 
 @dataclass(frozen=True)

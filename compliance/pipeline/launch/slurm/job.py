@@ -24,7 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from compliance import records
 from compliance.errors import Interrupted
 from compliance.fsutil import write_atomic
 from compliance.pipeline import locks, staging
@@ -33,6 +32,7 @@ from compliance.pipeline.launch.slurm.client import CONTACT_S, JobInfo, NoContac
 from compliance.pipeline.launch.slurm.endings import NEVER_STARTS, RESUBMIT, Status, ending, read_status, sentence
 from compliance.pipeline.launch.slurm.script import Settings, job_name, job_script, sbatch_args, submission_environment
 from compliance.plan import RunPlan
+from compliance.records.io import BadRecord, load_json, save_json
 
 POLL_S = 1.0  # the pause between two polls of a job (sbatch --wait would poll up to 32 s late)
 FIRST_POLL_S = 0.2  # ... in the first seconds after a submission, when short runs end
@@ -90,7 +90,10 @@ class Job:
 
     def _adopt(self) -> bool:
         """Take over the job an earlier doit submitted for this run; False when a new job must be submitted."""
-        record = records.read_json(self.files.record)
+        try:
+            record = load_json(self.files.record)
+        except BadRecord:  # unreadable: no job is known for the run; a new one is submitted
+            record = None
         if record is None:
             return False
         token = str(record.get("token", ""))
@@ -267,7 +270,7 @@ class Job:
 
     # -- records ------------------------------------------------------------------------------------------------
     def _record(self) -> None:
-        records.write_json(
+        save_json(
             self.files.record,
             {
                 "job_id": self.job_id,

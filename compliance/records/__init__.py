@@ -1,0 +1,73 @@
+"""What the pipeline records in the build folder about each step, as typed records, and a cell's records read once.
+
+The records (:mod:`compliance.records.types`): a run's (``run.json``, ``reference-<mode>.json``), a verification's
+(``verify.meta.json``), a publication's (``publish.json``), a submission run's copy in the tree
+(``reference-<mode>.publish.json``), an attempt's ledger entry (``attempts/<n>/attempt.json``) and a rerun request
+(``run.rerun``). The verdict itself is the TEST folder's ``verify.json``, read back as a
+:class:`compliance.verify.result.Result`. Every record is written atomically, carries a version, and is checked when
+read (:mod:`compliance.records.io`): a bad one is named, never taken for a missing or a passing one.
+
+No other module reads a record's JSON: they take the objects, and a cell's state (:mod:`compliance.records.state`).
+
+Layer: above :mod:`compliance.plan` (paths) and :mod:`compliance.verify` (the verdicts), below the freshness rule,
+the status and the pipeline.
+"""
+
+from __future__ import annotations
+
+from compliance.records.io import Bad, BadRecord
+from compliance.records.stamps import InputStamp, Stamp, content_digest, expand, input_stamps, stamp, tree_stamps
+from compliance.records.state import (
+    CellState,
+    ReferenceState,
+    RunState,
+    read_cell,
+    read_reference,
+    read_run,
+    series,
+    set_aside,
+)
+from compliance.records.types import (
+    NOT_VERIFIED,
+    AttemptEntry,
+    PublishRecord,
+    PublishState,
+    RerunRequest,
+    RunRecord,
+    Source,
+    TreeCopyRecord,
+    VerifyKind,
+    VerifyRecord,
+    Where,
+)
+
+__all__ = [
+    "NOT_VERIFIED",
+    "AttemptEntry",
+    "Bad",
+    "BadRecord",
+    "CellState",
+    "InputStamp",
+    "PublishRecord",
+    "PublishState",
+    "ReferenceState",
+    "RerunRequest",
+    "RunRecord",
+    "RunState",
+    "Source",
+    "Stamp",
+    "TreeCopyRecord",
+    "VerifyKind",
+    "VerifyRecord",
+    "Where",
+    "content_digest",
+    "expand",
+    "input_stamps",
+    "read_cell",
+    "read_reference",
+    "read_run",
+    "series",
+    "set_aside",
+    "stamp",
+    "tree_stamps",
+]

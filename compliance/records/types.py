@@ -1,0 +1,387 @@
+"""The records the pipeline writes, as typed objects: each with ``load(path)``, ``save(path)`` and a version.
+
+* :class:`RunRecord` (``run.json``, ``reference-<mode>.json``): how a run ended, its signature and the fields it is
+  made of, its declared inputs, the time, and where it ran;
+* :class:`VerifyRecord` (``verify.meta.json``): a verification's outcome (a :class:`Verdict`, or not verified when a
+  run it needs failed), the digests of what it depended on and the stamps of its inputs;
+* :class:`PublishRecord` (``publish.json``): whether the TEST folder was copied into the tree or withdrawn;
+* :class:`TreeCopyRecord` (``reference-<mode>.publish.json``): a submission run's copy in the tree's results layout,
+  with the stamps of the files the tool wrote there (what makes the folder the tool's own);
+* :class:`AttemptEntry` (``attempts/<n>/attempt.json``): an attempt's entry in the cell's ledger;
+* :class:`RerunRequest` (``run.rerun``): a rerun asked for, when and by what.
+
+Version 0 is a record without ``version`` (release 0.2 and before): its fields are those of version 1 but
+``where``, and each missing field reads as its default. A record of a newer version than this release knows is bad.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from compliance.records.io import REQUIRED, BadRecord, Fields, load_json, save_json, stamp_value, text_value
+from compliance.records.stamps import InputStamp, Stamp
+from compliance.verify.result import Verdict
+
+#: the word a record writes for a verification that could not be made (a run it needs failed or never ran)
+NOT_VERIFIED = "NOT VERIFIED"
+
+
+class VerifyKind(StrEnum):
+    """What a verification's outcome is: a verdict (only it has a verify.json), or why there is none."""
+
+    VERDICT = "verdict"
+    INPUT = "input"  # bad input: the logs or the results could not be read
+    CRASH = "crash"  # a bug of the verifier
+    PREREQUISITE = "prerequisite"  # a run it needs failed or never ran: not verified
+
+
+class PublishState(StrEnum):
+    """What the submission tree holds for a cell, or for a submission run's copy."""
+
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"  # moved to build/withdrawn/
+    ABSENT = "absent"  # nothing to withdraw
+    COPY_FAILED = "copy failed"
+    WRITING = "writing"  # a copy being written (interrupted when read back)
+    REFUSED = "refused"  # a folder not ours is in the way
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a run ran: the host that ran the command and, under a scheduler, its job id and node ("" unknown)."""
+
+    host: str = ""
+    job_id: str = ""
+    node: str = ""
+
+
+class Record:
+    """What every record has: a version, ``load`` and ``save``, and the conversion of older versions."""
+
+    VERSION: ClassVar[int] = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The record in ``data``, converted from an older version.
+
+        Raises:
+            BadRecord: a value is missing or of the wrong kind, or the version is newer than this release's.
+        """
+        version = data.get("version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise BadRecord(f"version: not a version number ({version!r})")
+        if version > cls.VERSION:
+            raise BadRecord(f"version {version}: written by a newer release of mlperf-compliance")
+        return cls.read(Fields(data), version)
+
+    @classmethod
+    def load(cls, path: str) -> Self | None:
+        """The record in ``path``; None when there is none.
+
+        Raises:
+            BadRecord: there is something there that is not a valid record.
+        """
+        data = load_json(path)
+        return None if data is None else cls.from_dict(data)
+
+    def save(self, path: str) -> None:
+        save_json(path, {"version": self.VERSION, **self.to_dict()})
+
+
+def _verdict(value: str, allowed: tuple[Verdict, ...], key: str = "status") -> Verdict:
+    try:
+        verdict = Verdict(value)
+    except ValueError:
+        verdict = None
+    if verdict not in allowed:
+        raise BadRecord(f"{key}: not one of {', '.join(allowed)} ({value!r})")
+    return verdict
+
+
+def _input_value(value: Any) -> InputStamp:
+    if not isinstance(value, list) or len(value) != 2 or not (value[1] is None or isinstance(value[1], str)):
+        raise BadRecord("not [stamp, digest]")
+    return stamp_value(value[0]), value[1]
+
+
+@dataclass(frozen=True)
+class RunRecord(Record):
+    """How a run ended (``kind``: how it failed: a launcher's ending, ``logs`` or ``evidence``; "" when it passed)."""
+
+    status: Verdict  # PASS or FAIL
+    reason: str = ""
+    kind: str = ""
+    signature: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, InputStamp] = field(default_factory=dict)
+    time: float = 0.0
+    where: Where = Where()
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Verdict.PASS
+
+    @classmethod
+    def ended(
+        cls,
+        signature: str,
+        fields: dict[str, str],
+        problem: str | None,
+        kind: str,
+        inputs: dict[str, InputStamp],
+        where: Where,
+    ) -> RunRecord:
+        """The record of a run that ended now, with ``problem`` (None: it passed)."""
+        status = Verdict.FAIL if problem else Verdict.PASS
+        return cls(status, problem or "", kind if problem else "", signature, fields, inputs, time.time(), where)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "kind": self.kind,
+            "signature": self.signature,
+            "fields": self.fields,
+            "inputs": {path: [list(s) if s else None, d] for path, (s, d) in self.inputs.items()},
+            "time": self.time,
+            "where": {"host": self.where.host, "job_id": self.where.job_id, "node": self.where.node},
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> RunRecord:
+        where = f.mapping("where", text_value) if version >= 1 else {}
+        return cls(
+            _verdict(f.text("status", REQUIRED), (Verdict.PASS, Verdict.FAIL)),
+            f.text("reason"),
+            f.text("kind"),
+            f.text("signature"),
+            f.mapping("fields", text_value),
+            f.mapping("inputs", _input_value),
+            f.time("time"),
+            Where(where.get("host", ""), where.get("job_id", ""), where.get("node", "")),
+        )
+
+
+@dataclass(frozen=True)
+class VerifyRecord(Record):
+    """A verification's outcome: its verdict (None: not verified), the reason, what it depended on (``parts``, by
+    name) and the stamps of its inputs."""
+
+    verdict: Verdict | None
+    reason: str = ""
+    kind: VerifyKind = VerifyKind.VERDICT
+    parts: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Stamp | None] = field(default_factory=dict)
+    time: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """The verdict as written (``NOT VERIFIED`` when there is none)."""
+        return NOT_VERIFIED if self.verdict is None else self.verdict.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "kind": self.kind.value,
+            "parts": self.parts,
+            "inputs": {path: list(s) if s else None for path, s in self.inputs.items()},
+            "time": self.time,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> VerifyRecord:
+        status = f.text("status", REQUIRED)
+        kind = f.text("kind", VerifyKind.VERDICT.value)
+        if kind not in set(VerifyKind):
+            raise BadRecord(f"kind: not one of {', '.join(VerifyKind)} ({kind!r})")
+        return cls(
+            None if status == NOT_VERIFIED else _verdict(status, tuple(Verdict)),
+            f.text("reason"),
+            VerifyKind(kind),
+            f.mapping("parts", text_value),
+            f.mapping("inputs", stamp_value),
+            f.time("time"),
+        )
+
+
+def _state(f: Fields, allowed: tuple[PublishState, ...]) -> PublishState:
+    state = f.text("state", REQUIRED)
+    if state not in allowed:
+        raise BadRecord(f"state: not one of {', '.join(allowed)} ({state!r})")
+    return PublishState(state)
+
+
+@dataclass(frozen=True)
+class PublishRecord(Record):
+    """What the tree holds for a cell (``state``), for which verification (its record's time, and the stamp of its
+    verify.json), where a withdrawn folder went, and why a copy failed."""
+
+    state: PublishState
+    verify: float | None = None
+    verdict: Stamp | None = None
+    moved_to: str = ""
+    reason: str = ""
+    time: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "verify": self.verify,
+            "verdict": list(self.verdict) if self.verdict else None,
+            "moved_to": self.moved_to,
+            "reason": self.reason,
+            "time": self.time,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> PublishRecord:
+        states = (PublishState.PUBLISHED, PublishState.WITHDRAWN, PublishState.ABSENT, PublishState.COPY_FAILED)
+        return cls(
+            _state(f, states),
+            f.maybe_time("verify"),
+            stamp_value(f.data.get("verdict")) if "verdict" in f.data else None,
+            f.text("moved_to"),
+            f.text("reason"),
+            f.time("time"),
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a submission run's copy in the tree comes from: the run's record (its time and signature) and the
+    stamps of its logs in the build folder."""
+
+    run: float | None = None
+    signature: str | None = None
+    logs: dict[str, Stamp | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "signature": self.signature,
+            "logs": {n: list(s) if s else None for n, s in self.logs.items()},
+        }
+
+
+@dataclass(frozen=True)
+class TreeCopyRecord(Record):
+    """A submission run's copy in the tree's results layout: the folder, its state, the stamps of the files the tool
+    wrote there (``files``; ``previous``: what it held before a copy that was interrupted), the run it came from."""
+
+    tree: str
+    state: PublishState
+    files: dict[str, Stamp | None] = field(default_factory=dict)
+    previous: dict[str, Stamp | None] | None = None
+    source: Source | None = None
+    reason: str = ""
+    moved_to: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        def stamps(found: dict[str, Stamp | None]) -> dict[str, Any]:
+            return {n: list(s) if s else None for n, s in found.items()}
+
+        return {
+            "tree": self.tree,
+            "state": self.state.value,
+            "files": stamps(self.files),
+            "previous": None if self.previous is None else stamps(self.previous),
+            "source": None if self.source is None else self.source.to_dict(),
+            "reason": self.reason,
+            "moved_to": self.moved_to,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> TreeCopyRecord:
+        source = f.data.get("source")
+        if source is not None and not isinstance(source, dict):
+            raise BadRecord(f"source: not an object ({source!r})")
+        src = Fields(source) if source is not None else None
+        origin = None
+        if src is not None:
+            origin = Source(src.maybe_time("run"), src.maybe_text("signature"), src.mapping("logs", stamp_value))
+        return cls(
+            f.text("tree", REQUIRED),
+            _state(f, tuple(PublishState)),
+            f.mapping("files", stamp_value),
+            f.mapping("previous", stamp_value) if f.data.get("previous") is not None else None,
+            origin,
+            f.text("reason"),
+            f.text("moved_to"),
+        )
+
+
+@dataclass(frozen=True)
+class AttemptEntry(Record):
+    """An attempt's entry in the cell's ledger: its number in the cell, its verification (``series``) and its rank
+    there (``attempt`` of ``of``), the time, the verdict (None: not verified), why, and its folder."""
+
+    number: int
+    series: int
+    attempt: int
+    of: int
+    time: float
+    verdict: Verdict | None
+    reason: str = ""
+    short: str = ""
+    figures: str = ""
+    retried: bool = False
+    folder: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as verify.json's ledger holds it (:attr:`compliance.verify.result.Result.attempts`)."""
+        return {
+            "number": self.number,
+            "series": self.series,
+            "attempt": self.attempt,
+            "of": self.of,
+            "time": self.time,
+            "verdict": NOT_VERIFIED if self.verdict is None else self.verdict.value,
+            "reason": self.reason,
+            "short": self.short,
+            "figures": self.figures,
+            "retried": self.retried,
+            "folder": self.folder,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> AttemptEntry:
+        verdict = f.text("verdict", REQUIRED)
+        return cls(
+            f.count("number"),
+            f.count("series"),
+            f.count("attempt"),
+            f.count("of"),
+            f.time("time", REQUIRED),
+            None if verdict == NOT_VERIFIED else _verdict(verdict, tuple(Verdict), "verdict"),
+            f.text("reason"),
+            f.text("short"),
+            f.text("figures"),
+            f.flag("retried"),
+            f.text("folder"),
+        )
+
+
+@dataclass(frozen=True)
+class RerunRequest(Record):
+    """A rerun asked for (``mlperf-compliance rerun``): by what, and when."""
+
+    by: str = ""
+    time: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "time": self.time}
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> RerunRequest:
+        return cls(f.text("by"), f.time("time"))
