@@ -24,6 +24,8 @@ from tests.helpers.projects import audit_configs, make_project, system_yaml
 from tests.integration.test_slurm import _cluster_problem, recorded_job, slurm_yaml, wait_until
 
 HOSTILE = 'p $(touch "$PWNED") `touch "$PWNED"` $(touch pwned-here) \'q\' "dq" back\\slash 100% %j\nnl'
+#: the working directory's own name (a spec path expands $VAR and ~, so its $ would be a variable's)
+WORKDIR = "w `touch pwned-here` 'q' \"dq\" back\\slash 100% %j\nnl"
 #: what the harness records: every placeholder of a benchmark command, bare, '...' and "..." (not {mode}: raw)
 RECORD = (
     "{python} -c \"import sys; open(sys.argv[1], 'w').write(repr(sys.argv[2:]))\" {log_dir}/../args.txt "
@@ -48,7 +50,7 @@ def _project(tmp_path: Path, slurm: bool) -> tuple[Path, dict[str, str]]:
     # under Slurm the job is held until the test has taken the working directory's lock (--begin; released below)
     launcher = {"sbatch_options": ["--begin=now+600"]}
     text = slurm_yaml("box", benchmarks, launcher) if slurm else system_yaml("box", "v6.0", benchmarks)
-    text = text.replace("round: v5.0", "round: v6.0").replace("work/HOSTILE", json.dumps(f"work/{HOSTILE}"))
+    text = text.replace("round: v5.0", "round: v6.0").replace("work/HOSTILE", json.dumps(f"work/{WORKDIR}"))
     project = make_project(tmp_path / HOSTILE / ("slurm" if slurm else "local"), {"box": text})
     env = {**os.environ, "PWNED": str(tmp_path / "PWNED")}
     return project, env
@@ -65,7 +67,7 @@ def _recorded(project: Path) -> list[str]:
 
 
 def _expected(project: Path) -> list[str]:
-    workdir = str(project / "work" / HOSTILE)
+    workdir = str(project / "work" / WORKDIR)
     logs = str(project / "build" / TEST06 / "logs")
     return ["box", "llama2-70b-99", "Offline", "Offline", "TEST06", workdir, workdir, logs]
 
