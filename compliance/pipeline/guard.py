@@ -50,8 +50,8 @@ def _die_with_guard() -> None:  # in the command's process, between fork and exe
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _descendants(root: int) -> set[int]:
-    """The live processes below ``root`` (zombies excluded), from /proc."""
+def _descendants(root: int, depth: int | None = None) -> set[int]:
+    """The live processes below ``root`` (zombies excluded), from /proc; ``depth=1``: its children only."""
     parent: dict[int, int] = {}
     state: dict[int, str] = {}
     try:
@@ -68,13 +68,15 @@ def _descendants(root: int) -> set[int]:
             continue
         parent[int(entry)], state[int(entry)] = int(fields[1]), fields[0]
     found: set[int] = set()
-    todo = [root]
+    todo = [(root, 0)]
     while todo:
-        here = todo.pop()
+        here, level = todo.pop()
+        if depth is not None and level >= depth:
+            continue
         for pid, ppid in parent.items():
             if ppid == here and pid not in found:
                 found.add(pid)
-                todo.append(pid)
+                todo.append((pid, level + 1))
     return {pid for pid in found if state.get(pid) != "Z"}
 
 
@@ -186,22 +188,21 @@ class Guard:
                 return
 
     def end_leftovers(self, proc: subprocess.Popen[bytes]) -> int:
-        """End every process still below the guard (its group, and what left it); how many there were."""
+        """End every process still below the guard (its group, and what left it); how many the command left (the
+        guard's children then: an orphan's own children are counted with it)."""
+        me = os.getpid()
+        count = len(_descendants(me, depth=1))
         try:
             os.killpg(proc.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        me = os.getpid()
-        first = _descendants(me)
-        seen = set(first)
-        left = first
+        left = _descendants(me)
         deadline = time.monotonic() + self.grace
         while left and time.monotonic() < deadline:
             _signal(left, signal.SIGTERM)
             time.sleep(TICK_S)
             _reap()
             left = _descendants(me)
-            seen |= left
         for _ in range(50):  # SIGKILL what is still there; new ones may appear while a parent forks
             if not left:
                 break
@@ -209,9 +210,8 @@ class Guard:
             time.sleep(TICK_S)
             _reap()
             left = _descendants(me)
-            seen |= left
         _reap()
-        return len(seen)
+        return count
 
     def run(self) -> None:
         if self.stop_reason is not None:  # doit is gone already: nothing to start
