@@ -14,11 +14,12 @@ shared facts), so a finished job without a status file is a launch failure.
 
 from __future__ import annotations
 
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.pipeline import staging
+from compliance.pipeline import locks, staging
 from compliance.pipeline.launch.base import Ending, Launched, Where
 from compliance.pipeline.launch.slurm.client import JobInfo
 from compliance.plan import RunPlan
@@ -40,8 +41,8 @@ NEVER_STARTS = frozenset(
 #: What the job checks itself before staging (``failed=<id>``), and the sentence for each
 JOB_FAILURES = {
     "no-sha256sum": "sha256sum is not on PATH on {node}: the job cannot tell its audit.config",
-    "lock-system": "cannot open or create the lock file of the system in {locks} on {node}",
-    "lock-workdir": "cannot open or create the lock file of the working directory in {locks} on {node}",
+    "lock-system": "cannot open or create the lock file {lock} on {node} (docs/slurm.md: run locks)",
+    "lock-workdir": "cannot open or create the lock file {lock} on {node} (docs/slurm.md: run locks)",
 }
 
 
@@ -92,13 +93,15 @@ def read_status(path: str, job_id: str) -> Status | None:
     )
 
 
-def sentence(run: RunPlan, rule_id: str, node: str, locks: str = "") -> str:
+def sentence(run: RunPlan, rule_id: str, node: str) -> str:
     """What the user reads for a rule or check id the job reported."""
     where = f" on {node or '?'}"
     if rule_id in staging.BY_ID:
         return staging.BY_ID[rule_id].message(run, where)
     if rule_id in JOB_FAILURES:
-        return JOB_FAILURES[rule_id].format(node=node or "?", locks=locks or "the lock folder")
+        system_lock, workdir_lock = (os.path.join(locks.folder_path(), name) for name, _ in locks.names(run))
+        lock = system_lock if rule_id == "lock-system" else workdir_lock
+        return JOB_FAILURES[rule_id].format(node=node or "?", lock=lock)
     return f"the job reported {rule_id!r}{where}"
 
 
