@@ -13,7 +13,7 @@ accuracy command (:class:`compliance.verify.scoring.Runner`).
 
 from __future__ import annotations
 
-import json
+import ast
 import os
 import signal
 import subprocess
@@ -62,6 +62,7 @@ class Ran:
 
 
 def _read_reports(fd: int) -> list[dict[str, Any]]:
+    """The guard's reports: one Python literal (a dict of numbers, booleans, None and strings) a line."""
     chunks = []
     while True:
         try:
@@ -74,8 +75,8 @@ def _read_reports(fd: int) -> list[dict[str, Any]]:
     reports = []
     for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
         try:
-            found = json.loads(line)
-        except ValueError:
+            found = ast.literal_eval(line)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
         if isinstance(found, dict):
             reports.append(found)
@@ -114,17 +115,18 @@ def run(command: Command, started: Callable[[int], None] | None = None) -> Ran:
     """
     begin = time.monotonic()
     reader, writer = os.pipe()
-    spec = {
-        "command": command.shell,
-        "cwd": command.cwd,
-        "env": dict(command.env),
-        "timeout_s": command.timeout_s,
-        "grace_s": GRACE_S,
-        "limit": command.output_limit,
-        "pass_fds": list(command.pass_fds),
-        "status_fd": writer,
-        "parent": os.getpid(),
-    }
+    args = [
+        command.cwd,
+        repr(float(command.timeout_s)),
+        repr(GRACE_S),
+        str(command.output_limit if command.output_limit is not None else -1),
+        str(writer),
+        str(os.getpid()),
+        ",".join(str(fd) for fd in command.pass_fds),
+        "--",
+        command.shell,
+        *(f"{name}={value}" for name, value in command.env.items()),
+    ]
     try:
         os.makedirs(os.path.dirname(command.output) or ".", exist_ok=True)
         with open(command.output, "wb") as out:
@@ -132,7 +134,7 @@ def run(command: Command, started: Callable[[int], None] | None = None) -> Ran:
             out.flush()
             try:
                 guard = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(GUARD), json.dumps(spec)],
+                    [sys.executable, "-I", "-S", str(GUARD), *args],
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
