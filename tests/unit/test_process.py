@@ -60,6 +60,13 @@ def test_exit_status_signal_and_output(tmp_path: Path) -> None:
     assert (tmp_path / "out.txt").read_text() == "from the spec\n"
 
 
+def test_the_command_starts_with_every_signal_at_its_default(tmp_path: Path) -> None:
+    """Nothing ignored or blocked is inherited from doit or the guard (Python ignores SIGPIPE; the guard handles
+    SIGTERM, SIGINT, SIGHUP and SIGCHLD)."""
+    assert _run(tmp_path, "grep -E 'SigIgn|SigBlk' /proc/self/status").returncode == 0
+    assert (tmp_path / "out.txt").read_text() == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+
+
 def test_a_command_that_cannot_start_says_why(tmp_path: Path) -> None:
     ran = process.run(process.Command("true", str(tmp_path / "nowhere"), {}, 10, str(tmp_path / "out.txt")))
     assert ran.returncode is None and ran.error is not None
