@@ -121,7 +121,7 @@ def ending(
     launch, queueing included."""
     log = f"(log: {run.files.output})"
     nodes = (status.node if status else "") or (info.nodes if info else "") or "?"
-    where = Where(host=status.host if status else "", job_id=job_id, node=status.node if status else "")
+    where = Where(host=status.host if status else "", job_id=job_id, node=nodes if nodes != "?" else "")
     aftermath = sentence(run, status.aftermath, nodes) if status and status.aftermath else ""
 
     def end(how: Ending, returncode: int | None, reason: str) -> Launched:
