@@ -166,6 +166,8 @@ def test_a_command_that_exits_3_fails_with_its_exit_status(cluster: None, tmp_pa
     assert "Traceback" not in result.stdout + result.stderr
     assert status_of(project)["exit"] == "3" and status_of(project)["audit"] == "removed"
     assert audit_configs(project) == []
+    where = json.loads((project / CELL / "run.json").read_text())["where"]  # the run's record says where it ran
+    assert where["job_id"] == status_of(project)["job"] and where["node"] in ("node1", "node2") and where["host"]
 
 
 def test_a_job_sbatch_refuses_is_a_launch_failure_naming_the_system(cluster: None, tmp_path: Path) -> None:
