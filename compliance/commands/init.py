@@ -96,16 +96,22 @@ def init(folder: str, demo: bool, out: TextIO) -> int:
                 kept.append(relative)
     except OSError as exc:
         raise InputError(f"{exc.filename or folder}: cannot write: {exc.strerror or exc}") from None
-    shown = os.path.normpath(folder)
+    _report(os.path.normpath(folder), written, kept, demo, root, out)
+    return 0
 
-    def path(relative: str) -> str:
+
+def _report(shown: str, written: list[str], kept: list[str], demo: bool, root: Path, out: TextIO) -> None:
+    """What init wrote and kept, and what to do next."""
+
+    def display(relative: str) -> str:
         return relative if shown == "." else os.path.join(shown, relative)
 
     for relative in written:
-        print(f"wrote {path(relative)}", file=out)
+        print(f"wrote {display(relative)}", file=out)
     for relative in kept:
-        print(f"kept {path(relative)} (it exists; init never overwrites)", file=out)
-    if "dodo.py" in kept:
+        print(f"kept {display(relative)} (it exists; init never overwrites)", file=out)
+    dodo = root / "dodo.py"
+    if "dodo.py" in kept and dodo.is_file() and "dodo_namespace" not in dodo.read_text(encoding="utf-8"):
         print(
             "  your dodo.py stays: for `doit` to run the pipeline, it needs these two lines:\n"
             "    from compliance.pipeline.entry import dodo_namespace\n"
@@ -115,13 +121,8 @@ def init(folder: str, demo: bool, out: TextIO) -> int:
     go = "" if shown == "." else f"cd {shown} && "
     if demo:
         print(
-            f"next: {go}mlperf-compliance validate && mlperf-compliance   (the demo runs; needs the [demo] extra)",
-            file=out,
+            f"next: {go}mlperf-compliance validate && mlperf-compliance   (the demo; needs the [demo] extra)", file=out
         )
     else:
-        print(
-            f"next: edit {path('specs/systems/' + EXAMPLE_SYSTEM)} for your harness, then "
-            f"{go}mlperf-compliance validate",
-            file=out,
-        )
-    return 0
+        example = display("specs/systems/" + EXAMPLE_SYSTEM)
+        print(f"next: edit {example} for your harness, then {go}mlperf-compliance validate", file=out)
