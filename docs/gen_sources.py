@@ -73,7 +73,7 @@ def _walk(parser: argparse.ArgumentParser, words: tuple[str, ...], help_text: st
                 below.append((name, child, helps.get(name, "")))
             continue
         takes_value = action.nargs != 0
-        metavar = action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+        metavar = action.metavar or action.dest.upper()
         command.options.append(
             CliOption(
                 flags=tuple(action.option_strings),
