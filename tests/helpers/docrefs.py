@@ -6,9 +6,10 @@ The checker reads Markdown (README.md and docs/**/*.md) and reports each stale r
 - **paths**: every word of inline code, and of prose, that starts with one of the repository's own folders
   (``compliance/``, ``docs/``, ``tests/``, ``schemas/``, ``specs/``, ``bench/``, ``.ci/``) or is ``dodo.py``,
   ``setup.py`` or ``pyproject.toml``, must exist. Not checked: examples in fenced code blocks, words with a
-  placeholder (``<cell>``, ``{scenario}``, ``*``, ``...``), files of a user's project (``specs/systems/`` other than
-  the demo's), and the official repository's ``compliance/`` folder, told from ours by its first part (``TEST01/``,
-  ``README.md``: ours holds only Python modules, the C scanner and packages);
+  placeholder (``<cell>``, ``{scenario}``, ``*``, ``...``), and the official repository's ``compliance/`` folder,
+  told from ours by its first part (``TEST01/``, ``README.md``: ours holds only Python modules, the C scanner and
+  packages). A spec file (``specs/systems/my-server.yaml``, a new ``specs/rounds/v7.0.yaml``) is often an example:
+  only its folder must exist;
 - **functions**: ``path.py::name`` (``path.py::Class.method``; a path not found as written is looked for as the end
   of a path, as in ``integration/test_kills.py::test_x``), ``compliance.module.name``, and in inline code
   ``module.name`` or ``Class.name`` for a module or class of the package, found with ``ast`` (nothing is imported);
@@ -136,8 +137,6 @@ def is_ours(word: str, root: Path) -> bool:
     if parts[0] == "compliance" and len(parts) > 1:  # the official compliance/TEST01/... is not ours
         first = parts[1]
         return first.endswith((".py", ".c")) or (root / "compliance" / first).is_dir()
-    if parts[:2] == ["specs", "systems"] and len(parts) > 2:  # a user's project, unless the demo's
-        return parts[2].startswith("demo")
     return True
 
 
@@ -148,7 +147,12 @@ def check_paths(root: Path, doc: str, text: str) -> list[Problem]:
     candidates += [(n, w) for n, line in prose for w in words(_outside_spans(line))]
     for number, word in candidates:
         path = word.split("::", 1)[0].split("#", 1)[0]
-        if is_ours(path, root) and not (root / path).exists():
+        if not is_ours(path, root):
+            continue
+        if path.startswith("specs/") and not path.endswith("/"):  # a spec file may be an example (a new round)
+            if not (root / path).parent.is_dir():
+                found.append(_problem(doc, number, f"{path}: no folder {Path(path).parent.as_posix()}/ in specs/"))
+        elif not (root / path).exists():
             found.append(_problem(doc, number, f"{path}: no such file or folder in the repository"))
     return found
 
@@ -233,12 +237,17 @@ def _index(root: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
     return modules, classes
 
 
+def _has_class(path: Path, name: str) -> bool:
+    path = path / "__init__.py" if path.is_dir() else path
+    return any(isinstance(n, ast.ClassDef) and n.name == name for n in _tree(path).body)
+
+
 @cache
 def spec_key_names() -> set[str]:
     """Every key name of the spec schemas (``test01``, ``tokens``): ``test01.dtype`` names a key, not a module."""
     gen = generator()
     schemas = gen._Schemas(PROJECT / "schemas")
-    return {part for name in schemas.docs for key in gen.spec_keys(schemas, name) for part in key.path.split(".")}
+    return {part for name in gen.SPEC_SCHEMAS for key in gen.spec_keys(schemas, name) for part in key.path.split(".")}
 
 
 def _files_ending(root: Path, tail: str) -> list[Path]:
@@ -289,6 +298,8 @@ def check_symbols(root: Path, doc: str, text: str) -> list[Problem]:
             continue
         head, chain = short.group(1), short.group(2)[1:].split(".")
         if head in modules:
+            if len(chain) > 1 and not any(_has_class(p, chain[0]) for p in modules[head]):
+                continue  # module.word.word is no code reference we can judge (LoadGen's model.scenario.key)
             if not any(defines(p, chain) for p in modules[head]):
                 found.append(_problem(doc, number, f"{span}: no module named {head} in the package defines it"))
         elif head in classes and not any(defines(p, [head, chain[0]]) for p in classes[head]):

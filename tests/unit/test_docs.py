@@ -31,24 +31,28 @@ def test_the_generated_reference_page_is_up_to_date(page: str) -> None:
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     if current != GENERATED[page]:
         diff = difflib.unified_diff(current.splitlines(), GENERATED[page].splitlines(), page, "generated", lineterm="")
-        pytest.fail(f"{page} is out of date: run `{docrefs.generator().REFRESH}`\n" + "\n".join(list(diff)[:40]))
+        lines = "\n".join(list(diff)[:40])
+        pytest.fail(f"{page} is out of date: run `{docrefs.generator().REFRESH}`\n{lines}", pytrace=False)
 
 
 @pytest.mark.parametrize("page", [p.relative_to(PROJECT).as_posix() for p in docrefs.pages()])
 def test_every_path_function_command_and_link_the_page_names_exists(page: str) -> None:
     problems = docrefs.check_page(PROJECT, PROJECT / page)
-    assert not problems, "stale references (fix the page, or the code it names):\n" + _report(problems)
+    if problems:
+        pytest.fail("stale references (fix the page, or the code it names):\n" + _report(problems), pytrace=False)
 
 
 def test_every_cli_option_is_documented() -> None:
     missing = docrefs.undocumented_options(docrefs.generator().cli_commands(), docrefs.docs_text())
-    assert not missing, "\n".join(missing)
+    if missing:
+        pytest.fail("\n".join(missing), pytrace=False)
 
 
 def test_every_spec_key_is_documented() -> None:
     names = list(docrefs.generator().SPEC_SCHEMAS)
     missing = docrefs.undescribed_keys(PROJECT / "schemas", names, docrefs.docs_text())
-    assert not missing, "\n".join(missing)
+    if missing:
+        pytest.fail("\n".join(missing), pytrace=False)
 
 
 def test_every_status_reason_kind_and_demo_fault_is_documented() -> None:
@@ -63,7 +67,10 @@ def test_every_status_reason_kind_and_demo_fault_is_documented() -> None:
     )
     demo = (PROJECT / "docs" / "demo.md").read_text(encoding="utf-8")
     missing += [f"demo fault {f}" for f in ast.literal_eval(faults) if f"`{f}`" not in demo]
-    assert not missing, "documented nowhere (docs/reference/statuses.md, docs/demo.md): " + ", ".join(missing)
+    if missing:
+        pytest.fail(
+            "documented nowhere (docs/reference/statuses.md, docs/demo.md): " + ", ".join(missing), pytrace=False
+        )
 
 
 def test_the_architecture_names_every_layer_in_order_and_every_part_of_the_package() -> None:
@@ -71,14 +78,16 @@ def test_the_architecture_names_every_layer_in_order_and_every_part_of_the_packa
 
     text = (PROJECT / "docs" / "architecture.md").read_text(encoding="utf-8")
     order = " → ".join(", ".join(f"`{m.removeprefix('compliance.')}`" for m in layer) for layer in LAYERS)
-    assert order in " ".join(text.split()), f"docs/architecture.md must give the layers of test_layers.py: {order}"
+    if order not in " ".join(text.split()):
+        pytest.fail(f"docs/architecture.md must give the layers of tests/unit/test_layers.py: {order}", pytrace=False)
     parts = [
         p.name
         for p in sorted((PROJECT / "compliance").iterdir())
         if (p.suffix in (".py", ".c") and p.name != "__init__.py") or (p / "__init__.py").exists()
     ]
     missing = [f"compliance/{name}" for name in parts if f"compliance/{name}" not in text]
-    assert not missing, "docs/architecture.md does not name: " + ", ".join(missing)
+    if missing:
+        pytest.fail("docs/architecture.md does not name: " + ", ".join(missing), pytrace=False)
 
 
 def test_every_page_is_in_the_index() -> None:
@@ -90,7 +99,8 @@ def test_every_page_is_in_the_index() -> None:
     }
     pages = [p for p in docrefs.pages() if p.parent != PROJECT and p != index]
     missing = [p.relative_to(PROJECT).as_posix() for p in pages if p.resolve() not in linked]
-    assert not missing, "add these pages to docs/index.md: " + ", ".join(missing)
+    if missing:
+        pytest.fail("add these pages to docs/index.md: " + ", ".join(missing), pytrace=False)
 
 
 def test_the_readme_fits_its_job() -> None:
@@ -103,7 +113,7 @@ def test_the_readme_fits_its_job() -> None:
 
 PLANTED = """# A page gone stale
 
-See `compliance/verify/gone.py` and docs/nothere.md for it; `docs/rules.md §3` is fine.
+See `compliance/verify/gone.py` and docs/nothere.md for it, and `specs/round/v5.0.yaml`; `docs/rules.md §3` is fine.
 The threshold is applied in `compliance/verify/performance.py::no_such_check` and `compliance.verify.registry.lost`,
 `records.NO_SUCH` holds it and `Result.no_such_field` says so.
 Run `mlperf-compliance validate --no-such-option`, `mlperf-compliance frobnicate`, `doit system=demo nosuch=1` and
@@ -123,6 +133,7 @@ def test_the_checker_reports_each_planted_stale_reference() -> None:
     expected = [
         "compliance/verify/gone.py: no such file or folder in the repository",
         "docs/nothere.md: no such file or folder in the repository",
+        "specs/round/v5.0.yaml: no folder specs/round/ in specs/",
         "compliance/verify/performance.py has no no_such_check",
         "compliance.verify.registry has no lost",
         "records.NO_SUCH: no module named records in the package defines it",
@@ -146,7 +157,8 @@ GOOD = """# Good references
 `compliance/verify/performance.py::not_faster`, `compliance/specs/loader.py::_Loader._test`,
 `compliance.verify.registry.all_verifiers`, `layout.RunFiles.rerun_request`, `Result.from_dict`, `records.read_cell`,
 `integration/test_kills.py`, the official `compliance/TEST01/README.md`, an example `specs/systems/mine.yaml`,
-`doit/control.py::set_implicit_deps`, `build/<cell>/run.log`, `verify.json`, the key `test01.dtype`.
+`doit/control.py::set_implicit_deps`, `build/<cell>/run.log`, `verify.json`, the key `test01.dtype`,
+a dotted word `plan.cell.id`.
 `mlperf-compliance verify TEST01 -r R -c C -o O --strict`, `mlperf-compliance list`, `doit -n 2 system=demo`,
 `doit info run:demo/resnet/Offline/TEST01`, `mlperf-compliance verify TEST ...`,
 [the index](../index.md#tutorials-learn-by-doing).
