@@ -8,6 +8,7 @@ Commands of its own::
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
     mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
+    mlperf-compliance review PATH [--round R] [--format F] [-o FILE] [-j N] [--severity S] [--strict]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, or without one on the packaged
 task loader (:mod:`compliance.pipeline.entry`, what that dodo.py holds), so that ``mlperf-compliance`` alone,
@@ -30,6 +31,8 @@ from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
 from compliance.commands.init import init
 from compliance.commands.rerun import rerun
+from compliance.commands.review import add_arguments as add_review_arguments
+from compliance.commands.review import review
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
@@ -37,7 +40,7 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun")
+OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review")
 #: doit's options that name a dodo file (a project that has one: ./dodo.py, or -f FILE)
 DODO_OPTIONS = ("-f", "--file", "-d", "--dir", "-k", "--seek-file")
 
@@ -99,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
         help="also rerun the submission runs the system produces for those cells",
     )
     specs_option(p)
+
+    add_review_arguments(sub, specs_option)
     return parser
 
 
@@ -147,6 +152,8 @@ def _main(argv: list[str]) -> int:
         return verify(args, sys.stdout)
     if args.command == "summary":
         return summary(args.specs, args.system, args.format, sys.stdout)
+    if args.command == "review":
+        return review(args, sys.stdout, sys.stderr)
     if args.command == "rerun":
         return rerun(args.specs, args.selection, args.submission_runs, run_doit, sys.stdout)
     return audit_config(specs_dir(args.specs), args.test, args.model, args.scenario, sys.stdout)

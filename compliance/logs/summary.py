@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compliance.logs import LogError, lines
+from compliance.logs.memo import memoized
 
 
 @dataclass
@@ -25,6 +26,7 @@ class SummaryLog:
         return next(((k, v) for k, v in self.fields.items() if regex.match(k)), None)
 
 
+@memoized  # read once within a scope (review: compliance/logs/memo.py)
 def read_summary(path: str | Path) -> SummaryLog:
     """Read a summary log. Raises OSError when it cannot be read, LogError when it has no ``key : value`` line."""
     log = SummaryLog(str(path))

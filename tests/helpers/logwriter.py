@@ -148,3 +148,55 @@ def truncate(text: str, head: int = 4096, tail: int = 4096, crlf: bool = False) 
     A text shorter than head + tail gives overlapping halves, as the tool does with a log of 4 to 8 KiB."""
     cut = text[:head] + "\n\n...\n\n" + text[-tail:]
     return cut.replace("\n", "\r\n") if crlf else cut
+
+
+#: the TEST01 settings in effect in a compliance run's detail log (resnet: sampling target 4096)
+TEST01_EFFECTIVE: dict[str, Any] = {
+    "effective_test_mode": "PerformanceOnly",
+    "effective_accuracy_log_rng_seed": AUDIT_SEED,
+    "effective_accuracy_log_sampling_target": 4096,
+}
+
+
+def int_entries(outputs: dict[int, list[int]], fmt: str = "<i") -> str:
+    """An accuracy log of one entry per (qsl_idx, values), in that order."""
+    return accuracy_log(accuracy_entry(i, q, hexdata(v, fmt)) for i, (q, v) in enumerate(outputs.items()))
+
+
+def runs_tree(
+    scenario: str = "Offline",
+    ref_score: float = 1000.0,
+    comp_score: float = 1010.0,
+    *,
+    outputs: dict[int, list[int]] | None = None,
+    logged: Iterable[int] = (1, 3, 5),
+    ref_extra: dict[str, Any] | None = None,
+    comp_extra: dict[str, Any] | None = None,
+    accuracy_mode: str = "AccuracyOnly",
+) -> dict[str, Any]:
+    """A submission's runs (``res``: accuracy and performance) and a TEST01 compliance run (``comp``) as a tree
+    for ``tests.helpers.paths.write_tree``: ``outputs`` of the accuracy run by qsl_idx (default: 10 samples), the
+    ``logged`` samples in the compliance log; extra detail-log records for either performance run."""
+    outputs = outputs if outputs is not None else {q: [q, q + 1, 7] for q in range(10)}
+    comp_effective = {**TEST01_EFFECTIVE, **(comp_extra or {})}
+    return {
+        "res": {
+            "accuracy": {
+                "mlperf_log_accuracy.json": int_entries(outputs),
+                "mlperf_log_detail.txt": detail_log(
+                    {"effective_scenario": scenario, "effective_test_mode": accuracy_mode}
+                ),
+            },
+            "performance": {
+                "run_1": {
+                    "mlperf_log_detail.txt": perf_detail(scenario, ref_score, **(ref_extra or {})),
+                    "mlperf_log_summary.txt": summary_log(scenario, ref_score),
+                }
+            },
+        },
+        "comp": {
+            "mlperf_log_accuracy.json": int_entries({q: outputs[q] for q in logged}),
+            "mlperf_log_detail.txt": perf_detail(scenario, comp_score, audit=True, **comp_effective),
+            "mlperf_log_summary.txt": summary_log(scenario, comp_score),
+        },
+    }

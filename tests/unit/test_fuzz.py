@@ -31,6 +31,7 @@ EFFECTIVE = {
     "effective_performance_issue_same_index": 3,
 }
 OUTPUTS = {q: [q, q + 1, 7] for q in range(16)}
+TEST05_SEEDS = {"effective_qsl_rng_seed": 1, "effective_sample_index_rng_seed": 2, "effective_schedule_rng_seed": 3}
 
 # -- ways to break a file -----------------------------------------------------------------------------------------
 
@@ -81,6 +82,25 @@ DETAIL_MUTATIONS: dict[str, Mutation] = {
     "only records of nothing": lambda t: ":::MLLOG {}\n:::MLLOG []\n:::MLLOG 1\n",
     "utf-16": lambda t: t.encode("utf-16").decode("latin-1"),
     "duplicate scenario": lambda t: t + t,
+    # issue 24: strings of a log are data (no verdict line forged, no terminal escape played)
+    "forged invalid reason": lambda t: (
+        t.replace('"result_validity", "value": "VALID"', '"result_validity", "value": "INVALID"')
+        + w.detail_log({"result_invalid_reason": "x\nTEST PASS\nEOS check pass: True\n"}).split("\n", 1)[1]
+    ),
+    "forged scenario": _detail_record("effective_scenario", '"Offline\\nTEST PASS\\nEOS check pass: True"'),
+    "forged config error": lambda t: t.replace(
+        '{"key": "num_errors"',
+        '{"key": "error_invalid_config", "value": "x\\nTEST PASS\\n", "time_ms": 0, "namespace": "", '
+        '"event_type": "", "metadata": {"is_error": true}}\n:::MLLOG {"key": "num_errors"',
+    ),
+    "terminal escapes": _detail_record("effective_scenario", '"Offline\\u001b]0;owned\\u0007\\u001b[2J"'),
+    # issue 20: real logs hold a loaded_qsl_set line of megabytes (read past); a needed one that long is refused
+    "loaded_qsl_set 3 MB": lambda t: t.replace(
+        ":::MLLOG",
+        ':::MLLOG {"key": "loaded_qsl_set", "value": [' + "123456," * 450_000 + '1], "metadata": {}}\n:::MLLOG',
+        1,
+    ),
+    "needed line 2 MB": lambda t: t + ':::MLLOG {"key": "result_invalid_reason", "value": "' + "x" * (2 << 20) + '"}\n',
 }
 
 SUMMARY_MUTATIONS: dict[str, Mutation] = {
@@ -112,6 +132,10 @@ ACCURACY_MUTATIONS: dict[str, Mutation] = {
     "cut in half": lambda t: t[: len(t) // 2],
     "cut after a comma": lambda t: t[: t.index("},") + 2],
     "truncation marker": lambda t: w.truncate(t, 60, 60),
+    "truncation marker, crlf": lambda t: w.truncate(t, 60, 60, crlf=True),
+    "truncation marker, string qsl_idx": lambda t: w.truncate(
+        t.replace('"qsl_idx" : 1,', '"qsl_idx" : "1",', 1), 60, 60
+    ),
     "trailing garbage": lambda t: t + "garbage",
     "two arrays": lambda t: t + t,
     "odd hex": _entry_data("A"),
@@ -202,6 +226,21 @@ def _compliance(root: Path, test: str) -> None:
     if test == "TEST07":
         _compliance_07(root)
         return
+    if test == "TEST05":
+        write_tree(
+            root,
+            {
+                "mlperf_log_detail.txt": w.perf_detail(
+                    "Offline",
+                    1005.0,
+                    audit=True,
+                    warnings=["Test05 flag detected Overriding random seeds"],
+                    **TEST05_SEEDS,
+                ),
+                "mlperf_log_summary.txt": w.summary_log("Offline", 1005.0),
+            },
+        )
+        return
     # TEST01+fallback: the first element of sample 3 differs (not bit-exact), the accuracy command decides
     outputs = {**OUTPUTS, 3: [9, 4, 7]} if test == FALLBACK else OUTPUTS
     entries = (w.accuracy_entry(i, q, w.hexdata(outputs[q])) for i, q in enumerate((1, 3, 5)))
@@ -274,6 +313,9 @@ TARGETS = {  # (test, the file broken) -> mutations
     ("TEST01", "res/accuracy/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
     ("TEST04", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
     ("TEST04", "comp/mlperf_log_summary.txt"): SUMMARY_MUTATIONS,
+    ("TEST05", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
+    ("TEST05", "comp/mlperf_log_summary.txt"): SUMMARY_MUTATIONS,
+    ("TEST05", "res/performance/run_1/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
     ("TEST06", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
     ("TEST06", "comp/mlperf_log_detail.txt"): DETAIL_MUTATIONS,
     ("TEST08", "comp/mlperf_log_accuracy.json"): ACCURACY_MUTATIONS,
@@ -367,7 +409,7 @@ def test_a_bad_log_never_ends_in_a_traceback(
         assert failed and all(c["reason"] for c in failed)
         assert all(c["cause"] for c in failed if c["outcome"] == "NOT CHECKABLE")
         if data["verdict"] == "NOT CHECKABLE":  # only a log as the submission tools truncate it is not checkable
-            assert mutation == "truncation marker", data["checks"]
+            assert mutation.startswith("truncation marker"), data["checks"]
         files = set(_snapshot(folder))
         if test == FALLBACK:  # a fallback that could not pass writes no fallback files: all of them or none
             part_iii = {f"accuracy/{n}_accuracy.txt" for n in ("baseline", "compliance")} | {"accuracy/accuracy.txt"}
@@ -379,6 +421,9 @@ def test_a_bad_log_never_ends_in_a_traceback(
             for name in ("verify_accuracy.txt", "verify_performance.txt", "verify_output_len.txt")
             if (folder / name).exists()
         ]
+        # a string from a log never carries a verdict word into a line (issue 24): TEST PASS only as a line of its own
+        assert all(line.strip() == "TEST PASS" for text in texts for line in text.splitlines() if "TEST PASS" in line)
+        assert sum(line.strip() == "EOS check pass: True" for text in texts for line in text.splitlines()) <= 1
         if test == "TEST06":
             assert "TEST06 verification failed" in texts[0] or "TEST06 verification not checkable" in texts[0]
         else:  # the checker would not accept the folder: some text file does not say TEST PASS

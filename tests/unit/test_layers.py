@@ -16,11 +16,13 @@ from tests.helpers.paths import PROJECT
 #: bottom first; a module belongs to the first entry its dotted name starts with
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("compliance.errors", "compliance.fsutil"),
+    ("compliance.report",),
     ("compliance.specs",),
     ("compliance.layout",),
     ("compliance.auditconfig",),
     ("compliance.logs",),
     ("compliance.verify",),
+    ("compliance.review",),
     ("compliance.plan",),
     ("compliance.records",),
     ("compliance.freshness",),

@@ -79,6 +79,30 @@ def test_a_long_record_that_is_needed_is_refused_naming_its_key(tmp_path: Path) 
     assert len(read_detail(_write(tmp_path, under, "under")).get("result_invalid_reason")) == MAX_LINE - 400
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        w.detail_log({"a": [1, {"b": "c"}]}, errors=[("error_x", "bad")]).splitlines()[1],  # LoadGen's layout
+        ':::MLLOG {"key": "a", "value": 1, "time_ms": 0, "metadata": {"is_warning": true}}',
+        ':::MLLOG {"key": "a", "value": 1, "time_ms": 0, "metadata": 7}}',  # not JSON: skipped by both
+        ':::MLLOG {"key": "a", "value": "x\\"y", "time_ms": 0, "metadata": {"is_error": true}}',
+        ':::MLLOG {"value": 2, "key": "a", "metadata": {"is_error": true}}',  # another order: the general parser
+        ':::MLLOG {"key": "a\\u0062", "value": 3, "time_ms": 0, "metadata": {}}',
+        ':::MLLOG {"key": "a", "value": 4, "time_ms": 0, "metadata": {}} trailing',
+    ],
+)
+def test_the_fast_reading_of_loadgens_layout_equals_the_general_parser(line: str) -> None:
+    from compliance.logs import detail
+
+    fast = detail._loadgen_record(line)
+    slow = detail._general_record(line)
+    if fast is not None:  # where the fast reading applies, it reads what the general parser reads
+        assert slow is not None and fast[:2] == slow[:2]
+        assert bool(fast[2].get("is_error")) == bool(slow[2].get("is_error"))
+        assert bool(fast[2].get("is_warning")) == bool(slow[2].get("is_warning"))
+    assert detail._record(line) == (fast if fast is not None else slow)
+
+
 def test_published_dlrm_v2_detail_logs_are_read(tmp_path: Path) -> None:
     logs_ = sorted(PUBLISHED.glob("v*/closed/*/*/*/dlrm-v2-*/*/**/mlperf_log_detail.txt"))
     if not logs_:

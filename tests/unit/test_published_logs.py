@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
-from tests.helpers.paths import SHARED_SAMPLES, SHIPPED_SPECS
+from tests.helpers.paths import PUBLISHED, SHARED_SAMPLES, SHIPPED_SPECS
 
 pytestmark = pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="../shared/fixtures/mlperf-samples is not here")
 AMD = SHARED_SAMPLES / "closed" / "AMD" / "results"
@@ -77,3 +77,49 @@ def test_published_sdxl_test04(scenario: str, tmp_path: Path) -> None:
         "stable-diffusion-xl",
     )
     assert (code, data["verdict"], data["official_verdict"]) == (0, "PASS", "PASS"), data["checks"]
+
+
+# -- the folders of two published rounds (../shared/fixtures/published), each with its cell's submission runs ------
+
+PUBLISHED_FOLDERS = sorted(PUBLISHED.glob("v*/*/*/compliance/*/*/*/TEST*")) if PUBLISHED.is_dir() else []
+
+
+def _results(folder: Path) -> Path | None:
+    """The submission's scenario folder of a published TEST folder, in its division or the other."""
+    root, (system, bench, scenario) = folder.parents[6], folder.parts[-4:-1]
+    for division in (folder.parts[-7], "open" if folder.parts[-7] == "closed" else "closed"):
+        results = root / division / folder.parts[-6] / "results" / system / bench / scenario
+        if results.is_dir():
+            return results
+    return None
+
+
+@pytest.mark.skipif(not PUBLISHED_FOLDERS, reason="../shared/fixtures/published is not here")
+@pytest.mark.parametrize("folder", PUBLISHED_FOLDERS, ids=lambda p: "/".join((p.parts[-8], *p.parts[-5:])))
+def test_a_published_folder_is_verified_as_it_is(folder: Path, tmp_path: Path, capsys) -> None:
+    """Each real TEST folder, given to ``verify -c`` as published: no refusal of a real log, what the logs allow is
+    checked and passes (these folders hold no known defect), and what they do not allow is NOT CHECKABLE."""
+    test, bench, scenario = folder.name, folder.parts[-3], folder.parts[-2]
+    results = _results(folder)
+    args = ["-c", str(folder), "--model", bench] + (["-s", scenario.capitalize()] if test == "TEST06" else [])
+    if test != "TEST06":
+        if results is None:
+            pytest.skip("a compliance folder whose cell has no results in the tree (withdrawn)")
+        args += ["-r", str(results)]
+    code = main(["verify", test, *args, "-o", str(tmp_path), "--specs", str(SHIPPED_SPECS)])
+    captured = capsys.readouterr()
+    assert code in (0, 1) and "Traceback" not in captured.out + captured.err, captured.err
+    data = json.loads((tmp_path / test / "verify.json").read_text(encoding="utf-8"))
+    outcomes = {c["name"]: c["outcome"] for c in data["checks"]}
+    assert "FAIL" not in outcomes.values(), captured.out
+    if test == "TEST01":  # every published accuracy log is truncated: performance and evidence are what is checked
+        assert data["verdict"] == "NOT CHECKABLE" and outcomes["accuracy"] == "NOT CHECKABLE"
+        assert outcomes["performance"] == outcomes["audit config in effect"] == outcomes["scenario"] == "PASS"
+    elif test in ("TEST04", "TEST05"):
+        assert data["verdict"] == "PASS" and outcomes["scenario"] == "PASS"
+    else:  # TEST06: whole when its detail log is kept (the Krai open folder), else its evidence is not checkable
+        assert data["verdict"] == (
+            "PASS" if (folder / "performance/run_1/mlperf_log_detail.txt").exists() else "NOT CHECKABLE"
+        )
+        unknown = {c["cause"] for c in data["checks"] if c["outcome"] == "NOT CHECKABLE"}
+        assert unknown <= {"no detail log", "truncated accuracy log"}

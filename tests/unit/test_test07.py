@@ -153,3 +153,11 @@ def test_missing_logs_and_model_are_bad_input(tmp_path: Path, capsys) -> None:
     assert code == 2 and "mlperf_log_summary.txt: no such file" in out and "Traceback" not in out
     code, _, out = _verify(capsys, tmp_path, SCORE_70, model="resnet")
     assert code == 2 and "TEST07 needs the model's threshold" in out
+
+
+def test_a_score_that_overflows_to_infinity_fails(tmp_path: Path, capsys) -> None:
+    # issue 24: "exact_match inf >= 60.698" passed: 400 digits read as a float are infinity
+    _tree(tmp_path)
+    code, data, _ = _verify(capsys, tmp_path, "echo \"'exact_match': " + "9" * 400 + '" # {accuracy_log}')
+    assert code == 1 and "the score of exact_match is not a finite number (inf)" in _reasons(data)
+    assert "TEST PASS" not in (tmp_path / "out" / "TEST07" / "verify_accuracy.txt").read_text()

@@ -1,0 +1,85 @@
+"""The demo's own trees review clean, in both layouts, and a demo fault shows up in ``review`` as in ``doit summary``.
+
+The pipeline runs the demo harness on real LoadGen (``reference: {publish: true}`` puts its submission runs into the
+tree beside the TEST folders); the demo applies no mlperf.conf, so its runs carry no round's seeds and the round is
+given with ``--round``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.projects import doit, make_project, summary_rows, system_yaml, tool
+
+pytest.importorskip("mlperf_loadgen")
+
+
+def _system(name: str, round_: str, benchmarks: dict[str, dict], tree: str) -> str:
+    text = system_yaml(name, round_, benchmarks, submission_dir=tree)
+    return text.replace("    reference: {}\n", "    reference: {publish: true}\n")
+
+
+def _review(project: Path, tree: str, round_: str) -> tuple[int, dict]:
+    done = tool(project, "review", tree, "--round", round_, "--format", "json", "--no-progress")
+    return done.returncode, json.loads(done.stdout)
+
+
+def _bad(document: dict) -> list[tuple[str, str, str]]:
+    return [
+        (f["rule"], f["severity"], f["message"])
+        for r in document["records"]
+        for f in r["findings"]
+        if f["severity"] != "info"
+    ]
+
+
+def test_the_demo_trees_review_clean(tmp_path: Path) -> None:
+    systems = {
+        "box": _system(
+            "box",
+            "v5.0",
+            {"resnet": {"scenarios": ["Offline", "SingleStream"]}, "llama2-70b-99": {"scenarios": ["Offline"]}},
+            "tree-v5",
+        ),
+        "box6": _system("box6", "v6.0", {"resnet": {"scenarios": ["Offline"]}}, "tree-v6"),
+    }
+    project = make_project(tmp_path / "p", systems)
+    assert doit(project).returncode == 0
+    assert all(row["status"] == "PASS" for row in summary_rows(project))
+    for tree, round_, folders in (("tree-v5", "v5.0", 11), ("tree-v6", "v6.0", 4)):
+        code, document = _review(project, tree, round_)
+        statuses = {r["path"]: r["status"] for r in document["records"]}
+        assert code == 0 and len(statuses) == folders and _bad(document) == []
+        for record in document["records"]:
+            # TEST06's folder holds the accuracy log only, as the official script's: its run's evidence is not in
+            # the tree, and review says so; everything else passes
+            unchecked = [c["cause"] for c in record["checks"] if c["outcome"] == "NOT CHECKABLE"]
+            assert record["status"] == ("NOT CHECKABLE" if record["test"] == "TEST06" else "PASS"), record
+            assert unchecked == (["no detail log"] if record["test"] == "TEST06" else []), record
+        test01 = [r for r in document["records"] if r["test"] == "TEST01"]
+        assert all(any(c["name"] == "accuracy" and c["outcome"] == "PASS" for c in r["checks"]) for r in test01)
+    layout = {r["path"].split("/")[2] for r in _review(project, "tree-v6", "v6.0")[1]["records"]}
+    assert layout == {"results"}  # v6.x: the TEST folders beside the runs
+
+
+def test_demo_faults_show_up_in_review_as_in_the_summary(tmp_path: Path) -> None:
+    benchmarks = {
+        "resnet": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "cache"}},  # TEST04 fails
+        "llama2-70b-99": {"scenarios": ["Offline"], "env": {"DEMO_FAULT": "eos2"}},  # TEST06 fails
+    }
+    project = make_project(tmp_path / "p", {"box": _system("box", "v5.0", benchmarks, "tree")})
+    doit(project, "--continue")
+    rows = {(row["benchmark"], row["test"]): row["status"] for row in summary_rows(project)}
+    assert rows[("resnet", "TEST04")] == rows[("llama2-70b-99", "TEST06")] == "FAIL"
+    assert rows[("resnet", "TEST01")] == "PASS"
+    code, document = _review(project, "tree", "v5.0")
+    records = {(r["benchmark"], r["test"]): r for r in document["records"]}
+    assert code == 1
+    for cell in (("resnet", "TEST04"), ("llama2-70b-99", "TEST06")):
+        assert records[cell]["status"] == "FAIL", records[cell]
+        rules = {f["rule"] for f in records[cell]["findings"]}
+        assert rules & {"test-missing", "performance-out-of-bounds", "test-fails"}, records[cell]
+    assert records[("resnet", "TEST01")]["status"] == "PASS"
