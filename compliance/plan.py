@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compliance import layout
-from compliance.auditconfig import render
+from compliance.auditconfig import AUDIT_CONFIG, render, with_overrides
 from compliance.errors import UnknownName, did_you_mean
 from compliance.layout import CellFiles, RunFiles, norm
 from compliance.specs import loader
@@ -182,6 +182,9 @@ def _command(
         "test": test,
         "log_dir": os.path.abspath(output_dir),
         "workdir": os.path.abspath(workdir),
+        # where the run's audit.config is staged (a submission run finds none there): for a harness that takes
+        # --audit_conf PATH (several reference ones default to audit.conf; docs/harnesses.md)
+        "audit_config": os.path.join(os.path.abspath(workdir), AUDIT_CONFIG),
     }
     quoted = {k: shlex.quote(v) for k, v in values.items()}
     # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
@@ -228,17 +231,6 @@ def _run_plan(
     )
 
 
-def harness_options(run: BenchmarkRun, test: str) -> dict[str, Any]:
-    """The harness facts of a benchmark that a test's verifier takes as options (``resolve``'s ``given``), where
-    the system spec overrides the model's defaults: TEST01's comparison ``dtype``, TEST06's ``eos_token_id`` and
-    token ``dtype`` (docs/harnesses.md)."""
-    if test == "TEST01" and run.test01_dtype is not None:
-        return {"dtype": run.test01_dtype}
-    if test == "TEST06":
-        return dict(run.tokens)
-    return {}
-
-
 def load_specs(folder: str | os.PathLike[str] | None) -> Specs:
     """The specs of the project's ``folder`` (None: the packaged ones alone) over the packaged rounds, models and
     tests, checked against the tests this tool verifies (raises SpecError)."""
@@ -246,6 +238,7 @@ def load_specs(folder: str | os.PathLike[str] | None) -> Specs:
         folder,
         verified=registry.names(),
         compares=[v.name for v in registry.all_verifiers() if v.reference_runs],
+        harness_checks={v.name: v.harness_check for v in registry.all_verifiers() if v.harness_check is not None},
         packaged=loader.packaged_specs(),
     )
 
@@ -330,6 +323,8 @@ def _cell_plan(
     produced: dict[str, ReferencePlan],
 ) -> CellPlan:
     files = layout.cell_files(*[getattr(cell, f) for f in ("system", "benchmark", "scenario", "test")])
+    # the system's audit_overrides, as deviations the audit.config, the verification and the summary tell
+    test = with_overrides(test, model, cell.scenario, run.overrides_for(test.name, cell.scenario))
     audit = render(test, model, cell.scenario, cell=cell.id)
     compliance = _run_plan(
         cell.id,
@@ -346,7 +341,8 @@ def _cell_plan(
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
-    given: dict[str, Any] = {"strict": system.strict_accuracy, **harness_options(run, cell.test)}
+    # the harness facts the test's verifier takes as options, where the system spec overrides the model's defaults
+    given: dict[str, Any] = {"strict": system.strict_accuracy, **verifier.harness_options(run)}
     if run.accuracy_command is not None:  # run like the benchmark command: its environment and timeout
         given.update(accuracy_command=run.accuracy_command, accuracy_env=dict(run.env), accuracy_timeout_s=run.timeout)
     options = verifier.resolve(test, model, given)

@@ -222,9 +222,9 @@ def tests_page() -> str:
         HEADER.format(source="compliance/verify/registry.py"),
         "# Tests this tool verifies",
         "",
-        "One verifier per test (`compliance/verify/test*.py`), listed in `compliance/verify/registry.py`. Each one's "
-        "audit.config settings and thresholds are in `specs/tests/<TEST>.yaml`; what it checks beyond the official "
-        "script: [verification.md](../verification.md); how to run it by hand: "
+        "One verifier per test (`compliance/verify/tests/test*.py`), listed in `compliance/verify/registry.py`. "
+        "Each one's audit.config settings and thresholds are in `specs/tests/<TEST>.yaml`; what it checks beyond the "
+        "official script: [verification.md](../verification.md); how to run it by hand: "
         "[how-to/verify.md](../how-to/verify.md).",
     ]
     for verifier in registry.all_verifiers():

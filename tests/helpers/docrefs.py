@@ -5,11 +5,11 @@ The checker reads Markdown (README.md and docs/**/*.md) and reports each stale r
 
 - **paths**: every word of inline code, and of prose, that starts with one of the repository's own folders
   (``compliance/``, ``docs/``, ``tests/``, ``schemas/``, ``specs/``, ``bench/``, ``.ci/``) or is ``dodo.py``,
-  ``setup.py`` or ``pyproject.toml``, must exist. Not checked: examples in fenced code blocks, words with a
-  placeholder (``<cell>``, ``{scenario}``, ``*``, ``...``), and the official repository's ``compliance/`` folder,
-  told from ours by its first part (``TEST01/``, ``README.md``: ours holds only Python modules, the C scanner and
-  packages). A spec file (``specs/systems/my-server.yaml``, a new ``specs/rounds/v7.0.yaml``) is often an example:
-  only its folder must exist;
+  ``setup.py`` or ``pyproject.toml``, must exist; a ``*`` pattern must match something. Not checked: examples in
+  fenced code blocks, words with a placeholder (``<cell>``, ``{scenario}``, ``...``), and the official repository's
+  ``compliance/`` folder, told from ours by its first part (``TEST01/``, ``README.md``: ours holds only Python
+  modules, the C scanner and packages). A spec file (``specs/systems/my-server.yaml``, a new
+  ``specs/rounds/v7.0.yaml``) is often an example: only its folder must exist;
 - **functions**: ``path.py::name`` (``path.py::Class.method``; a path not found as written is looked for as the end
   of a path, as in ``integration/test_kills.py::test_x``), ``compliance.module.name``, and in inline code
   ``module.name`` or ``Class.name`` for a module or class of the package, found with ``ast`` (nothing is imported);
@@ -129,7 +129,7 @@ def is_ours(word: str, root: Path) -> bool:
     repository's)."""
     if word in TOP_FILES:
         return True
-    if "/" not in word or PLACEHOLDER.search(word) or "=" in word or ":" in word:
+    if "/" not in word or PLACEHOLDER.search(word.replace("*", "")) or "=" in word or ":" in word:
         return False
     parts = word.rstrip("/").split("/")
     if parts[0] not in OURS or not parts[-1]:
@@ -152,6 +152,9 @@ def check_paths(root: Path, doc: str, text: str) -> list[Problem]:
         if path.startswith("specs/") and not path.endswith("/"):  # a spec file may be an example (a new round)
             if not (root / path).parent.is_dir():
                 found.append(_problem(doc, number, f"{path}: no folder {Path(path).parent.as_posix()}/ in specs/"))
+        elif "*" in path:  # a pattern: it must match something
+            if not any(root.glob(path.rstrip("/"))):
+                found.append(_problem(doc, number, f"{path}: matches nothing in the repository"))
         elif not (root / path).exists():
             found.append(_problem(doc, number, f"{path}: no such file or folder in the repository"))
     return found

@@ -113,9 +113,10 @@ def test_the_readme_fits_its_job() -> None:
 
 PLANTED = """# A page gone stale
 
-See `compliance/verify/gone.py` and docs/nothere.md for it, and `specs/round/v5.0.yaml`; `docs/rules.md §3` is fine.
-The threshold is applied in `compliance/verify/performance.py::no_such_check` and `compliance.verify.registry.lost`,
-`records.NO_SUCH` holds it and `Result.no_such_field` says so.
+See `compliance/verify/gone.py`, `compliance/verify/test*.py` and docs/nothere.md for it, and
+`specs/round/v5.0.yaml`; `docs/rules.md §3` is fine. The threshold is applied in
+`compliance/verify/checks/performance.py::no_such_check` and `compliance.verify.registry.lost`, `records.NO_SUCH`
+holds it and `Result.no_such_field` says so.
 Run `mlperf-compliance validate --no-such-option`, `mlperf-compliance frobnicate`, `doit system=demo nosuch=1` and
 `doit info cook:demo/resnet/Offline/TEST01`.
 
@@ -133,8 +134,9 @@ def test_the_checker_reports_each_planted_stale_reference() -> None:
     expected = [
         "compliance/verify/gone.py: no such file or folder in the repository",
         "docs/nothere.md: no such file or folder in the repository",
+        "compliance/verify/test*.py: matches nothing in the repository",
         "specs/round/v5.0.yaml: no folder specs/round/ in specs/",
-        "compliance/verify/performance.py has no no_such_check",
+        "compliance/verify/checks/performance.py has no no_such_check",
         "compliance.verify.registry has no lost",
         "records.NO_SUCH: no module named records in the package defines it",
         "Result.no_such_field: class Result has no no_such_field",
@@ -154,7 +156,7 @@ def test_the_checker_reports_each_planted_stale_reference() -> None:
 
 GOOD = """# Good references
 
-`compliance/verify/performance.py::not_faster`, `compliance/specs/loader.py::_Loader._test`,
+`compliance/verify/checks/performance.py::not_faster`, `compliance/specs/loader.py::_Loader._test`,
 `compliance.verify.registry.all_verifiers`, `layout.RunFiles.rerun_request`, `Result.from_dict`, `records.read_cell`,
 `integration/test_kills.py`, the official `compliance/TEST01/README.md`, an example `specs/systems/mine.yaml`,
 `doit/control.py::set_implicit_deps`, `build/<cell>/run.log`, `verify.json`, the key `test01.dtype`,

@@ -9,7 +9,7 @@ import pytest
 
 from compliance.cli import main
 from compliance.demo.outputs import corrupt, output
-from compliance.verify import baseline
+from compliance.verify.checks import baseline
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
