@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from compliance import layout
 from compliance.auditconfig import AUDIT_CONFIG, render, with_overrides
 from compliance.errors import UnknownName, did_you_mean
 from compliance.layout import CellFiles, RunFiles, norm
-from compliance.specs import loader
+from compliance.specs import loader, quoting
 from compliance.specs.types import BenchmarkRun, Launcher, Model, Specs, System, TestSpec, loadgen_scenario
 from compliance.verify import registry
 from compliance.verify.base import Verifier
@@ -186,9 +185,9 @@ def _command(
         # --audit_conf PATH (several reference ones default to audit.conf; docs/harnesses.md)
         "audit_config": os.path.join(os.path.abspath(workdir), AUDIT_CONFIG),
     }
-    quoted = {k: shlex.quote(v) for k, v in values.items()}
-    # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
-    return template.format(**quoted, mode=run.modes.get(mode, mode))
+    # each value quoted for its place in the template (compliance.specs.quoting: bare, '...' or "..."); the mode's
+    # word for this harness is inserted as the spec writes it (a flag, or nothing)
+    return quoting.render(template, {**values, "mode": run.modes.get(mode, mode)})
 
 
 def _run_plan(

@@ -36,7 +36,7 @@ from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
-from compliance.pipeline import attempts, launch, session
+from compliance.pipeline import attempts, launch, process, session
 from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.records import (
@@ -263,6 +263,7 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
         plan.cell.scenario,
         plan.options,
         Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
+        runner=process.accuracy_runner,
     )
     try:
         result = plan.verifier.verify(request)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
-from compliance.specs import paths, schemacheck, templates
+from compliance.specs import paths, sbatch, schemacheck, templates
 from compliance.specs.facts import (
     HarnessCheck,
     harness_warnings,
@@ -191,6 +191,7 @@ class _Loader:
         if kind == "system":
             self.problems += paths.expand_system_paths(doc)
             self.problems += templates.system_template_problems(doc)
+            self.problems += sbatch.doc_problems(doc)
         problems = schemacheck.check(doc, kind)
         if problems:
             self.broken[kind].add(path.stem)

@@ -19,6 +19,7 @@ from compliance.layout import VERIFY_JSON
 from compliance.specs.facts import HarnessCheck
 from compliance.specs.types import BenchmarkRun, Model, TestSpec
 from compliance.verify.result import Check, Result
+from compliance.verify.scoring import Runner
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Request:
     options: Mapping[str, Any]
     scratch_dir: Path | None = None  # where a verification may make (and remove) a folder of its own
     model_name: str | None = None  # a benchmark name no model spec matches (model is then None)
+    runner: Runner | None = None  # runs an accuracy command (compliance.pipeline.process: only it starts processes)
 
 
 #: options given (command line, system spec) -> the options a verification uses (model spec, test spec, defaults)

@@ -39,14 +39,25 @@ ACCURACY_TEXT = "accuracy/accuracy.txt"
 FILES = (ACCURACY_TEXT, BASELINE_TEXT, COMPLIANCE_TEXT)
 
 
-def command(options: Mapping[str, Any], test: str, model: Model | None, scenario: str | None) -> scoring.Command | None:
-    """The accuracy command of a verification's options (None when none was given)."""
+def command(
+    options: Mapping[str, Any],
+    test: str,
+    model: Model | None,
+    scenario: str | None,
+    runner: scoring.Runner | None = None,
+) -> scoring.Command | None:
+    """The accuracy command of a verification's options (None when none was given), run by ``runner`` (the
+    request's: the pipeline's process runner)."""
     template = options.get("accuracy_command")
     if not template:
         return None
     values = {"benchmark": model.name if model else "", "scenario": scenario or "", "test": test}
     return scoring.Command(
-        template, dict(options.get("accuracy_env") or {}), float(options.get("accuracy_timeout_s") or 3600), values
+        template,
+        dict(options.get("accuracy_env") or {}),
+        float(options.get("accuracy_timeout_s") or 3600),
+        values,
+        runner,
     )
 
 

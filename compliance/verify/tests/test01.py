@@ -151,7 +151,7 @@ def _fallback(request: Request, result: Result, paths: dict[str, str]) -> tuple[
     accuracy = result.check(CHECK_ACCURACY)
     if accuracy is None:
         return None
-    cmd = fallback.command(request.options, "TEST01", request.model, result.scenario)
+    cmd = fallback.command(request.options, "TEST01", request.model, result.scenario, request.runner)
     if cmd is not None:
         if not _only_first_elements_differ(accuracy):
             return None
@@ -178,7 +178,8 @@ def _fallback(request: Request, result: Result, paths: dict[str, str]) -> tuple[
             return None
         passed = fallback.from_texts(result, request.model, request.model_name, texts)
         official_part3 = ("PASS" if passed else "FAIL", "Part III: the checker reads the published accuracy texts")
-    if passed is not False and accuracy.outcome is Outcome.FAIL:
+    # Part III decides (docs/rules.md §2.1): when the accuracy command ran, a failing fallback gives the reason
+    if (passed is not False or cmd is not None) and accuracy.outcome is Outcome.FAIL:
         accuracy.outcome = Outcome.SKIPPED
         accuracy.reason += " (outputs differ: the non-deterministic fallback decides)"
     return official_part3

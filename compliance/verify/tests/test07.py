@@ -81,7 +81,7 @@ def verify(request: Request) -> Result:
     # eval_mlperf_accuracy.py decodes int32 tokens (docs/rules.md §2.4), unless the model spec says otherwise
     token_bytes = tokens.token_bytes(model.tokens.dtype if model.tokens else tokens.OFFICIAL_DTYPE)
     result.add(_coverage(paths["compliance_accuracy_log"], samples, token_bytes, detail))
-    cmd = fallback.command(options, "TEST07", model, result.scenario)
+    cmd = fallback.command(options, "TEST07", model, result.scenario, request.runner)
     if cmd is None:
         result.add(
             Check(
