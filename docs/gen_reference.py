@@ -195,15 +195,18 @@ def spec_keys_page() -> str:
         HEADER.format(source="schemas/*.schema.json"),
         "# Spec keys",
         "",
-        "Every key of every spec, from the JSON Schemas in `schemas/` (the descriptions are the schemas' own; defaults "
-        "are filled in by the loader). `<name>` stands for a key you choose, `[]` for each item of a list. How the "
-        "files are read, the placeholders and the paths: [specs.md](specs.md).",
+        "Every key of every spec (and of the JSON report), from the JSON Schemas in `schemas/` (the descriptions are "
+        "the schemas' own; defaults are filled in by the loader). `<name>` stands for a key you choose, `[]` for each "
+        "item of a list. How the files are read, the placeholders and the paths: [specs.md](specs.md).",
     ]
     others = [n for n in schemas.docs if n not in SPEC_SCHEMAS and n != "common.schema.json"]
     for name in [*SPEC_SCHEMAS, *others]:
         doc = schemas.docs[name]
-        where = f"the files of `{SPEC_SCHEMAS[name]}`" if name in SPEC_SCHEMAS else "a JSON file the tool writes"
-        out += ["", f"## {name}", "", f"{doc.get('title', '')}: {where}, checked against `schemas/{name}`.", ""]
+        if name in SPEC_SCHEMAS:
+            where = f"the files of `{SPEC_SCHEMAS[name]}`, checked against `schemas/{name}`"
+        else:
+            where = f"not a spec but a document the tool writes, described by `schemas/{name}`"
+        out += ["", f"## {name}", "", f"{doc.get('title', '')}: {where}.", ""]
         out += ["| key | type | default | required | what it is |", "|---|---|---|---|---|"]
         for key in spec_keys(schemas, name):
             default = "" if key.default is None else f"`{json.dumps(key.default)}`"
