@@ -130,7 +130,8 @@ def run_doit(argv: Sequence[str]) -> int:
 
     dodo = os.path.exists("dodo.py") or any(a.split("=")[0] in DODO_OPTIONS for a in argv)
     try:
-        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)))
+        # doit's commands return their status, or None for success (``forget``, ``ignore``)
+        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)) or 0)
     except SystemExit as exc:  # dodo.py maps bad input to its exit status (compliance.errors.report)
         return exc.code if isinstance(exc.code, int) else errors.EXIT_FAILED
 
