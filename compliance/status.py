@@ -10,7 +10,9 @@ took more than one attempt says so, with what each earlier attempt fell short by
 submission run the tool copies into the tree's results layout follows (test ``accuracy`` or ``performance``): PASS
 when the run passed and its copy in the tree is current.
 
-The rows are objects (:class:`Row`); :func:`render` turns them into each format.
+The rows are objects (:class:`Row`): besides the table's words, a row holds what the reports show of it (its
+figures against their bounds, its attempts, its findings as objects, links to its logs and folders);
+:func:`render` gives the plain table, :mod:`compliance.summary` every other format.
 
 Layer: above the plan, the records and the freshness rule; below the pipeline (its reporter prints the counts) and
 the commands.
@@ -18,7 +20,7 @@ the commands.
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -37,9 +39,12 @@ from compliance.freshness import (
 )
 from compliance.plan import CellPlan, Plan, ReferencePlan
 from compliance.records import CellState, PublishState, ReferenceState, RunState
-from compliance.verify.result import Verdict
+from compliance.report import escape
+from compliance.report.measure import Measure
+from compliance.report.model import Attempt, Finding, Link, Severity
+from compliance.verify import result as verification
+from compliance.verify.result import Kind, Result, Verdict
 
-FORMATS = {"plain": "simple", "github": "github", "markdown": "pipe", "html": "html", "json": None}
 HEADERS = ("system", "benchmark", "scenario", "test", "status", "reason", "figures", "findings")
 
 
@@ -79,8 +84,14 @@ class Row:
     figures: str = ""
     findings: str = ""
     kind: RowKind = RowKind.NONE
+    path: str = ""  # the folder of the submission tree it is about ("" when it is not there)
+    measures: tuple[Measure, ...] = ()  # its figures against their bounds
+    attempts: tuple[Attempt, ...] = ()  # the attempts of its verdict, when it took more than one
+    links: tuple[Link, ...] = ()  # its logs and folders (those that exist)
+    found: tuple[Finding, ...] = ()  # its findings as objects (``findings`` says them in a few words)
 
     def to_dict(self) -> dict[str, str]:
+        """The table's words (plain table)."""
         return {
             "system": self.system,
             "benchmark": self.benchmark,
@@ -126,18 +137,60 @@ def _attempts(state: CellState) -> str:
     return f"{last.to_dict()['verdict']} on attempt {last.attempt} of {last.of}; {told}"
 
 
+def _finding(note: verification.Finding, path: str) -> Finding:
+    """A verification's finding (:class:`compliance.verify.result.Finding`) as a report's: a rule id from its kind
+    (``verify-note`` without one); an open-division name taken as its model is said, everything else asks a look."""
+    kind = note.kind
+    rule = "verify-" + ("-".join("".join(c if c.isalnum() else " " for c in kind.lower()).split()) or "note")
+    severity = Severity.INFO if kind == Kind.MODEL_MAPPED else Severity.WARNING
+    title = kind or (f"about {note.check}" if note.check else "a note of the verification")
+    return Finding(rule, severity, title, note.message, path)
+
+
+def _attempts_of(state: CellState) -> tuple[Attempt, ...]:
+    entries = records.series(state.verdict_attempts)
+    if len(entries) < 2:
+        return ()
+    return tuple(
+        Attempt(e.attempt, e.of, e.to_dict()["verdict"], e.short or e.reason, e.figures, e.folder) for e in entries
+    )
+
+
+def _links(*found: tuple[str, str]) -> tuple[Link, ...]:
+    """Links to the files and folders that exist."""
+    return tuple(Link(label, path) for label, path in found if path and os.path.exists(path))
+
+
+def _shown(cp: CellPlan, state: CellState, result: Result | None) -> dict[str, Any]:
+    """What a cell's row shows besides its status: figures, findings, measures, attempts, links."""
+    shown: dict[str, Any] = {
+        "path": cp.tree_dir,
+        "attempts": _attempts_of(state),
+        "links": _links(
+            ("run.log", cp.run.files.output),
+            ("LoadGen logs", cp.run.files.logs),
+            ("verify.json", cp.files.verify_json),
+            (f"{cp.cell.test} folder", cp.tree_dir),
+        ),
+    }
+    if result is not None:
+        data = result.to_dict()
+        shown["figures"] = cp.verifier.figures(data)
+        shown["measures"] = tuple(cp.verifier.measures(data))
+        shown["findings"] = "; ".join(f.message for f in result.findings)
+        shown["found"] = tuple(_finding(f, cp.tree_dir) for f in result.findings)
+    return shown
+
+
 def cell_row(cp: CellPlan, state: CellState) -> Row:
     """The row of a cell, from its state."""
     c = cp.cell
     row = partial(Row, c.system, c.benchmark, c.scenario, c.test)
+    meta, result = state.verification, state.result
+    shown = _shown(cp, state, result)
     failed = _failed_run(cp, state)
     if failed is not None:
-        return row(RowStatus.FAIL, failed[1], kind=failed[0])
-    meta, result = state.verification, state.result
-    shown: dict[str, Any] = {}
-    if result is not None:
-        shown["figures"] = cp.verifier.figures(result.to_dict())
-        shown["findings"] = "; ".join(f.message for f in result.findings)
+        return row(RowStatus.FAIL, failed[1], kind=failed[0], path=shown["path"], links=shown["links"])
     if meta is None or meta.verdict is None:
         return row(RowStatus.NOT_RUN, _waiting(cp, state), kind=RowKind.WAITING, **shown)
     stale = run_reasons(cp.run, state.run) + verify_reasons(cp, state)
@@ -169,7 +222,9 @@ def _unpublished(reason: Reason) -> tuple[RowStatus, str, RowKind]:
 
 def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     """A submission run the tool copies into the tree: PASS when it passed and its copy is current."""
-    row = partial(Row, ref.system, ref.benchmark, ref.scenario, ref.mode)
+    links = _links((f"{ref.mode} run log", ref.run.files.output), ("LoadGen logs", ref.run.files.logs))
+    links += _links(("folder in the tree", ref.tree_dir or ""))
+    row = partial(Row, ref.system, ref.benchmark, ref.scenario, ref.mode, path=ref.tree_dir or "", links=links)
     record = state.run.current(ref.run)
     if record is not None and not record.passed:
         return row(RowStatus.FAIL, f"submission {ref.mode} run: {record.reason}", kind=RowKind.REFERENCE)
@@ -233,11 +288,8 @@ def _counts(table: list[Row]) -> str:
     return ", ".join(f"{n} {status}" for status, n in found.items() if n)
 
 
-def render(table: list[Row], fmt: str) -> str:
-    """The table in ``fmt`` (plain, github, markdown, html) or the same data as JSON."""
-    if fmt == "json":
-        return json.dumps({"passed": passed(table), "rows": [r.to_dict() for r in table]}, indent=2) + "\n"
-    data = [[r.to_dict()[h] for h in HEADERS] for r in table]
-    text = tabulate(data, headers=HEADERS, tablefmt=FORMATS[fmt])
+def render(table: list[Row]) -> str:
+    """The plain table, then the counts (every other format: :mod:`compliance.summary`)."""
+    data = [[escape.one_line(r.to_dict()[h]) for h in HEADERS] for r in table]  # a log's control characters shown
     cells = sum(1 for r in table if not is_run_row(r))
-    return text + "\n" + ("" if fmt == "html" else f"\n{cells} cells: {counts(table)}\n")
+    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{cells} cells: {counts(table)}\n"

@@ -80,7 +80,7 @@ def rerun(
     chosen = {(cp.cell.system, cp.cell.benchmark, cp.cell.scenario, cp.cell.test) for cp in cells}
     chosen |= {(ref.system, ref.benchmark, ref.scenario, ref.mode) for ref in copies}
     table = [r for r in status.rows(plan) if (r.system, r.benchmark, r.scenario, r.test) in chosen]
-    out.write(status.render(table, "plain"))
+    out.write(status.render(table))
     if code not in (0, 1):
         return code
     return 0 if status.passed(table) else 1

@@ -28,7 +28,7 @@ def _files(folder: Path) -> list[str]:
 
 def _summary(project: Path) -> dict[str, dict]:
     result = doit(project, "summary", "--format", "json")  # doit's summary command: the same table
-    return {f"{r['benchmark']}/{r['scenario']}/{r['test']}": r for r in json.loads(result.stdout)["rows"]}
+    return {f"{r['benchmark']}/{r['scenario']}/{r['test']}": r for r in json.loads(result.stdout)["records"]}
 
 
 def test_produced_runs_appear_in_the_results_layout(tmp_path: Path) -> None:
