@@ -21,7 +21,8 @@ the commands.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -29,21 +30,26 @@ from typing import Any
 from tabulate import tabulate
 
 from compliance import layout, records
+from compliance.errors import plural
 from compliance.freshness import (
     Reason,
     ReasonKind,
     publish_reasons,
     reference_publish_reasons,
+    review_reasons,
     run_reasons,
     verify_reasons,
 )
-from compliance.plan import CellPlan, Plan, ReferencePlan
-from compliance.records import CellState, PublishState, ReferenceState, RunState
+from compliance.layout import norm
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan
+from compliance.records import Bad, CellState, PublishState, ReferenceState, ReviewedFolder, ReviewRecord, RunState
 from compliance.report import escape
 from compliance.report.measure import Measure
 from compliance.report.model import Attempt, Finding, Link, Severity
+from compliance.review import rules
+from compliance.review.verification import RULE_OF_KIND
 from compliance.verify import result as verification
-from compliance.verify.result import Kind, Result, Verdict
+from compliance.verify.result import Result, Verdict
 
 HEADERS = ("system", "benchmark", "scenario", "test", "status", "reason", "figures", "findings")
 
@@ -138,13 +144,9 @@ def _attempts(state: CellState) -> str:
 
 
 def _finding(note: verification.Finding, path: str) -> Finding:
-    """A verification's finding (:class:`compliance.verify.result.Finding`) as a report's: a rule id from its kind
-    (``verify-note`` without one); an open-division name taken as its model is said, everything else asks a look."""
-    kind = note.kind
-    rule = "verify-" + ("-".join("".join(c if c.isalnum() else " " for c in kind.lower()).split()) or "note")
-    severity = Severity.INFO if kind == Kind.MODEL_MAPPED else Severity.WARNING
-    title = kind or (f"about {note.check}" if note.check else "a note of the verification")
-    return Finding(rule, severity, title, note.message, path)
+    """A verification's finding (:class:`compliance.verify.result.Finding`) as the review's catalogue has it (the
+    same rule, severity and remedy as ``mlperf-compliance review`` gives it: ``verify-note``, or its kind's rule)."""
+    return rules.finding(RULE_OF_KIND.get(note.kind, "verify-note"), note.message, path)
 
 
 def _attempts_of(state: CellState) -> tuple[Attempt, ...]:
@@ -245,9 +247,64 @@ def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     return row(RowStatus.PASS, figures=f"{len(copied)} LoadGen logs in the tree")
 
 
+#: the test column of a system's review row
+REVIEW = "review"
+#: the most findings a review row's findings column names (every one is in the other formats)
+SHOWN_FINDINGS = 3
+
+
+def _where(folder: ReviewedFolder) -> str:
+    return f"{folder.test} {folder.benchmark}/{folder.scenario}" if folder.benchmark else folder.test or folder.path
+
+
+def review_row(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...], reasons: list[Reason]) -> Row:
+    """The row of the review of a system's part of the tree: FAIL with a finding of severity error, PASS otherwise
+    (its warnings shown as findings; checks the tree does not allow, NOT CHECKABLE, counted in its figures);
+    NOT RUN before it ran, STALE when the tree changed since."""
+    row = partial(Row, rp.system, "-", "-", REVIEW, path=rp.scope, links=_links(("review.json", rp.record)))
+    if record is None:
+        why = (
+            f"waits for the review ({reasons[0] if reasons else bad[0]})" if reasons or bad else "waits for the review"
+        )
+        return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
+    if record.problem:
+        status, reason, kind = RowStatus.FAIL, record.problem, RowKind.VERIFICATION
+        shown: dict[str, Any] = {}
+    else:
+        folders = record.folders
+        found = [(folder, f) for folder in folders for f in folder.findings]
+        errors = [(folder, f) for folder, f in found if f.severity is Severity.ERROR]
+        told = [(folder, f) for folder, f in found if f.severity.rank >= Severity.WARNING.rank]
+        told.sort(key=lambda pair: -pair[1].severity.rank)
+        counted = Counter(folder.status for folder in folders)
+        words = ", ".join(f"{n} {s}" for s, n in sorted(counted.items(), key=lambda kv: -kv[1]))
+        more = f"; {len(told) - SHOWN_FINDINGS} more (doit summary --format html)" if len(told) > SHOWN_FINDINGS else ""
+        shown = {
+            "figures": f"{plural(len(folders), 'folder')} reviewed: {words or 'none'}",
+            "findings": "; ".join(
+                f"{f.severity.value} {f.rule} {_where(folder)}: {f.message}" for folder, f in told[:SHOWN_FINDINGS]
+            )
+            + more,
+            "found": tuple(replace(f, path=norm(rp.submission_dir, f.path or folder.path)) for folder, f in found),
+        }
+        status = RowStatus.FAIL if errors else RowStatus.PASS
+        reason = f"{_where(errors[0][0])}: {errors[0][1].message}" if errors else ""
+        reason += f" (and {plural(len(errors) - 1, 'other error')})" if len(errors) > 1 else ""
+        kind = RowKind.VERIFICATION if errors else RowKind.NONE
+    if reasons:
+        last = f"last review {status.value}{': ' + reason if reason else ''}"
+        return row(RowStatus.STALE, f"{reasons[0]} ({last})", kind=RowKind.STALE, **shown)
+    return row(status, reason, kind=kind, **shown)
+
+
 def is_run_row(row: Row) -> bool:
     """Whether a row is a submission run copied into the tree (not a compliance cell)."""
     return row.test in layout.RESULT_RUNS
+
+
+def is_cell_row(row: Row) -> bool:
+    """Whether a row is a compliance cell's (not a submission run's, nor a system's review)."""
+    return not is_run_row(row) and row.test != REVIEW
 
 
 def rows(plan: Plan) -> list[Row]:
@@ -267,7 +324,11 @@ def rows(plan: Plan) -> list[Row]:
                     Row(system.name, name, scenario, "-", RowStatus.NOT_REQUIRED, f"round {rnd.name} requires no test")
                     for scenario in run.scenarios
                 ]
-    return sorted(out, key=lambda r: (r.system, r.benchmark, r.scenario, r.test))
+    for rp in plan.reviews:
+        record, bad = records.read_review(rp.record)
+        out.append(review_row(rp, record, bad, review_reasons(rp, record, bad)))
+    # a system's cells and submission runs first, then its review
+    return sorted(out, key=lambda r: (r.system, r.test == REVIEW, r.benchmark, r.scenario, r.test))
 
 
 def passed(table: list[Row]) -> bool:
@@ -276,11 +337,15 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
-    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, if any."""
-    cells = [r for r in table if not is_run_row(r)]
-    runs = [r for r in table if is_run_row(r)]
-    text = _counts(cells)
-    return text + (f"; submission runs in the tree: {_counts(runs)}" if runs else "")
+    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree and of the reviews,
+    if any."""
+    text = _counts([r for r in table if is_cell_row(r)])
+    for label, chosen in (
+        ("submission runs in the tree", [r for r in table if is_run_row(r)]),
+        ("review", [r for r in table if r.test == REVIEW]),
+    ):
+        text += f"; {label}: {_counts(chosen)}" if chosen else ""
+    return text
 
 
 def _counts(table: list[Row]) -> str:
@@ -291,5 +356,5 @@ def _counts(table: list[Row]) -> str:
 def render(table: list[Row]) -> str:
     """The plain table, then the counts (every other format: :mod:`compliance.summary`)."""
     data = [[escape.one_line(r.to_dict()[h]) for h in HEADERS] for r in table]  # a log's control characters shown
-    cells = sum(1 for r in table if not is_run_row(r))
+    cells = sum(1 for r in table if is_cell_row(r))
     return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{cells} cells: {counts(table)}\n"

@@ -107,7 +107,7 @@ def _moved(finding: Finding, path: str) -> Finding:
 def report(table: list[Row], project: str, specs: str, link_from: str = ".") -> Report:
     """The summary as a report: ``project`` is the project's folder, ``specs`` its specs folder."""
     systems = sorted({r.system for r in table})
-    cells = sum(1 for r in table if not status.is_run_row(r))
+    cells = sum(1 for r in table if status.is_cell_row(r))
     name = os.path.basename(os.path.abspath(project).rstrip(os.sep)) or project
     return Report(
         title=f"mlperf-compliance summary of {name}",

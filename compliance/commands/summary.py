@@ -37,7 +37,7 @@ def summary(
             text += github.workflow_commands(shown)
     if to_file:
         output.write_file(to_file, text)
-        cells = sum(1 for r in found if not status.is_run_row(r))
+        cells = sum(1 for r in found if status.is_cell_row(r))
         print(f"summary: {cells} cells: {status.counts(found)}; report in {to_file}", file=err or sys.stderr)
     else:
         output.write_out(out, text)

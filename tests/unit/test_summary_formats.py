@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from compliance import status, summary
+from compliance import __version__, freshness, status, summary
 from compliance.cli import main
 from compliance.errors import UnknownName
+from compliance.records import ReviewRecord
 from compliance.report import jsondoc
 from compliance.report.measure import Measure
+from compliance.report.model import Finding
 from compliance.verify import registry
 from compliance.verify.checks import performance
 from compliance.verify.result import Check, Outcome, Result
+from tests.helpers import pipeline as p
 from tests.helpers.summaryrows import table
 
 # -- figures: a failing one says what failed --------------------------------------------------------------------------
@@ -175,4 +179,59 @@ def test_output_file_links_from_its_folder_and_github_actions_gets_a_job_summary
     assert "## Items that did not pass" in job.read_text(encoding="utf-8")
     assert main(["summary"]) == 1  # plain, under Actions: the table, then an annotation per row that does not pass
     out = capsys.readouterr().out
-    assert "-------" in out and out.count("::error file=") == 2 and "::notice title=" in out
+    assert "-------" in out and out.count("::error file=") == 3 and "::notice title=" in out  # 2 cells, the review
+
+
+# -- the review's row -------------------------------------------------------------------------------------------------
+
+
+def test_the_review_row_says_what_its_record_says() -> None:
+    plan = p.plan(p.system("box", "v5.0", p.bench("resnet")))
+    [rp] = plan.reviews
+    assert rp.after == ("publish:box/resnet/Offline/TEST01", "publish:box/resnet/Offline/TEST04")
+
+    def row() -> status.Row:
+        [found] = [r for r in status.rows(plan) if r.test == status.REVIEW]
+        return found
+
+    assert (row().status, row().reason) == (
+        status.RowStatus.NOT_RUN,
+        "waits for the review (the review has not run yet)",
+    )
+    folder = Path(rp.folders[0]) / "resnet" / "Offline" / "TEST01"
+    folder.mkdir(parents=True)
+    error = Finding.from_dict(
+        {"rule": "test-missing", "severity": "error", "title": "t", "message": "TEST04 is missing", "path": "x/TEST04"}
+    )
+    report = {
+        "records": [
+            {"benchmark": "resnet", "scenario": "Offline", "test": "TEST01", "path": "x", "status": "PASS"},
+            {
+                "benchmark": "resnet",
+                "scenario": "Offline",
+                "test": "TEST04",
+                "path": "x/TEST04",
+                "status": "FAIL",
+                "findings": [error.to_dict()],
+            },
+        ]
+    }
+    ReviewRecord(time.time(), rp.parts(__version__), freshness.review_stamps(rp), "", report).save(rp.record)
+    found = row()
+    assert (found.status, found.kind, found.reason) == (
+        status.RowStatus.FAIL,
+        status.RowKind.VERIFICATION,
+        "TEST04 resnet/Offline: TEST04 is missing",
+    )
+    assert found.figures == "2 folders reviewed: 1 PASS, 1 FAIL" and found.found[0].path == "submission/x/TEST04"
+    (folder / "accuracy.txt").write_text("the user's\n", encoding="utf-8")
+    assert row().status is status.RowStatus.STALE and row().reason.startswith(
+        f"{folder}/accuracy.txt appeared since the review (last review FAIL: TEST04"
+    )
+    ReviewRecord(time.time(), rp.parts(__version__), freshness.review_stamps(rp), "the tree is gone").save(rp.record)
+    assert (row().status, row().reason) == (status.RowStatus.FAIL, "the tree is gone")
+    Path(rp.record).write_text('{"version": 1, "time": 1, "report": {"records": 3}}', encoding="utf-8")
+    assert (
+        row().status is status.RowStatus.NOT_RUN
+        and "is not a valid record (report.records: not a list)" in row().reason
+    )
