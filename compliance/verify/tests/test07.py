@@ -64,12 +64,9 @@ def verify(request: Request) -> Result:
             "dataset size (test07.samples) and its accuracy metric (accuracy_metrics); give --model"
         )
     comp_dir = inputs.compliance_folder(request.compliance_dir)
-    # all three are required: the official script copies the summary and detail logs only if present (7.9)
-    paths = {
-        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
-        "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
-    }
+    # all three are required: the official script copies the summary and detail logs only if present (7.9); from
+    # LoadGen's output folder or where a published TEST folder keeps them (performance/run_1/, accuracy/)
+    paths = inputs.compliance_logs(comp_dir)
     result = Result("TEST07", model=model.name, inputs=dict(paths))
     metric = model.metrics[0]
     result.settings = {"threshold": threshold, "samples": samples, "metric": metric.name, "pattern": metric.pattern}
