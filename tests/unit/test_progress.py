@@ -8,9 +8,8 @@ from __future__ import annotations
 import io
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from compliance.records import RunRecord
 from compliance.verify.result import Verdict
 from tests.helpers import harness as h
 from tests.helpers import pipeline as p
+from tests.helpers.doittasks import Task
 from tests.helpers.paths import write_tree
 from tests.helpers.projects import doit, make_project
 
@@ -137,18 +137,6 @@ def test_colour_only_on_a_terminal_without_no_color() -> None:
 
 
 # -- the reporter ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Task:
-    name: str
-    values: dict[str, Any] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    actions: tuple[object, ...] = (object(),)
-    task_dep: list[str] = field(default_factory=list)
-    setup_tasks: list[str] = field(default_factory=list)
-    file_dep: set[str] = field(default_factory=set)
-    targets: list[str] = field(default_factory=list)
 
 
 def test_the_reporter_shows_a_failed_run_s_last_lines_and_each_warning_once(
