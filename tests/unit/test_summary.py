@@ -25,7 +25,8 @@ def test_the_exit_status_says_whether_every_cell_passes(project: Path, capsys: p
     assert main(["summary", "--format", "json"]) == 1
     rows = json.loads(capsys.readouterr().out)["records"]
     assert [(r["test"], r["status"], r["reason"]) for r in rows] == [
-        ("TEST06", "NOT RUN", "waits for its run (it has not run yet)")
+        ("TEST06", "NOT RUN", "waits for its run (it has not run yet)"),
+        ("review", "NOT RUN", "waits for the review (the review has not run yet)"),
     ]
     for fmt, marker in (
         ("plain", "-------"),
