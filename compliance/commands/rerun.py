@@ -74,6 +74,9 @@ def rerun(
         copies = [ref for ref in plan.references if ref.id in again and ref.tree_dir is not None]
         out.flush()
         tasks = [f"publish:{cp.cell.id}" for cp in cells] + [f"publish:{ref.id}" for ref in copies]
+        # then the review of each system whose part of the tree they change (it reruns only if the tree changed)
+        systems = {cp.cell.system for cp in cells}
+        tasks += [f"review:{rp.system}" for rp in plan.reviews if rp.system in systems]
         code = run_doit([*tasks, f"specs={specs_dir}"])
     finally:
         session.release()

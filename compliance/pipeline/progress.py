@@ -39,7 +39,7 @@ LINE_CHARS = 200  # a harness line is cut there on the console (the whole is in 
 WARNINGS_PER_RUN = 5  # distinct warnings shown per run (the rest counted)
 TERMINAL_EVERY_S = 1.0
 LOG_EVERY_S = 60.0
-QUIET_S = 2.0  # a task shows on the status line once it has run this long (no flicker of quick steps)
+QUIET_S = 1.0  # a task shows on the status line once it has run this long (no flicker of quick steps)
 
 
 @dataclass(frozen=True)
