@@ -260,13 +260,15 @@ def _where(folder: ReviewedFolder) -> str:
 def review_row(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...], reasons: list[Reason]) -> Row:
     """The row of the review of a system's part of the tree: FAIL with a finding of severity error, PASS otherwise
     (its warnings shown as findings; checks the tree does not allow, NOT CHECKABLE, counted in its figures);
-    NOT RUN before it ran, STALE when the tree changed since."""
+    NOT RUN before it ran or while the tree holds nothing of the system, STALE when the tree changed since."""
     row = partial(Row, rp.system, "-", "-", REVIEW, path=rp.scope, links=_links(("review.json", rp.record)))
     if record is None:
         why = (
             f"waits for the review ({reasons[0] if reasons else bad[0]})" if reasons or bad else "waits for the review"
         )
         return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
+    if record.waiting and not reasons:  # nothing of the system in the tree when it ran (and still nothing)
+        return row(RowStatus.NOT_RUN, f"nothing to review: {record.waiting}", kind=RowKind.WAITING)
     if record.problem:
         status, reason, kind = RowStatus.FAIL, record.problem, RowKind.VERIFICATION
         shown: dict[str, Any] = {}

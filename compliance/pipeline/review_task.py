@@ -27,7 +27,7 @@ from compliance.review.engine import Options, review
 from compliance.review.output import report
 
 #: folders of a system reviewed per process (a small system is reviewed in doit's own process)
-FOLDERS_PER_PROCESS = 40
+FOLDERS_PER_PROCESS = 20
 
 
 def _jobs(stamps: Iterable[str]) -> int:
@@ -43,15 +43,17 @@ def run_review(rp: ReviewPlan) -> dict[str, object] | bool:
     stamps = freshness.review_stamps(rp)  # before it reads them: a file changed meanwhile reviews again next time
     began = time.time()
     problem, found = "", {}  # found: the report's document
-    if not any(os.path.isdir(folder) for folder in rp.folders):
-        problem = f"the submission tree holds nothing of {rp.system} yet ({rp.folders[0]} is missing)"
+    if not any(os.path.isdir(folder) for folder in rp.folders):  # nothing published (yet): no review to make
+        why = f"the submission tree holds nothing of {rp.system} yet ({rp.folders[0]} is missing)"
+        ReviewRecord(began, rp.parts(__version__), stamps, waiting=why).save(rp.record)
+        print(f"  review of {rp.system}: {why}")
+        return {"outcome": "PASS", "reason": ""}
+    try:
+        result = review(rp.scope, specs, Options(rp.round, _jobs(stamps), None, (rp.system,)))
+    except InputError as exc:
+        problem = f"the review could not be made: {exc}"
     else:
-        try:
-            result = review(rp.scope, specs, Options(rp.round, _jobs(stamps), None, (rp.system,)))
-        except InputError as exc:
-            problem = f"the review could not be made: {exc}"
-        else:
-            found = document(report(result))
+        found = document(report(result))
     ReviewRecord(began, rp.parts(__version__), stamps, problem, found).save(rp.record)
     if problem:
         return _finish(rp, problem)

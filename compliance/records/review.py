@@ -54,13 +54,15 @@ def _folders(report: dict[str, Any]) -> tuple[ReviewedFolder, ...]:
 @dataclass(frozen=True)
 class ReviewRecord(Record):
     """A review of a system's part of the tree: ``files`` are the stamps of the files it read (relative to the
-    tree's root), ``report`` the review's document ({} when ``problem`` says why there is none)."""
+    tree's root), ``report`` the review's document ({} when ``problem`` says why it could not be made, or ``waiting``
+    why there was nothing to review yet)."""
 
     time: float
     parts: dict[str, str]
     files: dict[str, Stamp | None]
     problem: str = ""
     report: dict[str, Any] = field(default_factory=dict)
+    waiting: str = ""
 
     @property
     def folders(self) -> tuple[ReviewedFolder, ...]:
@@ -74,6 +76,7 @@ class ReviewRecord(Record):
             "files": {name: list(s) if s else None for name, s in self.files.items()},
             "problem": self.problem,
             "report": self.report,
+            "waiting": self.waiting,
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class ReviewRecord(Record):
             f.mapping("files", stamp_value),
             f.text("problem"),
             report,
+            f.text("waiting"),
         )
         record.folders  # noqa: B018  checked now: a record that cannot be shown is a bad record
         return record

@@ -43,7 +43,7 @@ vertical-align:top}th{background:#f6f8fa;position:sticky;top:0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;background:#f6f8fa;padding:0 2px}
 .checks{font-size:12px;color:#57606a}.measure{white-space:nowrap;margin:2px 0}.measure svg{vertical-align:middle}
 .measure .margin{font-size:12px;color:#57606a}ol.attempts{margin:4px 0 0 18px;padding:0;font-size:12px}
-.links a{margin-right:10px;font-size:12px}.measure .margin{margin-left:4px}
+.links a{margin-right:10px;font-size:12px}.measure .margin{margin-left:4px}td code{overflow-wrap:anywhere}
 """
 
 SCRIPT = """
