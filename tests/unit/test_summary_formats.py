@@ -198,6 +198,8 @@ def test_the_review_row_says_what_its_record_says() -> None:
         status.RowStatus.NOT_RUN,
         "waits for the review (the review has not run yet)",
     )
+    ReviewRecord(time.time(), rp.parts(__version__), freshness.review_stamps(rp), waiting="no tree").save(rp.record)
+    assert (row().status, row().reason) == (status.RowStatus.NOT_RUN, "nothing to review: no tree")
     folder = Path(rp.folders[0]) / "resnet" / "Offline" / "TEST01"
     folder.mkdir(parents=True)
     error = Finding.from_dict(
