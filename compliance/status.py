@@ -267,8 +267,9 @@ def review_row(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...]
             f"waits for the review ({reasons[0] if reasons else bad[0]})" if reasons or bad else "waits for the review"
         )
         return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
-    if record.waiting and not reasons:  # nothing of the system in the tree when it ran (and still nothing)
-        return row(RowStatus.NOT_RUN, f"nothing to review: {record.waiting}", kind=RowKind.WAITING)
+    if record.waiting:  # nothing of the system was in the tree when it ran
+        why = f"waits for the review ({reasons[0]})" if reasons else f"nothing to review: {record.waiting}"
+        return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
     if record.problem:
         status, reason, kind = RowStatus.FAIL, record.problem, RowKind.VERIFICATION
         shown: dict[str, Any] = {}
