@@ -5,6 +5,7 @@ GitHub annotations and JUnit failures, every log-derived string is escaped, and 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -17,9 +18,9 @@ from compliance import __version__, freshness, status, summary
 from compliance.cli import main
 from compliance.errors import UnknownName
 from compliance.records import ReviewRecord
-from compliance.report import jsondoc
+from compliance.report import bars, jsondoc
 from compliance.report.measure import Measure
-from compliance.report.model import Finding
+from compliance.report.model import Finding, Item, Report
 from compliance.verify import registry
 from compliance.verify.checks import performance
 from compliance.verify.result import Check, Outcome, Result
@@ -69,6 +70,19 @@ def test_the_other_tests_figures_say_what_failed() -> None:
     count = {"matched": 1000, "minimum": 1100, "ne_mismatches": 0, "unmatched": 0}
     said = test08.figures(data("TEST08", Check("matched count", Outcome.FAIL, "", count)))
     assert said == "NE mismatches 0/1000 matched (matched 1000 < 1100), 0 unmatched"
+
+
+def test_a_figure_that_is_no_finite_number_is_said_drawn_and_written_as_json() -> None:
+    infinite = Measure("speed-up", math.inf, False, high=1.1)
+    assert infinite.text() == "speed-up inf > 1.10" and 'data-beyond="true"' in bars.svg(infinite)
+    unknown = Measure("slow-down", math.nan, False, high=1.111, high_strict=True, bound_digits=3)
+    assert unknown.text() == "slow-down nan fails (needs <= 1.111)" and "<svg" in bars.svg(unknown)
+    assert (
+        json.loads(jsondoc.dumps(Report("r", (), [Item({}, "FAIL", measures=(infinite,))])))["records"][0]["measures"][
+            0
+        ]["value"]
+        == "inf"
+    )
 
 
 def test_a_value_the_rounding_hides_is_shown_with_all_its_digits() -> None:
