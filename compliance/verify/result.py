@@ -71,6 +71,23 @@ class Check:
         return data
 
 
+#: how many failing items a check's reason and figures quote as examples
+EXAMPLES = 5
+
+
+@dataclass
+class Tally:
+    """How many items failed one rule, with the first few as examples (quoted by the check's reason)."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, example: str) -> None:
+        self.count += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(example)
+
+
 @dataclass
 class Finding:
     """Something worth knowing that did not (by itself) decide the verdict; ``kind`` names the known ones

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,25 +15,12 @@ from compliance.specs.types import BenchmarkRun, Model, TestSpec, loadgen_scenar
 from compliance.verify import official
 from compliance.verify.base import Option, Request, Verifier
 from compliance.verify.checks import evidence, inputs, runs, tokens
-from compliance.verify.result import Cause, Check, Kind, Outcome, Result
+from compliance.verify.result import Cause, Check, Kind, Outcome, Result, Tally
 
 CHECK_FIRST_TOKEN = "first token"
 CHECK_EOS = "EOS"
 CHECK_LENGTH = "sample length"
 CHECK_SAMPLES = "samples logged"
-
-
-@dataclass
-class _Tally:
-    """Failures of one token check, with a few examples."""
-
-    failed: int = 0
-    examples: list[str] = field(default_factory=list)
-
-    def fail(self, example: str) -> None:
-        self.failed += 1
-        if len(self.examples) < 5:
-            self.examples.append(example)
 
 
 def harness_options(run: BenchmarkRun) -> dict[str, Any]:
@@ -152,7 +138,7 @@ def verify(request: Request) -> Result:
     }
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model, scenario))
-    first_token, eos, length = _Tally(), _Tally(), _Tally()
+    first_token, eos, length = Tally(), Tally(), Tally()
     official_state: dict[str, Any] = {
         "crash": "",
         "first": True,
@@ -191,7 +177,7 @@ def verify(request: Request) -> Result:
         result.add(_check(CHECK_FIRST_TOKEN, first_token, "outputs whose first-token response is not their start", cut))
     else:
         result.add(Check(CHECK_FIRST_TOKEN, Outcome.SKIPPED, "Offline reports no first token"))
-    if eos_unknown and not eos.failed:
+    if eos_unknown and not eos.count:
         result.add(
             Check(
                 CHECK_EOS,
@@ -266,18 +252,18 @@ def _samples(
     result.note(f"{count} samples were logged, {expected} expected: {why}", CHECK_SAMPLES, Kind.SAMPLES_SHORT)
 
 
-def _check(name: str, tally: _Tally, what: str, cut: str = "") -> Check:
+def _check(name: str, tally: Tally, what: str, cut: str = "") -> Check:
     """PASS, or FAIL with the tally's examples; NOT CHECKABLE when none failed among the entries of a truncated
     log (``cut`` says how many were checked)."""
-    if not tally.failed and cut:
+    if not tally.count and cut:
         return Check(name, Outcome.NOT_CHECKABLE, f"{cut}; the others cannot be checked", cause=Cause.TRUNCATED_LOG)
-    if not tally.failed:
+    if not tally.count:
         return Check(name, Outcome.PASS)
     return Check(
         name,
         Outcome.FAIL,
-        f"{tally.failed} {what}, e.g. {tally.examples[0]}",
-        {"failed": tally.failed, "examples": tally.examples},
+        f"{tally.count} {what}, e.g. {tally.examples[0]}",
+        {"failed": tally.count, "examples": tally.examples},
     )
 
 
@@ -289,7 +275,7 @@ def _entry(
     dtype: str,
     eos_id: int,
     needs_first_token: bool,
-    tallies: tuple[_Tally, _Tally, _Tally],
+    tallies: tuple[Tally, Tally, Tally],
     state: dict,
 ) -> None:
     first_token, eos, length = tallies
@@ -305,7 +291,7 @@ def _entry(
             else data.problem or f"{data.n_bytes} bytes is not a whole number of {dtype} tokens"
         )
         for tally in tallies[1:] + ((first_token,) if needs_first_token else ()):
-            tally.fail(f"{where}: {why}")
+            tally.add(f"{where}: {why}")
         state["crash"] = state["crash"] or f"np.frombuffer raises on {where}"
         return
     n_tokens = data.n_bytes // size
@@ -316,39 +302,39 @@ def _entry(
             break
         trailing += 1
     if trailing >= 2:
-        eos.fail(f"{where} ends with {'only ' if n_tokens == trailing else ''}{trailing} or more EOS tokens")
+        eos.add(f"{where} ends with {'only ' if n_tokens == trailing else ''}{trailing} or more EOS tokens")
     state["eos"] = state["eos"] and official.test06_eos_check(last, n_tokens, eos_id, state["eos_flag"])
     count = fields.get("token_count")
     if "token_count" not in fields:
-        length.fail(f"{where}: no token_count (the run did not use token latencies)")
+        length.add(f"{where}: no token_count (the run did not use token latencies)")
         state["crash"] = state["crash"] or "KeyError: 'token_count' in the sample length check (not caught)"
     elif not isinstance(count, int) or isinstance(count, bool) or count != n_tokens:
-        length.fail(f"{where}: token_count {count!r}, {n_tokens} tokens in data")
+        length.add(f"{where}: token_count {count!r}, {n_tokens} tokens in data")
         state["length"] = False
     if needs_first_token:
         _first_token(fields.get("token_data"), data, file, size, where, first_token, state)
 
 
 def _first_token(
-    token_data: Any, data: HexField, file: BinaryIO, size: int, where: str, tally: _Tally, state: dict
+    token_data: Any, data: HexField, file: BinaryIO, size: int, where: str, tally: Tally, state: dict
 ) -> None:
     if not isinstance(token_data, HexField):
-        tally.fail(f"{where}: no token_data (the first-token response was not logged)")
+        tally.add(f"{where}: no token_data (the first-token response was not logged)")
         state["first"] = False  # the official check catches the exception and reports False
         return
     if token_data.problem or token_data.n_bytes % size:
-        tally.fail(f"{where}: the first-token response is {token_data.problem or 'not whole tokens'}")
+        tally.add(f"{where}: the first-token response is {token_data.problem or 'not whole tokens'}")
         state["first"] = False  # decoding raises inside the official check, which reports False
         return
     if token_data.length == 0:
-        tally.fail(f"{where}: the first-token response is empty")
+        tally.add(f"{where}: the first-token response is empty")
         return  # an empty first token passes the official check: zip() over nothing (docs/rules.md §3, item 12)
     file.seek(token_data.offset)
     first = file.read(min(token_data.length, 1 << 20))
     file.seek(data.offset)
     prefix = file.read(min(token_data.length, data.length))
     if token_data.length > data.length or first.upper() != prefix.upper():
-        tally.fail(f"{where}: first-token response {first[:16].decode()} is not the start of the output")
+        tally.add(f"{where}: first-token response {first[:16].decode()} is not the start of the output")
         common = min(len(first), len(prefix))
         if first[:common].upper() != prefix[:common].upper():
             state["first"] = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from compliance import layout
@@ -26,7 +26,7 @@ from compliance.specs.types import Model, TestSpec
 from compliance.verify import official
 from compliance.verify.base import Request, Verifier, no_options
 from compliance.verify.checks import evidence, inputs
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify.result import EXAMPLES, Check, Outcome, Result, Tally
 
 CHECK_ENTRIES = "entries"
 CHECK_KEYS = "keys matched"
@@ -43,7 +43,6 @@ ACCURACY_CHECKS = (
     CHECK_COUNT,
 )
 EPS = official.TEST08_EPS  # the clipping of the official NE (and ours)
-EXAMPLES = 5
 BUCKETS = 64
 
 
@@ -67,17 +66,6 @@ class _Acc:
 
     def part(self, i: int) -> array:
         return self.values[2 + i * self.n : 2 + (i + 1) * self.n]
-
-
-@dataclass
-class _Tally:
-    count: int = 0
-    examples: list[str] = field(default_factory=list)
-
-    def add(self, example: str) -> None:
-        self.count += 1
-        if len(self.examples) < EXAMPLES:
-            self.examples.append(example)
 
 
 def normalized_entropy(predictions: Any, labels: Any, weights: Any) -> float | None:
@@ -140,7 +128,7 @@ def _minimum(comp: Any, test: TestSpec, model: Model | None, fraction: float) ->
     }
 
 
-def _read_compliance(path: str, entries: _Tally, keys: _Tally) -> tuple[list[_Perf], int]:
+def _read_compliance(path: str, entries: Tally, keys: Tally) -> tuple[list[_Perf], int]:
     """The compliance log's entries in order, and how many it has; layout and key-consistency problems tallied."""
     perf: list[_Perf] = []
     sample_of: dict[Key, Any] = {}
@@ -161,7 +149,7 @@ def _read_compliance(path: str, entries: _Tally, keys: _Tally) -> tuple[list[_Pe
     return perf, log.entries
 
 
-def _accuracy_entry(e: DlrmEntry, found: dict[Key, _Acc], entries: _Tally, duplicates: _Tally) -> None:
+def _accuracy_entry(e: DlrmEntry, found: dict[Key, _Acc], entries: Tally, duplicates: Tally) -> None:
     if e.problem or e.key is None:
         entries.add(f"accuracy {e.where}: {e.problem}")
         return
@@ -174,7 +162,7 @@ def _accuracy_entry(e: DlrmEntry, found: dict[Key, _Acc], entries: _Tally, dupli
 
 
 def _read_accuracy(
-    path: str, perf: list[_Perf], entries: _Tally, duplicates: _Tally
+    path: str, perf: list[_Perf], entries: Tally, duplicates: Tally
 ) -> tuple[dict[Key, _Acc], int, bool, bool]:
     """The accuracy entries of the compliance keys; (them, entries in the log, truncated, whole log read)."""
     wanted_keys = {p.key for p in perf}
@@ -211,7 +199,7 @@ def _read_accuracy(
 
 
 def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: dict[str, Any]) -> None:
-    entries, keys, duplicates = _Tally(), _Tally(), _Tally()
+    entries, keys, duplicates = Tally(), Tally(), Tally()
     perf, perf_entries = _read_compliance(paths["compliance_accuracy_log"], entries, keys)
     found, acc_entries, acc_truncated, whole = _read_accuracy(
         paths["reference_accuracy_log"], perf, entries, duplicates
@@ -220,7 +208,7 @@ def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: d
         result.note(
             "some compliance keys are not at their qsl_idx in the accuracy log: the whole log was read to find them"
         )
-    unmatched, mismatches = _Tally(), _Tally()
+    unmatched, mismatches = Tally(), Tally()
     matched = 0
     state: dict[str, Any] = {"matched": 0, "unmatched": 0, "mismatches": 0, "crash": ""}
     if acc_truncated:
@@ -247,7 +235,7 @@ def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: d
         **minimum,
     }
     result.add(_check(CHECK_ENTRIES, entries, "entries are not in the DLRMv3 layout or hold values out of range", {}))
-    key_problems = _Tally(unmatched.count + keys.count + duplicates.count)
+    key_problems = Tally(unmatched.count + keys.count + duplicates.count)
     key_problems.examples = (unmatched.examples + keys.examples + duplicates.examples)[:EXAMPLES]
     what = (
         f"{unmatched.count} compliance entries unmatched, {keys.count} with inconsistent keys, "
@@ -268,14 +256,14 @@ def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: d
     result.official_verdict, result.official_notes = official.test08_verdict(state)
 
 
-def _check(name: str, tally: _Tally, what: str, figures: dict, counted: bool = True) -> Check:
+def _check(name: str, tally: Tally, what: str, figures: dict, counted: bool = True) -> Check:
     if not tally.count:
         return Check(name, Outcome.PASS, "", figures)
     head = f"{tally.count} {what}" if counted else what
     return Check(name, Outcome.FAIL, f"{head}, e.g. {tally.examples[0]}", {**figures, "examples": tally.examples})
 
 
-def _one(p: _Perf, acc: _Acc, tolerance: float, entries: _Tally, mismatches: _Tally, state: dict) -> None:
+def _one(p: _Perf, acc: _Acc, tolerance: float, entries: Tally, mismatches: Tally, state: dict) -> None:
     """Compare one matched compliance entry with its accuracy entry (and emulate the official comparison)."""
     where = f"key {p.key} (compliance entry {p.ordinal})"
     preds, labels, weights = acc.part(0), acc.part(1), acc.part(2)

@@ -22,14 +22,13 @@ from compliance.specs.types import Model, TestSpec, loadgen_scenario
 from compliance.verify import official
 from compliance.verify.base import Request, Verifier
 from compliance.verify.checks import evidence, inputs, tokens
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify.result import EXAMPLES, Check, Outcome, Result
 
 CHECK_COVERAGE = "samples covered"
 CHECK_TOKENS = "token counts"
 CHECK_MEAN = "mean output length"
 OFFICIAL_TOKEN_BYTES = 4  # the official script reads every output as 4-byte tokens (docs/rules.md §3, item 40)
 BOUND_KEYS = ("test09_min_output_tokens", "test09_max_output_tokens")
-EXAMPLES = 5
 
 
 @dataclass
