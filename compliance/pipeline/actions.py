@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from compliance import __version__, freshness, layout, records, status
+from compliance import __version__, errors, freshness, layout, records, status
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
@@ -285,6 +285,10 @@ def _write_verdict(plan: CellPlan, result: Result, reason: str) -> TaskResult:
     try:
         output.write(plan.files.verify_dir, result, plan.verifier)
     except InputError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and errors.os_problem(cause) is not None:
+            # a full disk is no verdict: the step fails, unrecorded (compliance/pipeline/steps.py)
+            raise OSError(cause.errno, cause.strerror, cause.filename or plan.files.verify_dir) from None
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT)["done"]
     _record_verification(plan, result.verdict, reason, VerifyKind.VERDICT)
     print(render.console(result, plan.verifier), end="")

@@ -1,0 +1,164 @@
+"""What the machine refuses, as doit meets it (issue 24 item 4): a project path longer than SQLite opens, a full disk
+under doit's database, a full disk while a step writes. Each is one ``error:`` line naming the file, never a
+traceback; nothing committed is lost, and a failed write is never taken for a verdict. doit runs in this process on
+a project whose harness copies written logs (tests/helpers/harness.py); the disk is made full by a stand-in for
+SQLite's connection or for the writes (the same on a real full disk: tests/integration/test_reliability.py)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from doit.dependency import SqliteDB
+
+from compliance.pipeline import backend
+from compliance.verify import output
+from tests.helpers import harness as h
+from tests.helpers.paths import write_tree
+from tests.helpers.projects import doit, executed, make_project, summary_rows
+
+CELL = "box/retinanet/Offline/TEST01"
+SYSTEM = (
+    "name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\n"
+    "benchmarks:\n  retinanet:\n    scenarios: [Offline]\n    workdir: work\n"
+    "    command: '{python} ../harness.py {log_dir} calls/box'\n    results: results/{scenario}\n"
+)
+
+
+def _project(root: Path) -> Path:
+    """A project of one TEST01 cell whose harness writes honest logs at once."""
+    make_project(root, {"box": SYSTEM})
+    write_tree(
+        root,
+        {
+            "harness.py": h.SCRIPT,
+            "work": {},
+            "attempts": {"box": {"1": h.compliance_logs()}},
+            "results": {"Offline": h.results()},
+        },
+    )
+    return root
+
+
+def _calls(project: Path) -> int:
+    folder = project / "work" / "calls" / "box"
+    return len(os.listdir(folder)) if folder.is_dir() else 0
+
+
+def _one_error(text: str) -> list[str]:
+    assert "Traceback" not in text, text
+    return [line for line in text.splitlines() if line.startswith("error: ")]
+
+
+def test_a_project_path_longer_than_sqlite_opens_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["d" * 60] * 8)  # with build/.doit.db, over SQLite's 504 bytes
+    project = _project(deep)
+    length = len(os.fsencode(os.path.abspath(project / "build" / ".doit.db")))
+    assert length > backend.SQLITE_LONGEST_PATH
+    for args in ((), ("list",), ("info", f"run:{CELL}")):
+        done = doit(project, *args)
+        assert done.returncode == 2
+        assert _one_error(done.stderr + done.stdout) == [
+            f"error: build/.doit.db: cannot be opened: its path is {length} bytes long, SQLite opens none longer "
+            f"than {backend.SQLITE_LONGEST_PATH}: move the project to a shorter path"
+        ]
+    assert _calls(project) == 0  # nothing ran without its database
+
+
+class _FillsUp:
+    """SQLite's connection on a disk that fills up: ``commits`` commits succeed, then every one fails as SQLite's
+    does on a full disk."""
+
+    def __init__(self, connection: sqlite3.Connection, commits: list[int]):
+        self.connection = connection
+        self.commits = commits
+
+    def execute(self, *args: Any) -> Any:
+        return self.connection.execute(*args)
+
+    def commit(self) -> None:
+        if self.commits[0] <= 0:
+            raise sqlite3.OperationalError("database or disk is full")
+        self.commits[0] -= 1
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def test_a_full_disk_under_doits_database_is_one_line_and_loses_nothing_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path / "p")
+    commits = [0]
+    monkeypatch.setattr(
+        backend.PerTaskSqliteDB, "_sqlite3", lambda self, name: _FillsUp(SqliteDB._sqlite3(self, name), commits)
+    )
+    real_statvfs = os.statvfs
+
+    class Full:
+        f_bavail, f_frsize = 0, 4096
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Full())
+    commits[0] = 6  # the run's values are committed, then the disk is full (doit commits a task's values one by one)
+    done = doit(project)
+    assert done.returncode == 2
+    assert _one_error(done.stderr + done.stdout) == [
+        "error: build/.doit.db: cannot be written: no space left on the device (0 bytes free; SQLite said: "
+        "database or disk is full)"
+    ]
+    assert _calls(project) == 1
+    monkeypatch.setattr(os, "statvfs", real_statvfs)
+    commits[0] = 1 << 30  # space is made: the next doit finishes the work without running the benchmark again
+    again = doit(project)
+    assert again.returncode == 0 and _calls(project) == 1
+    assert f"run:{CELL}" not in executed(again)
+    assert [r["status"] for r in summary_rows(project)] == ["PASS"]
+    assert executed(doit(project)) == set()
+
+
+def test_a_full_disk_in_a_step_is_one_line_and_no_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path / "p")
+    real = output.replace_folder
+
+    def full(target: Any, fill: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")  # as f.write says it: no file named
+
+    monkeypatch.setattr(output, "replace_folder", full)
+    done = doit(project)
+    verify_dir = f"build/{CELL}/verify"
+    assert done.returncode == 2  # as for a file the tool cannot use
+    assert f"verify {CELL} ... FAILED" in done.stdout
+    assert f"{verify_dir}: No space left on device" in done.stdout
+    assert _one_error(done.stderr) == [f"error: {verify_dir}: No space left on device"]
+    assert [r["status"] for r in summary_rows(project)] != ["FAIL"]  # a full disk is no verdict
+    monkeypatch.setattr(output, "replace_folder", real)
+    again = doit(project)
+    assert again.returncode == 0 and f"verify:{CELL}" in executed(again)
+    assert [r["status"] for r in summary_rows(project)] == ["PASS"] and _calls(project) == 1
+
+
+def test_a_record_the_disk_has_no_room_for_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.records import io
+
+    project = _project(tmp_path / "p")
+    real = io.write_atomic
+
+    def full(path: Any, text: str) -> None:
+        if str(path).endswith("publish.json"):
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+        real(path, text)
+
+    monkeypatch.setattr(io, "write_atomic", full)
+    done = doit(project)
+    record = f"build/{CELL}/publish.json"
+    assert done.returncode == 2
+    assert f"publish {CELL} ... FAILED 0.0 s: {record}: Disk quota exceeded" in done.stdout
+    assert _one_error(done.stderr) == [f"error: {record}: Disk quota exceeded"]
+    monkeypatch.setattr(io, "write_atomic", real)
+    assert doit(project).returncode == 0
+    assert [r["status"] for r in summary_rows(project)] == ["PASS"]
