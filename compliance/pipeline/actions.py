@@ -48,10 +48,12 @@ from compliance.records import (
     TreeCopyRecord,
     VerifyKind,
     VerifyRecord,
+    Where,
 )
+from compliance.specs import inputs as declared
 from compliance.verify import output, render
 from compliance.verify.base import Request
-from compliance.verify.checks import evidence
+from compliance.verify.checks import evidence, runs
 from compliance.verify.result import Result, Verdict
 
 #: what a task returns to doit: its values (saved, and shown by the reporter), or False to fail doit here
@@ -109,6 +111,11 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     state = records.read_run(run)
     _set_aside(state.bad)
     _forget(run)
+    absent = declared.missing(run.inputs)  # an input that names nothing would do nothing, silently
+    if absent:
+        why = f"declared input {absent[0]}: correct 'inputs' in the system spec, or put the file there"
+        RunRecord.ended(run.signature, run.signature_fields(), why, "inputs", {}, Where()).save(run.files.record)
+        return why, "inputs"
     started = time.time()
     inputs = records.input_stamps(run.inputs, state.record.inputs if state.record else None)
     launched = launch.get(run.launcher.kind).launch(run)
@@ -145,7 +152,10 @@ def reference(plan: ReferencePlan, cells: list[str]) -> TaskResult:
     """Produce a submission run (accuracy or performance) for ``cells``; it must show no audit config."""
 
     def clean(detail: DetailLog) -> str | None:
-        return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
+        if detail.audit_config_found:
+            return "LoadGen found an audit.config: this run is contaminated"
+        mode = runs.modes({plan.mode: detail})  # swapped or identical `modes:` words: never published as a pass
+        return None if mode.passed else mode.reason
 
     problem, kind = _execute(plan.run, clean)
     return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)

@@ -149,6 +149,30 @@ def test_output_into_a_closed_pipe_ends_quietly(finished: Path, front: str, args
     assert (done.returncode, done.stderr) == (status, "")
 
 
+# -- a declared input that is a FIFO or a device ------------------------------------------------------------------
+
+
+def test_a_declared_input_that_is_a_fifo_or_a_device_hangs_nothing(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", "    inputs: [user.conf, model.bin]\n")
+    (project / "user.conf").write_text("*.Offline.target_qps = 100\n")
+    (project / "model.bin").write_text("weights\n")
+    assert doit(project).returncode == 0  # their stamps are recorded: every command now looks at them
+    (project / "user.conf").unlink()
+    os.mkfifo(project / "user.conf")  # a read of it waits for a writer that never comes
+    (project / "model.bin").unlink()
+    (project / "model.bin").symlink_to("/dev/zero")  # a read of it never ends
+    lines = [
+        "specs/systems/box.yaml:12: $.benchmarks.retinanet.inputs[0]: declared input 'user.conf' is a FIFO: an "
+        "input is a regular file or a folder of them",
+        "specs/systems/box.yaml:12: $.benchmarks.retinanet.inputs[1]: declared input 'model.bin' is a character "
+        "device: an input is a regular file or a folder of them",
+        "error: 2 problems in specs; nothing was run",
+    ]
+    for args in ([], ["summary"], ["info", f"run:{CELL}"]):
+        done = _run(project, "doit", *args, timeout=60)
+        assert (done.returncode, done.stderr.splitlines()) == (2, lines), args
+
+
 # -- a disk that is really full, a tree that is really read-only (root, with mounts) --------------------------------
 
 
