@@ -7,19 +7,18 @@ Exit status of every entry point (``mlperf-compliance ...``, ``doit`` on our dod
 ====  =====================================================================================================
 0     success: the specs are valid, the test passes, every task did its job and every cell passes
 1     a test or a task failed (the reason is printed above, and in ``doit summary``)
-2     bad input: invalid specs, an unknown name, a bad command line, a missing or unreadable file;
+2     bad input: invalid specs, an unknown name, a bad command line, a missing or unreadable file, a file the
+      machine will not let the tool write (a full disk, a read-only folder, a path longer than SQLite opens);
       one ``error:`` line (or one line per spec problem) says what and where
 130   interrupted by Ctrl-C (SIGINT); 143: stopped by SIGTERM. One line says what was interrupted.
 ====  =====================================================================================================
 
-A file the machine will not let the tool write (a full disk, a read-only folder, a path longer than SQLite opens)
-is bad input too: one ``error:`` line naming the file and what the system said (:func:`os_problem`). When the
-reader of the output goes away (``| head``), the output is dropped and the command ends with its own status
-(:func:`guarded`); a ``doit`` on a dodo.py ends as a Unix tool does (:func:`closed_pipe_ends_process`).
+doit's own codes, which only a plain ``doit`` can return: 2 "error while executing a task" (a step the machine
+stopped, said in its ``error:`` line, and the steps after it; anything else means a bug: our tasks record
+failures instead) and 3 "error before task execution" (e.g. an unknown task name: doit prints ``ERROR: ...``).
 
-doit's own codes, which only a plain ``doit`` can return: 2 "error while executing a task" (a task's
-dependency failed; our tasks record failures instead, so this means a bug) and 3 "error before task execution"
-(e.g. an unknown task name: doit prints ``ERROR: ...``).
+When the reader of the output goes away (``... | head``), ``mlperf-compliance`` drops the rest of the output and
+ends with its own status; ``doit`` on a dodo.py ends at its next write, quietly, as a Unix tool does.
 """
 
 from __future__ import annotations
