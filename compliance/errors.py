@@ -136,8 +136,9 @@ def report(exc: BaseException, err: TextIO) -> int:
 
 
 def guarded(function: Callable[[], int], err: TextIO | None = None) -> int:
-    """Run an entry point's body and map the project's exceptions to their exit status (see :func:`report`); a
-    reader of its output that went away (``| head``) drops the rest of the output, never the status."""
+    """Run an entry point's body and map the project's exceptions, and what the machine refuses (a full disk...),
+    to their exit status (see :func:`report`); a reader of its output that went away (``| head``) drops the rest
+    of the output, never the status."""
     with output_may_close():
         try:
             code = function()
@@ -145,6 +146,11 @@ def guarded(function: Callable[[], int], err: TextIO | None = None) -> int:
             return code
         except (SpecError, InputError, KeyboardInterrupt, Interrupted) as exc:
             return report(exc, err or sys.stderr)
+        except OSError as exc:
+            why = os_problem(exc)
+            if why is None:  # a bug: its traceback is wanted
+                raise
+            return report(InputError(why), err or sys.stderr)
 
 
 # -- the machine: a full disk, a read-only folder, a path too long -----------------------------------------------------

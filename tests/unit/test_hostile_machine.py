@@ -19,7 +19,7 @@ from compliance.pipeline import backend
 from compliance.verify import output
 from tests.helpers import harness as h
 from tests.helpers.paths import write_tree
-from tests.helpers.projects import doit, executed, make_project, summary_rows
+from tests.helpers.projects import doit, executed, make_project, summary_rows, tool
 
 CELL = "box/retinanet/Offline/TEST01"
 SYSTEM = (
@@ -162,3 +162,22 @@ def test_a_record_the_disk_has_no_room_for_is_named(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(io, "write_atomic", real)
     assert doit(project).returncode == 0
     assert [r["status"] for r in summary_rows(project)] == ["PASS"]
+
+
+def test_a_command_the_disk_has_no_room_for_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.records import io
+
+    project = _project(tmp_path / "p")
+    assert doit(project).returncode == 0
+    real = io.write_atomic
+
+    def full(path: Any, text: str) -> None:
+        if str(path).endswith(".rerun"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(io, "write_atomic", full)
+    done = tool(project, "rerun", "box")
+    assert done.returncode == 2
+    assert _one_error(done.stderr + done.stdout) == [f"error: build/{CELL}/run.rerun: No space left on device"]
+    assert _calls(project) == 1  # nothing ran
