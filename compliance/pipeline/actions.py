@@ -28,6 +28,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.records import (
     Bad,
+    CellState,
     PublishRecord,
     PublishState,
     RunRecord,
@@ -310,10 +312,20 @@ def _withdraw(plan: CellPlan) -> str:
     """Move the cell's TEST folder out of the submission tree into build/withdrawn/; where it went ("" if absent)."""
     if not os.path.lexists(plan.tree_dir):
         return ""
-    when = time.strftime("%Y%m%dT%H%M%S")
-    target = plan.files.withdrawn_dir(when)
+    target = _unused(plan.files.withdrawn_dir)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.move(plan.tree_dir, target)
+    return target
+
+
+def _unused(folder: Callable[[str], str]) -> str:
+    """``folder(<the time now>)``, or with ``.2``, ``.3``... after it when a folder of this second is there (a move
+    onto it would put the folder inside the earlier one)."""
+    when = time.strftime("%Y%m%dT%H%M%S")
+    target, n = folder(when), 1
+    while os.path.lexists(target):
+        n += 1
+        target = folder(f"{when}.{n}")
     return target
 
 
@@ -348,6 +360,7 @@ def publish(plan: CellPlan) -> TaskResult:
             shutil.copy2(os.path.join(plan.files.verified_dir, name), target)
 
     try:
+        _keep_aside(plan, state)
         replace_folder(plan.tree_dir, fill)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
@@ -355,6 +368,35 @@ def publish(plan: CellPlan) -> TaskResult:
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     recorded(PublishState.PUBLISHED)
     return _done("publish", [plan.cell.id], None)
+
+
+def _keep_aside(plan: CellPlan, state: CellState) -> None:
+    """Before a TEST folder is replaced: when it holds anything the tool did not write there (a file or folder of
+    the user's, the official scripts' output, a file of the tool's changed since it was copied, or anything at all
+    when no record says the tool published it), move the folder to build/withdrawn/ (said on stderr), so that
+    nothing is lost (issue 24 item 2)."""
+    if not os.path.lexists(plan.tree_dir):
+        return
+    record = state.publication
+    copied = record.time if record is not None and record.state is PublishState.PUBLISHED else None
+    names = {*plan.verifier.files(), *plan.verifier.optional_files}
+    folders = {str(parent) for name in names for parent in Path(name).parents if str(parent) != "."}
+    theirs = []
+    for top, dirs, files in os.walk(plan.tree_dir):
+        for name in sorted(dirs + files):
+            path = os.path.join(top, name)
+            inner = os.path.relpath(path, plan.tree_dir)
+            if os.path.islink(path):
+                theirs.append(inner)
+            elif os.path.isdir(path):
+                if inner not in folders:
+                    theirs.append(inner)
+            elif inner not in names or copied is None or os.stat(path).st_mtime > copied:  # copy2 kept its time
+                theirs.append(inner)
+    if theirs:
+        moved = _withdraw(plan)
+        what = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
+        print(f"  {plan.tree_dir} held what the tool did not write ({what}): kept it in {moved}", file=sys.stderr)
 
 
 def _passed(run: RunPlan, state: RunState) -> str | None:
@@ -394,8 +436,7 @@ def _withdraw_reference(ref: ReferencePlan) -> str:
     assert ref.tree_dir is not None
     if not os.path.lexists(ref.tree_dir):
         return ""
-    when = time.strftime("%Y%m%dT%H%M%S")
-    moved = layout.withdrawn_reference_dir(ref.system, ref.benchmark, ref.scenario, ref.mode, when)
+    moved = _unused(partial(layout.withdrawn_reference_dir, ref.system, ref.benchmark, ref.scenario, ref.mode))
     os.makedirs(os.path.dirname(moved), exist_ok=True)
     shutil.move(ref.tree_dir, moved)
     print(f"  withdrew {ref.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
