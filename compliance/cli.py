@@ -133,7 +133,8 @@ def run_doit(argv: Sequence[str]) -> int:
     outfile = cmd_run.opt_outfile["default"]  # the stdout doit took when it was imported
     cmd_run.opt_outfile["default"] = sys.stdout  # this command's (compliance.errors.guarded: `| head` is quiet)
     try:
-        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)))
+        # doit's commands return their status, or None for success (``forget``, ``ignore``)
+        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)) or 0)
     except SystemExit as exc:  # dodo.py maps bad input to its exit status (compliance.errors.report)
         return exc.code if isinstance(exc.code, int) else errors.EXIT_FAILED
     finally:

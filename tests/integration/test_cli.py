@@ -97,6 +97,8 @@ def test_doit_commands_work_through_mlperf_compliance(project: Path) -> None:
     assert info.returncode == 1 and "verify:demo/resnet/Offline/TEST01" in info.stdout  # 1: not up to date
     summary = tool(project, "summary")
     assert summary.returncode == 1 and "17 cells: 17 NOT RUN; submission runs in the tree: 24 NOT RUN" in summary.stdout
+    forget = tool(project, "forget", "verify:demo/resnet/Offline/TEST01")  # doit's forget returns None: success
+    assert forget.returncode == 0 and "Traceback" not in forget.stderr, forget.stderr
 
 
 def test_doit_specs_variable_chooses_the_specs_folder(project: Path) -> None:
