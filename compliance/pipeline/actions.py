@@ -280,8 +280,10 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
     try:
         result = plan.verifier.verify(request)
     except InputError as exc:
+        _machine_stop(exc, plan.files.root)
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
+        _machine_stop(exc, plan.files.root)
         traceback.print_exc()
         why = f"the verifier crashed: {type(exc).__name__}: {exc}"
         return _failed_verification(plan, why, VerifyKind.CRASH), None
@@ -292,15 +294,21 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
     return {}, result
 
 
+def _machine_stop(exc: BaseException, where: str) -> None:
+    """Raise again what the machine refused (a full disk, a read-only folder...: ``exc`` or its cause) as the OSError
+    it is, naming ``where`` when it names no file: it is no verdict, so nothing is recorded, and the step fails with
+    one line (:mod:`compliance.pipeline.steps`); the next ``doit`` does it again."""
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
+    if isinstance(cause, OSError) and errors.os_problem(cause) is not None:
+        raise OSError(cause.errno, cause.strerror, cause.filename or where) from None
+
+
 def _write_verdict(plan: CellPlan, result: Result, reason: str) -> TaskResult:
     """Write the TEST folder of the verdict (the last attempt's logs) and record it."""
     try:
         output.write(plan.files.verify_dir, result, plan.verifier)
     except InputError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, OSError) and errors.os_problem(cause) is not None:
-            # a full disk is no verdict: the step fails, unrecorded (compliance/pipeline/steps.py)
-            raise OSError(cause.errno, cause.strerror, cause.filename or plan.files.verify_dir) from None
+        _machine_stop(exc, plan.files.verify_dir)
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT)["done"]
     _record_verification(plan, result.verdict, reason, VerifyKind.VERDICT)
     print(render.console(result, plan.verifier), end="")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,25 @@ def test_a_command_the_disk_has_no_room_for_is_one_line(tmp_path: Path, monkeypa
     assert done.returncode == 2
     assert _one_error(done.stderr + done.stdout) == [f"error: build/{CELL}/run.rerun: No space left on device"]
     assert _calls(project) == 1  # nothing ran
+
+
+def test_a_full_disk_while_the_verifier_works_is_no_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. the scratch folder of an accuracy command on a full disk: a verdict "the verifier crashed" would stick
+    from dataclasses import replace
+
+    from compliance import records
+    from compliance.pipeline import actions
+    from compliance.pipeline.steps import Step, StepFailed
+    from tests.helpers import pipeline as p
+
+    monkeypatch.setattr(sys, "argv", ["doit"])
+    cp = p.cell(p.plan(p.system("box", "v5.0", p.bench("resnet"))), "box/resnet/Offline/TEST04")
+    for _, _, run in cp.needed_runs():
+        p.ran(run)
+
+    def full(request: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device", str(request.scratch_dir))
+
+    done = Step(actions.verify)(replace(cp, verifier=replace(cp.verifier, verify=full)))
+    assert isinstance(done, StepFailed) and done.message.endswith(": No space left on device")
+    assert records.read_cell(cp).verification is None  # nothing recorded: the next doit verifies again
