@@ -6,7 +6,7 @@ Commands of its own::
     mlperf-compliance validate [--specs DIR] [--system NAME ...]
     mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
-    mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
+    mlperf-compliance summary [--format F] [-o FILE] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
     mlperf-compliance review PATH [--round R] [--format F] [-o FILE] [-j N] [--severity S] [--strict]
     mlperf-compliance round-data CHECKOUT [--round R ...] [--specs DIR]
@@ -88,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     add_verify_arguments(sub)
 
     p = sub.add_parser("summary", help="the compliance table of every required cell (exit 0 when all pass)")
-    p.add_argument("--format", default="plain", help="plain, github, markdown, html or json (default: plain)")
+    p.add_argument("--format", default="plain", help="plain, markdown, html, json, github or junit (default: plain)")
+    p.add_argument("-o", "--output", metavar="FILE", default="", help="write the summary to FILE")
     specs_option(p)
     system_option(p)
 
@@ -167,7 +168,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "verify":
         return verify(args, sys.stdout)
     if args.command == "summary":
-        return summary(args.specs, args.system, args.format, sys.stdout)
+        return summary(args.specs, args.system, args.format, sys.stdout, args.output, sys.stderr)
     if args.command == "review":
         return review(args, sys.stdout, sys.stderr)
     if args.command == "round-data":

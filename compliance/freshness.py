@@ -13,7 +13,10 @@ once by the caller) and returns the list of :class:`Reason` why the step must ru
 * a publication: its record cannot be read, the verdict changed since it was copied (or withdrawn), or a file of the
   TEST folder in the tree is missing; for a submission run copied into the tree's results layout (``reference:
   {publish: true}``): the run changed since, the copy was refused or failed, or a file the tool wrote there is
-  missing or was changed.
+  missing or was changed;
+* the review of a system's part of the tree: its record cannot be read, it never ran, the round, the specs its cells
+  depend on or the version changed (named), or a file under the system's folders (or about it: its
+  ``systems/<system>.json``, the model mappings) changed, appeared or went since (named): by their stamps.
 
 Layer: above :mod:`compliance.records` and :mod:`compliance.plan`; below the status and the pipeline.
 """
@@ -25,8 +28,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from compliance import __version__, records
-from compliance.plan import CellPlan, ReferencePlan, RunPlan
-from compliance.records import Bad, CellState, InputStamp, PublishState, ReferenceState, RunState, VerifyKind
+from compliance.plan import CellPlan, ReferencePlan, ReviewPlan, RunPlan
+from compliance.records import (
+    Bad,
+    CellState,
+    InputStamp,
+    PublishState,
+    ReferenceState,
+    ReviewRecord,
+    RunState,
+    Stamp,
+    VerifyKind,
+)
 
 
 class ReasonKind(StrEnum):
@@ -178,4 +191,36 @@ def reference_publish_reasons(ref: ReferencePlan, state: ReferenceState) -> list
         changed = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if now[f] != wrote[f]]
         if changed:  # files the user added beside ours are theirs: not a reason (a new copy would refuse them)
             return [Reason(ReasonKind.TREE, f"{changed[0]} changed in the submission tree since it was copied")]
+    return []
+
+
+def review_stamps(rp: ReviewPlan) -> dict[str, Stamp | None]:
+    """The stamps of what the review of a system reads in the tree (its folders, every file in them, and the
+    files about it), by path relative to the tree's root; a missing one is absent."""
+    found: dict[str, Stamp | None] = {}
+    for folder in rp.folders:
+        base = os.path.relpath(folder, rp.submission_dir)
+        found.update({os.path.join(base, name): s for name, s in records.tree_stamps(folder).items()})
+    for path in rp.files:
+        here = records.stamp(path)
+        if here is not None:
+            found[os.path.relpath(path, rp.submission_dir)] = here
+    return found
+
+
+def review_reasons(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...]) -> list[Reason]:
+    """Why the review of a system's part of the tree must run (again): its record cannot be read, it never ran,
+    what it depends on changed (named), or a file under the system's folders changed, appeared or went (named)."""
+    if bad:
+        return _bad(bad)
+    if record is None:
+        return [Reason(ReasonKind.NEVER, "the review has not run yet")]
+    changed = [name for name, value in rp.parts(__version__).items() if record.parts.get(name) != value]
+    if changed:
+        return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the review")]
+    now = review_stamps(rp)
+    for name in sorted(set(now) | set(record.files)):
+        if name not in now or name not in record.files or now[name] != record.files[name]:
+            how = "appeared" if name not in record.files else "is gone" if name not in now else "changed"
+            return [Reason(ReasonKind.INPUT, f"{os.path.join(rp.submission_dir, name)} {how} since the review")]
     return []

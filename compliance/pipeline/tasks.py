@@ -1,4 +1,5 @@
-"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish.
+"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, and the review of each
+system's part of the submission tree (review).
 
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
@@ -9,7 +10,9 @@ in sorted order, each step with a group doc. What makes a task rerun:
   records) changed;
 * publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing; for a
   submission run (``publish:<system>/<benchmark>/<scenario>/<mode>``): the run changed since it was copied, the
-  copy failed or was refused, or a file the tool wrote into the tree is missing or changed.
+  copy failed or was refused, or a file the tool wrote into the tree is missing or changed;
+* review (``review:<system>``, after the system's publish tasks): a file under the system's part of the tree changed,
+  appeared or went (their stamps), or the round, its cells' specs or the version changed.
 
 Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
 whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
@@ -33,10 +36,10 @@ from functools import partial
 from typing import Any
 
 from compliance import freshness, layout, records
-from compliance.pipeline import actions, clean
+from compliance.pipeline import actions, clean, review_task
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, exclusive, load_plan
-from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan
+from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, SYSTEM_STEPS, exclusive, load_plan
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, RunPlan
 
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 
@@ -184,7 +187,7 @@ def task_verify() -> Iterator[dict[str, Any]]:
             "task_dep": deps,
             "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(_verify_reasons, cp))],
             "clean": [(clean.verification, [cp])],
-            "meta": {"log": cp.files.verify_json},
+            "meta": {"log": cp.files.verify_json, "output": cp.run.files.output},  # a retry runs the benchmark
         }
 
 
@@ -216,11 +219,31 @@ def task_publish() -> Iterator[dict[str, Any]]:
         }
 
 
+def _review_reasons(rp: ReviewPlan) -> list[freshness.Reason]:
+    return freshness.review_reasons(rp, *records.read_review(rp.record))
+
+
+def task_review() -> Iterator[dict[str, Any]]:
+    """Review each system's part of the submission tree after its publish tasks (the user's own files in it too):
+    what `mlperf-compliance review` finds there, in the summary; errors fail the system's review row."""
+    yield _group("review", task_review.__doc__)
+    for rp in load_plan().reviews:
+        yield {
+            "basename": "review",
+            "name": rp.id,
+            "actions": [(review_task.run_review, [rp])],
+            "task_dep": list(rp.after),
+            "uptodate": [Fresh(f"review:{rp.id}", partial(_review_reasons, rp))],
+            "meta": {"log": rp.record},
+        }
+
+
 def task_compliance() -> dict[str, Any]:
-    """Every step of every cell (the default task); fails when a required cell does not pass."""
+    """Every step of every cell and the review of each system (the default task); fails when a required cell or a
+    review does not pass."""
     return {
         "actions": [actions.outcome],
-        "task_dep": list(CELL_STEPS),
+        "task_dep": [*CELL_STEPS, *SYSTEM_STEPS],
         "uptodate": [False],
         "verbosity": 2,
         "meta": {"verdict": True},

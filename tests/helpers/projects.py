@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import Any
 
 from doit import cmd_run as doit_run
 from doit.doit_cmd import DoitMain
@@ -162,9 +163,9 @@ def tool_process(project: Path, *args: str, timeout: float = 600) -> subprocess.
     return result
 
 
-def summary_rows(project: Path) -> list[dict[str, str]]:
-    """The rows of ``mlperf-compliance summary --format json`` in the project."""
-    rows: list[dict[str, str]] = json.loads(tool(project, "summary", "--format", "json").stdout)["rows"]
+def summary_rows(project: Path) -> list[dict[str, Any]]:
+    """The rows of ``mlperf-compliance summary --format json`` in the project (its records)."""
+    rows: list[dict[str, Any]] = json.loads(tool(project, "summary", "--format", "json").stdout)["records"]
     return rows
 
 

@@ -215,7 +215,7 @@ def test_a_really_full_disk_is_one_line_and_the_next_run_finishes(tmp_path: Path
         (disk / "filler").unlink()
         again = _run(project, "mlperf-compliance")
         assert again.returncode == 0, again.stdout + again.stderr
-        assert [r["status"] for r in summary_rows(project)] == ["PASS"]
+        assert [r["status"] for r in summary_rows(project) if r.get("test") == "TEST01"] == ["PASS"]
 
 
 def test_a_really_read_only_tree_is_one_line_when_a_folder_is_withdrawn(tmp_path: Path) -> None:

@@ -50,6 +50,11 @@ def _calls(project: Path) -> int:
     return len(os.listdir(folder)) if folder.is_dir() else 0
 
 
+def _statuses(project: Path) -> list[str]:
+    """The status of the cell in the summary (the system's review row left out)."""
+    return [r["status"] for r in summary_rows(project) if r.get("test") == "TEST01"]
+
+
 def _one_error(text: str) -> list[str]:
     assert "Traceback" not in text, text
     return [line for line in text.splitlines() if line.startswith("error: ")]
@@ -118,7 +123,7 @@ def test_a_full_disk_under_doits_database_is_one_line_and_loses_nothing_committe
     again = doit(project)
     assert again.returncode == 0 and _calls(project) == 1
     assert f"run:{CELL}" not in executed(again)
-    assert [r["status"] for r in summary_rows(project)] == ["PASS"]
+    assert _statuses(project) == ["PASS"]
     assert executed(doit(project)) == set()
 
 
@@ -136,11 +141,11 @@ def test_a_full_disk_in_a_step_is_one_line_and_no_verdict(tmp_path: Path, monkey
     assert f"verify {CELL} ... FAILED" in done.stdout
     assert f"{verify_dir}: No space left on device" in done.stdout
     assert _one_error(done.stderr) == [f"error: {verify_dir}: No space left on device"]
-    assert [r["status"] for r in summary_rows(project)] != ["FAIL"]  # a full disk is no verdict
+    assert _statuses(project) != ["FAIL"]  # a full disk is no verdict
     monkeypatch.setattr(output, "replace_folder", real)
     again = doit(project)
     assert again.returncode == 0 and f"verify:{CELL}" in executed(again)
-    assert [r["status"] for r in summary_rows(project)] == ["PASS"] and _calls(project) == 1
+    assert _statuses(project) == ["PASS"] and _calls(project) == 1
 
 
 def test_a_record_the_disk_has_no_room_for_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +167,7 @@ def test_a_record_the_disk_has_no_room_for_is_named(tmp_path: Path, monkeypatch:
     assert _one_error(done.stderr) == [f"error: {record}: Disk quota exceeded"]
     monkeypatch.setattr(io, "write_atomic", real)
     assert doit(project).returncode == 0
-    assert [r["status"] for r in summary_rows(project)] == ["PASS"]
+    assert _statuses(project) == ["PASS"]
 
 
 def test_a_command_the_disk_has_no_room_for_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
