@@ -26,7 +26,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from compliance import __version__, errors
+from compliance import __version__, errors, startup  # noqa: F401 (first: a Ctrl-C while the rest loads)
 from compliance.commands import DEFAULT_SPECS, specs_dir
 from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
 def run_doit(argv: Sequence[str]) -> int:
     """Run doit with ``argv`` on ./dodo.py (or the one ``-f`` names), else on the packaged tasks, with our
     commands, and return its exit status."""
+    from doit import cmd_run
     from doit.cmd_base import DodoTaskLoader
     from doit.doit_cmd import DoitMain
 
@@ -130,11 +131,15 @@ def run_doit(argv: Sequence[str]) -> int:
         DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand, DumpDbCommand)
 
     dodo = os.path.exists("dodo.py") or any(a.split("=")[0] in DODO_OPTIONS for a in argv)
+    outfile = cmd_run.opt_outfile["default"]  # the stdout doit took when it was imported
+    cmd_run.opt_outfile["default"] = sys.stdout  # this command's (compliance.errors.guarded: `| head` is quiet)
     try:
         # doit's commands return their status, or None for success (``forget``, ``ignore``)
         return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)) or 0)
     except SystemExit as exc:  # dodo.py maps bad input to its exit status (compliance.errors.report)
         return exc.code if isinstance(exc.code, int) else errors.EXIT_FAILED
+    finally:
+        cmd_run.opt_outfile["default"] = outfile
 
 
 def _version() -> str:

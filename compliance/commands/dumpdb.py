@@ -8,7 +8,7 @@ from typing import Any
 
 from doit.cmd_base import Command
 
-from compliance import layout
+from compliance import errors, layout
 
 
 class DumpDbCommand(Command):
@@ -21,12 +21,16 @@ class DumpDbCommand(Command):
     cmd_options = ()
 
     def execute(self, params: Any, args: Any) -> int:
-        try:
-            connection = sqlite3.connect(f"file:{layout.DOIT_DB}?mode=ro", uri=True)
-            rows = connection.execute("select task_id, task_data from doit order by task_id").fetchall()
-        except sqlite3.Error as exc:
-            print(f"error: {layout.DOIT_DB}: {exc} (has doit run here?)", file=sys.stderr)
-            return 2
-        for task_id, data in rows:
-            print(f"{task_id}: {data}")
-        return 0
+        return errors.guarded(_dump)  # `doit dumpdb | head`: quiet
+
+
+def _dump() -> int:
+    try:
+        connection = sqlite3.connect(f"file:{layout.DOIT_DB}?mode=ro", uri=True)
+        rows = connection.execute("select task_id, task_data from doit order by task_id").fetchall()
+    except sqlite3.Error as exc:
+        print(f"error: {layout.DOIT_DB}: {exc} (has doit run here?)", file=sys.stderr)
+        return 2
+    for task_id, data in rows:
+        print(f"{task_id}: {data}")
+    return 0

@@ -28,10 +28,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from compliance import __version__, freshness, layout, records, status
+from compliance import __version__, errors, freshness, layout, records, status
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.logs import LogError
@@ -41,6 +42,7 @@ from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.records import (
     Bad,
+    CellState,
     PublishRecord,
     PublishState,
     RunRecord,
@@ -48,10 +50,12 @@ from compliance.records import (
     TreeCopyRecord,
     VerifyKind,
     VerifyRecord,
+    Where,
 )
+from compliance.specs import inputs as declared
 from compliance.verify import output, render
 from compliance.verify.base import Request
-from compliance.verify.checks import evidence
+from compliance.verify.checks import evidence, runs
 from compliance.verify.result import Result, Verdict
 
 #: what a task returns to doit: its values (saved, and shown by the reporter), or False to fail doit here
@@ -109,6 +113,11 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     state = records.read_run(run)
     _set_aside(state.bad)
     _forget(run)
+    absent = declared.missing(run.inputs)  # an input that names nothing would do nothing, silently
+    if absent:
+        why = f"declared input {absent[0]}: correct 'inputs' in the system spec, or put the file there"
+        RunRecord.ended(run.signature, run.signature_fields(), why, "inputs", {}, Where()).save(run.files.record)
+        return why, "inputs"
     started = time.time()
     inputs = records.input_stamps(run.inputs, state.record.inputs if state.record else None)
     launched = launch.get(run.launcher.kind).launch(run)
@@ -147,7 +156,10 @@ def reference(plan: ReferencePlan, cells: list[str]) -> TaskResult:
     """Produce a submission run (accuracy or performance) for ``cells``; it must show no audit config."""
 
     def clean(detail: DetailLog) -> str | None:
-        return "LoadGen found an audit.config: this run is contaminated" if detail.audit_config_found else None
+        if detail.audit_config_found:
+            return "LoadGen found an audit.config: this run is contaminated"
+        mode = runs.modes({plan.mode: detail})  # swapped or identical `modes:` words: never published as a pass
+        return None if mode.passed else mode.reason
 
     problem, kind = _execute(plan.run, clean)
     return _done("reference", cells, problem, {"kind": kind, "signature": plan.run.signature}, own=plan.id)
@@ -270,8 +282,10 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
     try:
         result = plan.verifier.verify(request)
     except InputError as exc:
+        _machine_stop(exc, plan.files.root)
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
+        _machine_stop(exc, plan.files.root)
         traceback.print_exc()
         why = f"the verifier crashed: {type(exc).__name__}: {exc}"
         return _failed_verification(plan, why, VerifyKind.CRASH), None
@@ -282,11 +296,21 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
     return {}, result
 
 
+def _machine_stop(exc: BaseException, where: str) -> None:
+    """Raise again what the machine refused (a full disk, a read-only folder...: ``exc`` or its cause) as the OSError
+    it is, naming ``where`` when it names no file: it is no verdict, so nothing is recorded, and the step fails with
+    one line (:mod:`compliance.pipeline.steps`); the next ``doit`` does it again."""
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
+    if isinstance(cause, OSError) and errors.os_problem(cause) is not None:
+        raise OSError(cause.errno, cause.strerror, cause.filename or where) from None
+
+
 def _write_verdict(plan: CellPlan, result: Result, reason: str) -> TaskResult:
     """Write the TEST folder of the verdict (the last attempt's logs) and record it."""
     try:
         output.write(plan.files.verify_dir, result, plan.verifier)
     except InputError as exc:
+        _machine_stop(exc, plan.files.verify_dir)
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT)["done"]
     _record_verification(plan, result.verdict, reason, VerifyKind.VERDICT)
     print(render.console(result, plan.verifier), end="")
@@ -298,10 +322,20 @@ def _withdraw(plan: CellPlan) -> str:
     """Move the cell's TEST folder out of the submission tree into build/withdrawn/; where it went ("" if absent)."""
     if not os.path.lexists(plan.tree_dir):
         return ""
-    when = time.strftime("%Y%m%dT%H%M%S")
-    target = plan.files.withdrawn_dir(when)
+    target = _unused(plan.files.withdrawn_dir)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.move(plan.tree_dir, target)
+    return target
+
+
+def _unused(folder: Callable[[str], str]) -> str:
+    """``folder(<the time now>)``, or with ``.2``, ``.3``... after it when a folder of this second is there (a move
+    onto it would put the folder inside the earlier one)."""
+    when = time.strftime("%Y%m%dT%H%M%S")
+    target, n = folder(when), 1
+    while os.path.lexists(target):
+        n += 1
+        target = folder(f"{when}.{n}")
     return target
 
 
@@ -336,6 +370,7 @@ def publish(plan: CellPlan) -> TaskResult:
             shutil.copy2(os.path.join(plan.files.verified_dir, name), target)
 
     try:
+        _keep_aside(plan, state)
         replace_folder(plan.tree_dir, fill)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
@@ -343,6 +378,35 @@ def publish(plan: CellPlan) -> TaskResult:
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     recorded(PublishState.PUBLISHED)
     return _done("publish", [plan.cell.id], None)
+
+
+def _keep_aside(plan: CellPlan, state: CellState) -> None:
+    """Before a TEST folder is replaced: when it holds anything the tool did not write there (a file or folder of
+    the user's, the official scripts' output, a file of the tool's changed since it was copied, or anything at all
+    when no record says the tool published it), move the folder to build/withdrawn/ (said on stderr), so that
+    nothing is lost (issue 24 item 2)."""
+    if not os.path.lexists(plan.tree_dir):
+        return
+    record = state.publication
+    copied = record.time if record is not None and record.state is PublishState.PUBLISHED else None
+    names = {*plan.verifier.files(), *plan.verifier.optional_files}
+    folders = {str(parent) for name in names for parent in Path(name).parents if str(parent) != "."}
+    theirs = []
+    for top, dirs, files in os.walk(plan.tree_dir):
+        for name in sorted(dirs + files):
+            path = os.path.join(top, name)
+            inner = os.path.relpath(path, plan.tree_dir)
+            if os.path.islink(path):
+                theirs.append(inner)
+            elif os.path.isdir(path):
+                if inner not in folders:
+                    theirs.append(inner)
+            elif inner not in names or copied is None or os.stat(path).st_mtime > copied:  # copy2 kept its time
+                theirs.append(inner)
+    if theirs:
+        moved = _withdraw(plan)
+        what = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
+        print(f"  {plan.tree_dir} held what the tool did not write ({what}): kept it in {moved}", file=sys.stderr)
 
 
 def _passed(run: RunPlan, state: RunState) -> str | None:
@@ -382,8 +446,7 @@ def _withdraw_reference(ref: ReferencePlan) -> str:
     assert ref.tree_dir is not None
     if not os.path.lexists(ref.tree_dir):
         return ""
-    when = time.strftime("%Y%m%dT%H%M%S")
-    moved = layout.withdrawn_reference_dir(ref.system, ref.benchmark, ref.scenario, ref.mode, when)
+    moved = _unused(partial(layout.withdrawn_reference_dir, ref.system, ref.benchmark, ref.scenario, ref.mode))
     os.makedirs(os.path.dirname(moved), exist_ok=True)
     shutil.move(ref.tree_dir, moved)
     print(f"  withdrew {ref.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)

@@ -32,6 +32,7 @@ from doit.reporter import ConsoleReporter
 from compliance import records, status
 from compliance.errors import InputError, SpecError
 from compliance.pipeline import progress, session
+from compliance.pipeline.steps import StepFailed
 from compliance.plan import RunPlan
 from compliance.verify.result import Verdict
 
@@ -40,7 +41,10 @@ GREEN, RED, YELLOW, PLAIN = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
 
 def _crash(fail: Any) -> str:
     """``: it crashed: <the exception>`` for a step that raised one (its traceback follows at the end), so no failure
-    is shown without its reason; "" for a step that failed by its result (it printed why)."""
+    is shown without its reason; ``: <file>: <what the system said>`` for a step the machine stopped (a full disk);
+    "" for a step that failed by its result (it printed why)."""
+    if isinstance(fail, StepFailed):
+        return f": {fail.message}"
     lines = "".join(getattr(fail, "traceback", None) or []).strip().splitlines()
     return f": it crashed: {lines[-1]}" if lines else ""
 

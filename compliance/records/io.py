@@ -84,7 +84,12 @@ def load_json(path: str) -> dict[str, Any] | None:
 def save_json(path: str, data: dict[str, Any]) -> None:
     """Write ``data`` to ``path`` atomically (a reader sees the old record or the new one, whole)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    write_atomic(path, json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    try:
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from exc  # a full disk names the record it could not write
 
 
 def move_aside(path: str) -> str:

@@ -3,9 +3,11 @@ declared inputs (read only when their stamp changed)."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
+import stat
+
+from compliance.specs import inputs
 
 #: (mtime, size) of a file
 Stamp = tuple[float, float]
@@ -34,23 +36,34 @@ def tree_stamps(folder: str) -> dict[str, Stamp | None]:
 
 
 def expand(patterns: tuple[str, ...]) -> list[str]:
-    """The files the declared input patterns name now (a pattern without wildcards names itself)."""
-    found: set[str] = set()
-    for pattern in patterns:
-        matches = glob.glob(pattern, recursive=True) if glob.has_magic(pattern) else [pattern]
-        found.update(m for m in matches if not os.path.isdir(m))
-    return sorted(found)
+    """The regular files the declared input patterns name now, a folder standing for the regular files under it
+    (:func:`compliance.specs.inputs.files`: nothing else is ever opened)."""
+    return inputs.files(patterns)
 
 
 def content_digest(path: str) -> str | None:
-    """sha256 of a file's content (read in blocks), or None when it cannot be read."""
+    """sha256 of a regular file's content (read in blocks, up to the size it had when opened: a file that grows
+    without end is read within a bound), or None when it cannot be read or is no regular file (a FIFO or a device,
+    put there since the specs were loaded, is opened without blocking and never read)."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        left = info.st_size
+        try:
+            while left > 0:
+                block = f.read(min(left, 1 << 20))
+                if not block:
+                    break
+                h.update(block)
+                left -= len(block)
+        except OSError:
+            return None
     return h.hexdigest()
 
 

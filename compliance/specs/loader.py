@@ -38,6 +38,7 @@ from compliance.specs.facts import (
     override_problems,
     shared_tree_problems,
 )
+from compliance.specs.inputs import input_problems
 from compliance.specs.rounds import round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
@@ -465,6 +466,8 @@ class _Loader:
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
+            refused, warned = input_problems(doc, where, run, self.problems)
+            self.problems, self.warnings = self.problems + refused, self.warnings + warned
             self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name), self.harness_checks)
             self.problems += override_problems(doc, where, run, rnd.name, rnd.tests_for(name))
             self.warnings += known_issue_warnings(doc, where, run, specs, rnd.tests_for(name))

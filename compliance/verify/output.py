@@ -59,5 +59,5 @@ def write(output_dir: str | Path, result: Result, verifier: Verifier) -> Path:
     try:
         replace_folder(target, fill)
     except OSError as exc:
-        raise InputError(f"{target}: cannot write the output ({exc.strerror or exc})") from None
+        raise InputError(f"{target}: cannot write the output ({exc.strerror or exc})") from exc
     return target

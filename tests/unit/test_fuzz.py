@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -533,6 +534,13 @@ def _spec_cases() -> list[tuple[str, str]]:
         ("env NUL", _yaml({**GOOD_SYSTEM, "env": {"A": "a\u0000b"}})),
         ("timeout huge", _yaml({**GOOD_SYSTEM, "timeout": 1e12})),
         ("name mismatch", _yaml({**GOOD_SYSTEM, "name": "other"})),
+        # issue 24: declared inputs that no command may open (a FIFO beside the specs: the test makes it)
+        ("inputs a FIFO", _yaml({**GOOD_SYSTEM, "inputs": ["fifo"]})),
+        ("inputs /dev/zero", _yaml({**GOOD_SYSTEM, "inputs": ["/dev/zero"]})),
+        ("inputs a device by a glob", _yaml({**GOOD_SYSTEM, "inputs": ["/dev/nul[l]"]})),
+        ("benchmark inputs a FIFO", _yaml({**GOOD_SYSTEM, "benchmarks": {"resnet": {**bench, "inputs": ["fifo"]}}})),
+        ("inputs a list", _yaml({**GOOD_SYSTEM, "inputs": [["a"]]})),
+        ("inputs a number", _yaml({**GOOD_SYSTEM, "inputs": 7})),
     ]
     return cases
 
@@ -548,6 +556,7 @@ def test_there_are_enough_bad_spec_cases() -> None:
 def test_a_bad_spec_never_ends_in_a_traceback(specs_copy: Path, capsys, name: str, text: str) -> None:
     spec = specs_copy / "systems" / "box.yaml"
     spec.write_text(text, encoding="utf-8", errors="surrogatepass")
+    os.mkfifo(specs_copy.parent / "fifo")  # an input that names it is refused, never opened (a read would hang)
     code = main(["validate", "--specs", str(specs_copy)])
     out, err = capsys.readouterr()
     assert code == 2 and "Traceback" not in out + err, (out, err)

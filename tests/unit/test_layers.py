@@ -15,7 +15,7 @@ from tests.helpers.paths import PROJECT
 
 #: bottom first; a module belongs to the first entry its dotted name starts with
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("compliance.errors", "compliance.fsutil"),
+    ("compliance.errors", "compliance.fsutil", "compliance.startup"),
     ("compliance.report",),
     ("compliance.specs",),
     ("compliance.layout",),

@@ -12,6 +12,7 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
 from compliance.logs.summary import SummaryLog, read_summary
+from compliance.specs.inputs import kind
 from compliance.verify.checks import evidence
 from compliance.verify.result import Check, Kind, Outcome, Result
 
@@ -19,16 +20,6 @@ if TYPE_CHECKING:
     from compliance.verify.base import Request
 
 CHECK_LOGS = "logs readable"
-
-
-#: what a path is when it is not a regular file (a FIFO or a device would hang or flood a reader: never opened)
-_KINDS = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-}
 
 
 def required(path: str | Path) -> str:
@@ -40,7 +31,7 @@ def required(path: str | Path) -> str:
         mode = None
     if mode is None or not stat.S_ISREG(mode):
         if mode is not None:
-            raise InputError(f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a file")
+            raise InputError(f"{path}: is {kind(mode)}, not a file")  # a FIFO or a device is never opened
         if os.path.islink(path):
             raise InputError(f"{path}: a symbolic link to nothing (or a loop of links)")
         parent = os.path.dirname(path) or "."

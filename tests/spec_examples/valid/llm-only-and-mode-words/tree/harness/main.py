@@ -1,0 +1,1 @@
+# the harness: its code and model are declared inputs
