@@ -5,8 +5,9 @@ settings were in effect (detail log); the accuracy log holds every sample of the
 and nothing else (the count from the model spec: 990 for gpt-oss-120b); the benchmark's accuracy command ran on it
 and exited 0; its score, the last line matching the model's first metric, is at least the threshold of the model's
 audit_params (60.698 for gpt-oss-120b; no option lowers it). The command's output goes to
-``accuracy/accuracy.txt``, never into ``verify_accuracy.txt``, and whatever of it is quoted there is neutralised,
-so it cannot forge the ``TEST PASS`` the submission checker looks for.
+``accuracy/accuracy_output.txt`` (not ``accuracy.txt``: the official truncation writes that file anew in TEST07,
+docs/rules.md §8.1), never into ``verify_accuracy.txt``, and whatever of it is quoted there is neutralised, so it
+cannot forge the ``TEST PASS`` the submission checker looks for.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from compliance.verify.result import Check, Outcome, Result
 CHECK_SAMPLES = "compliance dataset covered"
 CHECK_SCORE = "accuracy score"
 CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, CHECK_SAMPLES, CHECK_SCORE)
-OUTPUT_TEXT = "accuracy/accuracy.txt"
+OUTPUT_TEXT = "accuracy/accuracy_output.txt"  # accuracy.txt is the truncation's (docs/rules.md §8.1)
 THRESHOLD_KEY = "test07_accuracy_threshold"
 TOKEN_BYTES = {"int16": 2, "int32": 4, "int64": 8, "float32": 4}
 SEPARATOR = "=" * 80

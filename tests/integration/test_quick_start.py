@@ -81,7 +81,7 @@ def test_the_demo_passes_and_each_tree_holds_what_the_checker_requires(demo: Pat
     assert checks["audit config in effect"]["outcome"] == "PASS"
     assert 60.698 <= checks["accuracy score"]["figures"]["score"] < 75
     assert (test07 / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")
-    assert (test07 / "accuracy/accuracy.txt").read_text().startswith("Total samples evaluated: 990")
+    assert (test07 / "accuracy/accuracy_output.txt").read_text().startswith("Total samples evaluated: 990")
     assert audit_configs(demo / "build") == [] and not list((demo / "build/work").rglob("audit.conf*"))
     assert (demo / "build" / ".doit.db").exists()
 

@@ -83,7 +83,7 @@ def test_test07_honest_demo_passes_on_the_990_question_set(tmp_path: Path) -> No
     assert 60.698 <= checks["accuracy score"]["figures"]["score"] < 75
     folder = project / "submission/closed/Acme/results/lab/gpt-oss-120b/Offline/TEST07"
     assert (folder / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")
-    assert (folder / "accuracy/accuracy.txt").read_text().startswith("Total samples evaluated: 990")
+    assert (folder / "accuracy/accuracy_output.txt").read_text().startswith("Total samples evaluated: 990")
 
 
 def test_test07_low_score_fails_with_its_reason(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_complete_run_scoring_above_the_threshold_passes(tmp_path: Path, capsys)
     folder = tmp_path / "out" / "TEST07"
     text = (folder / "verify_accuracy.txt").read_text()
     assert text.rstrip().endswith("TEST PASS") and "Accuracy score: 70.0" in text and "threshold: 60.698" in text
-    assert (folder / "accuracy" / "accuracy.txt").read_text() == "'exact_match': 70.000\n"
+    assert (folder / "accuracy" / "accuracy_output.txt").read_text() == "'exact_match': 70.000\n"
     assert (folder / "accuracy" / "mlperf_log_accuracy.json").is_file()
     assert {p.name for p in (folder / "performance" / "run_1").iterdir()} == {
         "mlperf_log_summary.txt",
