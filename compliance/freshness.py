@@ -11,9 +11,12 @@ once by the caller) and returns the list of :class:`Reason` why the step must ru
 * a verification: a record of it cannot be read, never verified, a part it depends on changed (test spec, model
   spec, options, version: named), or an input file changed or went missing (named);
 * a publication: its record cannot be read, the verdict changed since it was copied (or withdrawn), or a file of the
-  TEST folder in the tree is missing; for a submission run copied into the tree's results layout (``reference:
-  {publish: true}``): the run changed since, the copy was refused or failed, or a file the tool wrote there is
-  missing or was changed.
+  TEST folder in the tree holds none of the forms the tool may have written (its upload form, or a form the official
+  truncation leaves of it: :mod:`compliance.submission.upload`; named, with how it changed: missing, edited, cut
+  otherwise, the full log back), or the folder holds a file the tool did not write; for a submission run copied
+  into the tree's results layout (``reference: {publish: true}``): the run changed since, the copy was refused or
+  failed, or a file the tool wrote there is missing or holds none of its forms (the submitter's ``accuracy.txt``
+  and the log the truncation cut once it is there are not a change).
 
 Layer: above :mod:`compliance.records` and :mod:`compliance.plan`; below the status and the pipeline.
 """
@@ -27,6 +30,7 @@ from enum import StrEnum
 from compliance import __version__, records
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.records import Bad, CellState, InputStamp, PublishState, ReferenceState, RunState, VerifyKind
+from compliance.submission import truncation, upload
 
 
 class ReasonKind(StrEnum):
@@ -134,12 +138,27 @@ def publish_reasons(cp: CellPlan, state: CellState) -> list[Reason]:
     if record.state is PublishState.COPY_FAILED:
         return [Reason(ReasonKind.FAILED, f"the copy into the submission tree failed: {record.reason}")]
     if record.state is PublishState.PUBLISHED:
-        missing = [f for f in cp.tree_files if not os.path.exists(f)]
-        if missing:
-            return [Reason(ReasonKind.TREE, f"{missing[0]} is missing from the submission tree")]
+        try:
+            identities = record.files or {p.name: p.identity for p in tree_form(cp)}
+        except (OSError, truncation.NotText) as exc:
+            return [Reason(ReasonKind.TREE, f"the upload form of {cp.files.verified_dir} cannot be made: {exc}")]
+        changes = upload.folder_changes(cp.tree_dir, identities, theirs=lambda name: False)
+        if changes:
+            path, change = changes[0]
+            return [Reason(ReasonKind.TREE, f"{path} {upload.describe(change)}")]
     elif os.path.exists(cp.tree_dir):
         return [Reason(ReasonKind.TREE, f"{cp.tree_dir} is in the submission tree but the cell does not pass")]
     return []
+
+
+def tree_form(cp: CellPlan) -> list[upload.Planned]:
+    """The upload form of the cell's verified TEST folder: what its copy in the tree holds (docs/rules.md §8.2).
+
+    Raises:
+        OSError: a file of the verified folder cannot be read.
+        truncation.NotText: its accuracy log is not text the official truncation can cut.
+    """
+    return upload.test_folder(cp.cell.test, cp.files.verified_dir, cp.verifier.files_in(cp.files.verified_dir))
 
 
 def reference_source(ref: ReferencePlan, run: RunState) -> records.Source:
@@ -171,11 +190,17 @@ def reference_publish_reasons(ref: ReferencePlan, state: ReferenceState) -> list
     if record.source != reference_source(ref, state.run):
         return [Reason(ReasonKind.VERDICT, "the submission run changed since it was copied into the submission tree")]
     if record.state is PublishState.PUBLISHED:
-        now, wrote = records.tree_stamps(ref.tree_dir), record.files
+        if record.identities:  # files the user added beside ours are theirs: not a reason (a new copy keeps them)
+            changes = upload.folder_changes(ref.tree_dir, record.identities)
+            if changes:
+                path, change = changes[0]
+                return [Reason(ReasonKind.TREE, f"{path} {upload.describe(change)}")]
+            return []
+        now, wrote = records.tree_stamps(ref.tree_dir), record.files  # a record of an earlier release: its stamps
         missing = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if f not in now]
         if missing:
             return [Reason(ReasonKind.TREE, f"{missing[0]} is missing from the submission tree")]
         changed = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if now[f] != wrote[f]]
-        if changed:  # files the user added beside ours are theirs: not a reason (a new copy would refuse them)
+        if changed:
             return [Reason(ReasonKind.TREE, f"{changed[0]} changed in the submission tree since it was copied")]
     return []

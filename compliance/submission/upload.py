@@ -23,7 +23,8 @@ the official chain may leave of it, and the stamp it had when written (an unchan
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,6 +50,7 @@ class Change(StrEnum):
     CUT_OTHERWISE = "cut otherwise"
     WHOLE = "whole"  # the full log where the upload form has it cut
     NOT_A_FILE = "not a file"
+    EXTRA = "extra"  # a file the tool did not write, in a folder it writes whole
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,39 @@ def change(path: str, identity: Identity, stamp: Stamp | None) -> Change | None:
     return Change.CUT_OTHERWISE if _truncated(path) else Change.EDITED
 
 
+def file_stamp(path: str) -> Stamp | None:
+    """(mtime, size) of a regular file (a link is followed); None when there is none there."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_mtime, float(info.st_size)) if stat.S_ISREG(info.st_mode) else None
+
+
+def folder_changes(
+    folder: str,
+    identities: Mapping[str, Identity],
+    theirs: Callable[[str], bool] | None = None,
+) -> list[tuple[str, Change]]:
+    """(path, change) of each file the tool wrote in ``folder`` that holds none of its forms, then, when ``theirs``
+    is given, of each file there the tool did not write and ``theirs`` (its path in the folder) does not claim."""
+    out = []
+    for name in sorted(identities):
+        path = os.path.join(folder, name)
+        found = change(path, identities[name], file_stamp(path))
+        if found is not None:
+            out.append((path, found))
+    if theirs is None:
+        return out
+    for top, _, files in sorted(os.walk(folder)):
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            inner = os.path.relpath(path, folder)
+            if inner not in identities and not theirs(inner):
+                out.append((path, Change.EXTRA))
+    return out
+
+
 def _truncated(path: str) -> bool:
     """Whether an accuracy log holds a truncation marker (read by the logs' reader, the one owner of the format)."""
     reader = AccuracyLog(path, wanted=(), check_all_hex=False)
@@ -206,4 +241,5 @@ def describe(kind: Change) -> str:
         Change.EDITED: "changed in the submission tree since it was written (edited)",
         Change.CUT_OTHERWISE: "was cut otherwise than the official truncation cuts it",
         Change.WHOLE: "holds the full log where the upload form has it cut (restored from a backup?)",
+        Change.EXTRA: "is not a file the tool wrote there",
     }[kind]
