@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from compliance.specs.types import Model, ModelParam, Number, TestSpec, loadgen_scenario
+from compliance.specs.types import AuditDeviation, Model, ModelParam, Number, TestSpec, loadgen_scenario
 
 AUDIT_CONFIG = "audit.config"
 MARKER = "# mlperf-compliance:"
+DEVIATION = "# deviation:"
 _UINT64_MAX = (1 << 64) - 1
 
 
@@ -83,7 +85,28 @@ def resolve(test: TestSpec, model: Model, scenario: str) -> list[AuditLine]:
                     )
                 value = params[value.name]
             lines[key] = AuditLine(scope, key, value)
+    for deviation in test.deviations:  # a system's override, set on purpose (with_overrides): same line, its value
+        known = lines.get(deviation.key)
+        lines[deviation.key] = AuditLine(known.scope if known else "*", deviation.key, deviation.value)
     return list(lines.values())
+
+
+def with_overrides(test: TestSpec, model: Model, scenario: str, overrides: Mapping[str, Number]) -> TestSpec:
+    """``test`` as a system runs it for ``model`` in ``scenario`` with its ``audit_overrides``: each setting that
+    differs from the official value becomes a deviation, which :func:`resolve` applies and :func:`render` tells.
+
+    Raises:
+        RenderError: see :func:`resolve`.
+    """
+    if not overrides:
+        return test
+    official = {line.key: line.value for line in resolve(replace(test, deviations=()), model, scenario)}
+    deviations = tuple(
+        AuditDeviation(key, value, official.get(key))
+        for key, value in overrides.items()
+        if key not in official or official[key] != value or type(official[key]) is not type(value)
+    )
+    return replace(test, deviations=deviations)
 
 
 def render(test: TestSpec, model: Model, scenario: str, *, cell: str | None = None) -> str:
@@ -101,7 +124,8 @@ def render(test: TestSpec, model: Model, scenario: str, *, cell: str | None = No
     settings = [line.render() for line in resolve(test, model, scenario)]
     marker = f"{MARKER} {test.name} {model.name} {scenario}" + (f" cell={cell}" if cell else "")
     comments = [f"# {text}" for text in test.comments]
-    return "\n".join([*comments, marker, *settings]) + "\n"
+    deviations = [f"{DEVIATION} {d.describe(test.name)}" for d in test.deviations]
+    return "\n".join([*comments, marker, *deviations, *settings]) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------------------------

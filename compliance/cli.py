@@ -9,6 +9,7 @@ Commands of its own::
     mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
     mlperf-compliance review PATH [--round R] [--format F] [-o FILE] [-j N] [--severity S] [--strict]
+    mlperf-compliance round-data CHECKOUT [--round R ...] [--specs DIR]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, or without one on the packaged
 task loader (:mod:`compliance.pipeline.entry`, what that dodo.py holds), so that ``mlperf-compliance`` alone,
@@ -33,6 +34,7 @@ from compliance.commands.init import init
 from compliance.commands.rerun import rerun
 from compliance.commands.review import add_arguments as add_review_arguments
 from compliance.commands.review import review
+from compliance.commands.round_data import round_data
 from compliance.commands.summary import SummaryCommand, summary
 from compliance.commands.validate import validate
 from compliance.commands.verify import add_arguments as add_verify_arguments
@@ -40,7 +42,7 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review")
+OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review", "round-data")
 #: doit's options that name a dodo file (a project that has one: ./dodo.py, or -f FILE)
 DODO_OPTIONS = ("-f", "--file", "-d", "--dir", "-k", "--seek-file")
 
@@ -104,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     specs_option(p)
 
     add_review_arguments(sub, specs_option)
+    p = sub.add_parser(
+        "round-data",
+        help="print every difference between the specs' round data and a checkout of mlcommons/inference "
+        "(exit 1 when there is one)",
+    )
+    p.add_argument("checkout", help="the root of a checkout of mlcommons/inference")
+    p.add_argument("--round", action="append", metavar="R", help="only this round (repeatable), e.g. v6.1")
+    specs_option(p)
     return parser
 
 
@@ -154,6 +164,8 @@ def _main(argv: list[str]) -> int:
         return summary(args.specs, args.system, args.format, sys.stdout)
     if args.command == "review":
         return review(args, sys.stdout, sys.stderr)
+    if args.command == "round-data":
+        return round_data(specs_dir(args.specs), args.checkout, args.round, sys.stdout)
     if args.command == "rerun":
         return rerun(args.specs, args.selection, args.submission_runs, run_doit, sys.stdout)
     return audit_config(specs_dir(args.specs), args.test, args.model, args.scenario, sys.stdout)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compliance import layout
-from compliance.auditconfig import render
+from compliance.auditconfig import AUDIT_CONFIG, render, with_overrides
 from compliance.errors import UnknownName, did_you_mean
 from compliance.layout import CellFiles, RunFiles, norm
 from compliance.specs import loader
@@ -182,6 +182,9 @@ def _command(
         "test": test,
         "log_dir": os.path.abspath(output_dir),
         "workdir": os.path.abspath(workdir),
+        # where the run's audit.config is staged (a submission run finds none there): for a harness that takes
+        # --audit_conf PATH (several reference ones default to audit.conf; docs/harnesses.md)
+        "audit_config": os.path.join(os.path.abspath(workdir), AUDIT_CONFIG),
     }
     quoted = {k: shlex.quote(v) for k, v in values.items()}
     # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
@@ -330,6 +333,8 @@ def _cell_plan(
     produced: dict[str, ReferencePlan],
 ) -> CellPlan:
     files = layout.cell_files(*[getattr(cell, f) for f in ("system", "benchmark", "scenario", "test")])
+    # the system's audit_overrides, as deviations the audit.config, the verification and the summary tell
+    test = with_overrides(test, model, cell.scenario, run.overrides_for(test.name, cell.scenario))
     audit = render(test, model, cell.scenario, cell=cell.id)
     compliance = _run_plan(
         cell.id,

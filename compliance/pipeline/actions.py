@@ -29,6 +29,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -268,13 +269,18 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
         Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
     )
     try:
-        return {}, plan.verifier.verify(request)
+        result = plan.verifier.verify(request)
     except InputError as exc:
         return _failed_verification(plan, f"verification: {exc}", VerifyKind.INPUT), None
     except Exception as exc:  # a bug of the verifier: the cell fails with its message, the traceback is shown
         traceback.print_exc()
         why = f"the verifier crashed: {type(exc).__name__}: {exc}"
         return _failed_verification(plan, why, VerifyKind.CRASH), None
+    # the system's audit_overrides: deviations from the official audit.config, told in the TEST folder and the summary
+    for deviation in plan.test.deviations:
+        result.note(deviation.describe(plan.test.name), evidence.CHECK_APPLIED)
+        result.settings.setdefault("audit_deviations", {})[deviation.key] = asdict(deviation)
+    return {}, result
 
 
 def _write_verdict(plan: CellPlan, result: Result, reason: str) -> TaskResult:

@@ -7,9 +7,10 @@ Layer: the specs layer; the loader calls these with the documents it read (for f
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from compliance.errors import PathPart, Problem
-from compliance.specs.types import BenchmarkRun, Model, Specs, System
+from compliance.specs.types import BenchmarkRun, KnownIssue, Model, Specs, System
 from compliance.specs.yamldoc import YamlDoc
 
 #: bytes per element of each dtype (common.schema.json's dtype list)
@@ -64,6 +65,73 @@ def harness_warnings(
                 "benchmark",
             )
         )
+    return warnings
+
+
+def override_problems(
+    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, round_name: str, tests: tuple[str, ...]
+) -> list[Problem]:
+    """An audit override must concern a test the round requires of the benchmark, in a scenario the system runs:
+    any other would never reach an audit.config (and would read as a deviation that is not there)."""
+    problems: list[Problem] = []
+    for test, given in run.audit_overrides.items():
+        if test not in tests:
+            problems.append(
+                doc.problem(
+                    where + ["audit_overrides", test],
+                    f"round {round_name} requires {', '.join(tests) or 'no test'} of {run.benchmark}, not {test}: "
+                    "this override would never be used; remove it",
+                    key=True,
+                )
+            )
+            continue
+        for scenario in [k for k, v in given.items() if isinstance(v, dict) and k not in run.scenarios]:
+            problems.append(
+                doc.problem(
+                    where + ["audit_overrides", test, scenario],
+                    f"this system runs {run.benchmark} in {', '.join(run.scenarios)}, not {scenario}: "
+                    "this override would never be used; remove it",
+                    key=True,
+                )
+            )
+    return problems
+
+
+def known_issues(data: list[dict[str, Any]]) -> tuple[KnownIssue, ...]:
+    """A valid test spec's ``known_issues``."""
+    return tuple(
+        KnownIssue(
+            tuple(k["models"]),
+            tuple(k["scenarios"]) if "scenarios" in k else None,
+            k["setting"],
+            k["issue"],
+            k["effect"],
+        )
+        for k in data
+    )
+
+
+def known_issue_warnings(
+    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, specs: Specs, names: tuple[str, ...]
+) -> list[Problem]:
+    """Warnings where a system would run an official audit setting known to be broken upstream (a test spec's
+    ``known_issues``) without overriding it: the run fails whatever the system does, and retries cannot mend it."""
+    warnings: list[Problem] = []
+    for test in (specs.tests[t] for t in names if t in specs.tests):  # a broken test spec is reported with its file
+        for issue in test.known_issues:
+            for i, scenario in enumerate(run.scenarios):
+                if issue.affects(run.benchmark, scenario) and issue.setting not in run.overrides_for(
+                    test.name, scenario
+                ):
+                    warnings.append(
+                        doc.problem(
+                            where + ["scenarios", i],
+                            f"warning: the official {test.name} audit.config is broken for {run.benchmark} "
+                            f"{scenario}: {issue.effect} ({issue.issue}); to deviate from it explicitly, give this "
+                            f"benchmark 'audit_overrides: {{{test.name}: {{{scenario}: {{{issue.setting}: N}}}}}}' "
+                            "(recorded as a deviation in the audit.config, the TEST folder and the summary)",
+                        )
+                    )
     return warnings
 
 

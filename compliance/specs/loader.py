@@ -30,7 +30,14 @@ from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
 from compliance.specs import paths, schemacheck, templates
-from compliance.specs.facts import harness_warnings, shared_tree_problems
+from compliance.specs.facts import (
+    harness_warnings,
+    known_issue_warnings,
+    known_issues,
+    override_problems,
+    shared_tree_problems,
+)
+from compliance.specs.rounds import round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
@@ -221,7 +228,9 @@ class _Loader:
         bad += templates.check_template(doc, ["results_dir"], d["results_dir"], results, results)
         self.problems += bad or templates.layout_problems(doc, d["test_dir"], d["results_dir"])
         required = {b: tuple(tests) for b, tests in d["benchmarks"].items()}
-        return Round(d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file)
+        return Round(
+            d["name"], d["test_dir"], d["results_dir"], required, d["description"], doc.file, **round_fields(d)
+        )
 
     def _model(self, doc: YamlDoc) -> Model:
         d = doc.data
@@ -282,6 +291,7 @@ class _Loader:
             doc.file,
             d["attempts"],
             float(d["attempt_pause"]),
+            known_issues(d["known_issues"]),
         )
 
     def _system(self, doc: YamlDoc, models: dict[str, Model]) -> System:
@@ -320,6 +330,7 @@ class _Loader:
                 test01_dtype=b.get("test01", {}).get("dtype"),
                 tokens=dict(b.get("tokens", {})),
                 publish_reference=bool((reference or {}).get("publish", False)),
+                audit_overrides=dict(b["audit_overrides"]),
             )
         return System(
             d["name"],
@@ -355,6 +366,7 @@ class _Loader:
                         )
         for rnd in specs.rounds.values():
             self._check_round(rnd, specs, alias_of)
+        self.problems += round_problems(specs, self.docs["round"], self.docs["model"])
         for (benchmark, test_name), rounds in sorted(self.required_by.items()):
             self._check_model_for_test(specs.models[benchmark], specs.tests[test_name], rounds)
         for system in specs.systems.values():
@@ -438,17 +450,22 @@ class _Loader:
             if name not in specs.models:
                 continue  # the round names a model whose spec is broken or missing: reported with the round
             model = specs.models[name]
+            allowed = rnd.allowed_scenarios(name)  # the round's tables (the checker's), else the model's scenarios
             for i, scenario in enumerate(run.scenarios):
-                if scenario not in model.scenarios:
+                if scenario not in (model.scenarios if allowed is None else allowed):
                     self.problems.append(
                         doc.problem(
                             where + ["scenarios", i],
-                            f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}",
+                            f"{name} has no scenario '{scenario}'; it has {list(model.scenarios)}"
+                            if allowed is None
+                            else f"round {rnd.name} has no scenario '{scenario}' for {name}; it has {list(allowed)}",
                         )
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
             self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
+            self.problems += override_problems(doc, where, run, rnd.name, rnd.tests_for(name))
+            self.warnings += known_issue_warnings(doc, where, run, specs, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
             if needing and run.results is None and not run.produces_reference and system.division != "open":
                 self.problems.append(

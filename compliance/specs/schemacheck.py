@@ -10,6 +10,7 @@ document by :func:`apply_defaults` (jsonschema itself never fills them).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
@@ -112,8 +113,9 @@ def _explain(doc: YamlDoc, error: ValidationError) -> Iterator[Problem]:
     value = error.validator_value
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+        patterns = list(error.schema.get("patternProperties", {})) if isinstance(error.schema, dict) else []
         for key in error.instance:
-            if key not in allowed:
+            if key not in allowed and not any(re.search(p, key) for p in patterns):
                 hint = did_you_mean(key, allowed) or (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
                 yield doc.problem(path + [key], f"unknown key '{key}'{hint}", key=True)
         return

@@ -15,9 +15,9 @@ import string
 from compliance.errors import Problem, did_you_mean
 from compliance.specs.yamldoc import YamlDoc
 
-#: Placeholders each template may use.
-COMMAND_FIELDS = ("python", "system", "benchmark", "scenario", "loadgen_scenario", "test", "mode", "log_dir", "workdir")
+#: Placeholders each template may use ({audit_config}: the path of the staged audit.config, docs/harnesses.md).
 PATH_FIELDS = ("system", "benchmark", "scenario", "loadgen_scenario")
+COMMAND_FIELDS = ("python", *PATH_FIELDS, "test", "mode", "log_dir", "workdir", "audit_config")
 LOG_DIR_FIELDS = PATH_FIELDS + ("test", "mode")
 #: Placeholders of an accuracy command (compliance.verify.scoring).
 ACCURACY_FIELDS = ("python", "benchmark", "scenario", "test", "accuracy_log", "output_file")

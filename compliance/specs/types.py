@@ -28,9 +28,57 @@ def loadgen_scenario(scenario: str) -> str:
     return "Server" if scenario == "Interactive" else scenario
 
 
+#: The system types of the checker's scenario tables (a systems/<system>.json's system_type).
+SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge")
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The LoadGen seeds of a round (every run of the round must use them; they tell a log's round)."""
+
+    qsl: int
+    sample_index: int
+    schedule: int
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """The scenarios a system of one type must (``required``) and may (``optional``) submit for a benchmark."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PerformanceRules:
+    """The checker's performance rules of a round (every performance run, TEST01 and TEST04 runs included), as the
+    checker at the round's commit states them (specs/rounds/*.yaml ``performance_rules``; docs/rounds.md)."""
+
+    commit: str  # the mlcommons/inference commit they are read from: the last before the round's deadline
+    min_duration_ms: int
+    min_queries: dict[str, dict[str, int]] = field(default_factory=dict)  # benchmark -> scenario -> count
+    offline_min_samples_per_query: dict[str, int] = field(default_factory=dict)  # closed division
+    latency_constraints_ns: dict[str, dict[str, int]] = field(default_factory=dict)  # benchmark -> scenario -> ns
+
+    def min_query_count(self, benchmark: str, scenario: str) -> int | None:
+        """The least effective_min_query_count of a ``scenario`` run (None: the checker sets none)."""
+        return self.min_queries.get(benchmark, {}).get(scenario)
+
+
+@dataclass(frozen=True)
+class KnownDifference:
+    """A deliberate difference of a round spec from the checker's tables: where, what the checker says, why."""
+
+    at: tuple[str, ...]  # the path of the fact: (section, benchmark, ...)
+    checker: Any  # the checker's value there (None: it has none)
+    why: str
+
+
 @dataclass(frozen=True)
 class Round:
-    """A round: benchmarks, the tests each requires, and where things go in its submission tree."""
+    """A round: benchmarks, the tests each requires, and where things go in its submission tree; from the
+    checker's tables, the scenarios per system type, dataset sizes, accuracy thresholds, seeds and performance
+    rules (absent from a round spec that does not give them)."""
 
     name: str
     test_dir: str
@@ -38,10 +86,29 @@ class Round:
     required: dict[str, tuple[str, ...]]
     description: str
     file: str
+    seeds: Seeds | None = None
+    scenarios: dict[str, dict[str, ScenarioSet]] = field(default_factory=dict)  # system type -> benchmark -> set
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)  # benchmark -> size, performance_samples, ...
+    accuracy: dict[str, dict[str, Any]] = field(default_factory=dict)  # benchmark -> targets, upper_limits, ...
+    rules: PerformanceRules | None = None
+    known_differences: tuple[KnownDifference, ...] = ()
 
     def tests_for(self, benchmark: str) -> tuple[str, ...]:
         """The tests the round requires for ``benchmark`` (empty when none or not in the round)."""
         return self.required.get(benchmark, ())
+
+    def allowed_scenarios(self, benchmark: str) -> tuple[str, ...] | None:
+        """Every scenario a system of some type may submit ``benchmark`` in (None: the round gives no scenario
+        tables, so the model spec's scenarios apply)."""
+        if not self.scenarios:
+            return None
+        found = {
+            s
+            for table in self.scenarios.values()
+            if benchmark in table
+            for s in (*table[benchmark].required, *table[benchmark].optional)
+        }
+        return tuple(s for s in SCENARIOS if s in found)
 
 
 @dataclass(frozen=True)
@@ -114,6 +181,36 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class KnownIssue:
+    """An official audit setting known to be broken upstream (validate warns where a system meets it)."""
+
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...] | None  # submission scenarios (None: all)
+    setting: str
+    issue: str  # e.g. mlcommons/inference#2493
+    effect: str
+
+    def affects(self, model: str, scenario: str) -> bool:
+        return model in self.models and (self.scenarios is None or scenario in self.scenarios)
+
+
+@dataclass(frozen=True)
+class AuditDeviation:
+    """An audit setting a system sets otherwise than the official audit.config, on purpose (``audit_overrides``)."""
+
+    key: str
+    value: Number
+    official: Number | None  # None: the official audit.config does not set it
+
+    def describe(self, test: str) -> str:
+        official = "does not set it" if self.official is None else f"sets {self.official}"
+        return (
+            f"{test} audit setting {self.key} = {self.value} deviates from the official audit.config, which "
+            f"{official} (audit_overrides of the system spec)"
+        )
+
+
+@dataclass(frozen=True)
 class TestSpec:
     """A compliance test: how its audit.config is made and its thresholds (its files: compliance.verify.layout)."""
 
@@ -130,6 +227,9 @@ class TestSpec:
     file: str
     attempts: int = 1  # runs a cell may get when it fails by what noise can cause (compliance.verify.result)
     attempt_pause: float = 0.0  # seconds between two attempts
+    known_issues: tuple[KnownIssue, ...] = ()
+    #: the settings of this cell's audit.config that differ from the official ones (set per cell by the plan)
+    deviations: tuple[AuditDeviation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +265,14 @@ class BenchmarkRun:
     tokens: dict[str, Any] = field(default_factory=dict)  # TEST06: eos_token_id and/or dtype (else the model's)
     publish_reference: bool = False  # copy the produced submission runs into the tree's results layout
     accuracy_command: str | None = None  # scores an accuracy log ({accuracy_log}, {output_file}): TEST07, TEST01
+    #: test -> setting -> value (every scenario) or scenario -> {setting -> value}: deviations on purpose
+    audit_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def overrides_for(self, test: str, scenario: str) -> dict[str, Number]:
+        """The audit settings of ``test`` this benchmark overrides in ``scenario`` (a scenario's own win)."""
+        given = self.audit_overrides.get(test, {})
+        settings = {k: v for k, v in given.items() if not isinstance(v, dict)}
+        return {**settings, **given.get(scenario, {})}
 
     @property
     def produces_reference(self) -> bool:

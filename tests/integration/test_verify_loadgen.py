@@ -219,7 +219,7 @@ def test_wrong_audit_settings_are_caught_with_the_model(demo_runs, verify) -> No
         ("llama2-70b-99", "Offline"),
         ("llama2-70b-99", "Server"),
         ("llama2-70b-99", "Interactive"),
-        ("llama3.1-8b", "SingleStream"),
+        ("llama3.1-8b", "Server"),  # EOS 128009 (no round's tables let llama3.1-8b run SingleStream)
     ],
 )
 def test_test06_honest_passes(demo_runs, verify, model: str, scenario: str) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from compliance.auditconfig import RenderError, format_value, parse, render
+from compliance.auditconfig import RenderError, format_value, parse, render, with_overrides
 from compliance.plan import load_specs
-from compliance.specs.types import loadgen_scenario
+from compliance.specs.types import AuditDeviation, loadgen_scenario
 from tests.helpers.paths import SHIPPED_SPECS
 
 SEED = 720381539243781796
@@ -51,7 +51,13 @@ TEST01_TARGET = {
     "stable-diffusion-xl": 128,
     "rgat": 4096,
     "pointpainting": 256,
+    "whisper": 4096,
+    "yolo-95": 64,
+    "yolo-99": 64,
 }
+#: compliance/TEST09/<model>/audit.config (docs/rules.md §2.6): dataset size and bounds; only gpt-oss-120b's sets
+#: performance_issue_unique.
+TEST09 = {"gpt-oss-120b": (6396, 1150.38, 1406.02, True), "e2e-rag-qna": (824, 246.43, 301.19, False)}
 
 
 def official_settings(test: str, model: str, scenario: str) -> dict[str, int]:
@@ -67,7 +73,35 @@ def official_settings(test: str, model: str, scenario: str) -> dict[str, int]:
         }
         if model == "stable-diffusion-xl" and scenario == "Offline":
             intended["min_query_count"] = 500  # a model-specific line in the official file, ignored by LoadGen
+        if model == "wan-2.2-t2v-a14b":
+            intended["min_query_count"] = 20  # Offline and SingleStream, model-specific lines too
         return intended
+    if test == "TEST07":  # gpt-oss-120b, docs/rules.md §2.4
+        return {
+            "mode": 2,
+            "accuracy_log_rng_seed": SEED,
+            "accuracy_log_sampling_target": 990,
+            "min_query_count": 990,
+            "min_duration": 0,
+            "performance_issue_unique": 1,
+            "sample_concatenate_permutation": 0,
+            "test07_accuracy_threshold": 60.698,
+        }
+    if test == "TEST08":  # dlrm-v3, docs/rules.md §2.5
+        return {"mode": 2, "accuracy_log_rng_seed": SEED, "accuracy_log_sampling_target": 4096}
+    if test == "TEST09":
+        size, low, high, unique = TEST09[model]
+        return {
+            "mode": 2,
+            "accuracy_log_rng_seed": SEED,
+            "accuracy_log_sampling_target": 10000,
+            "min_query_count": size,
+            "min_duration": 0,
+            **({"performance_issue_unique": 1} if unique else {}),
+            "sample_concatenate_permutation": 0,
+            "test09_min_output_tokens": low,
+            "test09_max_output_tokens": high,
+        }
     assert test == "TEST06"
     return {
         "mode": 2,
@@ -88,6 +122,27 @@ CASES = [
 ]
 
 
+#: every test the v6.x rounds require, in every scenario those rounds allow the benchmark
+V6_CASES = sorted(
+    {
+        (test, model, scenario)
+        for name in ("v6.0", "v6.1")
+        for model, tests in SPECS.rounds[name].required.items()
+        for test in tests
+        for scenario in SPECS.rounds[name].allowed_scenarios(model) or ()
+    }
+)
+
+
+def test_v6_cases_cover_the_new_tests() -> None:
+    assert {t for t, _, _ in V6_CASES} == {"TEST01", "TEST04", "TEST06", "TEST07", "TEST08", "TEST09"}
+    assert ("TEST09", "e2e-rag-qna", "Offline") in V6_CASES and (
+        "TEST04",
+        "wan-2.2-t2v-a14b",
+        "SingleStream",
+    ) in V6_CASES
+
+
 def test_the_v50_round_spec_matches_the_table() -> None:
     assert SPECS.rounds["v5.0"].required == V50_TABLE
 
@@ -97,7 +152,7 @@ def test_cases_cover_every_required_test_of_v50() -> None:
     assert len(CASES) > 40
 
 
-@pytest.mark.parametrize(("test", "model", "scenario"), CASES)
+@pytest.mark.parametrize(("test", "model", "scenario"), CASES + V6_CASES)
 def test_rendered_settings_equal_the_official_intent(test: str, model: str, scenario: str) -> None:
     text = render(SPECS.tests[test], SPECS.models[model], scenario)
     parsed = parse(text)
@@ -137,15 +192,57 @@ def _contrasting_settings(lg) -> object:
     return s
 
 
-@pytest.mark.parametrize(("test", "model", "scenario"), CASES)
+#: keys only the official scripts read (LoadGen ignores them: docs/rules.md §1.4)
+SCRIPT_ONLY = ("test07_accuracy_threshold", "test09_min_output_tokens", "test09_max_output_tokens")
+
+
+def _applied(lg, path: Path, scenario: str) -> object:
+    settings = _contrasting_settings(lg)
+    assert settings.FromConfig(str(path), "*", loadgen_scenario(scenario), 2) == 0
+    return settings
+
+
+@pytest.mark.parametrize(("test", "model", "scenario"), CASES + V6_CASES)
 def test_real_loadgen_applies_the_official_settings(lg, tmp_path: Path, test: str, model: str, scenario: str) -> None:
     path = tmp_path / "audit.config"
     path.write_text(render(SPECS.tests[test], SPECS.models[model], scenario), encoding="utf-8")
-    settings = _contrasting_settings(lg)
-    assert settings.FromConfig(str(path), "*", loadgen_scenario(scenario), 2) == 0
+    settings = _applied(lg, path, scenario)
     for key, value in official_settings(test, model, scenario).items():
-        got = getattr(settings, _ATTRIBUTE.get(key, key))
-        assert int(got) == value, key
+        if key not in SCRIPT_ONLY:
+            assert int(getattr(settings, _ATTRIBUTE.get(key, key))) == value, key
+
+
+# A system's audit_overrides: the only way to deviate from the official settings, and always told.
+
+
+def test_an_override_is_a_deviation_in_the_rendered_file(lg, tmp_path: Path) -> None:
+    """wan TEST04 SingleStream: the official min_query_count = 20 (mlcommons/inference#2493) set to 64."""
+    test, model = SPECS.tests["TEST04"], SPECS.models["wan-2.2-t2v-a14b"]
+    deviated = with_overrides(test, model, "SingleStream", {"min_query_count": 64})
+    assert deviated.deviations == (AuditDeviation("min_query_count", 64, 20),)
+    text = render(deviated, model, "SingleStream")
+    assert (
+        "# deviation: TEST04 audit setting min_query_count = 64 deviates from the official audit.config, which sets "
+        "20 (audit_overrides of the system spec)\n" in text
+    )
+    assert "*.SingleStream.min_query_count = 64\n" in text and "= 20" not in text  # the official line's scope
+    assert parse(text).settings("SingleStream") == {
+        **official_settings("TEST04", model.name, "SingleStream"),
+        "min_query_count": 64,
+    }
+    path = tmp_path / "audit.config"
+    path.write_text(text, encoding="utf-8")
+    assert _applied(lg, path, "SingleStream").min_query_count == 64  # type: ignore[attr-defined]
+
+
+def test_an_override_of_a_setting_the_official_file_lacks_is_told_too() -> None:
+    test, model = SPECS.tests["TEST01"], SPECS.models["resnet"]
+    deviated = with_overrides(test, model, "Offline", {"min_duration": 60000, "mode": 2})
+    assert deviated.deviations == (AuditDeviation("min_duration", 60000, None),)  # mode = 2 is the official value
+    text = render(deviated, model, "Offline")
+    assert "which does not set it (audit_overrides of the system spec)" in text
+    assert "*.*.min_duration = 60000\n" in text and parse(text).valid
+    assert with_overrides(test, model, "Offline", {}) is test
 
 
 def test_interactive_is_written_as_server() -> None:
