@@ -1,0 +1,269 @@
+"""Pre-flight of one cell of a tree: its required TEST folders as each checker reads them, the performance rules of
+the round's checker on its compliance runs, the known defects that hit it, and the submitter's files it needs
+(docs/rules.md §8.3-8.5). The findings go into the cell's :class:`compliance.review.outcome.Record`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from compliance.layout import ACCURACY, DETAIL
+from compliance.report.model import Evidence
+from compliance.review import chain, rules, texts
+from compliance.review.facts import FactCache, FileFacts
+from compliance.review.outcome import Record
+from compliance.review.tree import Cell
+from compliance.specs.types import Round
+from compliance.submission import truncation
+from compliance.verify.result import Outcome
+
+#: the divisions whose cells need the round's compliance tests
+TESTED_DIVISIONS = ("closed", "network")
+#: scenarios whose runs end by early stopping (the checker's uses_early_stopping): no minimum query count there
+EARLY_STOPPING = ("Server", "SingleStream", "MultiStream")
+
+
+@dataclass
+class Context:
+    """What a cell's pre-flight needs: the tree's root, its round, the checkers asked for, whether the performance
+    rules apply, the logs' facts read once."""
+
+    root: str
+    rnd: Round
+    checkers: tuple[str, ...]
+    performance_rules: bool
+    cache: FactCache = field(default_factory=FactCache)
+
+    def shown(self, path: str) -> str:
+        return os.path.relpath(path, self.root)
+
+
+def check_cell(record: Record, cell: Cell, ctx: Context) -> list[str]:
+    """Pre-flight ``cell`` into ``record``; the tests of the cell that fail a checker (its benchmark goes to open)."""
+    key = cell.key
+    failing: list[str] = []
+    required = ctx.rnd.tests_for(key.benchmark) if key.division in TESTED_DIVISIONS else ()
+    place = os.path.join(ctx.root, os.path.dirname(_test_path(ctx, cell, "TESTxx")))
+    for test in required:
+        folder = os.path.join(place, test)
+        if not os.path.isdir(folder):
+            record.add(
+                rules.finding(
+                    "test-missing",
+                    f"{test} is missing ({ctx.shown(folder)}): both checkers reject the cell",
+                    ctx.shown(folder),
+                )
+            )
+            failing.append(test)
+            continue
+        if not _test_folder(record, test, folder, ctx):
+            failing.append(test)
+    record.check("tests", Outcome.FAIL if failing else Outcome.PASS, ", ".join(failing))
+    if required and not ctx.performance_rules:
+        record.add(rules.finding("performance-rules-off", "the checker's performance rules were not applied"))
+    _user_files(record, cell, ctx)
+    return failing
+
+
+def _test_path(ctx: Context, cell: Cell, test: str) -> str:
+    k = cell.key
+    return ctx.rnd.test_dir.format(
+        division=k.division,
+        submitter=k.org,
+        system=k.system,
+        benchmark=k.benchmark,
+        scenario=k.scenario_folder,
+        test=test,
+    )
+
+
+def _missing(folder: str, names: tuple[str, ...]) -> list[str]:
+    return [n for n in names if not os.path.isfile(os.path.join(folder, n))]
+
+
+def _listing(folder: str) -> set[str]:
+    try:
+        return {e.name for e in os.scandir(folder) if e.is_file()}
+    except OSError:
+        return set()
+
+
+def _test_folder(record: Record, test: str, folder: str, ctx: Context) -> bool:
+    """The folder of a required test as each checker reads it; False when a checker rejects it."""
+    where, ok = ctx.shown(folder), True
+    passes = {}
+    for name in texts.text_files(test):
+        text = texts.read(os.path.join(folder, name))
+        passes[name] = text is not None and texts.passes(test, name, text)
+        if text is not None and not passes[name]:
+            record.add(
+                rules.finding("verify-text-no-pass", f"{test}/{name} does not pass by the checker's rule", where)
+            )
+            ok = False
+    for checker in ctx.checkers:
+        missing = _missing(folder, chain.required_files(test, checker))
+        if missing:
+            rule = "test-files-missing" if checker == chain.MODULAR else "old-checker-files"
+            evidence = [Evidence(ctx.shown(os.path.join(folder, n)), value="missing") for n in missing]
+            record.add(rules.finding(rule, f"{test} lacks {', '.join(missing)} ({checker} checker)", where, evidence))
+            ok = False
+    if chain.OLD in ctx.checkers:
+        ok &= _old_checker(record, test, folder, passes, ctx)
+    for checker in ctx.checkers:
+        if test in chain.PERFORMANCE_CHECKED[checker]:
+            ok &= _performance(record, test, folder, checker, ctx)
+    return ok
+
+
+def _old_checker(record: Record, test: str, folder: str, passes: dict[str, bool], ctx: Context) -> bool:
+    """The old checker's file lists (TEST01, TEST04) and its known defects (TEST07, TEST08, TEST09)."""
+    where, ok = ctx.shown(folder), True
+    if test in ("TEST01", "TEST04"):
+        run_1 = os.path.join(folder, chain.RUN_1)
+        found = _listing(run_1)
+        diff = (found ^ chain.OLD_RUN_1) - chain.OLD_RUN_1_TOLERATED
+        if diff:
+            what = f"{ctx.shown(run_1)} must hold exactly {', '.join(sorted(chain.OLD_RUN_1))} (differs by "
+            record.add(rules.finding("old-checker-files", what + f"{', '.join(sorted(diff))})", where))
+            ok = False
+    if test == "TEST01" and passes.get("verify_accuracy.txt"):
+        accuracy = os.path.join(folder, chain.ACC)
+        diff = _listing(accuracy) ^ chain.OLD_TEST01_ACCURACY
+        if diff:
+            message = (
+                f"{ctx.shown(accuracy)} must hold exactly {', '.join(sorted(chain.OLD_TEST01_ACCURACY))} "
+                f"(differs by {', '.join(sorted(diff))}): preprocess moves the benchmark to open"
+            )
+            record.add(rules.finding("old-checker-files", message, where))
+            ok = False
+    if test in ("TEST07", "TEST08"):
+        defect = chain.DEFECTS["C1"]
+        record.add(rules.finding("official-defect", f"C1: {defect.what.format(test=test)}; {defect.remedy}", where))
+    return ok
+
+
+def _detail(folder: str, ctx: Context) -> FileFacts | None:
+    path = os.path.join(folder, chain.RUN_1, DETAIL)
+    return ctx.cache.get(path) if os.path.isfile(path) else None
+
+
+def _performance(record: Record, test: str, folder: str, checker: str, ctx: Context) -> bool:
+    """The round checker's performance rules on a compliance run (docs/rules.md §8.4); False when it breaks one
+    (TEST07/08/09 under the old checker: defect C2, a warning)."""
+    where = ctx.shown(folder)
+    facts = _detail(folder, ctx)
+    if not ctx.performance_rules:
+        return True
+    if facts is None or facts.problem:
+        why = "no detail log" if facts is None else facts.problem
+        record.check(f"performance rules ({test})", Outcome.NOT_CHECKABLE, why, cause="no detail log")
+        return True
+    problems = broken_rules(facts, ctx.rnd, record.key.benchmark, record.key.scenario, record.key.division)
+    if test not in ("TEST01", "TEST04"):  # only the old checker holds these to them, by a defect
+        if problems and checker == chain.OLD:
+            defect = chain.DEFECTS["C2"]
+            record.add(
+                rules.finding(
+                    "official-defect",
+                    f"C2: {defect.what.format(test=test, why='; '.join(problems))}; {defect.remedy}",
+                    where,
+                )
+            )
+        return True
+    if checker == chain.OLD and chain.MODULAR in ctx.checkers:
+        return not problems and not facts.errors  # said once, for the modular checker (the same rules)
+    shown = ctx.shown(facts.path)
+    for problem in problems:
+        record.add(rules.finding("performance-rule", f"{test}: {problem}", where, [Evidence(shown)]))
+    if facts.errors:
+        errors = "; ".join(facts.errors[:3])
+        record.add(rules.finding("loadgen-errors", f"{test}: {len(facts.errors)} LoadGen error(s): {errors}", where))
+    record.check(f"performance rules ({test})", Outcome.FAIL if problems or facts.errors else Outcome.PASS)
+    return not problems and not facts.errors
+
+
+def broken_rules(facts: FileFacts, rnd: Round, benchmark: str, scenario: str, division: str) -> list[str]:
+    """The performance rules of the round's checker a run's detail log breaks, in words (docs/rules.md §8.4)."""
+    out: list[str] = []
+    seeds = rnd.seeds
+    if seeds is not None:
+        expected = (seeds.qsl, seeds.sample_index, seeds.schedule)
+        if facts.seeds != expected:
+            out.append(f"seeds {facts.seeds} are not the round's {expected}")
+    rules_ = rnd.rules
+    if rules_ is not None:
+        keys = ("effective_min_duration_ms", "effective_min_query_count", "effective_samples_per_query")
+        out += [f"{key} is not logged (the checker reads it)" for key in keys if _number(facts, key) is None]
+    value = _number(facts, "effective_min_duration_ms")
+    if rules_ is not None and value is not None and value < rules_.min_duration_ms:
+        out.append(f"min_duration {value:g} ms < {rules_.min_duration_ms} ms")
+    if rules_ is not None and scenario not in EARLY_STOPPING:
+        least = rules_.min_query_count(benchmark, scenario)
+        value = _number(facts, "effective_min_query_count")
+        if least is not None and value is not None and value < least:
+            out.append(f"min_query_count {value:g} < {least}")
+    if rules_ is not None and scenario == "Offline" and division == "closed":
+        least = rules_.offline_min_samples_per_query.get(benchmark)
+        value = _number(facts, "effective_samples_per_query")
+        if least is not None and value is not None and value < least:
+            out.append(f"samples per query {value:g} < {least} (Offline, closed)")
+    least = rnd.datasets.get(benchmark, {}).get("performance_samples")
+    value = _number(facts, "effective_performance_sample_count")
+    if isinstance(least, int) and value is not None and value < least:
+        out.append(f"performance_sample_count {value:g} < {least}")
+    if scenario in EARLY_STOPPING and facts.get("early_stopping_met") is False:
+        out.append("early stopping not met")
+    validity = facts.get("result_validity")
+    if validity is not None and validity != "VALID":
+        out.append(f"the result is {validity}")
+    return out
+
+
+def _number(facts: FileFacts, key: str) -> float | None:
+    value: Any = facts.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _user_files(record: Record, cell: Cell, ctx: Context) -> None:
+    """The submitter's files of the cell's results (a warning each: the tool cannot write them)."""
+    if cell.results_dir is None:
+        return
+    k = cell.key
+    division = cell.results_division or k.division
+    missing = []
+    for wanted in chain.user_files(ctx.rnd, division, k.org, k.system, k.benchmark, k.scenario_folder):
+        path = os.path.join(ctx.root, wanted.path)
+        folder, name = os.path.split(path)
+        found = any(_matches(n, name) for n in _listing(folder)) if "*" in name else os.path.isfile(path)
+        if not found:
+            missing.append(f"{wanted.path} ({wanted.what})")
+    if missing:
+        record.add(rules.finding("user-file-missing", f"to add: {'; '.join(missing)}", ctx.shown(cell.results_dir)))
+    _hash_line(record, os.path.join(cell.results_dir, chain.ACC), ctx)
+
+
+def _matches(name: str, pattern: str) -> bool:
+    head, _, tail = pattern.partition("*")
+    return name.startswith(head) and name.endswith(tail)
+
+
+def _hash_line(record: Record, folder: str, ctx: Context) -> None:
+    """accuracy.txt's hash against a whole log beside it (a cut log's original is not in the tree)."""
+    text = texts.read(os.path.join(folder, "accuracy.txt"))
+    log = os.path.join(folder, ACCURACY)
+    if text is None or not os.path.isfile(log):
+        return
+    recorded = truncation.recorded_hash(text)
+    facts = ctx.cache.get(log)
+    if recorded is None:
+        if facts is not None and facts.size >= truncation.VIEWABLE_SIZE and not facts.truncated:
+            message = f"{ctx.shown(log)} ({facts.size:,} bytes) is not cut and accuracy.txt has no hash line"
+            record.add(rules.finding("truncation-pending", message, ctx.shown(folder)))
+        return
+    if facts is None or facts.truncated:
+        return
+    actual = truncation.sha256_file(log)
+    if recorded != actual:
+        message = f"accuracy.txt records hash={recorded[:12]}..., the log beside it is {actual[:12]}..."
+        record.add(rules.finding("accuracy-hash-mismatch", message, ctx.shown(folder), [Evidence(ctx.shown(log))]))
