@@ -18,18 +18,32 @@ once by the caller) and returns the list of :class:`Reason` why the step must ru
   failed, or a file the tool wrote there is missing or holds none of its forms (the submitter's ``accuracy.txt``
   and the log the truncation cut once it is there are not a change).
 
+* a check of a submission tree before upload (pre-flight, the official checker): its record cannot be read, it never
+  ran, what it depends on changed (the round, the systems, the checkout...: named), or a file of the tree changed,
+  appeared or went since (named).
+
 Layer: above :mod:`compliance.records` and :mod:`compliance.plan`; below the status and the pipeline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from enum import StrEnum
 
 from compliance import __version__, records
-from compliance.plan import CellPlan, ReferencePlan, RunPlan
-from compliance.records import Bad, CellState, InputStamp, PublishState, ReferenceState, RunState, VerifyKind
+from compliance.plan import CellPlan, ReferencePlan, RunPlan, TreePlan
+from compliance.records import (
+    Bad,
+    CellState,
+    InputStamp,
+    PublishState,
+    ReferenceState,
+    RunState,
+    TreeCheckRecord,
+    VerifyKind,
+)
 from compliance.submission import truncation, upload
 
 
@@ -203,4 +217,45 @@ def reference_publish_reasons(ref: ReferencePlan, state: ReferenceState) -> list
         changed = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if now[f] != wrote[f]]
         if changed:
             return [Reason(ReasonKind.TREE, f"{changed[0]} changed in the submission tree since it was copied")]
+    return []
+
+
+def tree_parts(tp: TreePlan, checkout: str | None = None) -> dict[str, str]:
+    """What a check of the tree before upload depends on besides the tree's files: the tree plan's parts, and for
+    the official checker its checkout and the stamps of the checkout's scripts."""
+    parts = tp.parts(__version__)
+    if checkout is None:
+        return parts
+    stamps = records.tree_stamps(os.path.join(checkout, "tools", "submission"))
+    digest = hashlib.sha256(repr(sorted(stamps.items())).encode()).hexdigest()[:16]
+    return {**parts, "checkout": checkout, "checkout's scripts": digest}
+
+
+def tree_reasons(
+    tp: TreePlan, checkout: str | None, found: TreeCheckRecord | None, bad: tuple[Bad, ...]
+) -> list[Reason]:
+    """Why the pre-flight of tree ``tp`` (``checkout`` None) or the official checker of ``checkout`` on it must run
+    again: ``found`` is its record (``bad``: it cannot be read)."""
+    what = "pre-flight" if checkout is None else "official checker"
+    return tree_check_reasons(tp, what, found, bad, tree_parts(tp, checkout))
+
+
+def tree_check_reasons(
+    tp: TreePlan, what: str, found: TreeCheckRecord | None, bad: tuple[Bad, ...], parts: dict[str, str]
+) -> list[Reason]:
+    """Why a check of the tree ``tp`` before upload (``what``: "pre-flight", "official checker") must run again:
+    ``found`` is its record (``bad``: it cannot be read), ``parts`` what it depends on now."""
+    if bad:
+        return _bad(bad)
+    if found is None:
+        return [Reason(ReasonKind.NEVER, f"the {what} has not run yet")]
+    changed = [name for name, value in parts.items() if found.parts.get(name) != value]
+    if changed:
+        return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the {what}")]
+    now = records.tree_stamps(tp.submission_dir)
+    for name in sorted(set(now) | set(found.tree)):
+        if now.get(name) != found.tree.get(name):
+            how = "appeared" if name not in found.tree else "is gone" if name not in now else "changed"
+            path = os.path.join(tp.submission_dir, name)
+            return [Reason(ReasonKind.INPUT, f"{path} {how} since the {what}")]
     return []

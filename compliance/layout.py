@@ -22,6 +22,10 @@ Build folder::
         publish.json                                        whether the TEST folder is in the tree
         attempts/<n>/                                       every attempt, numbered in order: its LoadGen logs,
             attempt.json, verify.json, run.log              its ledger entry, its verdict, the command's output
+    build/upload/<tree>/                                    the checks of a submission tree before upload
+        preflight.json                                      its pre-flight (the report, and the tree it saw)
+        official-<checkout>/                                the official chain's run on a copy (a checkout named):
+            checker.json, tree/, backup/, <step>.log        its verdicts, the copy, the truncation's backup, logs
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
         ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended (.log.1 ...: before)
@@ -35,6 +39,7 @@ writes only for runs it produced with ``reference: {publish: true}``, and only i
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -164,6 +169,31 @@ class CellFiles:
     def withdrawn_dir(self, when: str) -> str:
         """Where a TEST folder withdrawn from the submission tree at time ``when`` is kept."""
         return norm(WITHDRAWN, os.path.relpath(self.root, BUILD), when)
+
+
+@dataclass(frozen=True)
+class TreeFiles:
+    """Where the checks of one submission tree before upload keep their records (build/upload/<tree>/)."""
+
+    root: str
+
+    @property
+    def preflight(self) -> str:
+        return norm(self.root, "preflight.json")
+
+    def official(self, checkout: str) -> str:
+        """The official chain's folder for a checkout: its copy of the tree, the truncation's backup, its logs,
+        the checker's verdicts (``checker.json``)."""
+        return norm(self.root, "official-" + hashlib.sha256(checkout.encode()).hexdigest()[:8])
+
+    def official_record(self, checkout: str) -> str:
+        return norm(self.official(checkout), "checker.json")
+
+
+def tree_files(submission_dir: str) -> TreeFiles:
+    """The records of a submission tree's checks before upload: one folder per tree, named after its path."""
+    name = norm(submission_dir).strip(os.sep).replace(os.sep, "+") or "root"
+    return TreeFiles(norm(BUILD, "upload", name))
 
 
 def scenario_dir(system: str, benchmark: str, scenario: str) -> str:

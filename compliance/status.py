@@ -8,7 +8,10 @@ few words (and its :class:`RowKind`) and the key figures (each test's own line, 
 took more than one attempt says so, with what each earlier attempt fell short by (``PASS on attempt 2 of 3; attempt
 1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger). With ``reference: {publish: true}`` a row per
 submission run the tool copies into the tree's results layout follows (test ``accuracy`` or ``performance``): PASS
-when the run passed and its copy in the tree is current.
+when the run passed and its copy in the tree is current. Then the checks of each submission tree before upload
+(docs/upload.md): its pre-flight (test ``pre-flight``: a row per cell of the tree, one per system, one for the rest
+of the tree) and, with ``upload: {official_checkout: ...}``, the official checker's verdict per cell (test
+``checker``, its messages one line each); STALE when the tree changed since, NOT RUN before they ran.
 
 The rows are objects (:class:`Row`); :func:`render` turns them into each format.
 
@@ -33,10 +36,11 @@ from compliance.freshness import (
     publish_reasons,
     reference_publish_reasons,
     run_reasons,
+    tree_reasons,
     verify_reasons,
 )
-from compliance.plan import CellPlan, Plan, ReferencePlan
-from compliance.records import CellState, PublishState, ReferenceState, RunState
+from compliance.plan import CellPlan, Plan, ReferencePlan, TreePlan
+from compliance.records import Bad, CellState, CheckRow, PublishState, ReferenceState, RunState, TreeCheckRecord
 from compliance.verify.result import Verdict
 
 FORMATS = {"plain": "simple", "github": "github", "markdown": "pipe", "html": "html", "json": None}
@@ -190,9 +194,53 @@ def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     return row(RowStatus.PASS, figures=f"{len(copied)} LoadGen logs in the tree")
 
 
+#: the test column of the rows of the checks of a tree before upload
+PREFLIGHT, CHECKER = "pre-flight", "checker"
+_STATUS = {s.value: s for s in RowStatus}
+
+
+def _short(message: str) -> str:
+    """A finding's message in a few words for the table (its first clause; the whole is in the check's report)."""
+    cut = min((i for i in (message.find(" ("), message.find("; ")) if i > 0), default=len(message))
+    return message[:cut] if cut <= 100 else message[:97] + "..."
+
+
+def _check_row(row: CheckRow, test: str, stale: Reason | None) -> Row:
+    status = _STATUS.get(row.status, RowStatus.FAIL)
+    shown = (f"{rule}: {_short(message)}" for _, rule, message in row.findings if message != row.reason)
+    findings = "; ".join(shown)
+    where = (row.system or "-", row.benchmark or "-", row.scenario or "-", test)
+    if stale is not None:
+        last = f"last {row.status}{': ' + row.reason if row.reason else ''}"
+        return Row(*where, RowStatus.STALE, f"{stale} ({last})", findings=findings, kind=RowKind.STALE)
+    kind = RowKind.NONE if status is RowStatus.PASS else RowKind.VERIFICATION
+    return Row(*where, status, row.reason, findings=findings, kind=kind)
+
+
+def tree_rows(
+    tp: TreePlan, test: str, found: TreeCheckRecord | None, bad: tuple[Bad, ...], reasons: list[Reason]
+) -> list[Row]:
+    """The rows of a check of a submission tree before upload (``test``: pre-flight or checker); none before it
+    first ran (the summary then says nothing of it), NOT RUN while its record cannot be read."""
+    if found is None and not bad:
+        return []
+    if found is None:
+        why = f"waits for the {test} ({reasons[0] if reasons else bad[0]})"
+        return [Row(s, "-", "-", test, RowStatus.NOT_RUN, why, kind=RowKind.WAITING) for s in tp.systems]
+    if found.problem:
+        return [Row(s, "-", "-", test, RowStatus.FAIL, found.problem, kind=RowKind.VERIFICATION) for s in tp.systems]
+    stale = reasons[0] if reasons else None
+    return [_check_row(r, test, stale) for r in found.rows]
+
+
 def is_run_row(row: Row) -> bool:
     """Whether a row is a submission run copied into the tree (not a compliance cell)."""
     return row.test in layout.RESULT_RUNS
+
+
+def is_cell_row(row: Row) -> bool:
+    """Whether a row is a compliance cell's (not a submission run's, nor a check of a tree's)."""
+    return not is_run_row(row) and row.test not in (PREFLIGHT, CHECKER)
 
 
 def rows(plan: Plan) -> list[Row]:
@@ -204,6 +252,12 @@ def rows(plan: Plan) -> list[Row]:
         open_division = plan.specs.systems[cell.system].division == "open"
         status = RowStatus.NOT_REQUIRED if open_division else RowStatus.NOT_RUN
         out.append(Row(cell.system, cell.benchmark, cell.scenario, cell.test, status, why))
+    for tp in plan.trees:
+        for checkout in (None, *tp.checkouts):
+            path = tp.files.preflight if checkout is None else tp.files.official_record(checkout)
+            found, bad = records.read_tree_check(path)
+            reasons = tree_reasons(tp, checkout, found, bad)
+            out += tree_rows(tp, PREFLIGHT if checkout is None else CHECKER, found, bad, reasons)
     for system in plan.specs.systems.values():
         rnd = plan.specs.rounds[system.round]
         for name, run in system.benchmarks.items():
@@ -212,7 +266,8 @@ def rows(plan: Plan) -> list[Row]:
                     Row(system.name, name, scenario, "-", RowStatus.NOT_REQUIRED, f"round {rnd.name} requires no test")
                     for scenario in run.scenarios
                 ]
-    return sorted(out, key=lambda r: (r.system, r.benchmark, r.scenario, r.test))
+    # a system's cells and runs first, then the checks of its tree
+    return sorted(out, key=lambda r: (r.system, r.test in (PREFLIGHT, CHECKER), r.benchmark, r.scenario, r.test))
 
 
 def passed(table: list[Row]) -> bool:
@@ -221,11 +276,16 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
-    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, if any."""
-    cells = [r for r in table if not is_run_row(r)]
-    runs = [r for r in table if is_run_row(r)]
-    text = _counts(cells)
-    return text + (f"; submission runs in the tree: {_counts(runs)}" if runs else "")
+    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, of the pre-flight and
+    of the official checker, if any."""
+    text = _counts([r for r in table if is_cell_row(r)])
+    for label, rows in (
+        ("submission runs in the tree", [r for r in table if is_run_row(r)]),
+        ("pre-flight", [r for r in table if r.test == PREFLIGHT]),
+        ("official checker", [r for r in table if r.test == CHECKER]),
+    ):
+        text += f"; {label}: {_counts(rows)}" if rows else ""
+    return text
 
 
 def _counts(table: list[Row]) -> str:
@@ -239,5 +299,5 @@ def render(table: list[Row], fmt: str) -> str:
         return json.dumps({"passed": passed(table), "rows": [r.to_dict() for r in table]}, indent=2) + "\n"
     data = [[r.to_dict()[h] for h in HEADERS] for r in table]
     text = tabulate(data, headers=HEADERS, tablefmt=FORMATS[fmt])
-    cells = sum(1 for r in table if not is_run_row(r))
+    cells = sum(1 for r in table if is_cell_row(r))
     return text + "\n" + ("" if fmt == "html" else f"\n{cells} cells: {counts(table)}\n")

@@ -57,6 +57,8 @@ def release() -> None:
 
 #: the steps of a cell, in order; a step fails doit only when no later step of its cell is to run (see fails_here)
 CELL_STEPS = ("reference", "run", "verify", "publish")
+#: the checks of each submission tree before upload, after its cells' steps (docs/upload.md)
+TREE_STEPS = ("preflight", "checker")
 #: old task ids (release 0.1) -> the step that does their work now
 ALIASES = {"stage": "run", "unstage": "run", "audit": "publish"}
 #: the default task: every step of every cell, then the verdict of the whole (it fails when a cell does not pass)
@@ -73,6 +75,13 @@ def _requested(argv: list[str]) -> set[str]:
     if words and words[0] == "run" and not any(w.startswith("run:") for w in words[:1]):
         words = words[1:]  # doit's run command, not the step
     return set(words) or {OUTCOME}
+
+
+def requested() -> set[str]:
+    """The task names and groups this doit was asked for (the default task when none)."""
+    import sys
+
+    return _requested(sys.argv[1:])
 
 
 def fails_here(step: str, cells: list[str], argv: list[str] | None = None, own: str | None = None) -> bool:

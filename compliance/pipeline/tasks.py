@@ -1,4 +1,5 @@
-"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish.
+"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, and the checks of each
+submission tree before upload: preflight, checker.
 
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
@@ -10,6 +11,9 @@ in sorted order, each step with a group doc. What makes a task rerun:
 * publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing; for a
   submission run (``publish:<system>/<benchmark>/<scenario>/<mode>``): the run changed since it was copied, the
   copy failed or was refused, or a file the tool wrote into the tree is missing or changed.
+
+* preflight (``preflight:<tree>``), checker (``checker:<tree>``, with ``upload: {official_checkout: ...}``): a file of
+  the tree changed, appeared or went, or what they depend on changed (round, systems, the checkout's scripts).
 
 Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
 whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
@@ -33,10 +37,10 @@ from functools import partial
 from typing import Any
 
 from compliance import freshness, layout, records
-from compliance.pipeline import actions, clean
+from compliance.pipeline import actions, clean, upload
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, exclusive, load_plan
-from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan
+from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, TREE_STEPS, exclusive, load_plan
+from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan, TreePlan
 
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 
@@ -216,11 +220,48 @@ def task_publish() -> Iterator[dict[str, Any]]:
         }
 
 
+def _tree_reasons(tp: TreePlan, checkout: str | None) -> list[freshness.Reason]:
+    path = tp.files.preflight if checkout is None else tp.files.official_record(checkout)
+    return freshness.tree_reasons(tp, checkout, *records.read_tree_check(path))
+
+
+def task_preflight() -> Iterator[dict[str, Any]]:
+    """Pre-flight each submission tree after publishing: what the official truncation, checkers, preprocess and
+    repository checks will do to it (docs/upload.md); its rows are in the summary."""
+    yield _group("preflight", task_preflight.__doc__)
+    for tp in load_plan().trees:
+        yield {
+            "basename": "preflight",
+            "name": tp.id,
+            "actions": [(upload.run_preflight, [tp])],
+            "task_dep": ["publish"],
+            "uptodate": [Fresh(f"preflight:{tp.id}", partial(_tree_reasons, tp, None))],
+            "meta": {"log": tp.files.preflight},
+        }
+
+
+def task_checker() -> Iterator[dict[str, Any]]:
+    """With upload: {official_checkout: PATH} in a system spec: run that checkout's truncation and submission
+    checker on a copy of the tree (never the tree itself); the checker's verdict per cell is in the summary."""
+    yield _group("checker", task_checker.__doc__)
+    for tp in load_plan().trees:
+        for checkout in tp.checkouts:
+            yield {
+                "basename": "checker",
+                "name": tp.id if len(tp.checkouts) == 1 else f"{tp.id}@{checkout}",
+                "actions": [(upload.run_checker, [tp, checkout])],
+                "task_dep": ["publish"],
+                "uptodate": [Fresh(f"checker:{tp.id}", partial(_tree_reasons, tp, checkout))],
+                "meta": {"log": tp.files.official(checkout), "checkout": checkout},
+            }
+
+
 def task_compliance() -> dict[str, Any]:
-    """Every step of every cell (the default task); fails when a required cell does not pass."""
+    """Every step of every cell and the checks of each tree (the default task); fails when a required cell or a
+    check of a tree does not pass."""
     return {
         "actions": [actions.outcome],
-        "task_dep": list(CELL_STEPS),
+        "task_dep": [*CELL_STEPS, *TREE_STEPS],
         "uptodate": [False],
         "verbosity": 2,
         "meta": {"verdict": True},

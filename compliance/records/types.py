@@ -427,3 +427,83 @@ class RerunRequest(Record):
     @classmethod
     def read(cls, f: Fields, version: int) -> RerunRequest:
         return cls(f.text("by"), f.time("time"))
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One row of a check of a submission tree before upload (pre-flight, the official checker): the cell it is
+    about (benchmark and scenario "" for a system's or the tree's own row), its status, why, and its findings as
+    (severity, rule, message)."""
+
+    system: str
+    benchmark: str
+    scenario: str
+    status: str
+    reason: str = ""
+    findings: tuple[tuple[str, str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "findings": [list(f) for f in self.findings]}
+
+
+def _row(value: Any) -> CheckRow:
+    if not isinstance(value, dict):
+        raise BadRecord("not an object")
+    f = Fields(value)
+    found = value.get("findings", [])
+    if not isinstance(found, list) or not all(
+        isinstance(x, list) and len(x) == 3 and all(isinstance(y, str) for y in x) for x in found
+    ):
+        raise BadRecord("findings: not a list of [severity, rule, message]")
+    return CheckRow(
+        f.text("system"),
+        f.text("benchmark"),
+        f.text("scenario"),
+        f.text("status", REQUIRED),
+        f.text("reason"),
+        tuple((a, b, c) for a, b, c in found),
+    )
+
+
+@dataclass(frozen=True)
+class TreeCheckRecord(Record):
+    """A check of a submission tree before upload (``kind``: preflight or checker): when it ran, what it depended on
+    (``parts``, and the stamps of the tree's files), what it concluded (``rows``), and why it concluded nothing
+    (``problem``: the tree is not there, the checkout is not one, the official script failed)."""
+
+    kind: str
+    time: float
+    parts: dict[str, str] = field(default_factory=dict)
+    tree: dict[str, Stamp | None] = field(default_factory=dict)
+    rows: tuple[CheckRow, ...] = ()
+    problem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": self.time,
+            "parts": self.parts,
+            "tree": {n: list(s) if s else None for n, s in self.tree.items()},
+            "rows": [r.to_dict() for r in self.rows],
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> TreeCheckRecord:
+        rows = f.data.get("rows", [])
+        if not isinstance(rows, list):
+            raise BadRecord("rows: not a list")
+        found = []
+        for i, row in enumerate(rows):
+            try:
+                found.append(_row(row))
+            except BadRecord as exc:
+                raise BadRecord(f"rows[{i}]: {exc}") from None
+        return cls(
+            f.text("kind", REQUIRED),
+            f.time("time", REQUIRED),
+            f.mapping("parts", text_value),
+            f.mapping("tree", stamp_value),
+            tuple(found),
+            f.text("problem"),
+        )

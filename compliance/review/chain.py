@@ -45,6 +45,28 @@ OLD_RUN_1_TOLERATED = frozenset({ACCURACY, "mlperf_log_trace.json", "results.jso
 #: else these and the fallback's two texts (REQUIRED_TEST01_ACC_FILES)
 OLD_TEST01_ACCURACY = frozenset({ACCURACY, "accuracy.txt"})
 OLD_TEST01_FALLBACK = OLD_TEST01_ACCURACY | {"baseline_accuracy.txt", "compliance_accuracy.txt"}
+#: the models whose performance runs (compliance runs included) the old checker requires in equal-issue mode
+#: (effective_sample_concatenate_permutation true; requires_equal_issue): at the v5.0 round's commit c0b60cdb
+#: (closed and network), and at d7574244 and b66003e (submission_checker_old.py, any division)
+EQUAL_ISSUE = {
+    "v5": frozenset(
+        "3d-unet-99 3d-unet-99.9 gptj-99 gptj-99.9 llama2-70b-99 llama2-70b-99.9 llama2-70b-interactive-99 "
+        "llama2-70b-interactive-99.9 mixtral-8x7b llama3.1-405b rgat".split()
+    ),
+    "v6": frozenset(
+        "3d-unet-99 3d-unet-99.9 gptj-99 gptj-99.9 llama2-70b-99 llama2-70b-99.9 mixtral-8x7b llama3.1-405b "
+        "llama3.1-8b llama3.1-8b-edge deepseek-r1 rgat whisper".split()
+    ),
+}
+
+
+def equal_issue(rnd: Round, benchmark: str, division: str) -> bool:
+    """Whether the old checker requires equal-issue mode of the benchmark's runs in the round."""
+    if v6_layout(rnd):
+        return benchmark in EQUAL_ISSUE["v6"]
+    return division in ("closed", "network") and benchmark in EQUAL_ISSUE["v5"]
+
+
 #: the tests whose compliance runs each checker holds to the performance rules (docs/rules.md §8.4)
 PERFORMANCE_CHECKED = {MODULAR: ("TEST01", "TEST04"), OLD: ("TEST01", "TEST04", "TEST07", "TEST08", "TEST09")}
 
@@ -108,6 +130,7 @@ class UserFile:
 
     path: str
     what: str
+    folder: bool = False
 
 
 def user_files(rnd: Round, division: str, org: str, system: str, benchmark: str, scenario: str) -> list[UserFile]:
@@ -124,6 +147,8 @@ def user_files(rnd: Round, division: str, org: str, system: str, benchmark: str,
     files += [
         UserFile(os.path.join(measured, "user.conf"), "the LoadGen settings of the runs"),
         UserFile(os.path.join(measured, "README.md"), "how to run the benchmark"),
+        # the old checker's code_dir: src/<benchmark> (v6.x), code/<benchmark>[/<implementation>] (v5.x)
+        UserFile(os.path.join(code_folder(rnd, division, org), benchmark), "the benchmark's code", folder=True),
     ]
     return files
 

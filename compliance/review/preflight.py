@@ -41,6 +41,7 @@ class Options:
     checkers: tuple[str, ...] = chain.CHECKERS
     performance_rules: bool = True
     systems: tuple[str, ...] | None = None  # only these systems' cells (None: every cell in scope)
+    no_performance_rules: tuple[str, ...] = ()  # systems whose compliance runs are not held to them (said so)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Preflight:
     round: str
     round_evidence: str
     checkers: tuple[str, ...]
-    performance_rules: bool
+    no_performance_rules: tuple[str, ...]
     records: list[Record] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
@@ -78,8 +79,9 @@ def preflight(path: str, specs: Specs, options: Options | None = None) -> Prefli
     cache = FactCache()
     decision = seeds.decide(options.round, _seeds(cells, cache), seeds.table(specs.rounds), specs.rounds)
     rnd = specs.rounds[decision.round]
-    ctx = Context(root, rnd, options.checkers, options.performance_rules, cache)
-    result = Preflight(root, scope, rnd.name, decision.evidence, options.checkers, options.performance_rules)
+    exempt = () if options.performance_rules else tuple({k.system for k in cells})
+    ctx = Context(root, rnd, options.checkers, (*exempt, *options.no_performance_rules), cache)
+    result = Preflight(root, scope, rnd.name, decision.evidence, options.checkers, tuple(sorted(set(ctx.exempt))))
     found: dict[CellKey, Record] = {}
     failing: dict[CellKey, list[str]] = {}
     for key, cell in sorted(cells.items()):
@@ -158,11 +160,14 @@ def _tree(
         description = chain.system_file(division, org, system)
         if not os.path.isfile(os.path.join(root, description)):
             defect = chain.DEFECTS["C7"]
-            message = f"to add: {description} (the system's description); C7: {defect.what.format(file=description)}"
-            record.add(rules.finding("user-file-missing", message, description))
+            message = f"to add: {os.path.basename(description)} (C7: {defect.what.format(file=description)})"
+            record.add(
+                rules.finding("user-file-missing", message, description, [Evidence(description, value="missing")])
+            )
         code = chain.code_folder(ctx.rnd, division, org)
         if not os.path.isdir(os.path.join(root, code)):
-            record.add(rules.finding("user-file-missing", f"to add: {code}/ (the code the runs used)", code))
+            message = f"to add: {os.path.basename(code)}/ (the code the runs used)"
+            record.add(rules.finding("user-file-missing", message, code, [Evidence(code, value="missing")]))
         out.append(record)
     rules_commit = ctx.rnd.rules.commit[:8] if ctx.rnd.rules else "the round's"
     for record in tree.values():
@@ -259,8 +264,9 @@ def report(result: Preflight, fail_at: Severity = Severity.ERROR) -> Report:
         f"{plural(result.files, 'file')} ({result.bytes / 1e6:.0f} MB) in {result.seconds:.1f} s",
         NOT_CHECKED,
     ]
-    if not result.performance_rules:
-        preamble.append("the checker's performance rules were not applied (asked so)")
+    if result.no_performance_rules:
+        shown = ", ".join(result.no_performance_rules)
+        preamble.append(f"the checker's performance rules were not applied to the runs of {shown} (asked so)")
     return Report(
         title=f"mlperf-compliance pre-flight of {os.path.basename(result.root.rstrip(os.sep)) or result.root}",
         columns=COLUMNS,

@@ -26,17 +26,20 @@ EARLY_STOPPING = ("Server", "SingleStream", "MultiStream")
 
 @dataclass
 class Context:
-    """What a cell's pre-flight needs: the tree's root, its round, the checkers asked for, whether the performance
-    rules apply, the logs' facts read once."""
+    """What a cell's pre-flight needs: the tree's root, its round, the checkers asked for, the systems whose runs
+    are not held to the performance rules, the logs' facts read once."""
 
     root: str
     rnd: Round
     checkers: tuple[str, ...]
-    performance_rules: bool
+    exempt: tuple[str, ...] = ()
     cache: FactCache = field(default_factory=FactCache)
 
     def shown(self, path: str) -> str:
         return os.path.relpath(path, self.root)
+
+    def rules_apply(self, system: str) -> bool:
+        return system not in self.exempt
 
 
 def check_cell(record: Record, cell: Cell, ctx: Context) -> list[str]:
@@ -60,7 +63,7 @@ def check_cell(record: Record, cell: Cell, ctx: Context) -> list[str]:
         if not _test_folder(record, test, folder, ctx):
             failing.append(test)
     record.check("tests", Outcome.FAIL if failing else Outcome.PASS, ", ".join(failing))
-    if required and not ctx.performance_rules:
+    if required and not ctx.rules_apply(key.system):
         record.add(rules.finding("performance-rules-off", "the checker's performance rules were not applied"))
     _user_files(record, cell, ctx)
     return failing
@@ -153,13 +156,17 @@ def _performance(record: Record, test: str, folder: str, checker: str, ctx: Cont
     (TEST07/08/09 under the old checker: defect C2, a warning)."""
     where = ctx.shown(folder)
     facts = _detail(folder, ctx)
-    if not ctx.performance_rules:
+    if not ctx.rules_apply(record.key.system):
         return True
     if facts is None or facts.problem:
         why = "no detail log" if facts is None else facts.problem
         record.check(f"performance rules ({test})", Outcome.NOT_CHECKABLE, why, cause="no detail log")
         return True
-    problems = broken_rules(facts, ctx.rnd, record.key.benchmark, record.key.scenario, record.key.division)
+    k = record.key
+    problems = broken_rules(facts, ctx.rnd, k.benchmark, k.scenario, k.division)
+    if checker == chain.OLD and chain.equal_issue(ctx.rnd, k.benchmark, k.division):
+        if facts.get("effective_sample_concatenate_permutation") is not True:
+            problems.append("not in equal-issue mode (sample_concatenate_permutation), which the old checker requires")
     if test not in ("TEST01", "TEST04"):  # only the old checker holds these to them, by a defect
         if problems and checker == chain.OLD:
             defect = chain.DEFECTS["C2"]
@@ -171,15 +178,14 @@ def _performance(record: Record, test: str, folder: str, checker: str, ctx: Cont
                 )
             )
         return True
-    if checker == chain.OLD and chain.MODULAR in ctx.checkers:
-        return not problems and not facts.errors  # said once, for the modular checker (the same rules)
     shown = ctx.shown(facts.path)
-    for problem in problems:
+    for problem in problems:  # a rule both checkers apply is said once (Record.add)
         record.add(rules.finding("performance-rule", f"{test}: {problem}", where, [Evidence(shown)]))
     if facts.errors:
         errors = "; ".join(facts.errors[:3])
         record.add(rules.finding("loadgen-errors", f"{test}: {len(facts.errors)} LoadGen error(s): {errors}", where))
-    record.check(f"performance rules ({test})", Outcome.FAIL if problems or facts.errors else Outcome.PASS)
+    outcome = Outcome.FAIL if problems or facts.errors else Outcome.PASS
+    record.check(f"performance rules ({test}, {checker} checker)", outcome)
     return not problems and not facts.errors
 
 
@@ -235,11 +241,16 @@ def _user_files(record: Record, cell: Cell, ctx: Context) -> None:
     for wanted in chain.user_files(ctx.rnd, division, k.org, k.system, k.benchmark, k.scenario_folder):
         path = os.path.join(ctx.root, wanted.path)
         folder, name = os.path.split(path)
-        found = any(_matches(n, name) for n in _listing(folder)) if "*" in name else os.path.isfile(path)
+        if wanted.folder:
+            found = os.path.isdir(path)
+        else:
+            found = any(_matches(n, name) for n in _listing(folder)) if "*" in name else os.path.isfile(path)
         if not found:
-            missing.append(f"{wanted.path} ({wanted.what})")
+            missing.append(wanted)
     if missing:
-        record.add(rules.finding("user-file-missing", f"to add: {'; '.join(missing)}", ctx.shown(cell.results_dir)))
+        names = ", ".join(os.path.basename(w.path) + ("/" if w.folder else "") for w in missing)
+        evidence = [Evidence(w.path, w.what, "missing") for w in missing]
+        record.add(rules.finding("user-file-missing", f"to add: {names}", ctx.shown(cell.results_dir), evidence))
     _hash_line(record, os.path.join(cell.results_dir, chain.ACC), ctx)
 
 

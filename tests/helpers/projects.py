@@ -184,10 +184,12 @@ def summary_rows(project: Path) -> list[dict[str, str]]:
     return rows
 
 
-def executed(result: subprocess.CompletedProcess[str]) -> set[str]:
-    """The tasks that ran, from the reporter's start lines: ``[k/N] step name ...``."""
+def executed(result: subprocess.CompletedProcess[str], trees: bool = False) -> set[str]:
+    """The tasks that ran, from the reporter's start lines: ``[k/N] step name ...``; the checks of a submission tree
+    before upload (``preflight:``, ``checker:``, which run after any change of their tree) only with ``trees``."""
     found = (re.match(r"^\[\d+/\d+\] (\S+) (\S+) \.\.\.$", line) for line in result.stdout.splitlines())
-    return {f"{m.group(1)}:{m.group(2)}" for m in found if m}
+    tasks = {f"{m.group(1)}:{m.group(2)}" for m in found if m}
+    return tasks if trees else {t for t in tasks if not t.startswith(("preflight:", "checker:"))}
 
 
 def audit_configs(project: Path) -> list[Path]:

@@ -67,7 +67,8 @@ def _user_files(files: dict[str, str]) -> dict[str, str]:
             out[f"{measured}/{rt.SYSTEM}_impl_{scenario}.json"] = "{}\n"
             out[f"{measured}/user.conf"] = "*.Offline.target_qps = 1\n"
             out[f"{measured}/README.md"] = "how\n"
-    out[f"{rt.ORG}/code/README.md"] = "the code\n"
+            benchmark = path.split("/")[4]
+            out[f"{rt.ORG}/code/{benchmark}/impl/README.md"] = "the code\n"
     return out
 
 
@@ -92,7 +93,7 @@ def test_an_upload_ready_tree_passes_whole(tmp_path: Path) -> None:
     statuses = [(r.test, r.status) for r in result.records]
     assert statuses == [("upload", "PASS")] * 3 + [("system", "PASS"), ("tree", "PASS")]
     checks = {c["name"] for r in result.records for c in r.checks}
-    assert {"tests", "performance rules (TEST01)", "performance rules (TEST04)"} <= checks
+    assert {"tests", "performance rules (TEST01, modular checker)", "performance rules (TEST04, old checker)"} <= checks
 
 
 def _resnet(path: str, scenario: str = "Offline", test: str = "TEST01") -> str:
@@ -186,18 +187,18 @@ def test_a_withdrawn_test_takes_the_whole_benchmark_to_open(tmp_path: Path) -> N
 def test_sizes_and_names(tmp_path: Path) -> None:
     files = upload_ready()
     files[f"{rt.COMPLIANCE}/resnet/Offline/TEST04/.notes"] = "x"
-    files[f"{rt.ORG}/code/my file.py"] = "x"
+    files[f"{rt.ORG}/code/resnet/my file.py"] = "x"
     root = rt.write(tmp_path / "tree", files)
     big = root / rt.COMPLIANCE / "llama2-70b-99/Offline/TEST06/accuracy/mlperf_log_accuracy.json"
     os.truncate(big, chain.SIZE_LIMIT + 1)  # sparse: 50 MiB and a byte, never written
-    os.symlink("README.md", root / rt.ORG / "code/link.md")
+    os.symlink("README.md", root / rt.ORG / "code/resnet/link.md")
     result = preflight(str(root), load_specs(SHIPPED_SPECS), Options(rt.ROUND))
     found = _found(result)
     assert ("file-too-large", f"{big.relative_to(root)} is 50.0 MiB") in found
     names = sorted(m for r, m in found if r == "name-refused")
     assert names == [
-        f"{rt.ORG}/code/link.md is a symbolic link",
-        f"{rt.ORG}/code/my file.py is a file name with a space",
+        f"{rt.ORG}/code/resnet/link.md is a symbolic link",
+        f"{rt.ORG}/code/resnet/my file.py is a file name with a space",
         f"{rt.COMPLIANCE}/resnet/Offline/TEST04/.notes is a hidden file (its name starts with '.')",
     ]
 
