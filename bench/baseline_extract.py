@@ -3,7 +3,7 @@
 Builds (with ``bench/verify_memory.py``'s DLRM-like case) an accuracy log of about ``--size-gb`` of millions of
 small entries and a compliance log of 4096 of them, then measures, as separate processes (so that peak RSS is the
 process's own): ``cat`` of both inputs from the page cache (the physical floor) and the extraction
-(:mod:`compliance.verify.baseline`: the compliance log's qsl_idx counts, then the accuracy log streamed with the
+(:mod:`compliance.verify.checks.baseline`: the compliance log's qsl_idx counts, then the accuracy log streamed with the
 compiled scanner and the wanted entries written out). Times are the best of 3 runs. Target (issue #15): peak RSS
 under 150 MB and at most 5x the ``cat``. Run: ``python bench/baseline_extract.py [--size-gb 1] [--dir DIR]``.
 """

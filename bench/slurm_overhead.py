@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 from compliance.layout import RunFiles  # noqa: E402
 from compliance.pipeline.launch.slurm import SlurmLauncher  # noqa: E402
 from compliance.plan import RunPlan  # noqa: E402
+from compliance.specs.loader import launcher_defaults  # noqa: E402
 from compliance.specs.types import Launcher  # noqa: E402
 
 
@@ -39,7 +40,9 @@ def main() -> int:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     os.chdir(root)  # the build folder and the staging records are relative, as in a project
-    settings = (("nodelist", args.nodelist),) if args.nodelist else ()
+    # the launcher's settings as the spec loader gives them (its defaults filled in once, there)
+    given = {**launcher_defaults("slurm"), **({"nodelist": args.nodelist} if args.nodelist else {})}
+    settings = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in given.items()))
     launcher = SlurmLauncher()
     times: list[float] = []
     for i in range(args.runs):

@@ -103,7 +103,7 @@ def build(folder: Path, kind: str, size: int, repeats: int) -> None:
 def run_core(folder: Path, env: dict[str, str]) -> tuple[float, float]:
     """The comparison alone (no spec loading, no output copy), in its own process."""
     code = (
-        "from compliance.verify.compare import compare; "
+        "from compliance.verify.checks.compare import compare; "
         f"compare({str(folder / 'ref' / 'accuracy' / 'mlperf_log_accuracy.json')!r}, "
         f"{str(folder / 'comp' / 'mlperf_log_accuracy.json')!r}, 'float32')"
     )

@@ -72,6 +72,17 @@ DOIT_DB = os.path.join(BUILD, ".doit.db")
 DOIT_LOCK = os.path.join(BUILD, ".doit.lock")
 WITHDRAWN = os.path.join(BUILD, "withdrawn")  # TEST folders taken out of the submission tree, by cell and time
 ISOLATED_MARKER = ".mlperf-compliance-workdir"  # in a working directory made by us
+STAGED = os.path.join(BUILD, ".staged")  # records of the audit.config files we placed, one per working directory
+
+
+def workdir_key(real_workdir: str) -> str:
+    """A short name for a working directory, from its real path (its staging record, its run lock)."""
+    return hashlib.sha256(real_workdir.encode()).hexdigest()[:16]
+
+
+def staged_record(real_workdir: str) -> str:
+    """The record of the audit.config files we placed in a working directory (by its real path)."""
+    return os.path.join(STAGED, workdir_key(real_workdir) + ".json")
 
 
 def norm(*parts: str) -> str:
@@ -111,6 +122,10 @@ class RunFiles:
         return norm(os.path.splitext(self.record)[0] + ".job")
 
     @property
+    def job_files(self) -> JobFiles:
+        return JobFiles(self.job)
+
+    @property
     def rerun_request(self) -> str:
         """Where a rerun asked for on purpose is recorded, beside the run's record (``run.json`` -> ``run.rerun``)."""
         return norm(os.path.splitext(self.record)[0] + ".rerun")
@@ -118,6 +133,29 @@ class RunFiles:
     def signature(self, step: str = "run") -> str:
         """The file where ``step`` records the signature of the run it last completed."""
         return norm(self.logs, f".{step}.signature")
+
+
+@dataclass(frozen=True)
+class JobFiles:
+    """The files of a run's batch job, in its job folder (``RunFiles.job``; docs/slurm.md)."""
+
+    folder: str
+
+    @property
+    def script(self) -> str:
+        return norm(self.folder, "job.sh")  # the job script, kept for reading
+
+    @property
+    def record(self) -> str:
+        return norm(self.folder, "job.json")  # the job's id and token, for a later doit to re-attach
+
+    @property
+    def status(self) -> str:
+        return norm(self.folder, "status")  # what the job reports when it ends
+
+    @property
+    def started(self) -> str:
+        return norm(self.folder, "started")  # when the command started (epoch seconds)
 
 
 @dataclass(frozen=True)

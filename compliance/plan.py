@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from compliance import layout
 from compliance.auditconfig import AUDIT_CONFIG, render, with_overrides
 from compliance.errors import UnknownName, did_you_mean
 from compliance.layout import CellFiles, RunFiles, norm
-from compliance.specs import loader
+from compliance.specs import loader, quoting
 from compliance.specs.types import BenchmarkRun, Launcher, Model, Specs, System, TestSpec, loadgen_scenario
 from compliance.verify import registry
 from compliance.verify.base import Verifier
@@ -214,9 +213,9 @@ def _command(
         # --audit_conf PATH (several reference ones default to audit.conf; docs/harnesses.md)
         "audit_config": os.path.join(os.path.abspath(workdir), AUDIT_CONFIG),
     }
-    quoted = {k: shlex.quote(v) for k, v in values.items()}
-    # the mode's word for this harness, as the spec writes it (a flag, or nothing): not quoted
-    return template.format(**quoted, mode=run.modes.get(mode, mode))
+    # each value quoted for its place in the template (compliance.specs.quoting: bare, '...' or "..."); the mode's
+    # word for this harness is inserted as the spec writes it (a flag, or nothing)
+    return quoting.render(template, {**values, "mode": run.modes.get(mode, mode)})
 
 
 def _run_plan(
@@ -259,17 +258,6 @@ def _run_plan(
     )
 
 
-def harness_options(run: BenchmarkRun, test: str) -> dict[str, Any]:
-    """The harness facts of a benchmark that a test's verifier takes as options (``resolve``'s ``given``), where
-    the system spec overrides the model's defaults: TEST01's comparison ``dtype``, TEST06's ``eos_token_id`` and
-    token ``dtype`` (docs/harnesses.md)."""
-    if test == "TEST01" and run.test01_dtype is not None:
-        return {"dtype": run.test01_dtype}
-    if test == "TEST06":
-        return dict(run.tokens)
-    return {}
-
-
 def load_specs(folder: str | os.PathLike[str] | None) -> Specs:
     """The specs of the project's ``folder`` (None: the packaged ones alone) over the packaged rounds, models and
     tests, checked against the tests this tool verifies (raises SpecError)."""
@@ -277,6 +265,7 @@ def load_specs(folder: str | os.PathLike[str] | None) -> Specs:
         folder,
         verified=registry.names(),
         compares=[v.name for v in registry.all_verifiers() if v.reference_runs],
+        harness_checks={v.name: v.harness_check for v in registry.all_verifiers() if v.harness_check is not None},
         packaged=loader.packaged_specs(),
     )
 
@@ -398,7 +387,8 @@ def _cell_plan(
     verifier = registry.get(cell.test)
     reference_files = tuple(layout.reference_log(results_dir, mode) for mode in verifier.reference_runs)
     tree_dir = layout.tree_test_dir(specs.rounds[system.round], system, cell.benchmark, cell.scenario, cell.test)
-    given: dict[str, Any] = {"strict": system.strict_accuracy, **harness_options(run, cell.test)}
+    # the harness facts the test's verifier takes as options, where the system spec overrides the model's defaults
+    given: dict[str, Any] = {"strict": system.strict_accuracy, **verifier.harness_options(run)}
     if run.accuracy_command is not None:  # run like the benchmark command: its environment and timeout
         given.update(accuracy_command=run.accuracy_command, accuracy_env=dict(run.env), accuracy_timeout_s=run.timeout)
     options = verifier.resolve(test, model, given)

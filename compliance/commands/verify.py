@@ -25,6 +25,7 @@ from compliance.commands import DEFAULT_SPECS, specs_dir
 from compliance.commands.audit_config import model as find_model
 from compliance.commands.audit_config import scenario as check_scenario
 from compliance.errors import InputError
+from compliance.pipeline import process
 from compliance.plan import load_specs
 from compliance.specs.types import SCENARIOS, Specs, TestSpec
 from compliance.verify import models, output, registry, render
@@ -121,6 +122,7 @@ def verify(args: argparse.Namespace, out: TextIO) -> int:
         scenario,
         verifier.resolve(test, model, given),
         Path(args.output_dir),  # an accuracy command runs in a scratch folder here, removed afterwards
+        runner=process.accuracy_runner,
         model_name=args.model if match is not None and model is None else None,
     )
     result = verifier.verify(request)

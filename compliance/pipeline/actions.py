@@ -39,7 +39,7 @@ from compliance.fsutil import replace_folder, write_atomic
 from compliance.layout import norm
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
-from compliance.pipeline import attempts, launch, session
+from compliance.pipeline import attempts, launch, process, session
 from compliance.pipeline.launch.base import Ending
 from compliance.plan import CellPlan, ReferencePlan, RunPlan
 from compliance.records import (
@@ -54,8 +54,9 @@ from compliance.records import (
     VerifyRecord,
 )
 from compliance.submission import truncation, upload
-from compliance.verify import evidence, output, render
+from compliance.verify import output, render
 from compliance.verify.base import Request
+from compliance.verify.checks import evidence
 from compliance.verify.result import Result, Verdict
 
 #: what a task returns to doit: its values (saved, and shown by the reporter), or False to fail doit here
@@ -267,6 +268,7 @@ def _verify_once(plan: CellPlan) -> tuple[dict[str, Any], Result | None]:
         plan.cell.scenario,
         plan.options,
         Path(plan.files.root),  # an accuracy command runs in a scratch folder here, removed afterwards
+        runner=process.accuracy_runner,
     )
     try:
         result = plan.verifier.verify(request)

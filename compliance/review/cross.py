@@ -20,7 +20,8 @@ from compliance.review.facts import FileFacts, digest
 from compliance.review.outcome import MISSING, RUN, TEST, Record
 from compliance.review.tree import SYSTEMS, Cell, CellKey
 from compliance.specs.types import Round, Specs, loadgen_scenario
-from compliance.verify import models, runs
+from compliance.verify import models
+from compliance.verify.checks import runs
 from compliance.verify.result import Outcome
 
 #: (run's scenario, folder's scenario) pairs the checker lets an edge system infer (lower case)

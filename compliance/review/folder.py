@@ -22,8 +22,10 @@ from compliance.review.runs import rel, unreadable
 from compliance.review.tree import Cell
 from compliance.review.verification import absorb, part, run_verifier, translator
 from compliance.specs.types import Specs
-from compliance.verify import fallback, inputs, performance, registry, test01, test06
+from compliance.verify import registry
+from compliance.verify.checks import fallback, inputs, performance
 from compliance.verify.result import Outcome
+from compliance.verify.tests import test01, test06
 
 RUN_1 = os.path.join("performance", "run_1")
 #: files the checker requires in each test's folder (domain.md §5.3 items 1 and 4)
@@ -72,7 +74,7 @@ class Context:
 
 def _locate(folder: str, cache: FactCache) -> tuple[dict[str, str], list[str]]:
     """The compliance run's logs in a TEST folder (role -> path), where the verifiers read them
-    (:func:`compliance.verify.inputs.compliance_log`), and those at its top level that are misfiled: not in the
+    (:func:`compliance.verify.checks.inputs.compliance_log`), and those at its top level that are misfiled: not in the
     place the official scripts copy them to, or another log than the one there."""
     logs, misfiled = {}, []
     for role, name in LOG_ROLES:

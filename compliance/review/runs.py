@@ -12,7 +12,7 @@ from compliance.review import rules
 from compliance.review.facts import FactCache, FileFacts
 from compliance.review.outcome import RUN, Record
 from compliance.review.tree import Cell
-from compliance.verify import runs
+from compliance.verify.checks import runs
 from compliance.verify.result import Outcome
 
 #: submission run -> the LoadGen modes its folder may hold (SubmissionRun makes both in one run)

@@ -20,9 +20,11 @@ from compliance.report.model import Evidence, Finding
 from compliance.review import rules
 from compliance.review.outcome import Record
 from compliance.specs.types import Specs
-from compliance.verify import evidence, fallback, models, performance, registry, runs, test07
+from compliance.verify import models, registry
 from compliance.verify.base import Request
+from compliance.verify.checks import evidence, fallback, performance, runs
 from compliance.verify.result import Cause, Kind, Outcome, Result
+from compliance.verify.tests import test07
 
 CHECK_VERIFIED = "re-verification"
 #: a verifier check -> the rule its failure breaks (any other failed check: test-fails)

@@ -7,6 +7,7 @@ Layer: the specs layer; the loader calls these with the documents it read (for f
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from compliance.errors import PathPart, Problem
@@ -27,44 +28,26 @@ DTYPE_SIZES = {
 }
 
 
+#: a test's reading of a benchmark's harness facts, declared by its verifier (``Verifier.harness_check``): a warning
+#: (the path below the benchmark, the message) where the declared facts and the comparison the test makes disagree
+HarnessCheck = Callable[[BenchmarkRun, Model], "tuple[list[PathPart], str] | None"]
+
+
 def harness_warnings(
-    doc: YamlDoc, where: list[PathPart], run: BenchmarkRun, model: Model, tests: tuple[str, ...]
+    doc: YamlDoc,
+    where: list[PathPart],
+    run: BenchmarkRun,
+    model: Model,
+    tests: tuple[str, ...],
+    checks: Mapping[str, HarnessCheck],
 ) -> list[Problem]:
-    """Warnings (the specs stay valid) where a declared ``output_dtype`` and the comparison a required test
-    makes disagree: TEST01's official criterion compares the first element under its dtype, so ``byte`` on a
-    multi-byte output compares the first byte only (0 for every small float32 class id: docs/rules.md §3,
-    item 1); TEST06 decodes tokens under its dtype, so another type breaks its length and EOS checks."""
+    """Warnings (the specs stay valid) where a benchmark's declared harness facts and a required test's reading of
+    them disagree, as each test's verifier declares it (``checks``, by test: no test is known here by name)."""
     warnings: list[Problem] = []
-    output = run.output_dtype
-    if output is None:
-        return warnings
-    size = DTYPE_SIZES[output]
-    compare = run.test01_dtype or model.dtype
-    if "TEST01" in tests and compare == "byte" and size > 1:
-        what = (
-            # little-endian: byte 0 is the low byte of the mantissa, 0 for whole numbers below 65536 (float32)
-            "that byte is 0 for every whole number below 65536 (a class id, say), so a wrong first value passes"
-            if output.startswith("float")
-            else "a first value that differs above its lowest byte passes"
-        )
-        source = "the model's default" if run.test01_dtype is None else "this benchmark's test01.dtype"
-        warnings.append(
-            doc.problem(
-                where + (["test01", "dtype"] if run.test01_dtype else ["output_dtype"]),
-                f"warning: the harness writes {output} outputs, but TEST01 compares their first byte "
-                f"({source}, byte): {what}; set 'test01: {{dtype: {output}}}' on this benchmark",
-            )
-        )
-    token_dtype = run.tokens.get("dtype") or (model.tokens.dtype if model.tokens else None)
-    if "TEST06" in tests and token_dtype is not None and token_dtype != output:
-        warnings.append(
-            doc.problem(
-                where + ["output_dtype"],
-                f"warning: the harness writes {output} outputs, but TEST06 decodes tokens as {token_dtype}: its "
-                f"length and EOS checks would read other numbers; set 'tokens: {{dtype: {output}}}' on this "
-                "benchmark",
-            )
-        )
+    for test in tests:
+        found = checks[test](run, model) if test in checks else None
+        if found is not None:
+            warnings.append(doc.problem(where + found[0], found[1]))
     return warnings
 
 

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
-from compliance.specs import paths, schemacheck, templates
+from compliance.specs import paths, sbatch, schemacheck, templates
 from compliance.specs.facts import (
+    HarnessCheck,
     harness_warnings,
     known_issue_warnings,
     known_issues,
@@ -85,6 +86,7 @@ class _Loader:
         self.packaged = None if same else packaged
         self.verified = tuple(sorted(verified))
         self.compares = set(compares)
+        self.harness_checks: Mapping[str, HarnessCheck] = {}
         self.base = self.root.parent
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -190,6 +192,7 @@ class _Loader:
         if kind == "system":
             self.problems += paths.expand_system_paths(doc)
             self.problems += templates.system_template_problems(doc)
+            self.problems += sbatch.doc_problems(doc)
         problems = schemacheck.check(doc, kind)
         if problems:
             self.broken[kind].add(path.stem)
@@ -465,7 +468,7 @@ class _Loader:
                     )
             if run.results is not None:
                 self._check_results(doc, where, run)
-            self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name))
+            self.warnings += harness_warnings(doc, where, run, model, rnd.tests_for(name), self.harness_checks)
             self.problems += override_problems(doc, where, run, rnd.name, rnd.tests_for(name))
             self.warnings += known_issue_warnings(doc, where, run, specs, rnd.tests_for(name))
             needing = sorted(t for t in rnd.tests_for(name) if t in self.compares)
@@ -570,6 +573,7 @@ def load_specs(
     verified: Collection[str],
     compares: Collection[str] = (),
     packaged: Path | None = None,
+    harness_checks: Mapping[str, HarnessCheck] | None = None,
 ) -> Specs:
     """Load, validate and cross-check every spec of a project and of the package.
 
@@ -584,11 +588,13 @@ def load_specs(
         compares: the tests whose verifier compares with the submission's own runs: a benchmark of a round that
             requires one must say where they are (``results``) or that the system produces them (``reference``).
         packaged: the folder of the packaged rounds, models and tests (None: the project's specs alone).
+        harness_checks: by test, how its verifier reads a benchmark's harness facts (warnings where they disagree).
 
     Raises:
         SpecError: with every problem found, each naming its file, line and JSON path.
     """
     loader = _Loader(None if root is None else Path(root), verified, compares, packaged)
+    loader.harness_checks = harness_checks or {}
     try:
         loader.read_all()
     except SpecError as exc:

@@ -13,6 +13,7 @@ import os
 import string
 
 from compliance.errors import Problem, did_you_mean
+from compliance.specs import quoting
 from compliance.specs.yamldoc import YamlDoc
 
 #: Placeholders each template may use ({audit_config}: the path of the staged audit.config, docs/harnesses.md).
@@ -37,7 +38,10 @@ def template_fields(template: str) -> tuple[list[str], list[str]]:
             continue
         if spec or conversion or not name.isidentifier():
             shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            errors.append(f"placeholder '{{{shown}}}' must be a plain name like {{scenario}}")
+            literal = (
+                "" if name.isidentifier() else " (for literal braces, as in awk '{{print $1}}', write '{{' and '}}')"
+            )
+            errors.append(f"placeholder '{{{shown}}}' must be a plain name like {{scenario}}{literal}")
         else:
             names.append(name)
     return names, errors
@@ -49,17 +53,25 @@ def check_template(
     """Every problem of ``template`` at ``path`` of ``doc``: its syntax, unknown and missing placeholders."""
     names, errors = template_fields(template)
     problems = [doc.problem(path, error) for error in errors]
+    command = allowed in (COMMAND_FIELDS, ACCURACY_FIELDS)  # a shell command: braces may be the shell's
     problems += [
         doc.problem(
             path,
             f"unknown placeholder '{{{n}}}'{did_you_mean(n, allowed)}; "
-            f"known: {', '.join('{' + a + '}' for a in allowed)}",
+            f"known: {', '.join('{' + a + '}' for a in allowed)}"
+            + (
+                f" (for the shell's own braces, as in ${{{{{n}}}}}, write '{{{{' and '}}}}')"
+                if command and not did_you_mean(n, allowed)
+                else ""
+            ),
         )
         for n in names
         if n not in allowed
     ]
     if not errors:
         problems += [doc.problem(path, f"must contain the placeholder '{{{r}}}'") for r in required if r not in names]
+    if not problems and command:  # each value is quoted for its place: refuse a place where that cannot be told
+        problems += [doc.problem(path, message) for message in quoting.unquotable(template)]
     return problems
 
 

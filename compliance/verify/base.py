@@ -2,8 +2,10 @@
 
 The registry (:mod:`compliance.verify.registry`) lists them. Every consumer reads this object instead of knowing a
 test by name: the verify command builds its arguments from :attr:`Verifier.options`, the plan asks for
-:attr:`Verifier.reference_runs` and :meth:`Verifier.files`, the pipeline calls :attr:`Verifier.verify` and copies
-:meth:`Verifier.files`, the summary and the console print :attr:`Verifier.figures`.
+:attr:`Verifier.reference_runs`, :meth:`Verifier.files` and the options a system's harness facts give
+(:attr:`Verifier.harness_options`), the spec loader warns where those facts and the test disagree
+(:attr:`Verifier.harness_check`), the pipeline calls :attr:`Verifier.verify` and copies :meth:`Verifier.files`, the
+summary and the console print :attr:`Verifier.figures`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from compliance.layout import VERIFY_JSON
-from compliance.specs.types import Model, TestSpec
+from compliance.specs.facts import HarnessCheck
+from compliance.specs.types import BenchmarkRun, Model, TestSpec
 from compliance.verify.result import Check, Result
+from compliance.verify.scoring import Runner
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,16 @@ class Request:
     options: Mapping[str, Any]
     scratch_dir: Path | None = None  # where a verification may make (and remove) a folder of its own
     model_name: str | None = None  # a benchmark name no model spec matches (model is then None)
+    runner: Runner | None = None  # runs an accuracy command (compliance.pipeline.process: only it starts processes)
 
 
 #: options given (command line, system spec) -> the options a verification uses (model spec, test spec, defaults)
 Resolver = Callable[[TestSpec, "Model | None", Mapping[str, Any]], dict[str, Any]]
+
+
+def no_options(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`Resolver` of a test that takes no options: its thresholds are the test spec's."""
+    return {}
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,10 @@ class Verifier:
     figures: Callable[[Mapping[str, Any]], str]  # the key figures in one line, from a result's to_dict()
     check_detail: Callable[[Check], str]  # a passing check's figures in a few words (console)
     optional_files: tuple[str, ...] = ()  # files some verifications add (Result.attachments), e.g. TEST01's fallback
+    #: the options a benchmark's harness facts in the system spec give (``resolve``'s ``given``; docs/harnesses.md)
+    harness_options: Callable[[BenchmarkRun], dict[str, Any]] = lambda run: {}
+    #: the warning where those facts and this test's reading of outputs disagree (the spec loader's warnings)
+    harness_check: HarnessCheck | None = None
 
     def files(self) -> tuple[str, ...]:
         """Every file of the verified folder that every verification writes, relative to it."""

@@ -1,20 +1,44 @@
 """What the official run_verification.py scripts would conclude on the same inputs, quirks included.
 
-Written from their documented behaviour (docs/rules.md §2.1-2.4 and §3; TEST01 Part III is the submission
-checker's), not from their code. A crash counts as FAIL. Each function returns ``(verdict, note)``; the note says
-which behaviour decided.
+Written from their documented behaviour (docs/rules.md §2 and §3; TEST01 Part III is the submission checker's),
+not from their code; every test's emulation is here (TEST06, TEST08 and TEST09 per entry, as their streaming passes
+meet each one). A crash counts as FAIL. Each verdict comes with the note (or notes) saying which behaviour decided.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from compliance.logs.detail import DetailLog
 from compliance.logs.summary import SummaryLog
-from compliance.verify.performance import score
+from compliance.verify.checks.performance import score
 
 Verdict = tuple[str, str]
+
+
+def test01_accuracy(
+    compared: Iterable[tuple[int, Any]], accuracy: Mapping[int, Any], crash: str, truncated: bool
+) -> Verdict:
+    """TEST01 verify_accuracy.py: the first elements of the compliance entries (``compared``: qsl_idx and first
+    element, in order) against the accuracy run's (``accuracy``). It writes each performance entry back into its
+    dict, so a repeated qsl_idx is compared with the previous compliance entry instead of the accuracy run
+    (docs/rules.md §3, item 2); it crashes on an entry numpy cannot decode, and json.load fails on a truncated log."""
+    if truncated:
+        return "FAIL", "json.load fails on the truncated accuracy log (JSONDecodeError)"
+    if crash:
+        return "FAIL", crash
+    values = dict(accuracy)  # the official script's dict, which it overwrites as it goes
+    mismatches = matches = 0
+    for qsl, first in compared:
+        matches += 1
+        mismatches += not first == values.get(qsl)  # numpy's equality: NaN equals nothing
+        values[qsl] = first
+    if mismatches == 0 and matches > 0:
+        return "PASS", f"{matches} entries matched, first elements equal"
+    return "FAIL", f"{mismatches} first-element mismatches, {matches} matches"
 
 
 def test01_performance(reference: DetailLog | None, compliance: DetailLog | None) -> Verdict:
@@ -173,3 +197,109 @@ def test01_part3(
     if repeated:
         note += f"; its baseline would hold {repeated} repeated samples once only (P.3), so it scores other samples"
     return "PASS", note
+
+
+# -- TEST06 (docs/rules.md §2.3, §3 item 12) ------------------------------------------------------------------------
+
+
+def test06_eos_check(last_tokens: list[int], total: int, eos: int, eos_given: bool) -> bool:
+    """The official EOS check: walk back from the last token while tokens equal EOS, failing at the second one.
+
+    ``while i > 0`` never looks at index 0, so ``[EOS, EOS]`` passes; with ``-e`` given the id is a string that
+    never equals a token, so the check cannot fail (docs/rules.md §3, item 12). ``last_tokens`` are the last tokens of
+    an output of ``total`` tokens.
+    """
+    if eos_given:
+        return True
+    count, i = 0, total - 1
+    offset = total - len(last_tokens)
+    while i > 0 and i >= offset and last_tokens[i - offset] == eos:
+        count += 1
+        if count >= 2:
+            return False
+        i -= 1
+    return True
+
+
+def test06_verdict(state: Mapping[str, Any], eos_id: int) -> tuple[str, list[str]]:
+    """The official TEST06 script's verdict and notes from what its checks saw on the log (``state``: its first
+    token, EOS and length checks, a crash, whether -e was given)."""
+    if state["crash"]:
+        return "FAIL", [f"the script crashes: {state['crash']}"]
+    passed = state["first"] and state["eos"] and state["length"]
+    notes = [f"first token {state['first']}, EOS {state['eos']}, sample length {state['length']}"]
+    if state["eos_flag"]:
+        notes.append(f"with -e {eos_id} the official EOS check cannot fail (docs/rules.md §3, item 12)")
+    return ("PASS" if passed else "FAIL"), notes
+
+
+# -- TEST08 (docs/rules.md §2.5, §3 items 30-36) --------------------------------------------------------------------
+
+TEST08_EPS = 1e-7  # the official script clips predictions and labels to [EPS, 1 - EPS]
+
+
+def test08_ne(predictions: Any, labels: Any, weights: Any) -> float:
+    """The official script's NE: 0.0 for a total weight of 0; NaN predictions give NaN."""
+    total = sum(weights)
+    if total == 0:
+        return 0.0
+    cross, positive = 0.0, 0.0
+    for p, y, w in zip(predictions, labels, weights, strict=True):
+        p = min(max(p, TEST08_EPS), 1 - TEST08_EPS) if p == p else p
+        y = min(max(y, TEST08_EPS), 1 - TEST08_EPS) if y == y else y
+        cross -= w * (y * _log(p) + (1 - y) * _log(1 - p))
+        positive += w * y
+    mean = positive / total
+    if not 0 < mean < 1:
+        return 0.0 if mean == mean else math.nan
+    base = -(mean * math.log(mean) + (1 - mean) * math.log(1 - mean))
+    return cross / (total * base) if base else 0.0
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else math.nan
+
+
+def test08_one(perf: Any, preds: Any, labels: Any, weights: Any, tol: float, state: dict[str, Any]) -> None:
+    """The official comparison of one matched entry (its ``matched`` already counted in ``state``)."""
+    if state["crash"]:
+        return
+    n = len(preds)
+    if len(perf) not in (n, 1):
+        state["crash"] = f"numpy cannot broadcast {len(perf)} predictions over {n} labels (ValueError)"
+        return
+    acc_ne = test08_ne(preds, labels, weights)
+    perf_ne = test08_ne(list(perf) * n if len(perf) == 1 else perf, labels, weights)
+    if acc_ne == 0 and perf_ne == 0:
+        return  # both 0: skipped (a sample of weight 0 whatever its predictions)
+    if acc_ne == 0 or perf_ne == 0:
+        state["mismatches"] += 1
+    elif abs(perf_ne - acc_ne) / abs(acc_ne) > tol:  # NaN compares False: a NaN NE is no mismatch
+        state["mismatches"] += 1
+
+
+def test08_verdict(state: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The official script's verdict (docs/rules.md §2.5), assuming the accuracy entries this tool did not parse
+    hold none of the compliance keys and fit the layout (its ``assert`` would stop it otherwise)."""
+    if state["crash"]:
+        return "FAIL", [f"the script crashes: {state['crash']}"]
+    passed = state["mismatches"] == 0 and state["matched"] > 0 and state["unmatched"] == 0
+    return ("PASS" if passed else "FAIL"), [
+        f"num_matched = {state['matched']}, num_unmatched = {state['unmatched']}, "
+        f"num_ne_mismatch = {state['mismatches']} (NaN is no mismatch; one match is enough)"
+    ]
+
+
+# -- TEST09 (docs/rules.md §2.6, §3 items 40-45) --------------------------------------------------------------------
+
+
+def test09_verdict(entries: int, total_tokens: int, low: float, high: float, broken: str) -> tuple[str, list[str]]:
+    """The official script: the mean of 4-byte chunks over every entry read (``entries``, ``total_tokens``),
+    duplicates included; it reads a damaged log line by line."""
+    if not entries:
+        return "FAIL", ["no entries: the script exits 1"]
+    mean = total_tokens / entries
+    note = f"mean of {entries} entries as 4-byte tokens: {mean:.2f}, bounds [{low}, {high}]"
+    if broken:
+        note += "; the log does not parse, and the script reads the entries it can line by line"
+    return ("PASS" if low <= mean <= high else "FAIL"), [note]

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from compliance.errors import UnknownName, did_you_mean
-from compliance.verify import test01, test04, test05, test06, test07, test08, test09
 from compliance.verify.base import Verifier
+from compliance.verify.tests import test01, test04, test05, test06, test07, test08, test09
 
 _VERIFIERS: dict[str, Verifier] = {
     v.name: v

@@ -24,8 +24,9 @@ import time
 from typing import Any
 
 from compliance import __version__
-from compliance.verify import performance, scoring
+from compliance.verify import scoring
 from compliance.verify.base import Verifier
+from compliance.verify.checks import performance
 from compliance.verify.result import Outcome, Result
 
 #: characters that end a line for some reader or act on a terminal: C0 and C1 controls, DEL, Unicode line and

@@ -158,6 +158,15 @@ TEST01_EFFECTIVE: dict[str, Any] = {
 }
 
 
+#: the TEST04 settings in effect in a compliance run's detail log
+TEST04_EFFECTIVE: dict[str, Any] = {
+    "effective_test_mode": "PerformanceOnly",
+    "effective_performance_issue_unique": False,
+    "effective_performance_issue_same": True,
+    "effective_performance_issue_same_index": 3,
+}
+
+
 def int_entries(outputs: dict[int, list[int]], fmt: str = "<i") -> str:
     """An accuracy log of one entry per (qsl_idx, values), in that order."""
     return accuracy_log(accuracy_entry(i, q, hexdata(v, fmt)) for i, (q, v) in enumerate(outputs.items()))

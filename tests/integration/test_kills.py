@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.pipeline import process, procs
 from tests.helpers.projects import DEMO, audit_configs, doit, make_project, system_yaml
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups and /proc are Linux facts here")
@@ -101,7 +102,7 @@ def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, mom
                 break
     if moment is None:
         proc.wait(timeout=120)
-    proc.kill()  # doit only: a benchmark it started may go on (the next run waits for it)
+    proc.kill()  # doit only: its guard ends what it started (test_a_killed_doit_leaves_nothing_running)
     proc.wait(timeout=30)
     finished = {label for label, ok in _passed(project).items() if ok}
     before = {pid for pid, (label, _, end) in _spans(times).items()}
@@ -124,8 +125,55 @@ def test_sigkill_of_doit_at_any_moment_loses_no_finished_run(tmp_path: Path, mom
     assert audit_configs(project) == []
 
 
-def test_an_orphaned_benchmark_is_waited_for(tmp_path: Path) -> None:
-    """A benchmark that keeps running after doit is killed is never overlapped by the next doit's run."""
+DAEMON = "setsid sh -c 'echo $$ > {pidfile}; exec sleep 300' & "  # a process that leaves the run's session
+
+
+def _guards_of(pid: int) -> list[int]:
+    """The guard processes (compliance/pipeline/guard.py) doit ``pid`` started."""
+    found = []
+    for p in procs.processes():
+        if p.parent != pid:
+            continue
+        try:
+            cmdline = Path(f"/proc/{p.pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"guard.py" in cmdline:
+            found.append(p.pid)
+    return found
+
+
+def _wait_for_file(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), f"{path} did not appear"
+
+
+def _alive(pid: int) -> bool:
+    return any(p.pid == pid and p.state != "Z" for p in procs.processes())
+
+
+def test_a_killed_doit_leaves_nothing_running(tmp_path: Path) -> None:
+    """SIGKILL to doit: its guard ends the benchmark and everything it started (a daemon in a session of its
+    own included) within the grace periods; the next doit runs everything cleanly."""
+    pidfile = tmp_path / "daemon.pid"
+    project, times = _project(tmp_path, demo=DAEMON.format(pidfile=pidfile) + "sleep 300; " + DEMO)
+    proc = subprocess.Popen([sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL)
+    _wait_for_file(pidfile)
+    daemon = int(pidfile.read_text())
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 4 * process.GRACE_S
+    while _alive(daemon) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(daemon), "a daemon of the killed run is still running"
+    assert not [pid for pid, (_, _, end) in _spans(times).items() if end is None and _alive(pid)]
+
+
+def test_an_orphan_of_a_killed_doit_and_guard_is_waited_for(tmp_path: Path) -> None:
+    """doit and its guard both SIGKILLed: the benchmark's child (it did not inherit the lock descriptors) outlives
+    them; the next doit waits for it (it is in the run's recorded session), and says so, and never overlaps it."""
     project, times = _project(tmp_path, demo='sh -c \'sleep 3; exec "$0" "$@"\' ' + DEMO)
     proc = subprocess.Popen(
         [sys.executable, "-m", "doit"], cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -133,7 +181,11 @@ def test_an_orphaned_benchmark_is_waited_for(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while not _spans(times) and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.kill()  # the recorder's child (the sleeping benchmark) did not inherit the locks: an orphan
+    guards = _guards_of(proc.pid)
+    assert guards
+    proc.kill()
+    for guard in guards:
+        os.kill(guard, signal.SIGKILL)
     proc.wait(timeout=30)
     again = doit(project)
     assert again.returncode == 0, again.stdout[-3000:]

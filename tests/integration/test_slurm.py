@@ -166,6 +166,8 @@ def test_a_command_that_exits_3_fails_with_its_exit_status(cluster: None, tmp_pa
     assert "Traceback" not in result.stdout + result.stderr
     assert status_of(project)["exit"] == "3" and status_of(project)["audit"] == "removed"
     assert audit_configs(project) == []
+    where = json.loads((project / CELL / "run.json").read_text())["where"]  # the run's record says where it ran
+    assert where["job_id"] == status_of(project)["job"] and where["node"] in ("node1", "node2") and where["host"]
 
 
 def test_a_job_sbatch_refuses_is_a_launch_failure_naming_the_system(cluster: None, tmp_path: Path) -> None:
@@ -392,7 +394,7 @@ def test_the_example_spec_becomes_sbatch_options(tmp_path: Path, monkeypatch: py
     plan = build_plan(load_specs(tmp_path / "specs"))
     runs = {ref.run.label: ref.run for ref in plan.references} | {cp.run.label: cp.run for cp in plan.cells}
     resnet = runs["cluster/resnet/Offline/TEST01"]
-    args = slurm.sbatch_args(resnet, slurm.Settings.of(resnet), slurm.JobFiles(resnet.files.job), "tok")
+    args = slurm.sbatch_args(resnet, slurm.Settings.of(resnet), resnet.files.job_files, "tok")
     assert args[:5] == [
         "sbatch",
         "--parsable",
@@ -482,14 +484,17 @@ def test_scontrol_lines_are_parsed_with_spaces_in_values() -> None:
         ),
         (None, None, None, Ending.NODE_FAILURE, "Slurm no longer knows job 42 and it wrote no status"),
         (None, "exit=0", None, Ending.EXITED, ""),
-        ("FAILED", "refused=a foreign audit.config", None, Ending.REFUSED, "a foreign audit.config"),
+        ("FAILED", "refused=foreign:audit.conf", None, Ending.REFUSED, "/w/audit.conf exists and was not placed"),
         (
             "FAILED",
-            "failed=cannot enter the working directory /w on node1",
+            "failed=make-folder",
             None,
             Ending.LAUNCH_FAILED,
-            "cannot enter the working directory /w on node1 (Slurm job 42)",
+            "make the working directory /w on node1 (Slurm job 42)",
         ),
+        ("FAILED", "failed=no-sha256sum", None, Ending.LAUNCH_FAILED, "sha256sum is not on PATH on node1"),
+        ("FAILED", "failed=lock-system", None, Ending.LAUNCH_FAILED, "lock file <locks>/system-box.lock on node1"),
+        ("FAILED", "failed=nonsense", None, Ending.LAUNCH_FAILED, "the job reported 'nonsense' on node1"),
     ],
 )
 def test_job_ends_map_to_launched(
@@ -507,14 +512,21 @@ def test_job_ends_map_to_launched(
         assert found is not None and slurm.read_status(str(path), "43") is None  # another job's status is not its
     launched = slurm.ending(run, "42", info, found, stopped, 1.0)
     assert launched.ending is expected
-    assert words in launched.reason if words else launched.reason == "" and launched.ok
+    words = words.replace("<locks>", os.environ["MLPERF_COMPLIANCE_LOCKS"])
+    assert (
+        words.replace("/w/", f"{tmp_path}/w/").replace("/w on", f"{tmp_path}/w on") in launched.reason
+        if words
+        else (launched.reason == "" and launched.ok)
+    )
 
 
 def test_a_replaced_audit_config_is_the_aftermath(tmp_path: Path) -> None:
     path = tmp_path / "status"
-    path.write_text(
-        "job=42\nnode=node1\nexit=0\naftermath=the command replaced the staged audit.config\naudit=replaced\n"
-    )
+    path.write_text("job=42\nnode=node1\nhost=h1\nexit=0\naftermath=replaced\naudit=replaced\n")
     launched = slurm.ending(_run(tmp_path), "42", None, slurm.read_status(str(path), "42"), None, 1.0)
     assert launched.ending is Ending.EXITED and not launched.ok
-    assert launched.problem == "the command replaced the staged audit.config"
+    assert launched.problem == (
+        f"the command replaced the staged audit.config with its own, and left it in {tmp_path / 'w'}: remove it "
+        "before any submission run there"
+    )
+    assert (launched.where.host, launched.where.job_id, launched.where.node) == ("h1", "42", "node1")

@@ -111,7 +111,7 @@ def test_stopped_after_the_run_waits_for_verify(tmp_path: Path) -> None:
 
 
 CRASH = textwrap.dedent("""
-    import compliance.verify.test06 as t
+    import compliance.verify.tests.test06 as t
 
     def boom(request):
         raise ZeroDivisionError("planted in the verifier")

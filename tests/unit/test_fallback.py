@@ -9,7 +9,7 @@ import pytest
 
 from compliance.cli import main
 from compliance.demo.outputs import corrupt, output
-from compliance.verify import baseline
+from compliance.verify.checks import baseline
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 
@@ -98,7 +98,7 @@ def test_degraded_run_fails_the_fallback_too(tmp_path: Path, capsys) -> None:
     assert code == 1
     part3 = _checks(data)["accuracy (fallback)"]
     assert part3["outcome"] == "FAIL" and "> the allowed 1%" in part3["reason"]
-    assert _checks(data)["accuracy"]["outcome"] == "FAIL"
+    assert _checks(data)["accuracy"]["outcome"] == "SKIPPED"  # the fallback decides, and its reason is the first
     assert data["official_verdict"] == "FAIL"
     assert "FAIL" in (tmp_path / "out" / "TEST01" / "verify_accuracy.txt").read_text()
 
@@ -119,6 +119,8 @@ def test_identical_outputs_need_no_fallback(tmp_path: Path, capsys) -> None:
         ("echo 'accuracy=0.000%, good=0' {accuracy_log}", "acc is 0 in the baseline output"),
         ("kill -9 $$ {accuracy_log}", "killed by signal 9"),
         ("exec /nonexistent/scorer {accuracy_log}", "exited with status 127"),
+        ("echo 'accuracy=76.000%'; exit 3 # {accuracy_log}", "exited with status 3 after printing a score (acc)"),
+        ("rm {accuracy_log}; echo 'accuracy=76.000%'", "deleted the log it was given to score"),
     ],
 )
 def test_a_failing_accuracy_command_fails_with_its_reason(tmp_path: Path, capsys, command: str, reason: str) -> None:
@@ -126,6 +128,11 @@ def test_a_failing_accuracy_command_fails_with_its_reason(tmp_path: Path, capsys
     code, data, _ = _verify(capsys, tmp_path, command)
     assert code == 1
     assert reason in _checks(data)["accuracy (fallback)"]["reason"]
+    # the reason given first is the fallback's (not the first-element mismatch that started it)
+    text = (tmp_path / "out" / "TEST01" / "verify_accuracy.txt").read_text()
+    first = next(line for line in text.splitlines() if line.startswith("reason: "))
+    assert first.startswith("reason: accuracy (fallback): ") and reason in first
+    assert (tmp_path / "comp" / "mlperf_log_accuracy.json").exists()  # never deleted by the command
 
 
 def test_output_of_the_command_cannot_forge_a_pass(tmp_path: Path, capsys) -> None:

@@ -16,12 +16,6 @@ from tests.helpers import logwriter as w
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS, write_tree
 
 FORGED = "x\nTEST PASS\nEOS check pass: True\n"
-TEST04_EFFECTIVE = {
-    "effective_test_mode": "PerformanceOnly",
-    "effective_performance_issue_unique": False,
-    "effective_performance_issue_same": True,
-    "effective_performance_issue_same_index": 3,
-}
 
 
 def _verify(capsys, test: str, root: Path, *extra: str) -> tuple[int, str, str]:

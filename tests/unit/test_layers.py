@@ -66,7 +66,7 @@ def imports_of(path: Path, name: str) -> list[tuple[int, str]]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             found.append((node.lineno, base))
-            # "from compliance.verify import test01" imports the module compliance.verify.test01
+            # "from compliance.verify.tests import test01" imports the module compliance.verify.tests.test01
             found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
     return [(line, mod) for line, mod in found if mod == "compliance" or mod.startswith("compliance.")]
 

@@ -9,7 +9,8 @@ import pytest
 
 from compliance.logs.detail import read_detail
 from compliance.plan import build_plan, load_specs
-from compliance.verify import output, performance, registry, render
+from compliance.verify import output, registry, render
+from compliance.verify.checks import performance
 from compliance.verify.result import Check, Outcome, Result
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree

@@ -28,7 +28,7 @@ def shipped():
 
 
 @pytest.mark.parametrize(
-    ("round_name", "benchmark", "allowed"),
+    ("round_name", "model_name", "allowed"),
     [
         # bert-99.9 is an edge benchmark: SingleStream and Offline (validate refused SingleStream)
         ("v6.0", "bert-99.9", ("SingleStream", "Offline")),
@@ -46,8 +46,8 @@ def shipped():
         ("v6.0", "deepseek-r1", ("Server", "Offline", "Interactive")),
     ],
 )
-def test_drift_cases_follow_the_checker(shipped, round_name: str, benchmark: str, allowed: tuple[str, ...]) -> None:
-    assert shipped.rounds[round_name].allowed_scenarios(benchmark) == allowed
+def test_drift_cases_follow_the_checker(shipped, round_name: str, model_name: str, allowed: tuple[str, ...]) -> None:
+    assert shipped.rounds[round_name].allowed_scenarios(model_name) == allowed
 
 
 def test_deepseek_r1_singlestream_is_a_datacenter_edge_scenario_of_v51(shipped) -> None:

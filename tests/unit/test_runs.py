@@ -1,4 +1,4 @@
-"""Checks of the runs themselves (compliance/verify/runs.py): the scenario against the folder's, the submission
+"""Checks of the runs themselves (compliance/verify/checks/runs.py): the scenario against the folder's, the submission
 runs' LoadGen modes, the Server target QPS of a compliance run; on written logs."""
 
 from __future__ import annotations
@@ -11,13 +11,6 @@ import pytest
 from compliance.cli import main
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
-
-TEST04_EFFECTIVE = {
-    "effective_test_mode": "PerformanceOnly",
-    "effective_performance_issue_unique": False,
-    "effective_performance_issue_same": True,
-    "effective_performance_issue_same_index": 3,
-}
 
 
 def _verify(capsys, test: str, root: Path, *extra: str) -> tuple[int, dict, str]:
@@ -119,7 +112,7 @@ def _test04(root: Path, ref_qps: float, comp_qps: float, comp_p99: float) -> Non
                     effective_target_qps=comp_qps,
                     **latencies,
                     **{"result_99.00_percentile_latency_ns": comp_p99},
-                    **TEST04_EFFECTIVE,
+                    **w.TEST04_EFFECTIVE,
                 ),
                 "mlperf_log_summary.txt": w.summary_log("Server", comp_qps),
             },

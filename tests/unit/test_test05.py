@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
-from compliance.verify import test05
+from compliance.verify.tests import test05
 from tests.helpers import logwriter as w
 from tests.helpers.paths import PUBLISHED, SHIPPED_SPECS, write_tree
 

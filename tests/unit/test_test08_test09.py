@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
-from compliance.verify.test08 import normalized_entropy
+from compliance.verify.tests.test08 import normalized_entropy
 from tests.helpers import logwriter as w
 from tests.helpers.paths import SHIPPED_SPECS, write_tree
 

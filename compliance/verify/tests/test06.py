@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from compliance import layout
+from compliance.errors import PathPart
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.logs.detail import DetailLog
-from compliance.specs.types import Model, TestSpec, loadgen_scenario
-from compliance.verify import evidence, inputs, runs
+from compliance.specs.types import BenchmarkRun, Model, TestSpec, loadgen_scenario
+from compliance.verify import official
 from compliance.verify.base import Option, Request, Verifier
+from compliance.verify.checks import evidence, inputs, runs, tokens
 from compliance.verify.result import Cause, Check, Kind, Outcome, Result
 
-TOKEN_FORMATS = {"int16": "<h", "int32": "<i", "int64": "<q", "float32": "<f"}
 CHECK_FIRST_TOKEN = "first token"
 CHECK_EOS = "EOS"
 CHECK_LENGTH = "sample length"
 CHECK_SAMPLES = "samples logged"
-#: The official script's defaults, used when no model is given (docs/rules.md §2.3): EOS id 2, int32 tokens
-OFFICIAL_EOS = 2
-OFFICIAL_DTYPE = "int32"
-DTYPE_OPTION = Option(
-    "dtype", "--dtype", "token type (default: the model's, else int32)", choices=tuple(sorted(TOKEN_FORMATS))
-)
-#: TEST06 reads the token width from its log when no option gives it
-_TEST06_DTYPE = Option(
-    "dtype",
-    "--dtype",
-    "token type (default: read from the log, bytes per token_count; else the model's, else int32)",
-    choices=tuple(sorted(TOKEN_FORMATS)),
-)
 
 
 @dataclass
@@ -50,45 +37,41 @@ class _Tally:
             self.examples.append(example)
 
 
+def harness_options(run: BenchmarkRun) -> dict[str, Any]:
+    """The token facts a benchmark's spec gives (``tokens: {eos_token_id, dtype}``), over the model's."""
+    return dict(run.tokens)
+
+
+def harness_check(run: BenchmarkRun, model: Model) -> tuple[list[PathPart], str] | None:
+    """A warning where the harness writes outputs of another type than TEST06 decodes tokens in: its length and EOS
+    checks would read other numbers."""
+    output = run.output_dtype
+    token_dtype = run.tokens.get("dtype") or (model.tokens.dtype if model.tokens else None)
+    if output is None or token_dtype is None or token_dtype == output:
+        return None
+    return (
+        ["output_dtype"],
+        f"warning: the harness writes {output} outputs, but TEST06 decodes tokens as {token_dtype}: its length and "
+        f"EOS checks would read other numbers; set 'tokens: {{dtype: {output}}}' on this benchmark",
+    )
+
+
 def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """eos_token_id: given, else the model's, else the official script's default; dtype: given (else read from
     the log when verifying, falling back on ``default_dtype``: the model's, else the official int32)."""
-    tokens = model.tokens if model else None
+    facts = model.tokens if model else None
     eos = given.get("eos_token_id")
     eos_given = eos is not None
-    eos = eos if eos_given else (tokens.eos_token_id if tokens else OFFICIAL_EOS)
+    eos = eos if eos_given else (facts.eos_token_id if facts else tokens.OFFICIAL_EOS)
     # the official script is given -e when the id was given here or is not its default: its EOS check then
     # cannot fail (docs/rules.md §3, item 12)
     return {
         "eos_token_id": eos,
         "dtype": given.get("dtype") or None,
-        "default_dtype": tokens.dtype if tokens else OFFICIAL_DTYPE,
-        "official_eos_flag": eos_given or eos != OFFICIAL_EOS,
+        "default_dtype": facts.dtype if facts else tokens.OFFICIAL_DTYPE,
+        "official_eos_flag": eos_given or eos != tokens.OFFICIAL_EOS,
         "eos_given": eos_given,
     }
-
-
-#: token width in bytes -> the type read when no option gives one (4 bytes: int32, as LoadGen's hosts write them)
-_WIDTHS = {2: "int16", 4: "int32", 8: "int64"}
-
-
-def token_dtype(path: str, default: str) -> tuple[str, str]:
-    """The token type of a TEST06 log when no option gives it: the width every entry's bytes per ``token_count``
-    shows (review.md §2: some harnesses log int64), else ``default``; (dtype, how it was chosen).
-
-    Raises:
-        LogError: the log is malformed.
-    """
-    widths: set[float] = set()
-    for entry in AccuracyLog(path, check_all_hex=False):
-        data, count = entry.fields.get("data"), entry.fields.get("token_count")
-        if isinstance(data, HexField) and isinstance(count, int) and not isinstance(count, bool) and count > 0:
-            widths.add(data.n_bytes / count)
-    if len(widths) == 1 and (width := widths.pop()) in _WIDTHS:
-        dtype = _WIDTHS[int(width)]
-        dtype = default if struct.calcsize(TOKEN_FORMATS[default]) == width else dtype
-        return dtype, f"read from the log ({int(width)} bytes per token)"
-    return default, "the default (the log shows no single width)" if widths else "the default"
 
 
 def _detail(comp_dir: Path, paths: dict[str, str], result: Result) -> DetailLog | None:
@@ -143,20 +126,23 @@ def verify(request: Request) -> Result:
     test, model, scenario = request.test, request.model, request.scenario
     options = request.options
     eos_token_id = options["eos_token_id"]
-    eos_flag = bool(options.get("official_eos_flag", eos_token_id != OFFICIAL_EOS))
+    eos_flag = bool(options.get("official_eos_flag", eos_token_id != tokens.OFFICIAL_EOS))
     assert scenario is not None
     comp_dir = inputs.compliance_folder(request.compliance_dir)
     paths = {"compliance_accuracy_log": inputs.compliance_file(comp_dir, layout.ACCURACY)}
     result = Result("TEST06", scenario=scenario, model=model.name if model else None, inputs=dict(paths))
     comp = _detail(comp_dir, paths, result)
+    default_dtype = tokens.OFFICIAL_DTYPE
     try:
         dtype, dtype_from = (
             (options["dtype"], "given")
             if options.get("dtype")
-            else token_dtype(paths["compliance_accuracy_log"], options.get("default_dtype") or OFFICIAL_DTYPE)
+            else tokens.log_dtype(
+                paths["compliance_accuracy_log"], options.get("default_dtype") or tokens.OFFICIAL_DTYPE
+            )
         )
     except LogError:
-        dtype, dtype_from = options.get("default_dtype") or OFFICIAL_DTYPE, "the default (the log is malformed)"
+        dtype, dtype_from = options.get("default_dtype") or default_dtype, "the default (the log is malformed)"
     eos_unknown = model is None and request.model_name is not None and not options.get("eos_given")
     result.settings = {
         "eos_token_id": None if eos_unknown else eos_token_id,
@@ -175,7 +161,7 @@ def verify(request: Request) -> Result:
         "eos_flag": eos_flag,
         "issued": 0,  # samples the run issued at least (its highest seq_id + 1)
     }
-    size = struct.calcsize(TOKEN_FORMATS[dtype])
+    size = tokens.token_bytes(dtype)
     needs_first_token = loadgen_scenario(scenario) != "Offline"
     try:
         log = AccuracyLog(paths["compliance_accuracy_log"], check_all_hex=True)
@@ -219,7 +205,7 @@ def verify(request: Request) -> Result:
     result.add(_check(CHECK_LENGTH, length, f"outputs whose token_count is not their number of {dtype} tokens", cut))
     _samples(result, comp, count, truncated, test.thresholds.expected_samples, official_state)
     _run_checks(result, comp, scenario)
-    _official(result, official_state, eos_token_id)
+    result.official_verdict, result.official_notes = official.test06_verdict(official_state, eos_token_id)
     return result
 
 
@@ -295,12 +281,6 @@ def _check(name: str, tally: _Tally, what: str, cut: str = "") -> Check:
     )
 
 
-def _tokens(raw: bytes, dtype: str) -> list[Any]:
-    fmt = TOKEN_FORMATS[dtype]
-    size = struct.calcsize(fmt)
-    return [struct.unpack_from(fmt, raw, i)[0] for i in range(0, len(raw) - len(raw) % size, size)]
-
-
 def _entry(
     fields: dict[str, Any],
     ordinal: int,
@@ -329,7 +309,7 @@ def _entry(
         state["crash"] = state["crash"] or f"np.frombuffer raises on {where}"
         return
     n_tokens = data.n_bytes // size
-    last = _tokens(data.last_bytes(2 * size), dtype)
+    last = tokens.decode(data.last_bytes(2 * size), dtype)
     trailing = 0
     for token in reversed(last):
         if token != eos_id:
@@ -337,7 +317,7 @@ def _entry(
         trailing += 1
     if trailing >= 2:
         eos.fail(f"{where} ends with {'only ' if n_tokens == trailing else ''}{trailing} or more EOS tokens")
-    state["eos"] = state["eos"] and official_eos_check(last, n_tokens, eos_id, state["eos_flag"])
+    state["eos"] = state["eos"] and official.test06_eos_check(last, n_tokens, eos_id, state["eos_flag"])
     count = fields.get("token_count")
     if "token_count" not in fields:
         length.fail(f"{where}: no token_count (the run did not use token latencies)")
@@ -372,38 +352,6 @@ def _first_token(
         common = min(len(first), len(prefix))
         if first[:common].upper() != prefix[:common].upper():
             state["first"] = False
-
-
-def _official(result: Result, state: dict, eos_id: int) -> None:
-    """The official script's verdict on the same log."""
-    if state["crash"]:
-        result.official_verdict = "FAIL"
-        result.official_notes = [f"the script crashes: {state['crash']}"]
-        return
-    passed = state["first"] and state["eos"] and state["length"]
-    result.official_verdict = "PASS" if passed else "FAIL"
-    result.official_notes = [f"first token {state['first']}, EOS {state['eos']}, sample length {state['length']}"]
-    if state["eos_flag"]:
-        result.official_notes.append(f"with -e {eos_id} the official EOS check cannot fail (docs/rules.md §3, item 12)")
-
-
-def official_eos_check(last_tokens: list[int], total: int, eos: int, eos_given: bool) -> bool:
-    """The official EOS check: walk back from the last token while tokens equal EOS, failing at the second one.
-
-    ``while i > 0`` never looks at index 0, so ``[EOS, EOS]`` passes; with ``-e`` given the id is a string that
-    never equals a token, so the check cannot fail (docs/rules.md §3, item 12). ``last_tokens`` are the last tokens of
-    an output of ``total`` tokens.
-    """
-    if eos_given:
-        return True
-    count, i = 0, total - 1
-    offset = total - len(last_tokens)
-    while i > 0 and i >= offset and last_tokens[i - offset] == eos:
-        count += 1
-        if count >= 2:
-            return False
-        i -= 1
-    return True
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -467,11 +415,13 @@ VERIFIER = Verifier(
     copies={layout.TEST_ACCURACY_LOG: "compliance_accuracy_log"},  # no performance logs (docs/rules.md §2.3)
     options=(
         Option("eos_token_id", "--eos-token-id", "EOS token id (default: the model's, else 2)", type=int),
-        _TEST06_DTYPE,
+        tokens.LOG_DTYPE_OPTION,
     ),
     resolve=resolve,
     verify=verify,
     render=_render,
     figures=_figures,
     check_detail=_check_detail,
+    harness_options=harness_options,
+    harness_check=harness_check,
 )

@@ -15,6 +15,7 @@ mend it), different scenarios, target latencies or missing scores are not.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from compliance.logs.detail import DetailLog
@@ -195,6 +196,11 @@ def figures(checks: dict[str, dict[str, Any]]) -> str:
     if "slowdown" in score:
         return f"slow-down {score['slowdown']:.3f} < {score['limit']:.3f}"
     return ""
+
+
+def result_figures(data: Mapping[str, Any]) -> str:
+    """:func:`figures` of a result's ``to_dict()`` (a :attr:`compliance.verify.base.Verifier.figures`)."""
+    return figures({c["name"]: c for c in data.get("checks", [])})
 
 
 def shortfall(check: dict[str, Any]) -> str:

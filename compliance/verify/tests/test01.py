@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from compliance import layout
+from compliance.errors import PathPart
 from compliance.logs import LogError
 from compliance.specs import schemacheck
-from compliance.specs.types import Model, TestSpec
-from compliance.verify import compare, evidence, fallback, inputs, official, performance, render, runs, scoring
+from compliance.specs.facts import DTYPE_SIZES
+from compliance.specs.types import BenchmarkRun, Model, TestSpec
+from compliance.verify import official, render, scoring
 from compliance.verify.base import Option, Request, Verifier
+from compliance.verify.checks import compare, evidence, fallback, inputs, performance, runs
 from compliance.verify.result import Cause, Check, Outcome, Result
 
 CHECK_ACCURACY = "accuracy"
@@ -45,6 +48,33 @@ LOWER_TARGET = (
 REFERENCE_RUNS = ("accuracy", "performance")
 
 
+def harness_options(run: BenchmarkRun) -> dict[str, Any]:
+    """The comparison type a benchmark's spec gives (``test01: {dtype: ...}``), over the model's."""
+    return {"dtype": run.test01_dtype} if run.test01_dtype is not None else {}
+
+
+def harness_check(run: BenchmarkRun, model: Model) -> tuple[list[PathPart], str] | None:
+    """A warning where the harness writes multi-byte outputs and TEST01 compares their first byte: its official
+    criterion compares the first element under its dtype, so ``byte`` on a multi-byte output compares the first byte
+    only (0 for every small float32 class id: docs/rules.md §3, item 1)."""
+    output = run.output_dtype
+    compare = run.test01_dtype or model.dtype
+    if output is None or compare != "byte" or DTYPE_SIZES[output] <= 1:
+        return None
+    what = (
+        # little-endian: byte 0 is the low byte of the mantissa, 0 for whole numbers below 65536 (float32)
+        "that byte is 0 for every whole number below 65536 (a class id, say), so a wrong first value passes"
+        if output.startswith("float")
+        else "a first value that differs above its lowest byte passes"
+    )
+    source = "the model's default" if run.test01_dtype is None else "this benchmark's test01.dtype"
+    return (
+        ["test01", "dtype"] if run.test01_dtype else ["output_dtype"],
+        f"warning: the harness writes {output} outputs, but TEST01 compares their first byte ({source}, byte): "
+        f"{what}; set 'test01: {{dtype: {output}}}' on this benchmark",
+    )
+
+
 def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """dtype: given, else the model's, else the model schema's default (the official script's ``byte``);
     strict: given (command line, system spec), else the test spec's threshold; the accuracy command (and its
@@ -67,8 +97,8 @@ def verify(request: Request) -> Result:
     model every audit setting is checked, not only the model-independent ones. Options: ``dtype`` (element type of
     the first-element comparison), ``strict`` (fail when outputs differ after their first element),
     ``accuracy_command`` (with ``accuracy_env``, ``accuracy_timeout_s``): when the first elements differ, the
-    non-deterministic fallback (:mod:`compliance.verify.fallback`) decides the accuracy part; without a command, a
-    published fallback's texts beside the compliance log are checked (:func:`fallback.from_texts`).
+    non-deterministic fallback (:mod:`compliance.verify.checks.fallback`) decides the accuracy part; without a
+    command, a published fallback's texts beside the compliance log are checked (:func:`fallback.from_texts`).
 
     Truncated accuracy logs (as every published one is) are compared as far as their whole entries go: a mismatch
     among them fails, else the comparison is NOT CHECKABLE; performance, evidence and cleanliness are checked.
@@ -121,7 +151,7 @@ def _fallback(request: Request, result: Result, paths: dict[str, str]) -> tuple[
     accuracy = result.check(CHECK_ACCURACY)
     if accuracy is None:
         return None
-    cmd = fallback.command(request.options, "TEST01", request.model, result.scenario)
+    cmd = fallback.command(request.options, "TEST01", request.model, result.scenario, request.runner)
     if cmd is not None:
         if not _only_first_elements_differ(accuracy):
             return None
@@ -148,7 +178,8 @@ def _fallback(request: Request, result: Result, paths: dict[str, str]) -> tuple[
             return None
         passed = fallback.from_texts(result, request.model, request.model_name, texts)
         official_part3 = ("PASS" if passed else "FAIL", "Part III: the checker reads the published accuracy texts")
-    if passed is not False and accuracy.outcome is Outcome.FAIL:
+    # Part III decides (docs/rules.md §2.1): when the accuracy command ran, a failing fallback gives the reason
+    if (passed is not False or cmd is not None) and accuracy.outcome is Outcome.FAIL:
         accuracy.outcome = Outcome.SKIPPED
         accuracy.reason += " (outputs differ: the non-deterministic fallback decides)"
     return official_part3
@@ -373,4 +404,6 @@ VERIFIER = Verifier(
     figures=_figures,
     check_detail=_check_detail,
     optional_files=fallback.FILES,
+    harness_options=harness_options,
+    harness_check=harness_check,
 )

@@ -1,12 +1,12 @@
 """TEST01 Part III, the non-deterministic fallback: when outputs differ from the accuracy run's, the accuracy of the
 compliance run's logged samples must equal the accuracy run's on the same samples, within the model's delta.
 
-Procedure (docs/rules.md §2.1 Part III, without the defects P.1-P.9 of the official one): the baseline log holds
-the accuracy run's entries of the compliance log's samples, the same multiset (:mod:`compliance.verify.baseline`);
-the benchmark's accuracy command (:mod:`compliance.verify.scoring`) scores both logs and must exit 0 on both;
-for each of the model's metrics both values are non-zero and ``|1 - baseline/compliance| * 100`` is at most the
-metric's delta (also when the compliance run scores better, as the checker rules). ``TEST01/accuracy/`` then holds
-exactly what the checker requires: the compliance log, ``accuracy.txt``, ``baseline_accuracy.txt`` and
+Procedure (docs/rules.md §2.1 Part III, without the defects P.1-P.9 of the official one): the baseline log holds the
+accuracy run's entries of the compliance log's samples, the same multiset (:mod:`compliance.verify.checks.baseline`);
+the benchmark's accuracy command (:mod:`compliance.verify.scoring`) scores both logs and must exit 0 on both; for
+each of the model's metrics both values are non-zero and ``|1 - baseline/compliance| * 100`` is at most the metric's
+delta (also when the compliance run scores better, as the checker rules). ``TEST01/accuracy/`` then holds exactly
+what the checker requires: the compliance log, ``accuracy.txt``, ``baseline_accuracy.txt`` and
 ``compliance_accuracy.txt`` (the two outputs, verbatim: the checker reads its metrics from them).
 
 A published TEST folder that went through the fallback keeps those two texts beside its (truncated) accuracy log:
@@ -28,7 +28,8 @@ from compliance import layout
 from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.specs.types import Metric, Model
-from compliance.verify import baseline, inputs, official, scoring
+from compliance.verify import official, scoring
+from compliance.verify.checks import baseline, inputs
 from compliance.verify.result import Cause, Check, Outcome, Result
 
 CHECK_FALLBACK = "accuracy (fallback)"
@@ -38,14 +39,25 @@ ACCURACY_TEXT = "accuracy/accuracy.txt"
 FILES = (ACCURACY_TEXT, BASELINE_TEXT, COMPLIANCE_TEXT)
 
 
-def command(options: Mapping[str, Any], test: str, model: Model | None, scenario: str | None) -> scoring.Command | None:
-    """The accuracy command of a verification's options (None when none was given)."""
+def command(
+    options: Mapping[str, Any],
+    test: str,
+    model: Model | None,
+    scenario: str | None,
+    runner: scoring.Runner | None = None,
+) -> scoring.Command | None:
+    """The accuracy command of a verification's options (None when none was given), run by ``runner`` (the
+    request's: the pipeline's process runner)."""
     template = options.get("accuracy_command")
     if not template:
         return None
     values = {"benchmark": model.name if model else "", "scenario": scenario or "", "test": test}
     return scoring.Command(
-        template, dict(options.get("accuracy_env") or {}), float(options.get("accuracy_timeout_s") or 3600), values
+        template,
+        dict(options.get("accuracy_env") or {}),
+        float(options.get("accuracy_timeout_s") or 3600),
+        values,
+        runner,
     )
 
 

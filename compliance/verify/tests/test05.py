@@ -9,15 +9,13 @@ MultiStream latency at most 1.6 ms, as the official verify_performance.py compar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from compliance import layout
 from compliance.logs.detail import DetailLog
-from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, inputs, official, performance, render, runs
-from compliance.verify.base import Request, Verifier
+from compliance.verify import official, render
+from compliance.verify.base import Request, Verifier, no_options
+from compliance.verify.checks import evidence, inputs, performance, runs
 from compliance.verify.result import Check, Outcome, Result
 
 REFERENCE_RUNS = ("performance",)
@@ -52,11 +50,6 @@ PERFORMANCE_CHECKS = (
     performance.CHECK_RUNS,
     performance.CHECK_SCORE,
 )
-
-
-def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """TEST05 takes no options: its thresholds are the test spec's."""
-    return {}
 
 
 def seeds(log: DetailLog) -> tuple[Any, ...]:
@@ -109,13 +102,8 @@ def verify(request: Request) -> Result:
     Raises:
         InputError: a required file is missing or unreadable.
     """
-    test, model = request.test, request.model
-    _, paths = inputs.compared_logs(request, REFERENCE_RUNS, accuracy=False)
-    result = Result("TEST05", model=model.name if model else None, inputs=dict(paths))
-    result.settings = {"tolerance": test.thresholds.tolerance, "relaxed_tolerance": test.thresholds.relaxed_tolerance}
-    comp = inputs.detail(paths["compliance_detail"], result)
-    ref = inputs.detail(paths["reference_performance_detail"], result)
-    result.scenario = comp.scenario if comp else None
+    test = request.test
+    result, paths, comp, ref = inputs.performance_runs(request)
     if comp is not None:
         result.add(seeds_changed(comp, ref))
     references = {"performance": ref} if ref is not None else {}
@@ -127,11 +115,7 @@ def verify(request: Request) -> Result:
         if comparable.passed:
             result.add(performance.not_slower(ref, comp, test.thresholds))
         runs.note_target_qps(result, ref, comp, LOWER_TARGET, performance.CHECK_SCORE)
-    ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
-    ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
-    verdict, note = official.test05_performance(
-        ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp)
-    )
+    verdict, note = official.test05_performance(*inputs.summaries(paths, result, comp))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
     runs.add_run_checks(result, request.scenario, references, logs)
     return result
@@ -140,10 +124,6 @@ def verify(request: Request) -> Result:
 def _render(result: Result) -> dict[str, str]:
     """verify_performance.txt as the official script writes it (``reference score``, ``test score``)."""
     return {layout.VERIFY_PERFORMANCE: render.performance_text(result, PERFORMANCE_CHECKS, upper_case=False)}
-
-
-def _figures(data: Mapping[str, Any]) -> str:
-    return performance.figures({c["name"]: c for c in data.get("checks", [])})
 
 
 def _check_detail(check: Check) -> str:
@@ -158,14 +138,11 @@ VERIFIER = Verifier(
     reference_runs=REFERENCE_RUNS,
     needs_scenario=False,
     text_files=(layout.VERIFY_PERFORMANCE,),
-    copies={
-        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
-    },
+    copies=inputs.PERFORMANCE_COPIES,
     options=(),
-    resolve=resolve,
+    resolve=no_options,
     verify=verify,
     render=_render,
-    figures=_figures,
+    figures=performance.result_figures,
     check_detail=_check_detail,
 )

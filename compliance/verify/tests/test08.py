@@ -22,8 +22,9 @@ from compliance import layout
 from compliance.logs import LogError
 from compliance.logs.dlrm import DlrmEntry, DlrmLog, Key
 from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, inputs
-from compliance.verify.base import Request, Verifier
+from compliance.verify import official
+from compliance.verify.base import Request, Verifier, no_options
+from compliance.verify.checks import evidence, inputs
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_ENTRIES = "entries"
@@ -40,7 +41,7 @@ ACCURACY_CHECKS = (
     CHECK_NE,
     CHECK_COUNT,
 )
-EPS = 1e-7
+EPS = official.TEST08_EPS  # the clipping of the official NE (and ours)
 EXAMPLES = 5
 BUCKETS = 64
 
@@ -76,11 +77,6 @@ class _Tally:
         self.count += 1
         if len(self.examples) < EXAMPLES:
             self.examples.append(example)
-
-
-def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """No options: the tolerance and the minimum are the test spec's thresholds."""
-    return {}
 
 
 def normalized_entropy(predictions: Any, labels: Any, weights: Any) -> float | None:
@@ -225,18 +221,18 @@ def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: d
         )
     unmatched, mismatches = _Tally(), _Tally()
     matched = 0
-    official: dict[str, Any] = {"matched": 0, "unmatched": 0, "mismatches": 0, "crash": ""}
+    state: dict[str, Any] = {"matched": 0, "unmatched": 0, "mismatches": 0, "crash": ""}
     if acc_truncated:
         entries.add("the accuracy run's log is truncated (as the submission tools leave it): TEST08 needs all of it")
-        official["crash"] = "json.load fails on the truncated accuracy log"
+        state["crash"] = "json.load fails on the truncated accuracy log"
     for p in perf:
         acc = found.get(p.key)
         if acc is None:
             unmatched.add(f"compliance entry {p.ordinal} (qsl_idx {p.qsl_idx}): no accuracy entry has key {p.key}")
-            official["unmatched"] += 1
+            state["unmatched"] += 1
             continue
         matched += 1
-        _one(p, acc, tolerance, entries, mismatches, official)
+        _one(p, acc, tolerance, entries, mismatches, state)
     figures = {
         "accuracy_entries": acc_entries,
         "compliance_entries": perf_entries,
@@ -268,7 +264,7 @@ def _compare(result: Result, paths: dict[str, str], tolerance: float, minimum: d
     else:
         result.add(Check(CHECK_COUNT, Outcome.PASS, "", figures))
     result.check(CHECK_NE).figures.update(examples=mismatches.examples)  # type: ignore[union-attr]
-    _official(result, official)
+    result.official_verdict, result.official_notes = official.test08_verdict(state)
 
 
 def _check(name: str, tally: _Tally, what: str, figures: dict, counted: bool = True) -> Check:
@@ -278,15 +274,15 @@ def _check(name: str, tally: _Tally, what: str, figures: dict, counted: bool = T
     return Check(name, Outcome.FAIL, f"{head}, e.g. {tally.examples[0]}", {**figures, "examples": tally.examples})
 
 
-def _one(p: _Perf, acc: _Acc, tolerance: float, entries: _Tally, mismatches: _Tally, official: dict) -> None:
+def _one(p: _Perf, acc: _Acc, tolerance: float, entries: _Tally, mismatches: _Tally, state: dict) -> None:
     """Compare one matched compliance entry with its accuracy entry (and emulate the official comparison)."""
     where = f"key {p.key} (compliance entry {p.ordinal})"
     preds, labels, weights = acc.part(0), acc.part(1), acc.part(2)
     ours = p.predictions
-    official["matched"] += 1
+    state["matched"] += 1
     bad_acc = _out_of_range(preds, labels, weights)
     if len(ours) != acc.n or bad_acc or not math.isfinite(sum(ours)) or min(ours) < 0 or max(ours) > 1:
-        _official_one(ours, preds, labels, weights, tolerance, official)  # the rare cases: the official way
+        official.test08_one(ours, preds, labels, weights, tolerance, state)  # the rare cases: the official way
         if len(ours) != acc.n:
             entries.add(f"{where}: {len(ours)} predictions for the accuracy run's {acc.n} candidates")
         elif bad_acc:
@@ -309,7 +305,7 @@ def _one(p: _Perf, acc: _Acc, tolerance: float, entries: _Tally, mismatches: _Ta
     diff = abs(perf_ne - acc_ne) / abs(acc_ne)
     if not diff <= tolerance:
         mismatches.add(f"{where}: NE {acc_ne:.6g} in the accuracy run, {perf_ne:.6g} here ({diff:.2%})")
-        official["mismatches"] += 1  # finite, in range: the official NEs are these
+        state["mismatches"] += 1  # finite, in range: the official NEs are these
 
 
 def _out_of_range(preds: array, labels: array, weights: array) -> str:
@@ -321,61 +317,6 @@ def _out_of_range(preds: array, labels: array, weights: array) -> str:
     if min(weights) < 0:
         return "a negative weight"
     return ""
-
-
-def _official_ne(predictions: Any, labels: Any, weights: Any) -> float:
-    """The official script's NE: 0.0 for a total weight of 0; NaN predictions give NaN."""
-    total = sum(weights)
-    if total == 0:
-        return 0.0
-    cross, positive = 0.0, 0.0
-    for p, y, w in zip(predictions, labels, weights, strict=True):
-        p = min(max(p, EPS), 1 - EPS) if p == p else p
-        y = min(max(y, EPS), 1 - EPS) if y == y else y
-        cross -= w * (y * _log(p) + (1 - y) * _log(1 - p))
-        positive += w * y
-    mean = positive / total
-    if not 0 < mean < 1:
-        return 0.0 if mean == mean else math.nan
-    base = -(mean * math.log(mean) + (1 - mean) * math.log(1 - mean))
-    return cross / (total * base) if base else 0.0
-
-
-def _log(x: float) -> float:
-    return math.log(x) if x > 0 else math.nan
-
-
-def _official_one(perf: array, preds: array, labels: array, weights: array, tol: float, state: dict) -> None:
-    """The official comparison of one matched entry (its ``matched`` already counted)."""
-    if state["crash"]:
-        return
-    n = len(preds)
-    if len(perf) not in (n, 1):
-        state["crash"] = f"numpy cannot broadcast {len(perf)} predictions over {n} labels (ValueError)"
-        return
-    acc_ne = _official_ne(preds, labels, weights)
-    perf_ne = _official_ne(list(perf) * n if len(perf) == 1 else perf, labels, weights)
-    if acc_ne == 0 and perf_ne == 0:
-        return  # both 0: skipped (a sample of weight 0 whatever its predictions)
-    if acc_ne == 0 or perf_ne == 0:
-        state["mismatches"] += 1
-    elif abs(perf_ne - acc_ne) / abs(acc_ne) > tol:  # NaN compares False: a NaN NE is no mismatch
-        state["mismatches"] += 1
-
-
-def _official(result: Result, state: dict) -> None:
-    """The official script's verdict (docs/rules.md §2.5), assuming the accuracy entries this tool did not parse
-    hold none of the compliance keys and fit the layout (its ``assert`` would stop it otherwise)."""
-    if state["crash"]:
-        result.official_verdict = "FAIL"
-        result.official_notes = [f"the script crashes: {state['crash']}"]
-        return
-    passed = state["mismatches"] == 0 and state["matched"] > 0 and state["unmatched"] == 0
-    result.official_verdict = "PASS" if passed else "FAIL"
-    result.official_notes = [
-        f"num_matched = {state['matched']}, num_unmatched = {state['unmatched']}, "
-        f"num_ne_mismatch = {state['mismatches']} (NaN is no mismatch; one match is enough)"
-    ]
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------
@@ -432,7 +373,7 @@ VERIFIER = Verifier(
     text_files=(layout.VERIFY_ACCURACY,),
     copies=inputs.RUN_COPIES,
     options=(),
-    resolve=resolve,
+    resolve=no_options,
     verify=verify,
     render=_render,
     figures=_figures,

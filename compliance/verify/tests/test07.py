@@ -23,8 +23,9 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, fallback, inputs, official, render, scoring
+from compliance.verify import official, render, scoring
 from compliance.verify.base import Option, Request, Verifier
+from compliance.verify.checks import evidence, fallback, inputs, tokens
 from compliance.verify.result import Check, Outcome, Result
 
 CHECK_SAMPLES = "compliance dataset covered"
@@ -32,7 +33,6 @@ CHECK_SCORE = "accuracy score"
 CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, CHECK_SAMPLES, CHECK_SCORE)
 OUTPUT_TEXT = "accuracy/accuracy_output.txt"  # accuracy.txt is the truncation's (docs/rules.md §8.1)
 THRESHOLD_KEY = "test07_accuracy_threshold"
-TOKEN_BYTES = {"int16": 2, "int32": 4, "int64": 8, "float32": 4}
 SEPARATOR = "=" * 80
 
 
@@ -80,9 +80,9 @@ def verify(request: Request) -> Result:
         result.add(evidence.check_applied(detail, test, model))
         inputs.log_errors(result, {"compliance": detail})
     # eval_mlperf_accuracy.py decodes int32 tokens (docs/rules.md §2.4), unless the model spec says otherwise
-    token_bytes = TOKEN_BYTES[model.tokens.dtype if model.tokens else "int32"]
+    token_bytes = tokens.token_bytes(model.tokens.dtype if model.tokens else tokens.OFFICIAL_DTYPE)
     result.add(_coverage(paths["compliance_accuracy_log"], samples, token_bytes, detail))
-    cmd = fallback.command(options, "TEST07", model, result.scenario)
+    cmd = fallback.command(options, "TEST07", model, result.scenario, request.runner)
     if cmd is None:
         result.add(
             Check(

@@ -9,7 +9,6 @@ spec's ``audit_params.TEST09`` (``min_query_count``, ``test09_min_output_tokens`
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +18,10 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
 from compliance.specs.types import Model, TestSpec, loadgen_scenario
-from compliance.verify import evidence, inputs
+from compliance.verify import official
 from compliance.verify.base import Request, Verifier
+from compliance.verify.checks import evidence, inputs, tokens
 from compliance.verify.result import Check, Outcome, Result
-from compliance.verify.test06 import DTYPE_OPTION, OFFICIAL_DTYPE, TOKEN_FORMATS
 
 CHECK_COVERAGE = "samples covered"
 CHECK_TOKENS = "token counts"
@@ -102,8 +101,8 @@ class _Scan:
         return value.n_bytes // self.token_bytes
 
     def _length(self, data: Any, first: Any, count: Any, where: str) -> int | None:
-        tokens = self._tokens(data, "data", where)
-        if tokens is None:
+        n_tokens = self._tokens(data, "data", where)
+        if n_tokens is None:
             return None
         firsts = 0
         if first is not None:
@@ -113,19 +112,19 @@ class _Scan:
             firsts = firsts_or_none
         if count is None:
             self.no_count += 1
-            return tokens + firsts
+            return n_tokens + firsts
         if not isinstance(count, int) or isinstance(count, bool):
             self.count_mismatches += 1
             self.problem(f"{where}: token_count {count!r} is not a number of tokens")
             return None
-        if count == tokens + firsts:
+        if count == n_tokens + firsts:
             self.first_token_apart += firsts > 0
             return count
-        if firsts and count == tokens:  # the first token is also the start of data (as TEST06 wants it)
+        if firsts and count == n_tokens:  # the first token is also the start of data (as TEST06 wants it)
             return count
         self.count_mismatches += 1
         self.problem(
-            f"{where}: token_count {count}, but data holds {tokens} tokens"
+            f"{where}: token_count {count}, but data holds {n_tokens} tokens"
             + (f" and token_data {firsts}" if firsts else "")
             + f" of {self.token_bytes} bytes"
         )
@@ -146,8 +145,8 @@ class _Scan:
 def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """dtype: given, else the model's tokens, else int32 (the official script's 4-byte tokens). The bounds are not
     options: they are the model's audit settings, as LoadGen was given them (docs/rules.md §3, item 44)."""
-    tokens = model.tokens if model else None
-    return {"dtype": given.get("dtype") or (tokens.dtype if tokens else OFFICIAL_DTYPE)}
+    facts = model.tokens if model else None
+    return {"dtype": given.get("dtype") or (facts.dtype if facts else tokens.OFFICIAL_DTYPE)}
 
 
 def _facts(test: TestSpec, model: Model | None, scenario: str) -> tuple[int, float, float]:
@@ -190,7 +189,7 @@ def verify(request: Request) -> Result:
         if comp.scenario and comp.scenario != loadgen_scenario(scenario):
             result.add(Check("scenario", Outcome.FAIL, f"the run was made in {comp.scenario}, not {scenario}"))
         inputs.log_errors(result, {"compliance": comp})
-    scan = _Scan(expected, struct.calcsize(TOKEN_FORMATS[dtype]))
+    scan = _Scan(expected, tokens.token_bytes(dtype))
     log = AccuracyLog(paths["compliance_accuracy_log"], check_all_hex=True)
     broken = ""
     try:
@@ -202,7 +201,9 @@ def verify(request: Request) -> Result:
     _coverage(result, scan, broken, log.truncated, reported)
     _token_counts(result, scan, dtype)
     _mean(result, scan, low, high)
-    _official(result, scan, low, high, broken)
+    result.official_verdict, result.official_notes = official.test09_verdict(
+        scan.official_entries, scan.official_total, low, high, broken
+    )
     return result
 
 
@@ -279,21 +280,6 @@ def _mean(result: Result, scan: _Scan, low: float, high: float) -> None:
         result.add(Check(CHECK_MEAN, Outcome.PASS, "", figures))
 
 
-def _official(result: Result, scan: _Scan, low: float, high: float, broken: str) -> None:
-    """The official script: the mean of 4-byte chunks over every entry read, duplicates included; it reads a
-    damaged log line by line (docs/rules.md §2.6)."""
-    if not scan.official_entries:
-        result.official_verdict = "FAIL"
-        result.official_notes = ["no entries: the script exits 1"]
-        return
-    mean = scan.official_total / scan.official_entries
-    result.official_verdict = "PASS" if low <= mean <= high else "FAIL"
-    note = f"mean of {scan.official_entries} entries as 4-byte tokens: {mean:.2f}, bounds [{low}, {high}]"
-    if broken:
-        note += "; the log does not parse, and the script reads the entries it can line by line"
-    result.official_notes = [note]
-
-
 # -- rendering -----------------------------------------------------------------------------------------------------
 
 SEPARATOR = "=" * 80
@@ -368,7 +354,7 @@ VERIFIER = Verifier(
     needs_scenario=True,
     text_files=(layout.VERIFY_OUTPUT_LEN,),
     copies=inputs.RUN_COPIES,
-    options=(DTYPE_OPTION,),
+    options=(tokens.DTYPE_OPTION,),
     resolve=resolve,
     verify=verify,
     render=_render,

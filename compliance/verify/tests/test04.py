@@ -5,15 +5,11 @@ The rules: docs/rules.md §2.2.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
 from compliance import layout
 from compliance.logs.detail import DetailLog
-from compliance.specs.types import Model, TestSpec
-from compliance.verify import evidence, inputs, official, performance, render, runs
-from compliance.verify.base import Request, Verifier
+from compliance.verify import official, render
+from compliance.verify.base import Request, Verifier, no_options
+from compliance.verify.checks import evidence, inputs, performance, runs
 from compliance.verify.result import Result
 
 PERCENTILES = ("50.00", "90.00", "99.00")
@@ -25,11 +21,6 @@ LOWER_TARGET = (
 )
 
 
-def resolve(test: TestSpec, model: Model | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """TEST04 takes no options: its thresholds are the test spec's."""
-    return {}
-
-
 def verify(request: Request) -> Result:
     """Verify a TEST04 compliance run against the submission's performance run.
 
@@ -37,12 +28,7 @@ def verify(request: Request) -> Result:
         InputError: a required file is missing or unreadable.
     """
     test, model = request.test, request.model
-    _, paths = inputs.compared_logs(request, REFERENCE_RUNS, accuracy=False)
-    result = Result("TEST04", model=model.name if model else None, inputs=dict(paths))
-    result.settings = {"tolerance": test.thresholds.tolerance, "relaxed_tolerance": test.thresholds.relaxed_tolerance}
-    comp = inputs.detail(paths["compliance_detail"], result)
-    ref = inputs.detail(paths["reference_performance_detail"], result)
-    result.scenario = comp.scenario if comp else None
+    result, paths, comp, ref = inputs.performance_runs(request)
     if comp is not None:
         result.add(evidence.check_applied(comp, test, model))
     references = {"performance": ref} if ref is not None else {}
@@ -60,11 +46,7 @@ def verify(request: Request) -> Result:
         runs.note_target_qps(result, ref, comp, LOWER_TARGET, performance.CHECK_SCORE)
         if comparable.passed and comp.scenario == "Server" and (pair is None or pair[1] > pair[0]):
             _server_latencies(result, ref, comp, test.thresholds.latency_speedup_finding)
-    ref_summary_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)  # the official input
-    ref_summary = inputs.summary(str(ref_summary_path), None) if ref_summary_path.is_file() else None
-    verdict, note = official.test04_performance(
-        ref_summary, inputs.summary_complete(paths["compliance_summary"], result, comp)
-    )
+    verdict, note = official.test04_performance(*inputs.summaries(paths, result, comp))
     result.official_verdict, result.official_notes = verdict, [f"performance: {verdict} ({note})"]
     runs.add_run_checks(result, request.scenario, references, logs)
     return result
@@ -94,24 +76,17 @@ def _render(result: Result) -> dict[str, str]:
     }
 
 
-def _figures(data: Mapping[str, Any]) -> str:
-    return performance.figures({c["name"]: c for c in data.get("checks", [])})
-
-
 VERIFIER = Verifier(
     name="TEST04",
     summary="repeating one sample is not faster (no result caching)",
     reference_runs=REFERENCE_RUNS,
     needs_scenario=False,
     text_files=(layout.VERIFY_PERFORMANCE,),
-    copies={
-        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
-    },
+    copies=inputs.PERFORMANCE_COPIES,
     options=(),
-    resolve=resolve,
+    resolve=no_options,
     verify=verify,
     render=_render,
-    figures=_figures,
+    figures=performance.result_figures,
     check_detail=performance.check_detail,
 )

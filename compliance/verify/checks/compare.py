@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
+from compliance.verify import official
 
 #: dtype name -> struct format of one element (little-endian, as LoadGen's hosts write them)
 DTYPES = {
@@ -224,7 +225,8 @@ def _scan_reference(
 
 
 def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, out: Comparison) -> None:
-    """Our counts (compare with the accuracy run) and the official script's verdict (with its quirks)."""
+    """Our counts (compare with the accuracy run) and, from the same pass, the official script's verdict
+    (:func:`compliance.verify.official.test01_accuracy`)."""
     official_crash = ""
     accuracy_values: dict[int, Any] = {}  # the accuracy run's first elements: what every entry is compared with
     for qsl, data in firsts.items():
@@ -232,8 +234,7 @@ def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, o
             accuracy_values[qsl] = first_element(data, dtype)
         except ValueError as exc:
             accuracy_values[qsl] = exc
-    official_values = dict(accuracy_values)  # the official script's dict, which it overwrites as it goes
-    official_mismatches = official_matches = 0
+    compared: list[tuple[int, Any]] = []  # the entries the official script compares, in order
     for sample in samples:
         if sample.problem and not official_crash:
             official_crash = f"np.frombuffer raises on entry {sample.ordinal} ({sample.problem})"
@@ -257,20 +258,8 @@ def _official(samples: list[_Sample], firsts: dict[int, HexField], dtype: str, o
         elif sample.differs:
             out.strict_mismatches += 1  # only the strict comparison sees these
             out.example(f"qsl_idx {sample.qsl_idx}: same first element, the output differs later")
-        # The official script writes the performance entry back into its dict: a repeated qsl_idx is compared
-        # with the previous compliance entry instead of the accuracy run (docs/rules.md §3, item 2).
-        official_matches += 1
-        if not _equal(sample.first, official_values.get(sample.qsl_idx)):
-            official_mismatches += 1
-        official_values[sample.qsl_idx] = sample.first
-    if out.truncated:
-        out.official = ("FAIL", "json.load fails on the truncated accuracy log (JSONDecodeError)")
-    elif official_crash:
-        out.official = ("FAIL", official_crash)
-    elif official_mismatches == 0 and official_matches > 0:
-        out.official = ("PASS", f"{official_matches} entries matched, first elements equal")
-    else:
-        out.official = ("FAIL", f"{official_mismatches} first-element mismatches, {official_matches} matches")
+        compared.append((sample.qsl_idx, sample.first))
+    out.official = official.test01_accuracy(compared, accuracy_values, official_crash, out.truncated)
 
 
 def _equal(a: Any, b: Any) -> bool:

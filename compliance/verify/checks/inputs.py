@@ -12,7 +12,7 @@ from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
 from compliance.logs.summary import SummaryLog, read_summary
-from compliance.verify import evidence
+from compliance.verify.checks import evidence
 from compliance.verify.result import Check, Kind, Outcome, Result
 
 if TYPE_CHECKING:
@@ -93,12 +93,13 @@ def compliance_folder(path: str | Path) -> Path:
     return required_dir(path, "the compliance run's logs")
 
 
-#: TESTxx/ path -> the compliance run's log copied there (Verifier.copies of the tests whose folder keeps them)
-RUN_COPIES = {
-    layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
+#: TESTxx/ path -> the compliance run's performance log copied there (Verifier.copies of TEST04, TEST05)
+PERFORMANCE_COPIES = {
     layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
     layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
 }
+#: the same with the accuracy log (the tests whose folder keeps all three)
+RUN_COPIES = {layout.TEST_ACCURACY_LOG: "compliance_accuracy_log", **PERFORMANCE_COPIES}
 
 #: submission run -> its log's name among a result's inputs
 REFERENCE_INPUTS = {"accuracy": "reference_accuracy_log", "performance": "reference_performance_detail"}
@@ -116,6 +117,19 @@ def compared_logs(request: Request, runs: tuple[str, ...], accuracy: bool = True
     results = submission_folder(request.results_dir)
     paths = {**reference_logs(results, runs), **compliance_logs(compliance_folder(request.compliance_dir), accuracy)}
     return results, paths
+
+
+def performance_runs(request: Request) -> tuple[Result, dict[str, str], DetailLog | None, DetailLog | None]:
+    """The opening of a test that compares performance runs only (TEST04, TEST05): the result with the test's
+    tolerances, the logs it reads, and the compliance and submission detail logs (None when malformed)."""
+    _, paths = compared_logs(request, ("performance",), accuracy=False)
+    model, thresholds = request.model, request.test.thresholds
+    result = Result(request.test.name, model=model.name if model else None, inputs=dict(paths))
+    result.settings = {"tolerance": thresholds.tolerance, "relaxed_tolerance": thresholds.relaxed_tolerance}
+    comp = detail(paths["compliance_detail"], result)
+    ref = detail(paths["reference_performance_detail"], result)
+    result.scenario = comp.scenario if comp else None
+    return result, paths, comp, ref
 
 
 def compliance_logs(comp_dir: Path, accuracy: bool = True) -> dict[str, str]:
@@ -200,6 +214,14 @@ def summary_complete(path: str, result: Result, detail_log: DetailLog | None = N
             )
         )
     return log
+
+
+def summaries(paths: dict[str, str], result: Result, comp: DetailLog | None) -> tuple[SummaryLog | None, ...]:
+    """The summary logs the official performance scripts of TEST04 and TEST05 read: the submission run's (beside
+    its detail log, when there) and the compliance run's (:func:`summary_complete`)."""
+    ref_path = Path(paths["reference_performance_detail"]).with_name(layout.SUMMARY)
+    reference = summary(str(ref_path), None) if ref_path.is_file() else None
+    return reference, summary_complete(paths["compliance_summary"], result, comp)
 
 
 def _unreadable(result: Result, reason: str) -> None:
