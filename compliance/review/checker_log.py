@@ -51,13 +51,15 @@ class Verdict:
     why: str = ""
 
 
-def _names(message: str, folder: str) -> bool:
-    """Whether a message names ``folder`` (or a path under it), not merely a folder whose name starts alike."""
+def _names(message: str, folder: str, under: bool = True) -> bool:
+    """Whether a message names ``folder`` (or, with ``under``, a path under it), not merely a folder whose name
+    starts alike."""
+    after = " /'\",):;" if under else " '\",):;"
     at = message.find(folder)
     while at >= 0:
         end = at + len(folder)
         before = message[at - 1] if at else " "
-        if before in " '\"(=/" and (end == len(message) or message[end] in " /'\",):;"):
+        if before in " '\"(=/" and (end == len(message) or message[end] in after):
             return True
         at = message.find(folder, at + 1)
     return False
@@ -80,8 +82,8 @@ def verdicts(log: str, cells: list[CellPlace], returncode: int) -> dict[CellPlac
             if result is not None and any(_names(result.group(2), f) for f in cell.folders()[:1]):
                 verdict.status = REJECTED if result.group(1) else ACCEPTED
             elif level in ("ERROR", "CRITICAL") and result is None:
-                about = [*cell.folders(), cell.benchmark_folder()]
-                if any(_names(message, folder) for folder in about):
+                own = any(_names(message, folder) for folder in cell.folders())
+                if own or _names(message, cell.benchmark_folder(), under=False):
                     verdict.messages.append(message)
     for verdict in found.values():
         if verdict.status == NO_VERDICT:

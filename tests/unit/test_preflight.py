@@ -303,3 +303,83 @@ def test_the_command_exits_0_clean_1_with_findings_2_on_bad_input(tmp_path: Path
     assert main([*args, "--round", "v0.0"]) == 2
     out = tmp_path / "report.json"
     assert main([*args, "--format", "json", "-o", str(out)]) == 0 and json.loads(out.read_text())["records"]
+
+
+# -- the official checker's log, and its task on a copy (a fake checkout: scripts written here) -----------------------
+
+CHECKER_LOG = """\
+[2026-12-07 19:05:29,867 performance_check.py:120 ERROR] /x/tree/closed/Acme/results/box/resnet/Offline/performance/run_1/mlperf_log_detail.txt does not have all required scenarios
+[2026-12-07 19:05:29,868 compliance_check.py:140 ERROR] Missing TEST04 in compliance dir /x/tree/closed/Acme/compliance/box/resnet/Server
+ERROR:main:closed/Acme/results/box/resnet does not have all required scenarios, missing {'SingleStream'}
+[2026-12-07 19:05:29,882 main.py:230 INFO] Results /x/tree/closed/Acme/results/box/resnet/Offline/performance/run_1/mlperf_log_detail.txt 1000.0
+[2026-12-07 19:05:29,882 main.py:236 ERROR] NoResults /x/tree/closed/Acme/results/box/resnet/Server/performance/run_1/mlperf_log_detail.txt
+[2026-12-07 19:05:29,883 main.py:236 ERROR] NoResults /x/tree/closed/Acme/results/box/resnet/ServerX/performance/run_1
+"""  # noqa: E501
+
+
+def test_the_checkers_verdict_per_cell_from_its_log() -> None:
+    from compliance.review.checker_log import CellPlace, verdicts
+
+    places = [CellPlace("closed", "Acme", "box", "resnet", s) for s in ("Offline", "Server", "SingleStream")]
+    found = verdicts(CHECKER_LOG, places, 1)
+    offline, server, single = (found[p] for p in places)
+    assert offline.status == "PASS" and len(offline.messages) == 2  # its own, and its benchmark's coverage
+    assert server.status == "FAIL" and server.messages[0].startswith("Missing TEST04 in compliance dir")
+    assert single.status == "NOT CHECKABLE" and single.why.startswith("no verdict for this cell")
+
+
+FAKE_TRUNCATE = """\
+import argparse, pathlib
+a = argparse.ArgumentParser(); a.add_argument("--input"); a.add_argument("--submitter"); a.add_argument("--backup")
+args = a.parse_args()
+(pathlib.Path(args.input) / "TRUNCATED-HERE").write_text("the copy, not the tree")
+print("INFO:main:truncated")
+"""
+FAKE_CHECKER = """\
+import sys
+tree = sys.argv[sys.argv.index("--input") + 1]
+print(f"[t main.py:1 ERROR] {tree}/closed/Acme/results/box/resnet/Offline/accuracy/accuracy.txt missing")
+print(f"[t main.py:2 ERROR] NoResults {tree}/closed/Acme/results/box/resnet/Offline/performance/run_1")
+print(f"[t main.py:2 INFO] Results {tree}/closed/Acme/results/box/retinanet/Offline/performance/run_1 12.0")
+sys.exit(1)
+"""
+
+
+def test_the_checker_task_runs_the_named_checkout_on_a_copy_and_records_each_cells_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from compliance import records
+    from compliance.pipeline import session, upload
+    from compliance.specs.types import Upload
+    from tests.helpers import officialchain
+    from tests.helpers import pipeline as p
+
+    monkeypatch.chdir(tmp_path)
+    tools = tmp_path / "inference/tools/submission"
+    tools.mkdir(parents=True)
+    (tools / "truncate_accuracy_log.py").write_text(FAKE_TRUNCATE)
+    (tools / "submission_checker.py").write_text(FAKE_CHECKER)
+    checkout = str(tmp_path / "inference")
+    system = replace(p.system("box", "v5.0", p.bench("resnet"), p.bench("retinanet")), upload=Upload(True, checkout))
+    plan = p.plan(system)
+    monkeypatch.setattr(session, "load_plan", lambda: plan)
+    monkeypatch.setattr(session, "requested", lambda: {session.OUTCOME})
+    [tp] = plan.trees
+    assert tp.checkouts == (checkout,)
+    rt.write(tmp_path / "submission", {"closed/Acme/results/box/resnet/Offline/accuracy/mlperf_log_detail.txt": "x"})
+    before = officialchain.snapshot("submission")
+    done = upload.run_checker(tp, checkout)
+    assert officialchain.snapshot("submission") == before  # never the tree itself
+    assert (Path(tp.files.official(checkout)) / "tree/TRUNCATED-HERE").exists()
+    found, bad = records.read_tree_check(tp.files.official_record(checkout))
+    assert not bad and found is not None
+    rows = {(r.benchmark, r.status): r for r in found.rows}
+    assert set(rows) == {("resnet", "FAIL"), ("retinanet", "PASS")}
+    assert rows[("resnet", "FAIL")].reason.endswith("resnet/Offline/accuracy/accuracy.txt missing")
+    assert done == {"outcome": "FAIL", "reason": "1 row do not pass (doit summary)"}
+    (tools / "truncate_accuracy_log.py").unlink()  # not a checkout any more: said, nothing run
+    upload.run_checker(tp, checkout)
+    found, _ = records.read_tree_check(tp.files.official_record(checkout))
+    assert found is not None and found.problem.endswith("(no tools/submission/truncate_accuracy_log.py)")
