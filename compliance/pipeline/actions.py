@@ -339,7 +339,7 @@ def publish(plan: CellPlan) -> TaskResult:
         recorded(PublishState.COPY_FAILED, reason=why)
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     try:
-        _keep_foreign(plan, state)
+        _keep_aside(plan, state)
         _write_form(plan.tree_dir, planned)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
@@ -352,14 +352,14 @@ def publish(plan: CellPlan) -> TaskResult:
     return _done("publish", [plan.cell.id], None)
 
 
-def _write_form(tree: str, planned: list[upload.Planned], kept: Sequence[str] = ()) -> None:
+def _write_form(tree: str, planned: list[upload.Planned], kept: Sequence[str] = (), kept_from: str = "") -> None:
     """Write a folder of the tree whole: the planned files (copied, or their bytes written) and the files ``kept``
-    from the folder it replaces (the submitter's, by their path in it)."""
+    (the submitter's, by their path in the folder it replaces, or in ``kept_from`` where that folder was moved)."""
 
     def fill(staging: Path) -> None:
         for name in kept:
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(os.path.join(tree, name), staging / name)
+            shutil.copy2(os.path.join(kept_from or tree, name), staging / name)
         for p in planned:
             target = staging / p.name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -372,21 +372,19 @@ def _write_form(tree: str, planned: list[upload.Planned], kept: Sequence[str] = 
     replace_folder(tree, fill)
 
 
-def _keep_foreign(plan: CellPlan, state: CellState) -> None:
-    """Before a TEST folder is replaced: when it holds a file the tool did not write there, move the folder to
-    build/withdrawn/ (said on stderr), so that nothing of anyone else's is deleted."""
+def _keep_aside(plan: CellPlan, state: CellState) -> None:
+    """Before a TEST folder is replaced: when it holds a file the tool did not write there, or one it wrote that was
+    changed since, move the folder to build/withdrawn/ (said on stderr), so that nothing is lost."""
     record = state.publication
     if not os.path.isdir(plan.tree_dir) or record is None or record.state is not PublishState.PUBLISHED:
         return
     known = record.files or {p.name: p.identity for p in freshness.tree_form(plan)}
-    extra = [
-        path
-        for path, change in upload.folder_changes(plan.tree_dir, known, lambda n: False)
-        if change is upload.Change.EXTRA
-    ]
-    if extra:
+    changed = upload.folder_changes(plan.tree_dir, known, lambda n: False)
+    kept = [(path, change) for path, change in changed if change is not upload.Change.MISSING]
+    if kept:
         moved = _withdraw(plan)
-        print(f"  {extra[0]} is not the tool's: kept {plan.tree_dir} as it was in {moved}", file=sys.stderr)
+        path, change = kept[0]
+        print(f"  {path} {upload.describe(change)}: kept {plan.tree_dir} as it was in {moved}", file=sys.stderr)
 
 
 def _passed(run: RunPlan, state: RunState) -> str | None:
@@ -427,10 +425,10 @@ def foreign_results(ref: ReferencePlan, record: TreeCopyRecord | None) -> str | 
 
 
 def _ours(tree: str, name: str, stamp: records.Stamp | None, record: TreeCopyRecord) -> bool:
-    """Whether a file of a submission run's folder is one the tool wrote (or was writing, or held before a copy that
-    was interrupted)."""
-    identity = record.identities.get(name)
-    if identity is not None and upload.change(os.path.join(tree, name), identity, stamp) is None:
+    """Whether a file of a submission run's folder is one the tool wrote (its record names it: edited since or not;
+    a new copy keeps an edited folder in build/withdrawn/), or was writing, or held before a copy that was
+    interrupted (a record of an earlier release: by its stamps)."""
+    if name in record.identities:
         return True
     return any(
         known is not None and name in known and known[name] == stamp for known in (record.files, record.previous)
@@ -487,12 +485,20 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> TaskResult:
     identities = {p.name: p.identity for p in planned}
     previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
     kept = sorted(n for n, st in (previous or {}).items() if st is not None and upload.user_file(ref.mode, n))
+    kept_from = ""
+    if record is not None and record.identities and previous is not None:
+        edited = [p for p, c in upload.folder_changes(tree, record.identities) if c is not upload.Change.MISSING]
+        if edited:  # files the tool wrote, changed in the tree: restored, the folder as it was kept aside
+            try:
+                kept_from, previous = _withdraw_reference(ref), None
+            except OSError as exc:
+                return _done("publish", cells, f"cannot set {tree} aside: {exc.strerror or exc}", own=ref.id)
     # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
     TreeCopyRecord(tree, PublishState.WRITING, intended, previous, source, identities=identities).save(
         ref.publish_record
     )
     try:
-        _write_form(tree, planned, kept)
+        _write_form(tree, planned, kept, kept_from)
     except OSError as exc:
         why = f"cannot write {tree}: {exc.strerror or exc}"
         TreeCopyRecord(tree, PublishState.COPY_FAILED, intended, previous, source, why, identities=identities).save(
