@@ -238,6 +238,11 @@ def is_run_row(row: Row) -> bool:
     return row.test in layout.RESULT_RUNS
 
 
+def is_tree_row(row: Row) -> bool:
+    """Whether a row is a check of a submission tree before upload (pre-flight, the official checker)."""
+    return row.test in (PREFLIGHT, CHECKER)
+
+
 def is_cell_row(row: Row) -> bool:
     """Whether a row is a compliance cell's (not a submission run's, nor a check of a tree's)."""
     return not is_run_row(row) and row.test not in (PREFLIGHT, CHECKER)

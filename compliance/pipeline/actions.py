@@ -515,11 +515,16 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> TaskResult:
 
 
 def outcome() -> bool:
-    """The verdict of the whole: every required cell passes (else a line per cell that does not, and False)."""
+    """The verdict of the whole: every required cell passes, and every check of the trees before upload (else a
+    line per row that does not, and False)."""
     passing = (status.RowStatus.PASS, status.RowStatus.NOT_REQUIRED)
     rows = [r for r in status.rows(session.load_plan()) if r.status not in passing]
     for row in rows:
         print(f"  {row.status:8s} {row.system}/{row.benchmark}/{row.scenario}/{row.test}: {row.reason}")
-    if rows:
-        print(f"error: {len(rows)} required cell{'s do' if len(rows) > 1 else ' does'} not pass (doit summary)")
+    cells = sum(1 for r in rows if not status.is_tree_row(r))
+    if cells:
+        print(f"error: {cells} required cell{'s do' if cells > 1 else ' does'} not pass (doit summary)")
+    if len(rows) > cells:
+        checks = len(rows) - cells
+        print(f"error: {checks} row{'s' if checks > 1 else ''} of the checks before upload do not pass (doit summary)")
     return not rows

@@ -132,8 +132,8 @@ def run_checker(tp: TreePlan, checkout: str) -> Values | bool:
         "checker", time.time(), freshness.tree_parts(tp, checkout), records.tree_stamps(tp.submission_dir)
     )
     problem = checkout_problem(checkout)
-    if problem is None and not os.path.isdir(tp.submission_dir):
-        problem = f"{tp.submission_dir} does not exist (nothing published)"
+    if problem is None and not os.path.isdir(tp.submission_dir):  # nothing published yet: nothing to check
+        return _finish("checker", tp, base, path)
     if problem is not None:
         return _finish("checker", tp, TreeCheckRecord(**{**base.__dict__, "problem": problem}), path)
     specs = session.load_plan().specs

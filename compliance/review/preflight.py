@@ -28,7 +28,7 @@ from compliance.review.facts import FactCache
 from compliance.review.outcome import Record
 from compliance.review.preflight_cell import Context, check_cell
 from compliance.review.tree import DIVISIONS, Cell, CellKey, find_root, in_scope, inside, walk
-from compliance.specs.types import Specs
+from compliance.specs.types import Model, Specs
 from compliance.submission import truncation
 
 NOT_CHECKED = "not checked: Server latency constraints, equal-issue mode, the submission runs' performance rules"
@@ -80,7 +80,8 @@ def preflight(path: str, specs: Specs, options: Options | None = None) -> Prefli
     decision = seeds.decide(options.round, _seeds(cells, cache), seeds.table(specs.rounds), specs.rounds)
     rnd = specs.rounds[decision.round]
     exempt = () if options.performance_rules else tuple({k.system for k in cells})
-    ctx = Context(root, rnd, options.checkers, (*exempt, *options.no_performance_rules), cache)
+    models = {k.benchmark: m for k in cells if (m := _model(specs, k.benchmark)) is not None}
+    ctx = Context(root, rnd, options.checkers, (*exempt, *options.no_performance_rules), cache, models)
     result = Preflight(root, scope, rnd.name, decision.evidence, options.checkers, tuple(sorted(set(ctx.exempt))))
     found: dict[CellKey, Record] = {}
     failing: dict[CellKey, list[str]] = {}
@@ -93,6 +94,13 @@ def preflight(path: str, specs: Specs, options: Options | None = None) -> Prefli
     result.files, result.bytes = _counted(root, scope)
     result.seconds = time.monotonic() - start
     return result
+
+
+def _model(specs: Specs, benchmark: str) -> Model | None:
+    try:
+        return specs.model(benchmark)
+    except KeyError:
+        return None
 
 
 def _seeds(cells: dict[CellKey, Cell], cache: FactCache) -> list[object]:

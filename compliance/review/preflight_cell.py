@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from compliance.layout import ACCURACY, DETAIL
+from compliance.errors import InputError
+from compliance.layout import ACCURACY, DETAIL, VERIFY_ACCURACY
 from compliance.report.model import Evidence
 from compliance.review import chain, rules, texts
 from compliance.review.facts import FactCache, FileFacts
 from compliance.review.outcome import Record
 from compliance.review.tree import Cell
-from compliance.specs.types import Round
+from compliance.specs.types import Model, Round
 from compliance.submission import truncation
-from compliance.verify.result import Outcome
+from compliance.verify.checks import fallback
+from compliance.verify.result import Outcome, Result
 
 #: the divisions whose cells need the round's compliance tests
 TESTED_DIVISIONS = ("closed", "network")
@@ -34,6 +37,7 @@ class Context:
     checkers: tuple[str, ...]
     exempt: tuple[str, ...] = ()
     cache: FactCache = field(default_factory=FactCache)
+    models: dict[str, Model] = field(default_factory=dict)  # by benchmark name (TEST01's fallback: its deltas)
 
     def shown(self, path: str) -> str:
         return os.path.relpath(path, self.root)
@@ -100,6 +104,9 @@ def _test_folder(record: Record, test: str, folder: str, ctx: Context) -> bool:
         text = texts.read(os.path.join(folder, name))
         passes[name] = text is not None and texts.passes(test, name, text)
         if text is not None and not passes[name]:
+            if test == "TEST01" and name == VERIFY_ACCURACY:  # the checkers then read the fallback's files
+                ok &= _fallback(record, folder, ctx)
+                continue
             record.add(
                 rules.finding("verify-text-no-pass", f"{test}/{name} does not pass by the checker's rule", where)
             )
@@ -117,6 +124,35 @@ def _test_folder(record: Record, test: str, folder: str, ctx: Context) -> bool:
         if test in chain.PERFORMANCE_CHECKED[checker]:
             ok &= _performance(record, test, folder, checker, ctx)
     return ok
+
+
+def _fallback(record: Record, folder: str, ctx: Context) -> bool:
+    """TEST01 without TEST PASS in verify_accuracy.txt: both checkers require accuracy/ to hold exactly the
+    fallback's files, and its two accuracy texts within the model's deltas (docs/rules.md §5.3, §2.1 Part III)."""
+    accuracy = os.path.join(folder, chain.ACC)
+    where = ctx.shown(folder)
+    diff = _listing(accuracy) ^ chain.OLD_TEST01_FALLBACK
+    if diff:
+        message = (
+            f"TEST01/verify_accuracy.txt does not pass and {ctx.shown(accuracy)} is not the fallback's (it must hold "
+            f"exactly {', '.join(sorted(chain.OLD_TEST01_FALLBACK))}; differs by {', '.join(sorted(diff))})"
+        )
+        record.add(rules.finding("verify-text-no-pass", message, where))
+        return False
+    model = ctx.models.get(record.key.benchmark)
+    result = Result("TEST01")
+    names = (fallback.BASELINE_TEXT, fallback.COMPLIANCE_TEXT)
+    try:
+        passed = fallback.from_texts(result, model, record.key.benchmark, tuple(Path(folder, n) for n in names))
+    except InputError as exc:
+        record.add(rules.finding("verify-text-no-pass", f"TEST01's fallback: {exc}", where))
+        return False
+    check = result.checks[-1]
+    cause = str(check.cause) if check.cause else ""
+    record.check("TEST01 fallback", check.outcome, check.reason, cause=cause)
+    if passed is False:
+        record.add(rules.finding("fallback-out-of-delta", f"TEST01's fallback: {check.reason}", where))
+    return passed is not False
 
 
 def _old_checker(record: Record, test: str, folder: str, passes: dict[str, bool], ctx: Context) -> bool:

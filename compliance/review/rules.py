@@ -184,6 +184,7 @@ _RULES = (
         "TEST01's fallback accuracies differ by more than the model's delta",
         "docs/rules.md §2.1 Part III (|1 - baseline/compliance| * 100 within the delta)",
         "find why performance mode changes the outputs; the fallback does not pass this cell",
+        (REVIEW, PREFLIGHT),
     ),
     # -- across folders ---------------------------------------------------------------------------------------------
     Rule(

@@ -181,10 +181,11 @@ def tool_process(project: Path, *args: str, timeout: float = 600) -> subprocess.
     return result
 
 
-def summary_rows(project: Path) -> list[dict[str, str]]:
-    """The rows of ``mlperf-compliance summary --format json`` in the project."""
+def summary_rows(project: Path, trees: bool = False) -> list[dict[str, str]]:
+    """The rows of ``mlperf-compliance summary --format json`` in the project: the cells' and the submission runs';
+    the checks of the trees before upload (``pre-flight``, ``checker``) too with ``trees``."""
     rows: list[dict[str, str]] = json.loads(tool(project, "summary", "--format", "json").stdout)["rows"]
-    return rows
+    return rows if trees else [r for r in rows if r["test"] not in ("pre-flight", "checker")]
 
 
 def executed(result: subprocess.CompletedProcess[str], trees: bool = False) -> set[str]:

@@ -94,7 +94,9 @@ def test_the_summary_shows_every_cell_passing_with_its_figures(demo: Path) -> No
     assert plain.returncode == 0 and "| demo " in plain.stdout
     assert "17 cells: 17 PASS; submission runs in the tree: 24 PASS; pre-flight: 15 PASS" in plain.stdout
     rows = {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in summary_rows(demo)}
-    assert len(rows) == 17 + 24 + 15 and all(r["status"] == "PASS" for r in rows.values())
+    assert len(rows) == 17 + 24 and all(r["status"] == "PASS" for r in rows.values())
+    checks = summary_rows(demo, trees=True)
+    assert len(checks) == 17 + 24 + 15 and all(r["status"] == "PASS" for r in checks)
     figures = {key[3]: rows[key]["figures"] for key in rows if key[0] == "demo-v6"}
     assert figures["TEST07"] == "exact_match 69.596 >= 60.698; 990/990 samples"
     assert figures["TEST08"] == "NE mismatches 0/2200 matched (min 1100), 0 unmatched"

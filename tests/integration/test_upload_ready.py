@@ -50,7 +50,7 @@ def _snapshot(project: Path) -> dict[str, bytes]:
 
 
 def _rows(project: Path) -> dict[tuple[str, str, str, str], dict[str, str]]:
-    return {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in summary_rows(project)}
+    return {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in summary_rows(project, trees=True)}
 
 
 def test_the_truncation_after_the_tool_changes_nothing_and_the_tool_after_it_runs_nothing(demo: Path) -> None:

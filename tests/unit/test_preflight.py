@@ -129,12 +129,27 @@ CASES: dict[str, tuple[Callable[[dict[str, str]], None], str, str]] = {
     ),
     "test-files-missing": (_drop(_resnet("verify_performance.txt", test="TEST04")), "modular checker", "Offline"),
     "old-checker-files": (_drop(_resnet("accuracy/accuracy.txt")), "must hold exactly", "Offline"),
-    "verify-text-no-pass": (_put(_resnet("verify_accuracy.txt"), "TEST FAIL\n"), "does not pass", "Offline"),
+    "verify-text-no-pass": (
+        _put(_resnet("verify_performance.txt", test="TEST04"), "TEST FAIL\n"),
+        "does not pass",
+        "Offline",
+    ),
     "benchmark-to-open": (_drop(_resnet("verify_performance.txt", test="TEST04")), "moves every scenario", "Server"),
     "performance-rule": (_set(DETAIL04, effective_min_duration_ms=60000), "min_duration 60000 ms", "Offline"),
     "loadgen-errors": (
         lambda files: files.__setitem__(DETAIL04, _add(files[DETAIL04], {"error_runtime": "Ending early"}, True)),
         "error_runtime: Ending early",
+        "Offline",
+    ),
+    "fallback-out-of-delta": (
+        lambda files: files.update(
+            {
+                _resnet("verify_accuracy.txt"): rt.verify_accuracy_test01(64, 32, verdict="TEST FAIL"),
+                _resnet("accuracy/baseline_accuracy.txt"): "accuracy=76.000%\n",
+                _resnet("accuracy/compliance_accuracy.txt"): "accuracy=70.000%\n",
+            }
+        ),
+        "TEST01's fallback",
         "Offline",
     ),
     "accuracy-hash-mismatch": (_put(f"{RESULTS_ACC}/accuracy.txt", f"acc\nhash={'0' * 64}\n"), "records", "Offline"),
@@ -170,6 +185,21 @@ def test_every_preflight_rule_has_a_case() -> None:
     own = {r.id for r in rules.RULES.values() if rules.PREFLIGHT in r.used_by}
     below = {"file-too-large", "name-refused", "official-defect", "performance-rules-off"}
     assert own == set(CASES) | below
+
+
+def test_test01s_fallback_passes_with_its_files_within_the_deltas(tmp_path: Path) -> None:
+    """Without TEST PASS in verify_accuracy.txt the checkers read the fallback's files: within the deltas, it passes;
+    without them, the folder fails (verify-text-no-pass, with the files the checker wants)."""
+    files = upload_ready()
+    files[_resnet("verify_accuracy.txt")] = rt.verify_accuracy_test01(64, 32, verdict="TEST FAIL")
+    files[_resnet("accuracy/baseline_accuracy.txt")] = "accuracy=76.000%\n"
+    files[_resnet("accuracy/compliance_accuracy.txt")] = "accuracy=76.100%\n"
+    result = _run(tmp_path / "a", files)
+    assert _record(result, "Offline").status == "PASS", _found(result)
+    files.pop(_resnet("accuracy/baseline_accuracy.txt"))
+    result = _run(tmp_path / "b", files)
+    message = next(m for r, m in _found(result) if r == "verify-text-no-pass")
+    assert "is not the fallback's" in message and "baseline_accuracy.txt" in message
 
 
 def test_a_withdrawn_test_takes_the_whole_benchmark_to_open(tmp_path: Path) -> None:
