@@ -141,9 +141,9 @@ def _fallback(record: Record, folder: str, ctx: Context) -> bool:
         return False
     model = ctx.models.get(record.key.benchmark)
     result = Result("TEST01")
-    names = (fallback.BASELINE_TEXT, fallback.COMPLIANCE_TEXT)
+    texts_ = (Path(folder, fallback.BASELINE_TEXT), Path(folder, fallback.COMPLIANCE_TEXT))
     try:
-        passed = fallback.from_texts(result, model, record.key.benchmark, tuple(Path(folder, n) for n in names))
+        passed = fallback.from_texts(result, model, record.key.benchmark, texts_)
     except InputError as exc:
         record.add(rules.finding("verify-text-no-pass", f"TEST01's fallback: {exc}", where))
         return False
