@@ -65,11 +65,9 @@ def run_preflight(tp: TreePlan) -> Values | bool:
     specs = session.load_plan().specs
     stamps = records.tree_stamps(tp.submission_dir)
     base = TreeCheckRecord("preflight", time.time(), freshness.tree_parts(tp), stamps)
-    if not os.path.isdir(tp.submission_dir):
-        found = TreeCheckRecord(
-            **{**base.__dict__, "problem": f"{tp.submission_dir} does not exist (nothing published)"}
-        )
-        return _finish("preflight", tp, found, tp.files.preflight)
+    if not os.path.isdir(tp.submission_dir):  # nothing published yet: nothing to check, no row
+        print(f"  pre-flight of {tp.submission_dir}: nothing published yet")
+        return _finish("preflight", tp, base, tp.files.preflight)
     options = Options(tp.round, chain.CHECKERS, True, tp.systems, tp.no_performance_rules)
     result = preflight(tp.submission_dir, specs, options)
     rows = tuple(_row(r, tp) for r in result.records if r.key.system in tp.systems or not r.key.system)
