@@ -41,7 +41,7 @@ def main() -> int:
             subprocess.run(["cat", str(ref), str(comp)], stdout=subprocess.DEVNULL, check=True)
         cat_time, cat_rss = verify_memory._measure(["cat", str(ref), str(comp)])
         code = (
-            "from compliance.verify import baseline; "
+            "from compliance.verify.checks import baseline; "
             f"made = baseline.write({str(ref)!r}, baseline.compliance_samples({str(comp)!r}), {str(out)!r}); "
             "assert made.problem is None and made.entries == 4096, made"
         )

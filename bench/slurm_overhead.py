@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from compliance.layout import RunFiles  # noqa: E402
 from compliance.pipeline.launch.slurm import SlurmLauncher  # noqa: E402
 from compliance.plan import RunPlan  # noqa: E402
-from compliance.specs.loader import launcher_defaults  # noqa: E402
+from compliance.specs.launchers import launcher_defaults  # noqa: E402
 from compliance.specs.types import Launcher  # noqa: E402
 
 

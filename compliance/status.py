@@ -48,7 +48,7 @@ HEADERS = ("system", "benchmark", "scenario", "test", "status", "reason", "figur
 
 
 class RowStatus(StrEnum):
-    """The status of a row: each means one thing (README, The summary)."""
+    """The status of a row: each means one thing (docs/reference/statuses.md)."""
 
     PASS = "PASS"
     FAIL = "FAIL"

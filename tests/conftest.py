@@ -2,6 +2,10 @@
 
 Tests under ``tests/integration/`` are marked ``slow`` (real LoadGen runs, doit in subprocesses);
 ``pytest -m "not slow"`` runs the fast unit tests alone. Helpers live in ``tests/helpers/`` (plain modules).
+
+The shipped specs folder (which the write guard keeps unchanged) is loaded and checked once per session: hundreds of
+tests verify logs against it, and loading it is most of their time; a test of the loader gives it a folder of its
+own (``specs_copy``), which is loaded each time.
 """
 
 from __future__ import annotations
@@ -46,6 +50,30 @@ def pytest_configure(config: pytest.Config) -> None:
     disposition back here, as a terminal's foreground job has it."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler: exec resets it to the default
+
+
+def _load_shipped_specs_once() -> None:
+    from compliance.specs import loader
+
+    real, shipped, found = loader.load_specs, os.path.realpath(SHIPPED_SPECS), {}
+
+    def ours(folder: Any) -> bool:  # the shipped specs (also the package's, in an editable install), or none
+        return folder is None or os.path.realpath(folder) == shipped
+
+    def load_specs(root: Any, *, verified: Any, compares: Any = (), **more: Any) -> Any:
+        packaged = more.get("packaged")
+        if not ours(root) or not ours(packaged) or set(more) - {"packaged"}:
+            return real(root, verified=verified, compares=compares, **more)
+        # a test may register a verifier of its own: the tests known are part of the key
+        key = (root is None, packaged is None, tuple(sorted(verified)), tuple(sorted(compares)))
+        if key not in found:
+            found[key] = real(root, verified=verified, compares=compares, **more)
+        return found[key]
+
+    loader.load_specs = load_specs  # type: ignore[assignment]
+
+
+_load_shipped_specs_once()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,4 +1,4 @@
-/* Compiled twin of compliance.scan.RegexScanner: find the first wanted "qsl_idx" key in a block of an accuracy log.
+/* Compiled twin of compliance.logs.scan.RegexScanner: find the first wanted "qsl_idx" key in a block of an accuracy log.
  *
  * search(block, start, wanted[, bitmap]) -> (match_start, match_end, count)
  *

@@ -170,7 +170,11 @@ class Fields:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, float) else repr(value)
+    """A value in a few characters, for a message."""
+    try:
+        text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
+    except (ValueError, RecursionError):  # nested beyond what json writes back
+        text = f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

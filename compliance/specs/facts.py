@@ -145,3 +145,36 @@ def shared_tree_problems(specs: Specs, docs: dict[str, YamlDoc]) -> list[Problem
                         )
                     )
     return problems
+
+
+def benchmark_problems(doc: YamlDoc, where: list[PathPart], b: dict[str, Any]) -> list[Problem]:
+    """What a valid benchmark entry of a system cannot say at once: where it runs, where its submission runs come
+    from, and two modes the harness cannot tell apart."""
+    problems = []
+    if ("workdir" in b) == bool(b.get("isolated")):
+        problems.append(
+            doc.problem(
+                where,
+                "give either 'workdir' (where the command runs) or "
+                "'isolated: true' (a fresh folder per run), not both or neither",
+            )
+        )
+    if "results" in b and b.get("reference") is not None:
+        problems.append(
+            doc.problem(
+                where,
+                "give either 'results' (where the submission's accuracy and "
+                "performance runs are) or 'reference' (produce them), not both",
+            )
+        )
+    words = {mode: b["modes"].get(mode, mode) for mode in ("accuracy", "performance")}
+    if words["accuracy"] == words["performance"]:
+        # the harness would run both in one LoadGen mode: an accuracy run published as a performance run, or back
+        problems.append(
+            doc.problem(
+                where + ["modes"],
+                f"accuracy and performance runs would both get {{mode}} = '{words['accuracy']}', so the harness "
+                "cannot tell them apart; give each mode the word or flag the harness takes for it",
+            )
+        )
+    return problems

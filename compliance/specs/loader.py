@@ -26,12 +26,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 from compliance.errors import PathPart, Problem, SpecError, did_you_mean
-from compliance.specs import paths, sbatch, schemacheck, templates
+from compliance.specs import launchers, paths, sbatch, schemacheck, templates
 from compliance.specs.facts import (
     HarnessCheck,
+    benchmark_problems,
     harness_warnings,
     known_issue_warnings,
     known_issues,
@@ -42,7 +42,6 @@ from compliance.specs.rounds import round_fields, round_problems
 from compliance.specs.types import (
     AuditLayer,
     BenchmarkRun,
-    Launcher,
     Metric,
     Model,
     ModelParam,
@@ -310,7 +309,7 @@ class _Loader:
                     doc.problem(where, f"benchmark '{name}' is listed twice (as '{key}' too)", key=True)
                 )
                 continue
-            self.problems += _benchmark_problems(doc, where, b)
+            self.problems += benchmark_problems(doc, where, b)
             reference = b.get("reference")
             env = {**d["env"], **b["env"]}
             runs[name] = BenchmarkRun(
@@ -324,7 +323,7 @@ class _Loader:
                 results=self._path(b["results"]) if "results" in b else None,
                 reference_command=(reference or {}).get("command", b["command"]) if reference is not None else None,
                 isolated=b["isolated"],
-                launcher=_launcher(b.get("launcher", d["launcher"])),
+                launcher=launchers.launcher(b.get("launcher", d["launcher"])),
                 modes=dict(b["modes"]),
                 inputs=tuple(self._path(p) for p in [*d["inputs"], *b["inputs"]]),
                 accuracy_command=b.get("accuracy_command"),
@@ -500,63 +499,8 @@ class _Loader:
                 )
 
 
-def _benchmark_problems(doc: YamlDoc, where: list[PathPart], b: dict[str, Any]) -> list[Problem]:
-    """What a valid benchmark entry of a system cannot say at once: where it runs, where its submission runs come
-    from, and two modes the harness cannot tell apart."""
-    problems = []
-    if ("workdir" in b) == bool(b.get("isolated")):
-        problems.append(
-            doc.problem(
-                where,
-                "give either 'workdir' (where the command runs) or "
-                "'isolated: true' (a fresh folder per run), not both or neither",
-            )
-        )
-    if "results" in b and b.get("reference") is not None:
-        problems.append(
-            doc.problem(
-                where,
-                "give either 'results' (where the submission's accuracy and "
-                "performance runs are) or 'reference' (produce them), not both",
-            )
-        )
-    words = {mode: b["modes"].get(mode, mode) for mode in ("accuracy", "performance")}
-    if words["accuracy"] == words["performance"]:
-        # the harness would run both in one LoadGen mode: an accuracy run published as a performance run, or back
-        problems.append(
-            doc.problem(
-                where + ["modes"],
-                f"accuracy and performance runs would both get {{mode}} = '{words['accuracy']}', so the harness "
-                "cannot tell them apart; give each mode the word or flag the harness takes for it",
-            )
-        )
-    return problems
-
-
 def _seconds(value: float | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _launcher(data: dict[str, Any]) -> Launcher:
-    """The launcher of a valid spec, with the defaults its kind declares filled in (lists become tuples)."""
-    settings = {**launcher_defaults(data["kind"]), **data}
-    return Launcher(
-        data["kind"],
-        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in settings.items() if k != "kind")),
-    )
-
-
-def launcher_defaults(kind: str) -> dict[str, Any]:
-    """The defaults of a launcher kind's settings: the schema declares them in the kind's own branch
-    (``$defs.launcher.allOf``: if kind is K then these keys), which the generic default filling does not enter."""
-    for branch in schemacheck.schema("system")["$defs"]["launcher"].get("allOf", ()):
-        if branch["if"]["properties"]["kind"].get("const") == kind:
-            return {
-                key: sub["default"]
-                for key, sub in branch["then"]["properties"].items()
-                if isinstance(sub, dict) and "default" in sub
-            }
-    return {}
 
 
 def _known(specs: Specs, name: str) -> bool:

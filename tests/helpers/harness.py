@@ -10,13 +10,10 @@ certain), the submission's results they compare with, and two ways to "run" them
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from compliance.layout import LOG_FILES
 from compliance.pipeline.launch.base import Ending, Launched, clear_logs
 from compliance.plan import RunPlan
 from compliance.records import Where
@@ -136,10 +133,46 @@ for name in os.listdir(source):
 """
 
 
-def logs_of(folder: str) -> dict[str, float]:
-    """name -> mtime of the LoadGen logs in ``folder`` (for tests that check what was rewritten)."""
-    return {n: os.stat(os.path.join(folder, n)).st_mtime for n in LOG_FILES if os.path.exists(os.path.join(folder, n))}
+def test06_logs(scenario: str) -> dict[str, str]:
+    """The logs of an honest TEST06 run of llama2-70b-99 or mixtral-8x7b (EOS 2) in ``scenario``: 100 outputs that
+    end with one EOS, their token counts, their first tokens logged apart, the audit settings in effect."""
+    entries = [
+        w.accuracy_entry(i, i, w.hexdata([5, 6, 2]), token_data=w.hexdata([5]), token_count=3) for i in range(100)
+    ]
+    effective = {
+        "effective_scenario": scenario,
+        "effective_test_mode": "PerformanceOnly",
+        "effective_accuracy_log_rng_seed": SEED,
+        "effective_accuracy_log_sampling_target": 100,
+        "effective_min_duration_ms": 0,
+        "effective_min_query_count": 100,
+        "effective_sample_concatenate_permutation": False,
+    }
+    if scenario == "Offline":  # Offline turns min_query_count into samples_per_query (docs/rules.md §1.4)
+        effective.update(effective_min_query_count=1, effective_samples_per_query=100)
+    return {
+        "mlperf_log_accuracy.json": w.accuracy_log(entries),
+        "mlperf_log_detail.txt": w.detail_log(effective, audit=True),
+        "mlperf_log_summary.txt": w.summary_log(scenario, 100.0),
+    }
 
 
-def wait(seconds: float) -> None:  # pragma: no cover - a name for time.sleep that tests can replace
-    time.sleep(seconds)
+TEST06_SCRIPT = """\
+import os, shutil, sys
+log_dir, scenario = sys.argv[1], sys.argv[2]
+source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "logs06", scenario)
+for name in os.listdir(source):
+    shutil.copy(os.path.join(source, name), log_dir)
+"""
+
+
+def test06_harness(root: Path) -> str:
+    """Write a harness that writes honest TEST06 logs (in a second, where the demo takes LoadGen's time) into
+    ``root``; the command that runs it (``{log_dir}`` and ``{scenario}`` filled by the plan)."""
+    (root / "logs06").mkdir(parents=True, exist_ok=True)
+    for scenario in ("Offline", "Server"):
+        (root / "logs06" / scenario).mkdir(exist_ok=True)
+        for name, text in test06_logs(scenario).items():
+            (root / "logs06" / scenario / name).write_text(text, encoding="utf-8")
+    (root / "harness06.py").write_text(TEST06_SCRIPT, encoding="utf-8")
+    return f"{{python}} {root / 'harness06.py'} {{log_dir}} {{scenario}}"

@@ -1,8 +1,9 @@
 """Scratch projects for pipeline tests: a dodo.py, the shipped specs, and systems written by the test.
 
-:func:`doit` runs doit on a project in this process, as dodo.py would (the benchmarks it starts are processes of
-their own, as always); :func:`doit_process` runs it as a user does, in a process of its own, for what needs one
-(signals, kills, locks held across processes, ``doit -n``). :func:`tool` runs ``mlperf-compliance`` in a process.
+:func:`doit` runs doit on a project in this process, on the packaged tasks as its dodo.py would (the benchmarks it
+starts are processes of their own, as always); :func:`doit_process` runs it as a user does, in a process of its own,
+for what needs one (signals, kills, locks held across processes, ``doit -n``). :func:`tool` runs
+``mlperf-compliance`` in this process, :func:`tool_process` in one of its own.
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
 
 from doit import cmd_run as doit_run
-from doit.cmd_base import NamespaceTaskLoader
 from doit.doit_cmd import DoitMain
 
-from compliance import errors
 from compliance.commands.dumpdb import DumpDbCommand
 from compliance.commands.summary import SummaryCommand
-from compliance.pipeline import session, tasks
+from compliance.pipeline import session
+from compliance.pipeline.entry import PackagedTaskLoader
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
 
 DEMO = "{python} -m compliance.demo --benchmark {benchmark} --scenario {scenario} --mode {mode} --log-dir {log_dir}"
@@ -85,21 +84,6 @@ def make_project(root: Path, systems: dict[str, str]) -> Path:
     return root
 
 
-class _Dodo(NamespaceTaskLoader):
-    """What dodo.py gives doit: the task creators, and DOIT_CONFIG made when doit asks for it (once it has read the
-    command line's variables, as importing dodo.py would)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.namespace = {name: getattr(tasks, name) for name in dir(tasks) if name.startswith("task_")}
-
-    def load_doit_config(self) -> dict[str, Any]:
-        try:
-            return tasks.doit_config()
-        except (errors.SpecError, errors.InputError) as exc:  # as dodo.py maps them
-            raise SystemExit(errors.report(exc, sys.stderr)) from None
-
-
 class _Main(DoitMain):  # type: ignore[misc]
     DOIT_CMDS = (*DoitMain.DOIT_CMDS, SummaryCommand, DumpDbCommand)
 
@@ -142,7 +126,7 @@ def doit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     code = 1
     with _in(project, ["doit", *args]) as (out, err):
         try:
-            code = int(_Main(_Dodo()).run(list(args)) or 0)  # some commands (forget) return None
+            code = int(_Main(PackagedTaskLoader()).run(list(args)) or 0)  # some commands (forget) return None
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     result = subprocess.CompletedProcess(["doit", *args], code, out.getvalue(), err.getvalue())

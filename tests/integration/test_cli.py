@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -11,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
-from tests.helpers.checker import tree_problems
 from tests.helpers.paths import PROJECT, SHIPPED_SPECS
+from tests.helpers.projects import doit, tool
 
 SPECS = str(SHIPPED_SPECS)
 
@@ -89,53 +88,22 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    """Run a command as a user would: its own process (doit keeps process-wide state)."""
-    return subprocess.run([sys.executable, "-m", *argv], cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
 def test_doit_commands_work_through_mlperf_compliance(project: Path) -> None:
-    listed = _run(project, "compliance", "list")
+    listed = tool(project, "list")
     assert listed.returncode == 0, listed.stderr
     for step in ("reference", "run", "verify", "publish"):
         assert f"\n{step} " in "\n" + listed.stdout
-    info = _run(project, "compliance", "info", "verify:demo/resnet/Offline/TEST01")
+    info = tool(project, "info", "verify:demo/resnet/Offline/TEST01")
     assert info.returncode == 1 and "verify:demo/resnet/Offline/TEST01" in info.stdout  # 1: not up to date
-    summary = _run(project, "compliance", "summary")
+    summary = tool(project, "summary")
     assert summary.returncode == 1 and "17 cells: 17 NOT RUN; submission runs in the tree: 24 NOT RUN" in summary.stdout
 
 
-def test_the_default_target_runs_the_demo_system(project: Path) -> None:
-    pytest.importorskip("mlperf_loadgen")
-    default = _run(project, "compliance")
-    assert default.returncode == 0, default.stdout + default.stderr
-    v5 = sorted((project / "build" / "submission-v5.0").rglob("verify.json"))  # demo: one tree per round
-    v6 = sorted((project / "build" / "submission-v6.0").rglob("verify.json"))  # demo-v6, with TEST07/08/09
-    assert len(v5) == 7 and len(v6) == 10
-    assert all("/compliance/demo/" in str(p) for p in v5) and all("/results/demo-v6/" in str(p) for p in v6)
-    verdicts = v5 + v6
-    # each tree holds what the submission checker's compliance checks of its round require, and the runs
-    for tree, system, round_, cells in (
-        ("submission-v5.0", "demo", "v5.0", 7),
-        ("submission-v6.0", "demo-v6", "v6.0", 10),
-    ):
-        count, problems = tree_problems(project / "build" / tree, "closed", "Demo", system, round_)
-        assert count == cells and problems == []
-    assert all(json.loads(p.read_text())["verdict"] == "PASS" for p in verdicts)
-    assert (project / "build" / ".doit.db").exists()
-
-
-def test_plain_doit_works_in_the_project(project: Path) -> None:
-    result = _run(project, "doit", "list")
-    assert result.returncode == 0, result.stderr
-    assert "publish" in result.stdout
-
-
 def test_doit_specs_variable_chooses_the_specs_folder(project: Path) -> None:
-    result = _run(project, "doit", "specs=elsewhere")
+    result = doit(project, "specs=elsewhere")
     assert result.returncode == 2
     assert "elsewhere: specs folder does not exist" in result.stderr
-    summary = _run(project, "doit", "summary", "specs=elsewhere")  # doit summary reads specs= too
+    summary = doit(project, "summary", "specs=elsewhere")  # doit summary reads specs= too
     assert summary.returncode == 2 and "elsewhere: specs folder does not exist" in summary.stderr
 
 
@@ -154,12 +122,12 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_system_selection_runs_and_summarises_one_system(project: Path) -> None:
-    listed = _run(project, "doit", "list", "--all", "system=demo")
+    listed = doit(project, "list", "--all", "system=demo")
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines() if ":" in line.split()[0]]
     cells = [name for name in names if not name.startswith(("preflight:", "checker:"))]  # those are by tree
     assert cells and all(name.split(":", 1)[1].startswith("demo/") for name in cells)
-    summary = _run(project, "compliance", "summary", "--system", "demo-v6")
+    summary = tool(project, "summary", "--system", "demo-v6")
     assert "10 cells: 10 NOT RUN" in summary.stdout and " demo " not in summary.stdout
-    unknown = _run(project, "doit", "list", "system=demo7")
+    unknown = doit(project, "list", "system=demo7")
     assert unknown.returncode == 2 and "unknown system 'demo7' (did you mean 'demo'?)" in unknown.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -66,12 +64,7 @@ def test_mode_words_without_shell_tricks(tmp_path: Path, modes: str, style: str)
     assert _mode(base / "reference/accuracy/mlperf_log_detail.txt") == "AccuracyOnly"
     assert _mode(base / "reference/performance/run_1/mlperf_log_detail.txt") == "PerformanceOnly"
     assert _mode(base / "TEST04/logs/mlperf_log_detail.txt") == "PerformanceOnly"  # compliance runs: performance
-    shown = subprocess.run(
-        [sys.executable, "-m", "doit", "info", "reference:box/resnet/Offline/accuracy"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    ).stdout
+    shown = doit(project, "info", "reference:box/resnet/Offline/accuracy").stdout
     assert ("--accuracy" if style == "flag" else "--mode acc") in shown and "workdir" in shown
 
 
@@ -90,12 +83,7 @@ def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_pa
     assert doit(project).returncode == 0
     assert executed(doit(project)) == set()
     conf.write_text("*.Offline.target_qps = 2\n")
-    info = subprocess.run(
-        [sys.executable, "-m", "doit", "info", "run:box/llama2-70b-99/Offline/TEST06"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    ).stdout
+    info = doit(project, "info", "run:box/llama2-70b-99/Offline/TEST06").stdout
     assert "the declared input conf/user.conf changed since the last run" in info
     rows = {(r["benchmark"], r["scenario"]): r for r in summary_rows(project)}
     assert rows[("llama2-70b-99", "Offline")]["status"] == "STALE"

@@ -1,5 +1,6 @@
-"""reference: {publish: true}: the submission runs the tool produced are copied into the tree's results layout,
-never over a results folder the tool did not write, and withdrawn when they stop passing."""
+"""reference: {publish: true} on real runs: the submission runs the tool produced are copied into the tree's results
+layout, copied again when rerun, and withdrawn when they stop passing. A folder the tool did not write is refused and
+never touched: tests/unit/test_actions.py."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _files(folder: Path) -> list[str]:
 
 
 def _summary(project: Path) -> dict[str, dict]:
-    result = doit(project, "summary", "--format", "json")
+    result = doit(project, "summary", "--format", "json")  # doit's summary command: the same table
     return {f"{r['benchmark']}/{r['scenario']}/{r['test']}": r for r in json.loads(result.stdout)["rows"]}
 
 
@@ -44,11 +45,21 @@ def test_produced_runs_appear_in_the_results_layout(tmp_path: Path) -> None:
     again = doit(project)
     assert again.returncode == 0 and executed(again) == set()  # a second doit runs nothing
 
-    # a rerun with the submission runs copies the new runs into the tree too, and shows their rows
+    # a rerun with its submission run (TEST04 needs the performance run): it runs again, every cell that compares
+    # with it is verified again, and the new run is copied into the tree, its row shown
     before = (results / "performance/run_1/mlperf_log_detail.txt").read_bytes()
-    done = tool(project, "rerun", "box/resnet/Offline", "--submission-runs")
-    assert done.returncode == 0 and "2 cells: 2 PASS; submission runs in the tree: 2 PASS" in done.stdout
-    assert {"publish:box/resnet/Offline/accuracy", "publish:box/resnet/Offline/performance"} <= executed(done)
+    done = tool(project, "rerun", "box/resnet/Offline/TEST04", "--submission-runs")
+    assert done.returncode == 0 and "2 cells: 2 PASS; submission runs in the tree: 1 PASS" in done.stdout
+    assert "re-verified with the new submission runs: box/resnet/Offline/TEST01" in done.stdout
+    assert executed(done) == {
+        "reference:box/resnet/Offline/performance",
+        "run:box/resnet/Offline/TEST04",
+        "verify:box/resnet/Offline/TEST04",
+        "publish:box/resnet/Offline/TEST04",
+        "verify:box/resnet/Offline/TEST01",
+        "publish:box/resnet/Offline/TEST01",
+        "publish:box/resnet/Offline/performance",
+    }
     assert (results / "performance/run_1/mlperf_log_detail.txt").read_bytes() != before  # the new run's log
     assert (results / "performance/run_1/mlperf_log_detail.txt").read_bytes() == built.read_bytes()
     assert executed(doit(project)) == set()
@@ -65,30 +76,3 @@ def test_produced_runs_appear_in_the_results_layout(tmp_path: Path) -> None:
     kept = list((project / "build/withdrawn/box/resnet/Offline/reference-accuracy").glob("*/mlperf_log_detail.txt"))
     assert len(kept) == 1
     assert _summary(project)["resnet/Offline/accuracy"]["status"] == "FAIL"
-
-
-def test_a_results_folder_the_tool_did_not_write_is_never_touched(tmp_path: Path) -> None:
-    pytest.importorskip("mlperf_loadgen")
-    project = _project(tmp_path / "p")
-    theirs = project / RESULTS / "performance/run_1"
-    theirs.mkdir(parents=True)
-    (theirs / "mlperf_log_detail.txt").write_text("the user's own run\n")
-    before = (theirs / "mlperf_log_detail.txt").stat()
-
-    first = doit(project)
-    assert first.returncode == 1
-    assert _files(theirs) == ["mlperf_log_detail.txt"]
-    assert (theirs / "mlperf_log_detail.txt").read_text() == "the user's own run\n"
-    assert (theirs / "mlperf_log_detail.txt").stat().st_mtime_ns == before.st_mtime_ns
-    assert _files(project / RESULTS / "accuracy") == LOGS  # the other run is published
-    row = _summary(project)["resnet/Offline/performance"]
-    assert row["status"] == "FAIL" and "holds results the tool did not write (mlperf_log_detail.txt)" in row["reason"]
-    assert "left as it is; move it away" in row["reason"]
-    # the cells still pass: they compare with the runs in build/, not with the tree
-    assert _summary(project)["resnet/Offline/TEST01"]["status"] == "PASS"
-
-    # the user moves their folder away: the next doit copies the run there
-    theirs.rename(tmp_path / "moved")
-    assert doit(project).returncode == 0
-    assert _files(theirs) == LOGS
-    assert (tmp_path / "moved/mlperf_log_detail.txt").read_text() == "the user's own run\n"

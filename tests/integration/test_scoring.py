@@ -72,20 +72,6 @@ def _test07(project: Path) -> dict:
     return json.loads((project / "build/lab/gpt-oss-120b/Offline/TEST07/verify/TEST07/verify.json").read_text())
 
 
-def test_test07_honest_demo_passes_on_the_990_question_set(tmp_path: Path) -> None:
-    project = _gpt_project(tmp_path, None)
-    assert doit(project, f"publish:{GPT}").returncode == 0
-    verdict = _test07(project)
-    checks = {c["name"]: c for c in verdict["checks"]}
-    assert verdict["verdict"] == "PASS" and verdict["official_verdict"] == "PASS"
-    assert checks["compliance dataset covered"]["figures"]["samples"] == 990
-    assert checks["audit config in effect"]["outcome"] == "PASS"
-    assert 60.698 <= checks["accuracy score"]["figures"]["score"] < 75
-    folder = project / "submission/closed/Acme/results/lab/gpt-oss-120b/Offline/TEST07"
-    assert (folder / "verify_accuracy.txt").read_text().rstrip().endswith("TEST PASS")
-    assert (folder / "accuracy/accuracy_output.txt").read_text().startswith("Total samples evaluated: 990")
-
-
 def test_test07_low_score_fails_with_its_reason(tmp_path: Path) -> None:
     project = _gpt_project(tmp_path, "low_score")
     assert doit(project, f"verify:{GPT}").returncode == 1

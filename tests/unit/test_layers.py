@@ -212,3 +212,30 @@ def _fake_project(tmp_path: Path, files: dict[str, str]) -> Path:
 def test_the_rule_catches_a_planted_violation(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     """A test of the test: an upward import, a cycle, a demo import (relative imports too) are each reported."""
     assert expected in violations(_fake_project(tmp_path, files))
+
+
+#: the house's bound on a module's size (docs/house-style: split before 600 lines)
+MAX_LINES = 600
+
+
+def oversized(root: Path, limit: int = MAX_LINES) -> list[str]:
+    """The modules under ``root`` longer than ``limit`` lines, with their length."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        with path.open(encoding="utf-8") as f:
+            count = sum(1 for _ in f)
+        if count > limit:
+            found.append(f"{path.relative_to(root.parent)}: {count} lines")
+    return found
+
+
+def test_no_module_is_over_600_lines() -> None:
+    assert oversized(PROJECT / "compliance") == []
+
+
+def test_an_oversized_module_is_named(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "big.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (package / "small.py").write_text("x = 1\n")
+    assert oversized(package) == [f"pkg/big.py: {MAX_LINES + 1} lines"]

@@ -303,3 +303,50 @@ def test_a_rerun_request_that_cannot_be_read_still_asks_for_a_rerun() -> None:
     Path(cp.run.files.rerun_request).write_text("{")
     state = read_run(cp.run)
     assert state.requested and state.request is None and "not JSON" in state.bad[0].why
+
+
+def _as_release_0_2(names: tuple[str, ...]) -> int:
+    """Rewrite the records of the build folder named so as release 0.2 wrote them (no version, no 'where')."""
+    count = 0
+    for path in Path("build").rglob("*.json"):
+        if path.name.endswith(names):
+            data = json.loads(path.read_text())
+            data.pop("version")
+            data.pop("where", None)
+            path.write_text(json.dumps(data))
+            count += 1
+    return count
+
+
+def test_a_build_folder_of_the_previous_release_stays_up_to_date() -> None:
+    """Every record of a passing cell as release 0.2 wrote it: the cell is still PASS and nothing runs again (the
+    records are rewritten in the new format when their step next runs)."""
+    from compliance import freshness, status
+
+    plan = p.plan(p.system("box", "v5.0", p.bench("resnet", publish_reference=True)))
+    for _, _, run in plan.cells[0].needed_runs() + plan.cells[1].needed_runs():
+        if not os.path.exists(run.files.record):
+            p.ran(run)
+    assert _as_release_0_2(("run.json", "-accuracy.json", "-performance.json")) == 2 + 2  # (what verify stamps)
+    for ref in plan.references:
+        p.copied(ref)
+    for cp in plan.cells:
+        p.passing(cp)
+    assert _as_release_0_2(("verify.meta.json", "publish.json")) == 2 * 2 + 2
+    assert {r.test: r.status for r in status.rows(plan)} == dict.fromkeys(
+        ("TEST01", "TEST04", "accuracy", "performance"), status.RowStatus.PASS
+    )
+    for cp in plan.cells:
+        state = read_cell(cp)
+        assert freshness.run_reasons(cp.run, state.run) == freshness.verify_reasons(cp, state) == []
+        assert freshness.publish_reasons(cp, state) == []
+
+
+def test_a_deeply_nested_value_is_named_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text('{"status": "PASS", "time": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(BadRecord, match="not JSON: maximum recursion depth exceeded"):
+        RunRecord.load(str(path))
+    path.write_text('{"status": "PASS", "time": ' + "[" * 50 + "]" * 50 + "}")
+    with pytest.raises(BadRecord, match=r"time: not a time \(seconds since the epoch\) \(\[\[\[\["):
+        RunRecord.load(str(path))
