@@ -285,9 +285,19 @@ def _fields(system: System, benchmark: str, scenario: str) -> dict[str, str]:
     }
 
 
+def round_test_path(
+    rnd: Round, division: str, submitter: str, system: str, benchmark: str, scenario: str, test: str
+) -> str:
+    """A TEST folder's path in a submission tree of round ``rnd``, relative to the tree's root (the round's layout:
+    under ``compliance/`` up to v5.1, beside the runs in ``results/`` from v6.0)."""
+    fields = {"division": division, "submitter": submitter, "system": system, "benchmark": benchmark}
+    return norm(rnd.test_dir.format(**fields, scenario=scenario, test=test))
+
+
 def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, test: str) -> str:
     """A cell's TEST folder in the submission tree."""
-    return norm(system.submission_dir, rnd.test_dir.format(**_fields(system, benchmark, scenario), test=test))
+    where = round_test_path(rnd, system.division, system.submitter, system.name, benchmark, scenario, test)
+    return norm(system.submission_dir, where)
 
 
 def tree_run_dir(rnd: Round, system: System, benchmark: str, scenario: str, run: str) -> str:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from compliance.errors import InputError, plural
 from compliance.layout import ACCURACY, DETAIL
-from compliance.report.model import Column, Evidence, Item, Report, Severity
-from compliance.review import chain, rules, seeds
+from compliance.report.model import Evidence, Report, Severity
+from compliance.review import chain, output, rules, seeds
 from compliance.review.facts import FactCache
 from compliance.review.outcome import Record
 from compliance.review.preflight_cell import Context, check_cell
@@ -232,36 +232,6 @@ def _counted(root: str, scope: str) -> tuple[int, int]:
     return files, size
 
 
-COLUMNS = (
-    Column("division", "division"),
-    Column("organisation", "organisation", filter=True),
-    Column("system", "system", filter=True),
-    Column("benchmark", "benchmark", filter=True),
-    Column("scenario", "scenario"),
-    Column("item", "item"),
-)
-
-
-def item(record: Record, root: str) -> Item:
-    k = record.key
-    fields = {
-        "division": k.division,
-        "organisation": k.org,
-        "system": k.system,
-        "benchmark": k.benchmark,
-        "scenario": k.scenario_folder,
-        "item": record.test,
-    }
-    return Item(
-        fields,
-        record.status,
-        record.reason,
-        path=os.path.relpath(record.path, root),
-        findings=list(record.findings),
-        data={"checks": record.checks},
-    )
-
-
 def report(result: Preflight, fail_at: Severity = Severity.ERROR) -> Report:
     """The pre-flight as a report every renderer takes."""
     scope = os.path.relpath(result.scope, result.root)
@@ -277,8 +247,8 @@ def report(result: Preflight, fail_at: Severity = Severity.ERROR) -> Report:
         preamble.append(f"the checker's performance rules were not applied to the runs of {shown} (asked so)")
     return Report(
         title=f"mlperf-compliance pre-flight of {os.path.basename(result.root.rstrip(os.sep)) or result.root}",
-        columns=COLUMNS,
-        items=[item(r, result.root) for r in result.records],
+        columns=output.COLUMNS,  # review's columns: a record's test is upload, system or tree here
+        items=[output.item(r, result.root) for r in result.records],
         preamble=preamble,
         meta={"root": result.root, "scope": scope, "round": result.round, "checkers": list(result.checkers)},
         fail_at=fail_at,

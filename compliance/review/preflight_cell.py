@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import InputError
-from compliance.layout import ACCURACY, DETAIL, VERIFY_ACCURACY
+from compliance.layout import ACCURACY, DETAIL, VERIFY_ACCURACY, round_test_path
 from compliance.report.model import Evidence
 from compliance.review import chain, rules, texts
 from compliance.review.facts import FactCache, FileFacts
@@ -75,14 +75,7 @@ def check_cell(record: Record, cell: Cell, ctx: Context) -> list[str]:
 
 def _test_path(ctx: Context, cell: Cell, test: str) -> str:
     k = cell.key
-    return ctx.rnd.test_dir.format(
-        division=k.division,
-        submitter=k.org,
-        system=k.system,
-        benchmark=k.benchmark,
-        scenario=k.scenario_folder,
-        test=test,
-    )
+    return round_test_path(ctx.rnd, k.division, k.org, k.system, k.benchmark, k.scenario_folder, test)
 
 
 def _missing(folder: str, names: tuple[str, ...]) -> list[str]:
@@ -129,15 +122,9 @@ def _test_folder(record: Record, test: str, folder: str, ctx: Context) -> bool:
 def _fallback(record: Record, folder: str, ctx: Context) -> bool:
     """TEST01 without TEST PASS in verify_accuracy.txt: both checkers require accuracy/ to hold exactly the
     fallback's files, and its two accuracy texts within the model's deltas (docs/rules.md §5.3, §2.1 Part III)."""
-    accuracy = os.path.join(folder, chain.ACC)
     where = ctx.shown(folder)
-    diff = _listing(accuracy) ^ chain.OLD_TEST01_FALLBACK
-    if diff:
-        message = (
-            f"TEST01/verify_accuracy.txt does not pass and {ctx.shown(accuracy)} is not the fallback's (it must hold "
-            f"exactly {', '.join(sorted(chain.OLD_TEST01_FALLBACK))}; differs by {', '.join(sorted(diff))})"
-        )
-        record.add(rules.finding("verify-text-no-pass", message, where))
+    lead = "TEST01/verify_accuracy.txt does not pass and the fallback's "
+    if not _exactly(record, "verify-text-no-pass", folder, chain.ACC, chain.OLD_TEST01_FALLBACK, ctx, lead):
         return False
     model = ctx.models.get(record.key.benchmark)
     result = Result("TEST01")
@@ -155,27 +142,38 @@ def _fallback(record: Record, folder: str, ctx: Context) -> bool:
     return passed is not False
 
 
+def _exactly(
+    record: Record,
+    rule: str,
+    folder: str,
+    sub: str,
+    wanted: frozenset[str],
+    ctx: Context,
+    lead: str = "",
+    tolerated: bool = False,
+) -> bool:
+    """Whether ``folder/sub`` holds exactly the files ``wanted`` (with ``tolerated``: and the files the checker's
+    files_diff tolerates); else a finding of ``rule`` saying what differs."""
+    inner = os.path.join(folder, sub)
+    diff = _listing(inner) ^ wanted
+    if tolerated:
+        diff -= chain.OLD_RUN_1_TOLERATED
+    if not diff:
+        return True
+    message = (
+        f"{lead}{ctx.shown(inner)} must hold exactly {', '.join(sorted(wanted))} (differs by {', '.join(sorted(diff))})"
+    )
+    record.add(rules.finding(rule, message, ctx.shown(folder)))
+    return False
+
+
 def _old_checker(record: Record, test: str, folder: str, passes: dict[str, bool], ctx: Context) -> bool:
     """The old checker's file lists (TEST01, TEST04) and its known defects (TEST07, TEST08, TEST09)."""
     where, ok = ctx.shown(folder), True
     if test in ("TEST01", "TEST04"):
-        run_1 = os.path.join(folder, chain.RUN_1)
-        found = _listing(run_1)
-        diff = (found ^ chain.OLD_RUN_1) - chain.OLD_RUN_1_TOLERATED
-        if diff:
-            what = f"{ctx.shown(run_1)} must hold exactly {', '.join(sorted(chain.OLD_RUN_1))} (differs by "
-            record.add(rules.finding("old-checker-files", what + f"{', '.join(sorted(diff))})", where))
-            ok = False
+        ok &= _exactly(record, "old-checker-files", folder, chain.RUN_1, chain.OLD_RUN_1, ctx, tolerated=True)
     if test == "TEST01" and passes.get("verify_accuracy.txt"):
-        accuracy = os.path.join(folder, chain.ACC)
-        diff = _listing(accuracy) ^ chain.OLD_TEST01_ACCURACY
-        if diff:
-            message = (
-                f"{ctx.shown(accuracy)} must hold exactly {', '.join(sorted(chain.OLD_TEST01_ACCURACY))} "
-                f"(differs by {', '.join(sorted(diff))}): preprocess moves the benchmark to open"
-            )
-            record.add(rules.finding("old-checker-files", message, where))
-            ok = False
+        ok &= _exactly(record, "old-checker-files", folder, chain.ACC, chain.OLD_TEST01_ACCURACY, ctx)
     if test in ("TEST07", "TEST08"):
         defect = chain.DEFECTS["C1"]
         record.add(rules.finding("official-defect", f"C1: {defect.what.format(test=test)}; {defect.remedy}", where))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import officialchain
-from tests.helpers.paths import PROJECT, SHIPPED_SPECS
-from tests.helpers.projects import doit, executed, summary_rows, tool_process
+from tests.helpers.paths import PROJECT
+from tests.helpers.projects import doit, executed, quick_start, summary_rows
 
 CHECKOUT_ENV = "MLPERF_INFERENCE_CHECKOUT"
 TREES = {"build/submission-v5.0": "v5.0", "build/submission-v6.0": "v6.0"}
@@ -37,12 +36,7 @@ def checkout() -> Path:
 @pytest.fixture(scope="module")
 def demo(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mlperf_loadgen")
-    project = tmp_path_factory.mktemp("official-chain")
-    shutil.copy(PROJECT / "dodo.py", project / "dodo.py")
-    shutil.copytree(SHIPPED_SPECS, project / "specs")
-    done = tool_process(project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return project
+    return quick_start(tmp_path_factory.mktemp("official-chain"))
 
 
 def _truncate(tools: Path, tree: Path, backup: Path) -> str:

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import officialchain
-from tests.helpers.paths import PROJECT, SHIPPED_SPECS
-from tests.helpers.projects import doit, executed, summary_rows, tool_process
+from tests.helpers.projects import doit, executed, quick_start, summary_rows
 
 TREES = {"build/submission-v5.0": ("v5.0", ("round", "head")), "build/submission-v6.0": ("v6.0", ("head",))}
 V5 = "build/submission-v5.0/closed/Demo/compliance/demo"
@@ -29,12 +27,7 @@ V6 = "build/submission-v6.0/closed/Demo/results/demo-v6"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mlperf_loadgen")
-    project = tmp_path_factory.mktemp("upload-ready")
-    shutil.copy(PROJECT / "dodo.py", project / "dodo.py")
-    shutil.copytree(SHIPPED_SPECS, project / "specs")
-    done = tool_process(project)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return project
+    return quick_start(tmp_path_factory.mktemp("upload-ready"))
 
 
 def _truncate_all(project: Path) -> dict[str, list[str]]:

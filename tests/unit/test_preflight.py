@@ -199,7 +199,7 @@ def test_test01s_fallback_passes_with_its_files_within_the_deltas(tmp_path: Path
     files.pop(_resnet("accuracy/baseline_accuracy.txt"))
     result = _run(tmp_path / "b", files)
     message = next(m for r, m in _found(result) if r == "verify-text-no-pass")
-    assert "is not the fallback's" in message and "baseline_accuracy.txt" in message
+    assert "does not pass and the fallback's" in message and "baseline_accuracy.txt" in message
 
 
 def test_a_withdrawn_test_takes_the_whole_benchmark_to_open(tmp_path: Path) -> None:
