@@ -16,14 +16,14 @@ one changed (:func:`compliance.freshness.tree_check_reasons`).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
-import subprocess
 import sys
 import time
 
 from compliance import freshness, records
 from compliance.errors import plural
-from compliance.pipeline import session
+from compliance.pipeline import process, session
 from compliance.plan import TreePlan
 from compliance.records import CheckRow, TreeCheckRecord
 from compliance.report.model import Severity
@@ -100,17 +100,14 @@ def _checker_command(tools: str, tree: str, version: str, org: str, csv: str) ->
 
 
 def _run_step(command: list[str], cwd: str, log: str) -> int:
-    """Run one step of the official chain, its output appended to ``log``; its exit status (124: timed out)."""
-    with open(log, "a", encoding="utf-8") as out:
-        out.write(f"$ (cd {cwd} && {' '.join(command)})\n")
-        out.flush()
-        try:
-            return subprocess.run(
-                command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT_S
-            ).returncode
-        except subprocess.TimeoutExpired:
-            out.write(f"timed out after {STEP_TIMEOUT_S:g} s\n")
-            return 124
+    """Run one step of the official chain through the tool's one way of starting a command (its guard ends it and
+    what it started, on a timeout or an interruption), its output in ``log``; its exit status (124: it timed out,
+    125: it could not start)."""
+    header = f"$ (cd {cwd} && {shlex.join(command)})\n"
+    ran = process.run(process.Command(shlex.join(command), cwd, {}, STEP_TIMEOUT_S, log, header))
+    if ran.timed_out:
+        return 124
+    return ran.returncode if ran.returncode is not None else 125
 
 
 def _places(specs: Specs, tp: TreePlan) -> list[CellPlace]:
@@ -143,10 +140,10 @@ def run_checker(tp: TreePlan, checkout: str) -> Values | bool:
     places = _places(specs, tp)
     rows: list[CheckRow] = []
     for org in sorted({p.org for p in places}):
-        truncate = os.path.join(folder, "truncate.log")
+        truncate = os.path.join(folder, f"truncate-{org}.log")
         args = ["--input", os.path.abspath(copy), "--submitter", org, "--backup", os.path.abspath(backup)]
         _run_step([sys.executable, "truncate_accuracy_log.py", *args], tools, truncate)
-        log = os.path.join(folder, "checker.log")
+        log = os.path.join(folder, f"checker-{org}.log")
         csv = os.path.abspath(os.path.join(folder, f"summary-{org}.csv"))
         command = _checker_command(tools, os.path.abspath(copy), tp.round, org, csv)
         assert command is not None
