@@ -6,7 +6,7 @@ Commands of its own::
     mlperf-compliance validate [--specs DIR] [--system NAME ...]
     mlperf-compliance audit-config TEST --model NAME --scenario SCENARIO [--specs DIR]
     mlperf-compliance verify TEST -c COMPLIANCE_DIR -o OUTPUT_DIR [-r RESULTS_DIR] [-s SCENARIO] [--model M] ...
-    mlperf-compliance summary [--format plain|github|markdown|html|json] [--specs DIR] [--system NAME ...]
+    mlperf-compliance summary [--format F] [-o FILE] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
     mlperf-compliance review PATH [--round R] [--format F] [-o FILE] [-j N] [--severity S] [--strict]
     mlperf-compliance preflight PATH [--round R] [--checker modular|old|both] [--format F] [-o FILE] [--severity S]
@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     add_verify_arguments(sub)
 
     p = sub.add_parser("summary", help="the compliance table of every required cell (exit 0 when all pass)")
-    p.add_argument("--format", default="plain", help="plain, github, markdown, html or json (default: plain)")
+    p.add_argument("--format", default="plain", help="plain, markdown, html, json, github or junit (default: plain)")
+    p.add_argument("-o", "--output", metavar="FILE", default="", help="write the summary to FILE")
     specs_option(p)
     system_option(p)
 
@@ -134,7 +135,8 @@ def run_doit(argv: Sequence[str]) -> int:
 
     dodo = os.path.exists("dodo.py") or any(a.split("=")[0] in DODO_OPTIONS for a in argv)
     try:
-        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)))
+        # doit's commands return their status, or None for success (``forget``, ``ignore``)
+        return int(Main(DodoTaskLoader() if dodo else PackagedTaskLoader()).run(list(argv)) or 0)
     except SystemExit as exc:  # dodo.py maps bad input to its exit status (compliance.errors.report)
         return exc.code if isinstance(exc.code, int) else errors.EXIT_FAILED
 
@@ -165,7 +167,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "verify":
         return verify(args, sys.stdout)
     if args.command == "summary":
-        return summary(args.specs, args.system, args.format, sys.stdout)
+        return summary(args.specs, args.system, args.format, sys.stdout, args.output, sys.stderr)
     if args.command == "review":
         return review(args, sys.stdout, sys.stderr)
     if args.command == "preflight":

@@ -16,8 +16,10 @@ once by the caller) and returns the list of :class:`Reason` why the step must ru
   otherwise, the full log back), or the folder holds a file the tool did not write; for a submission run copied
   into the tree's results layout (``reference: {publish: true}``): the run changed since, the copy was refused or
   failed, or a file the tool wrote there is missing or holds none of its forms (the submitter's ``accuracy.txt``
-  and the log the truncation cut once it is there are not a change).
-
+  and the log the truncation cut once it is there are not a change);
+* the review of a system's part of the tree: its record cannot be read, it never ran, the round, the specs its cells
+  depend on or the version changed (named), or a file under the system's folders (or about it: its
+  ``systems/<system>.json``, the model mappings) changed, appeared or went since (named): by their stamps;
 * a check of a submission tree before upload (pre-flight, the official checker): its record cannot be read, it never
   ran, what it depends on changed (the round, the systems, the checkout...: named), or a file of the tree changed,
   appeared or went since (named).
@@ -33,14 +35,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from compliance import __version__, records
-from compliance.plan import CellPlan, ReferencePlan, RunPlan, TreePlan
+from compliance.plan import CellPlan, ReferencePlan, ReviewPlan, RunPlan, TreePlan
 from compliance.records import (
     Bad,
     CellState,
     InputStamp,
     PublishState,
     ReferenceState,
+    ReviewRecord,
     RunState,
+    Stamp,
     TreeCheckRecord,
     VerifyKind,
 )
@@ -252,10 +256,40 @@ def tree_check_reasons(
     changed = [name for name, value in parts.items() if found.parts.get(name) != value]
     if changed:
         return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the {what}")]
-    now = records.tree_stamps(tp.submission_dir)
-    for name in sorted(set(now) | set(found.tree)):
-        if now.get(name) != found.tree.get(name):
-            how = "appeared" if name not in found.tree else "is gone" if name not in now else "changed"
-            path = os.path.join(tp.submission_dir, name)
-            return [Reason(ReasonKind.INPUT, f"{path} {how} since the {what}")]
+    return changed_files(records.tree_stamps(tp.submission_dir), found.tree, tp.submission_dir, what)
+
+
+def changed_files(now: dict[str, Stamp | None], before: dict[str, Stamp | None], root: str, what: str) -> list[Reason]:
+    """The first file (by its path under ``root``) whose stamp changed, or that appeared or went, since ``what``."""
+    for name in sorted(set(now) | set(before)):
+        if name not in now or name not in before or now[name] != before[name]:
+            how = "appeared" if name not in before else "is gone" if name not in now else "changed"
+            return [Reason(ReasonKind.INPUT, f"{os.path.join(root, name)} {how} since the {what}")]
     return []
+
+
+def review_stamps(rp: ReviewPlan) -> dict[str, Stamp | None]:
+    """The stamps of what the review of a system reads in the tree (its folders, every file in them, and the
+    files about it), by path relative to the tree's root; a missing one is absent."""
+    found: dict[str, Stamp | None] = {}
+    for folder in rp.folders:
+        base = os.path.relpath(folder, rp.submission_dir)
+        found.update({os.path.join(base, name): s for name, s in records.tree_stamps(folder).items()})
+    for path in rp.files:
+        here = records.stamp(path)
+        if here is not None:
+            found[os.path.relpath(path, rp.submission_dir)] = here
+    return found
+
+
+def review_reasons(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...]) -> list[Reason]:
+    """Why the review of a system's part of the tree must run (again): its record cannot be read, it never ran,
+    what it depends on changed (named), or a file under the system's folders changed, appeared or went (named)."""
+    if bad:
+        return _bad(bad)
+    if record is None:
+        return [Reason(ReasonKind.NEVER, "the review has not run yet")]
+    changed = [name for name, value in rp.parts(__version__).items() if record.parts.get(name) != value]
+    if changed:
+        return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the review")]
+    return changed_files(review_stamps(rp), record.files, rp.submission_dir, "review")

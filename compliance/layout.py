@@ -22,6 +22,7 @@ Build folder::
         publish.json                                        whether the TEST folder is in the tree
         attempts/<n>/                                       every attempt, numbered in order: its LoadGen logs,
             attempt.json, verify.json, run.log              its ledger entry, its verdict, the command's output
+    build/<system>/review.json                              the review of the system's part of the tree (review:)
     build/upload/<tree>/                                    the checks of a submission tree before upload
         preflight.json                                      its pre-flight (the report, and the tree it saw)
         official-<checkout>/                                the official chain's run on a copy (a checkout named):
@@ -304,6 +305,38 @@ def tree_run_dir(rnd: Round, system: System, benchmark: str, scenario: str, run:
     """A submission run's folder (``accuracy``, ``performance/run_1``) in the tree's results layout."""
     results = rnd.results_dir.format(**_fields(system, benchmark, scenario))
     return norm(system.submission_dir, results, RESULT_RUNS[run])
+
+
+def tree_system_dirs(rnd: Round, system: System) -> tuple[str, ...]:
+    """The folders of the submission tree that hold a system's cells: each layout template of the round up to its
+    ``{system}`` (``closed/Org/compliance/<system>``, ``closed/Org/results/<system>``), then its measurements."""
+    fields = {"division": system.division, "submitter": system.submitter, "system": system.name}
+    found = []
+    for template in (rnd.test_dir, rnd.results_dir, "{division}/{submitter}/measurements/{system}"):
+        head = template[: template.index("{system}") + len("{system}")] if "{system}" in template else template
+        found.append(norm(system.submission_dir, head.format(**fields)))
+    return tuple(sorted(set(found)))
+
+
+def tree_system_files(system: System) -> tuple[str, ...]:
+    """The files of the submission tree about a system that a review reads besides its folders: its
+    ``systems/<system>.json`` and the model mappings (the organisation's, the tree's)."""
+    org = norm(system.submission_dir, system.division, system.submitter)
+    return (
+        norm(org, "systems", f"{system.name}.json"),
+        norm(org, "model_mapping.json"),
+        norm(system.submission_dir, "model_mapping.json"),
+    )
+
+
+def tree_org_dir(system: System) -> str:
+    """The system's organisation folder in the submission tree (``closed/Org``)."""
+    return norm(system.submission_dir, system.division, system.submitter)
+
+
+def review_record(system: str) -> str:
+    """The record of the review of a system's part of the submission tree (its report inside)."""
+    return norm(BUILD, system, "review.json")
 
 
 def inside(path: str, root: str) -> bool:

@@ -159,14 +159,41 @@ class CellPlan:
         }
 
 
+@dataclass(frozen=True)
+class ReviewPlan:
+    """A system's part of the submission tree, as its review task sees it (``review:<system>``): the folder reviewed
+    (its organisation's; only this system's cells in it), what the review reads there (``folders``, ``files``: a
+    change to a file under them reviews again), the round, the publish tasks it follows, and its record."""
+
+    system: str
+    round: str
+    submission_dir: str
+    scope: str
+    folders: tuple[str, ...]
+    files: tuple[str, ...]
+    after: tuple[str, ...]  # the publish tasks of the system's cells and submission runs in the tree
+    specs_digest: str  # of what its cells' verifications depend on (test and model specs, options)
+    record: str
+
+    @property
+    def id(self) -> str:
+        return self.system
+
+    def parts(self, version: str) -> dict[str, str]:
+        """What the review's outcome depends on besides the tree's files (a change reviews again, and is named)."""
+        return {"round": self.round, "specs": self.specs_digest, "version": version}
+
+
 @dataclass
 class Plan:
-    """All cells and reference runs of the systems, and the required tests no cell can cover."""
+    """All cells and reference runs of the systems, the required tests no cell can cover, and the review of each
+    system's part of the tree."""
 
     specs: Specs
     cells: list[CellPlan] = field(default_factory=list)
     references: list[ReferencePlan] = field(default_factory=list)
     uncovered: list[tuple[Cell, str]] = field(default_factory=list)  # (cell, why it has no tasks)
+    reviews: list[ReviewPlan] = field(default_factory=list)
     trees: list[TreePlan] = field(default_factory=list)  # the submission trees the systems write into
 
 
@@ -289,6 +316,9 @@ def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
             run = system.benchmarks[name]
             for scenario in sorted(run.scenarios):
                 _scenario(plan, specs, system, run, scenario)
+        review = _review(plan, specs, system)
+        if review is not None:
+            plan.reviews.append(review)
     plan.trees = _trees(specs, [s for s in specs.systems.values() if systems is None or s.name in systems])
     return plan
 
@@ -309,6 +339,27 @@ def _trees(specs: Specs, systems: list[System]) -> list[TreePlan]:
         )
         for tree, group in sorted(found.items())
     ]
+
+
+def _review(plan: Plan, specs: Specs, system: System) -> ReviewPlan | None:
+    """The review of what the system put into the tree (None when it puts nothing there)."""
+    cells = [cp for cp in plan.cells if cp.cell.system == system.name]
+    runs = [ref for ref in plan.references if ref.system == system.name and ref.tree_dir is not None]
+    if not cells and not runs:
+        return None
+    parts = sorted((cp.cell.id, cp.verify_parts("")) for cp in cells)
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+    return ReviewPlan(
+        system.name,
+        system.round,
+        system.submission_dir,
+        layout.tree_org_dir(system),
+        layout.tree_system_dirs(specs.rounds[system.round], system),
+        layout.tree_system_files(system),
+        tuple(f"publish:{cp.cell.id}" for cp in cells) + tuple(f"publish:{ref.id}" for ref in runs),
+        digest,
+        layout.review_record(system.name),
+    )
 
 
 def _scenario(plan: Plan, specs: Specs, system: System, run: BenchmarkRun, scenario: str) -> None:

@@ -13,7 +13,9 @@ when the run passed and its copy in the tree is current. Then the checks of each
 of the tree) and, with ``upload: {official_checkout: ...}``, the official checker's verdict per cell (test
 ``checker``, its messages one line each); STALE when the tree changed since, NOT RUN before they ran.
 
-The rows are objects (:class:`Row`); :func:`render` turns them into each format.
+The rows are objects (:class:`Row`): besides the table's words, a row holds what the reports show of it (its
+figures against their bounds, its attempts, its findings as objects, links to its logs and folders);
+:func:`render` gives the plain table, :mod:`compliance.summary` every other format.
 
 Layer: above the plan, the records and the freshness rule; below the pipeline (its reporter prints the counts) and
 the commands.
@@ -21,8 +23,9 @@ the commands.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import os
+from collections import Counter
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -30,20 +33,38 @@ from typing import Any
 from tabulate import tabulate
 
 from compliance import layout, records
+from compliance.errors import plural
 from compliance.freshness import (
     Reason,
     ReasonKind,
     publish_reasons,
     reference_publish_reasons,
+    review_reasons,
     run_reasons,
     tree_reasons,
     verify_reasons,
 )
-from compliance.plan import CellPlan, Plan, ReferencePlan, TreePlan
-from compliance.records import Bad, CellState, CheckRow, PublishState, ReferenceState, RunState, TreeCheckRecord
-from compliance.verify.result import Verdict
+from compliance.layout import norm
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, TreePlan
+from compliance.records import (
+    Bad,
+    CellState,
+    CheckRow,
+    PublishState,
+    ReferenceState,
+    ReviewedFolder,
+    ReviewRecord,
+    RunState,
+    TreeCheckRecord,
+)
+from compliance.report import escape
+from compliance.report.measure import Measure
+from compliance.report.model import Attempt, Finding, Link, Severity
+from compliance.review import rules
+from compliance.review.verification import RULE_OF_KIND
+from compliance.verify import result as verification
+from compliance.verify.result import Result, Verdict
 
-FORMATS = {"plain": "simple", "github": "github", "markdown": "pipe", "html": "html", "json": None}
 HEADERS = ("system", "benchmark", "scenario", "test", "status", "reason", "figures", "findings")
 
 
@@ -83,8 +104,14 @@ class Row:
     figures: str = ""
     findings: str = ""
     kind: RowKind = RowKind.NONE
+    path: str = ""  # the folder of the submission tree it is about ("" when it is not there)
+    measures: tuple[Measure, ...] = ()  # its figures against their bounds
+    attempts: tuple[Attempt, ...] = ()  # the attempts of its verdict, when it took more than one
+    links: tuple[Link, ...] = ()  # its logs and folders (those that exist)
+    found: tuple[Finding, ...] = ()  # its findings as objects (``findings`` says them in a few words)
 
     def to_dict(self) -> dict[str, str]:
+        """The table's words (plain table)."""
         return {
             "system": self.system,
             "benchmark": self.benchmark,
@@ -130,18 +157,56 @@ def _attempts(state: CellState) -> str:
     return f"{last.to_dict()['verdict']} on attempt {last.attempt} of {last.of}; {told}"
 
 
+def _finding(note: verification.Finding, path: str) -> Finding:
+    """A verification's finding (:class:`compliance.verify.result.Finding`) as the review's catalogue has it (the
+    same rule, severity and remedy as ``mlperf-compliance review`` gives it: ``verify-note``, or its kind's rule)."""
+    return rules.finding(RULE_OF_KIND.get(note.kind, "verify-note"), note.message, path)
+
+
+def _attempts_of(state: CellState) -> tuple[Attempt, ...]:
+    entries = records.series(state.verdict_attempts)
+    if len(entries) < 2:
+        return ()
+    return tuple(
+        Attempt(e.attempt, e.of, e.to_dict()["verdict"], e.short or e.reason, e.figures, e.folder) for e in entries
+    )
+
+
+def _links(*found: tuple[str, str]) -> tuple[Link, ...]:
+    """Links to the files and folders that exist."""
+    return tuple(Link(label, path) for label, path in found if path and os.path.exists(path))
+
+
+def _shown(cp: CellPlan, state: CellState, result: Result | None) -> dict[str, Any]:
+    """What a cell's row shows besides its status: figures, findings, measures, attempts, links."""
+    shown: dict[str, Any] = {
+        "path": cp.tree_dir,
+        "attempts": _attempts_of(state),
+        "links": _links(
+            ("run.log", cp.run.files.output),
+            ("LoadGen logs", cp.run.files.logs),
+            ("verify.json", cp.files.verify_json),
+            (f"{cp.cell.test} folder", cp.tree_dir),
+        ),
+    }
+    if result is not None:
+        data = result.to_dict()
+        shown["figures"] = cp.verifier.figures(data)
+        shown["measures"] = tuple(cp.verifier.measures(data))
+        shown["findings"] = "; ".join(f.message for f in result.findings)
+        shown["found"] = tuple(_finding(f, cp.tree_dir) for f in result.findings)
+    return shown
+
+
 def cell_row(cp: CellPlan, state: CellState) -> Row:
     """The row of a cell, from its state."""
     c = cp.cell
     row = partial(Row, c.system, c.benchmark, c.scenario, c.test)
+    meta, result = state.verification, state.result
+    shown = _shown(cp, state, result)
     failed = _failed_run(cp, state)
     if failed is not None:
-        return row(RowStatus.FAIL, failed[1], kind=failed[0])
-    meta, result = state.verification, state.result
-    shown: dict[str, Any] = {}
-    if result is not None:
-        shown["figures"] = cp.verifier.figures(result.to_dict())
-        shown["findings"] = "; ".join(f.message for f in result.findings)
+        return row(RowStatus.FAIL, failed[1], kind=failed[0], path=shown["path"], links=shown["links"])
     if meta is None or meta.verdict is None:
         return row(RowStatus.NOT_RUN, _waiting(cp, state), kind=RowKind.WAITING, **shown)
     stale = run_reasons(cp.run, state.run) + verify_reasons(cp, state)
@@ -173,7 +238,9 @@ def _unpublished(reason: Reason) -> tuple[RowStatus, str, RowKind]:
 
 def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     """A submission run the tool copies into the tree: PASS when it passed and its copy is current."""
-    row = partial(Row, ref.system, ref.benchmark, ref.scenario, ref.mode)
+    links = _links((f"{ref.mode} run log", ref.run.files.output), ("LoadGen logs", ref.run.files.logs))
+    links += _links(("folder in the tree", ref.tree_dir or ""))
+    row = partial(Row, ref.system, ref.benchmark, ref.scenario, ref.mode, path=ref.tree_dir or "", links=links)
     record = state.run.current(ref.run)
     if record is not None and not record.passed:
         return row(RowStatus.FAIL, f"submission {ref.mode} run: {record.reason}", kind=RowKind.REFERENCE)
@@ -233,6 +300,59 @@ def tree_rows(
     return [_check_row(r, test, stale) for r in found.rows]
 
 
+#: the test column of a system's review row
+REVIEW = "review"
+#: the most findings a review row's findings column names (every one is in the other formats)
+SHOWN_FINDINGS = 3
+
+
+def _where(folder: ReviewedFolder) -> str:
+    return f"{folder.test} {folder.benchmark}/{folder.scenario}" if folder.benchmark else folder.test or folder.path
+
+
+def review_row(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, ...], reasons: list[Reason]) -> Row:
+    """The row of the review of a system's part of the tree: FAIL with a finding of severity error, PASS otherwise
+    (its warnings shown as findings; checks the tree does not allow, NOT CHECKABLE, counted in its figures);
+    NOT RUN before it ran or while the tree holds nothing of the system, STALE when the tree changed since."""
+    row = partial(Row, rp.system, "-", "-", REVIEW, path=rp.scope, links=_links(("review.json", rp.record)))
+    if record is None:
+        why = (
+            f"waits for the review ({reasons[0] if reasons else bad[0]})" if reasons or bad else "waits for the review"
+        )
+        return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
+    if record.waiting:  # nothing of the system was in the tree when it ran
+        why = f"waits for the review ({reasons[0]})" if reasons else f"nothing to review: {record.waiting}"
+        return row(RowStatus.NOT_RUN, why, kind=RowKind.WAITING)
+    if record.problem:
+        status, reason, kind = RowStatus.FAIL, record.problem, RowKind.VERIFICATION
+        shown: dict[str, Any] = {}
+    else:
+        folders = record.folders
+        found = [(folder, f) for folder in folders for f in folder.findings]
+        errors = [(folder, f) for folder, f in found if f.severity is Severity.ERROR]
+        told = [(folder, f) for folder, f in found if f.severity.rank >= Severity.WARNING.rank]
+        told.sort(key=lambda pair: -pair[1].severity.rank)
+        counted = Counter(folder.status for folder in folders)
+        words = ", ".join(f"{n} {s}" for s, n in sorted(counted.items(), key=lambda kv: -kv[1]))
+        more = f"; {len(told) - SHOWN_FINDINGS} more (doit summary --format html)" if len(told) > SHOWN_FINDINGS else ""
+        shown = {
+            "figures": f"{plural(len(folders), 'folder')} reviewed: {words or 'none'}",
+            "findings": "; ".join(
+                f"{f.severity.value} {f.rule} {_where(folder)}: {f.message}" for folder, f in told[:SHOWN_FINDINGS]
+            )
+            + more,
+            "found": tuple(replace(f, path=norm(rp.submission_dir, f.path or folder.path)) for folder, f in found),
+        }
+        status = RowStatus.FAIL if errors else RowStatus.PASS
+        reason = f"{_where(errors[0][0])}: {errors[0][1].message}" if errors else ""
+        reason += f" (and {plural(len(errors) - 1, 'other error')})" if len(errors) > 1 else ""
+        kind = RowKind.VERIFICATION if errors else RowKind.NONE
+    if reasons:
+        last = f"last review {status.value}{': ' + reason if reason else ''}"
+        return row(RowStatus.STALE, f"{reasons[0]} ({last})", kind=RowKind.STALE, **shown)
+    return row(status, reason, kind=kind, **shown)
+
+
 def is_run_row(row: Row) -> bool:
     """Whether a row is a submission run copied into the tree (not a compliance cell)."""
     return row.test in layout.RESULT_RUNS
@@ -244,8 +364,8 @@ def is_tree_row(row: Row) -> bool:
 
 
 def is_cell_row(row: Row) -> bool:
-    """Whether a row is a compliance cell's (not a submission run's, nor a check of a tree's)."""
-    return not is_run_row(row) and row.test not in (PREFLIGHT, CHECKER)
+    """Whether a row is a compliance cell's (not a submission run's, nor a system's review, nor a check of a tree's)."""
+    return not is_run_row(row) and row.test != REVIEW and not is_tree_row(row)
 
 
 def rows(plan: Plan) -> list[Row]:
@@ -271,8 +391,13 @@ def rows(plan: Plan) -> list[Row]:
                     Row(system.name, name, scenario, "-", RowStatus.NOT_REQUIRED, f"round {rnd.name} requires no test")
                     for scenario in run.scenarios
                 ]
-    # a system's cells and runs first, then the checks of its tree
-    return sorted(out, key=lambda r: (r.system, r.test in (PREFLIGHT, CHECKER), r.benchmark, r.scenario, r.test))
+    for rp in plan.reviews:
+        record, bad = records.read_review(rp.record)
+        out.append(review_row(rp, record, bad, review_reasons(rp, record, bad)))
+    # a system's cells and submission runs first, then its review and the checks of its tree
+    return sorted(
+        out, key=lambda r: (r.system, r.test in (REVIEW, PREFLIGHT, CHECKER), r.benchmark, r.scenario, r.test)
+    )
 
 
 def passed(table: list[Row]) -> bool:
@@ -281,15 +406,16 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
-    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, of the pre-flight and
-    of the official checker, if any."""
+    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, of the reviews, of the
+    pre-flight and of the official checker, if any."""
     text = _counts([r for r in table if is_cell_row(r)])
-    for label, rows in (
+    for label, chosen in (
         ("submission runs in the tree", [r for r in table if is_run_row(r)]),
+        ("review", [r for r in table if r.test == REVIEW]),
         ("pre-flight", [r for r in table if r.test == PREFLIGHT]),
         ("official checker", [r for r in table if r.test == CHECKER]),
     ):
-        text += f"; {label}: {_counts(rows)}" if rows else ""
+        text += f"; {label}: {_counts(chosen)}" if chosen else ""
     return text
 
 
@@ -298,11 +424,8 @@ def _counts(table: list[Row]) -> str:
     return ", ".join(f"{n} {status}" for status, n in found.items() if n)
 
 
-def render(table: list[Row], fmt: str) -> str:
-    """The table in ``fmt`` (plain, github, markdown, html) or the same data as JSON."""
-    if fmt == "json":
-        return json.dumps({"passed": passed(table), "rows": [r.to_dict() for r in table]}, indent=2) + "\n"
-    data = [[r.to_dict()[h] for h in HEADERS] for r in table]
-    text = tabulate(data, headers=HEADERS, tablefmt=FORMATS[fmt])
+def render(table: list[Row]) -> str:
+    """The plain table, then the counts (every other format: :mod:`compliance.summary`)."""
+    data = [[escape.one_line(r.to_dict()[h]) for h in HEADERS] for r in table]  # a log's control characters shown
     cells = sum(1 for r in table if is_cell_row(r))
-    return text + "\n" + ("" if fmt == "html" else f"\n{cells} cells: {counts(table)}\n")
+    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{cells} cells: {counts(table)}\n"

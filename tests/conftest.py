@@ -5,12 +5,13 @@ Tests under ``tests/integration/`` are marked ``slow`` (real LoadGen runs, doit 
 
 The shipped specs folder (which the write guard keeps unchanged) is loaded and checked once per session: hundreds of
 tests verify logs against it, and loading it is most of their time; a test of the loader gives it a folder of its
-own (``specs_copy``), which is loaded each time.
+own (``specs_copy``), which is loaded each time, its rounds, models and tests schema-checked once per content.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -60,20 +61,72 @@ def _load_shipped_specs_once() -> None:
     def ours(folder: Any) -> bool:  # the shipped specs (also the package's, in an editable install), or none
         return folder is None or os.path.realpath(folder) == shipped
 
-    def load_specs(root: Any, *, verified: Any, compares: Any = (), **more: Any) -> Any:
-        packaged = more.get("packaged")
-        if not ours(root) or not ours(packaged) or set(more) - {"packaged"}:
-            return real(root, verified=verified, compares=compares, **more)
-        # a test may register a verifier of its own: the tests known are part of the key
-        key = (root is None, packaged is None, tuple(sorted(verified)), tuple(sorted(compares)))
-        if key not in found:
-            found[key] = real(root, verified=verified, compares=compares, **more)
-        return found[key]
+    def key(value: Any) -> Any:
+        """What an argument is, for the cache: a test may register a verifier (and its checks) of its own."""
+        if isinstance(value, dict):
+            return tuple(sorted((k, id(v)) for k, v in value.items()))
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return tuple(sorted(value))
+        return value if value is None or isinstance(value, (str, int)) else id(value)
+
+    def load_specs(root: Any, **options: Any) -> Any:
+        packaged = options.get("packaged")
+        if not ours(root) or not ours(packaged):
+            return real(root, **options)
+        cached = (
+            root is None,
+            packaged is None,
+            *((name, key(v)) for name, v in sorted(options.items()) if name != "packaged"),
+        )
+        if cached not in found:
+            found[cached] = real(root, **options)
+        return found[cached]
 
     loader.load_specs = load_specs  # type: ignore[assignment]
 
 
 _load_shipped_specs_once()
+
+
+def _check_valid_specs_once() -> None:
+    """A round, model or test spec whose content was found valid once is valid again, with the same defaults (the
+    loader's checks of the same shipped files in every copy of the specs folder a test makes were most of those
+    tests' time); a system, and any content not seen valid yet, is checked as always."""
+    from compliance.specs import schemacheck
+
+    real, valid, filled = schemacheck.check, set(), {}
+    real_defaults = schemacheck.apply_defaults
+
+    def check(doc: Any, kind: str) -> Any:
+        if kind == "system":
+            return real(doc, kind)
+        try:
+            key = (kind, json.dumps(doc.data, sort_keys=True))
+        except (TypeError, ValueError):  # YAML values JSON cannot hold (dates, sets): checked as always
+            return real(doc, kind)
+        if key in valid:
+            return []
+        problems = real(doc, kind)
+        if not problems:
+            valid.add(key)
+        return problems
+
+    def apply_defaults(data: Any, kind: str) -> Any:
+        if kind == "system":
+            return real_defaults(data, kind)
+        try:
+            key = (kind, json.dumps(data, sort_keys=True))
+        except (TypeError, ValueError):
+            return real_defaults(data, kind)
+        if key not in filled:
+            filled[key] = json.dumps(real_defaults(data, kind))
+        return json.loads(filled[key])  # a copy of its own for each caller
+
+    schemacheck.check = check  # type: ignore[assignment]
+    schemacheck.apply_defaults = apply_defaults  # type: ignore[assignment]
+
+
+_check_valid_specs_once()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

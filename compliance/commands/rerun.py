@@ -74,13 +74,16 @@ def rerun(
         copies = [ref for ref in plan.references if ref.id in again and ref.tree_dir is not None]
         out.flush()
         tasks = [f"publish:{cp.cell.id}" for cp in cells] + [f"publish:{ref.id}" for ref in copies]
+        # then the review of each system whose part of the tree they change (it reruns only if the tree changed)
+        systems = {cp.cell.system for cp in cells}
+        tasks += [f"review:{rp.system}" for rp in plan.reviews if rp.system in systems]
         code = run_doit([*tasks, f"specs={specs_dir}"])
     finally:
         session.release()
     chosen = {(cp.cell.system, cp.cell.benchmark, cp.cell.scenario, cp.cell.test) for cp in cells}
     chosen |= {(ref.system, ref.benchmark, ref.scenario, ref.mode) for ref in copies}
     table = [r for r in status.rows(plan) if (r.system, r.benchmark, r.scenario, r.test) in chosen]
-    out.write(status.render(table, "plain"))
+    out.write(status.render(table))
     if code not in (0, 1):
         return code
     return 0 if status.passed(table) else 1

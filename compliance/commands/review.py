@@ -7,10 +7,7 @@ decide). Output into a closed pipe (``| head``) ends quietly.
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -18,7 +15,7 @@ from typing import Any, TextIO
 from compliance.commands import specs_dir
 from compliance.errors import InputError, Interrupted
 from compliance.plan import load_specs
-from compliance.report import github
+from compliance.report import github, output
 from compliance.report.model import NOT_CHECKABLE, Report, Severity
 from compliance.report.render import FORMATS, render
 from compliance.review.engine import Options
@@ -56,25 +53,6 @@ def failed(report: Report, severity: Severity, strict: bool) -> bool:
     if report.findings(severity):
         return True
     return strict and any(item.status == NOT_CHECKABLE for item in report.items)
-
-
-def _write_file(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, renamed into place)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".review-", dir=folder)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # as open() would make it (mkstemp makes it private)
-        os.replace(temporary, path)
-    except OSError as exc:
-        os.unlink(temporary)
-        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
 
 
 @contextmanager
@@ -117,15 +95,10 @@ def emit(report: Report, args: Any, severity: Severity, out: TextIO, err: TextIO
     if actions:
         github.write_job_summary(report, show)
     if args.output:
-        _write_file(args.output, text)
+        output.write_file(args.output, text)
         print(f"{getattr(args, 'command', 'review')}: {report.totals_line()}; report in {args.output}", file=err)
         text = ""
     if actions and args.format == "table":
         text += github.workflow_commands(report, show)
-    try:
-        out.write(text)
-        out.flush()
-    except BrokenPipeError:  # the reader went away (| head): end quietly, with the status
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    output.write_out(out, text)  # into a closed pipe (| head): quietly, with the status
     return status

@@ -275,11 +275,14 @@ def run(benchmark: str, scenario: str, mode: str, log_dir: str, fault: str | Non
     gc.enable()
     if (why := refusal()) is not None and not accuracy:
         print(
-            f"demo: the device's threads ran at normal priority ({why}): a busy machine can move its timing",
+            f"demo: warning: the device's threads ran at normal priority ({why}): a busy machine can move its timing",
             file=sys.stderr,
         )
     if (why := latency_refusal()) is not None and not accuracy:
-        print(f"demo: idle CPUs were free to halt ({why}): on a virtual machine wake-ups can be late", file=sys.stderr)
+        print(
+            f"demo: warning: idle CPUs were free to halt ({why}): on a virtual machine wake-ups can be late",
+            file=sys.stderr,
+        )
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
     if fault == "leave_audit":

@@ -123,7 +123,9 @@ def _execute(run: RunPlan, check: Callable[[DetailLog], str | None]) -> tuple[st
     if problem is None:
         detail = _detail(run)
         problem, kind = (detail, "logs") if isinstance(detail, str) else (check(detail), "evidence")
-    record = RunRecord.ended(run.signature, run.signature_fields(), problem, kind, inputs, launched.where)
+    record = RunRecord.ended(
+        run.signature, run.signature_fields(), problem, kind, inputs, launched.where, launched.duration_s
+    )
     record.save(run.files.record)
     if problem is None:
         write_atomic(run.files.signature(), run.signature)

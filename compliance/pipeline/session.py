@@ -59,6 +59,8 @@ def release() -> None:
 CELL_STEPS = ("reference", "run", "verify", "publish")
 #: the checks of each submission tree before upload, after its cells' steps (docs/upload.md)
 TREE_STEPS = ("preflight", "checker")
+#: the steps of a system, after its cells' (the review of its part of the submission tree)
+SYSTEM_STEPS = ("review",)
 #: old task ids (release 0.1) -> the step that does their work now
 ALIASES = {"stage": "run", "unstage": "run", "audit": "publish"}
 #: the default task: every step of every cell, then the verdict of the whole (it fails when a cell does not pass)

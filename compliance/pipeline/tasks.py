@@ -1,5 +1,6 @@
-"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, and the checks of each
-submission tree before upload: preflight, checker.
+"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, the review of each
+system's part of the submission tree (review), and the checks of each submission tree before upload: preflight,
+checker.
 
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
@@ -10,7 +11,9 @@ in sorted order, each step with a group doc. What makes a task rerun:
   records) changed;
 * publish: the verdict changed since it was published or withdrawn, or a file of the TEST folder is missing; for a
   submission run (``publish:<system>/<benchmark>/<scenario>/<mode>``): the run changed since it was copied, the
-  copy failed or was refused, or a file the tool wrote into the tree is missing or changed.
+  copy failed or was refused, or a file the tool wrote into the tree is missing or changed;
+* review (``review:<system>``, after the system's publish tasks): a file under the system's part of the tree changed,
+  appeared or went (their stamps), or the round, its cells' specs or the version changed.
 
 * preflight (``preflight:<tree>``), checker (``checker:<tree>``, with ``upload: {official_checkout: ...}``): a file of
   the tree changed, appeared or went, or what they depend on changed (round, systems, the checkout's scripts).
@@ -37,10 +40,10 @@ from functools import partial
 from typing import Any
 
 from compliance import freshness, layout, records
-from compliance.pipeline import actions, clean, upload
+from compliance.pipeline import actions, clean, review_task, upload
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, TREE_STEPS, exclusive, load_plan
-from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan, TreePlan
+from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, SYSTEM_STEPS, TREE_STEPS, exclusive, load_plan
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, RunPlan, TreePlan
 
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 
@@ -188,7 +191,7 @@ def task_verify() -> Iterator[dict[str, Any]]:
             "task_dep": deps,
             "uptodate": [Fresh(f"verify:{cp.cell.id}", partial(_verify_reasons, cp))],
             "clean": [(clean.verification, [cp])],
-            "meta": {"log": cp.files.verify_json},
+            "meta": {"log": cp.files.verify_json, "output": cp.run.files.output},  # a retry runs the benchmark
         }
 
 
@@ -217,6 +220,25 @@ def task_publish() -> Iterator[dict[str, Any]]:
             "task_dep": [f"reference:{ref.id}"],
             "uptodate": [Fresh(f"publish:{ref.id}", partial(_reference_publish_reasons, ref))],
             "meta": {"log": ref.publish_record, "copied to": ref.tree_dir},
+        }
+
+
+def _review_reasons(rp: ReviewPlan) -> list[freshness.Reason]:
+    return freshness.review_reasons(rp, *records.read_review(rp.record))
+
+
+def task_review() -> Iterator[dict[str, Any]]:
+    """Review each system's part of the submission tree after its publish tasks (the user's own files in it too):
+    what `mlperf-compliance review` finds there, in the summary; errors fail the system's review row."""
+    yield _group("review", task_review.__doc__)
+    for rp in load_plan().reviews:
+        yield {
+            "basename": "review",
+            "name": rp.id,
+            "actions": [(review_task.run_review, [rp])],
+            "task_dep": list(rp.after),
+            "uptodate": [Fresh(f"review:{rp.id}", partial(_review_reasons, rp))],
+            "meta": {"log": rp.record},
         }
 
 
@@ -257,11 +279,11 @@ def task_checker() -> Iterator[dict[str, Any]]:
 
 
 def task_compliance() -> dict[str, Any]:
-    """Every step of every cell and the checks of each tree (the default task); fails when a required cell or a
-    check of a tree does not pass."""
+    """Every step of every cell, the review of each system and the checks of each tree (the default task); fails when
+    a required cell, a review or a check of a tree does not pass."""
     return {
         "actions": [actions.outcome],
-        "task_dep": [*CELL_STEPS, *TREE_STEPS],
+        "task_dep": [*CELL_STEPS, *SYSTEM_STEPS, *TREE_STEPS],
         "uptodate": [False],
         "verbosity": 2,
         "meta": {"verdict": True},

@@ -3,7 +3,8 @@
 The records (:mod:`compliance.records.types`): a run's (``run.json``, ``reference-<mode>.json``), a verification's
 (``verify.meta.json``), a publication's (``publish.json``), a submission run's copy in the tree
 (``reference-<mode>.publish.json``), an attempt's ledger entry (``attempts/<n>/attempt.json``) and a rerun request
-(``run.rerun``). The verdict itself is the TEST folder's ``verify.json``, read back as a
+(``run.rerun``); the review of a system's part of the tree (``build/<system>/review.json``:
+:mod:`compliance.records.review`). The verdict itself is the TEST folder's ``verify.json``, read back as a
 :class:`compliance.verify.result.Result`. Every record is written atomically, carries a version, and is checked when
 read (:mod:`compliance.records.io`): a bad one is named, never taken for a missing or a passing one.
 
@@ -16,6 +17,7 @@ the status and the pipeline.
 from __future__ import annotations
 
 from compliance.records.io import Bad, BadRecord
+from compliance.records.review import ReviewedFolder, ReviewRecord, read_review
 from compliance.records.stamps import InputStamp, Stamp, content_digest, expand, input_stamps, stamp, tree_stamps
 from compliance.records.state import (
     CellState,
@@ -56,6 +58,8 @@ __all__ = [
     "PublishState",
     "ReferenceState",
     "RerunRequest",
+    "ReviewRecord",
+    "ReviewedFolder",
     "RunRecord",
     "RunState",
     "Source",
@@ -70,6 +74,7 @@ __all__ = [
     "input_stamps",
     "read_cell",
     "read_reference",
+    "read_review",
     "read_run",
     "read_tree_check",
     "series",

@@ -149,6 +149,10 @@ class Fields:
     def time(self, key: str, default: Any = 0.0) -> float:
         return float(self._get(key, default, _time))
 
+    def seconds(self, key: str, default: Any = 0.0) -> float:
+        """A duration: a finite number of seconds, 0 or more."""
+        return float(self._get(key, default, _seconds))
+
     def maybe_time(self, key: str) -> float | None:
         value = self._get(key, None, lambda v: None if v is None else _time(v))
         return None if value is None else float(value)
@@ -188,6 +192,12 @@ def _time(value: Any) -> str | None:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "not a time (seconds since the epoch)"
     return None if math.isfinite(value) and 0 <= value < LATEST else "not a time (seconds since the epoch)"
+
+
+def _seconds(value: Any) -> str | None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        return "not a duration (seconds, 0 or more)"
+    return None
 
 
 def text_value(value: Any) -> str:

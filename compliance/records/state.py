@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from compliance.layout import ATTEMPT_JSON
@@ -89,54 +90,98 @@ def _signature(path: str, bad: list[Bad]) -> str | None:
         return None
 
 
-@dataclass(frozen=True)
 class CellState:
     """What the build folder says of a cell: its runs (the compliance run first, then the submission runs it
     produces, as :meth:`compliance.plan.CellPlan.needed_runs`), its verification and the verify.json it wrote (read
-    back as a :class:`Result`), its publication, and its ledger of attempts."""
+    back as a :class:`Result`), its publication, and its ledger of attempts.
 
-    runs: tuple[RunState, ...]
-    verification: VerifyRecord | None = None
-    result: Result | None = None
-    verdict_stamp: Stamp | None = None  # of verify.json
-    publication: PublishRecord | None = None
-    ledger: tuple[AttemptEntry, ...] = ()  # every attempt of the cell, in attempts/
-    verdict_attempts: tuple[AttemptEntry, ...] = ()  # the ledger verify.json holds (the attempts of its verdict)
-    bad_verification: tuple[Bad, ...] = ()  # verify.meta.json, verify.json, the ledger
-    bad_publication: tuple[Bad, ...] = ()  # publish.json
+    Each part is read when it is first asked for, and once: a summary row asks for all of them, doit's check of a
+    step only for what its step depends on."""
+
+    def __init__(self, cp: CellPlan, known: dict[str, RunState] | None = None):
+        self._plan = cp
+        self._known = {} if known is None else known
+
+    @cached_property
+    def runs(self) -> tuple[RunState, ...]:
+        found = []
+        for _, _, run in self._plan.needed_runs():
+            if run.files.record not in self._known:
+                self._known[run.files.record] = read_run(run)
+            found.append(self._known[run.files.record])
+        return tuple(found)
 
     @property
     def run(self) -> RunState:
         """The compliance run's state."""
         return self.runs[0]
 
+    @cached_property
+    def _meta(self) -> tuple[VerifyRecord | None, tuple[Bad, ...]]:
+        bad: list[Bad] = []
+        return _load(VerifyRecord, self._plan.files.verify_meta, bad), tuple(bad)
+
+    @cached_property
+    def _verdict(self) -> tuple[Result | None, tuple[AttemptEntry, ...], tuple[Bad, ...]]:
+        bad: list[Bad] = []
+        result, told = _verdict(self._plan.files.verify_json, bad)
+        return result, told, tuple(bad)
+
+    @cached_property
+    def _ledger(self) -> tuple[tuple[AttemptEntry, ...], tuple[Bad, ...]]:
+        bad: list[Bad] = []
+        return tuple(ledger(self._plan.files.attempts_dir, bad)), tuple(bad)
+
+    @cached_property
+    def _publication(self) -> tuple[PublishRecord | None, tuple[Bad, ...]]:
+        bad: list[Bad] = []
+        return _load(PublishRecord, self._plan.files.publish_record, bad), tuple(bad)
+
+    @property
+    def verification(self) -> VerifyRecord | None:
+        """verify.meta.json."""
+        return self._meta[0]
+
+    @property
+    def result(self) -> Result | None:
+        """verify.json, read back."""
+        return self._verdict[0]
+
+    @property
+    def verdict_attempts(self) -> tuple[AttemptEntry, ...]:
+        """The ledger verify.json holds (the attempts of its verdict)."""
+        return self._verdict[1]
+
+    @cached_property
+    def verdict_stamp(self) -> Stamp | None:
+        """The stamp of verify.json (None: there is none)."""
+        return stamp(self._plan.files.verify_json)
+
+    @property
+    def ledger(self) -> tuple[AttemptEntry, ...]:
+        """Every attempt of the cell, in attempts/, oldest first."""
+        return self._ledger[0]
+
+    @property
+    def publication(self) -> PublishRecord | None:
+        """publish.json."""
+        return self._publication[0]
+
+    @property
+    def bad_verification(self) -> tuple[Bad, ...]:
+        """The verification's records that cannot be read: verify.meta.json, verify.json, the ledger."""
+        return self._meta[1] + self._verdict[2] + self._ledger[1]
+
+    @property
+    def bad_publication(self) -> tuple[Bad, ...]:
+        """publish.json, when it cannot be read."""
+        return self._publication[1]
+
 
 def read_cell(cp: CellPlan, known: dict[str, RunState] | None = None) -> CellState:
-    """The state of the cell ``cp``; ``known`` holds the states of runs read already (by record path: a submission
-    run is shared by cells), and receives those read here."""
-    known = {} if known is None else known
-    runs = []
-    for _, _, run in cp.needed_runs():
-        if run.files.record not in known:
-            known[run.files.record] = read_run(run)
-        runs.append(known[run.files.record])
-    bad: list[Bad] = []
-    verification = _load(VerifyRecord, cp.files.verify_meta, bad)
-    result, told = _verdict(cp.files.verify_json, bad)
-    entries = ledger(cp.files.attempts_dir, bad)
-    published: list[Bad] = []
-    publication = _load(PublishRecord, cp.files.publish_record, published)
-    return CellState(
-        tuple(runs),
-        verification,
-        result,
-        stamp(cp.files.verify_json),
-        publication,
-        tuple(entries),
-        told,
-        tuple(bad),
-        tuple(published),
-    )
+    """The state of the cell ``cp``, each record read once, when first asked for; ``known`` holds the states of runs
+    read already (by record path: a submission run is shared by cells), and receives those read here."""
+    return CellState(cp, known)
 
 
 def _verdict(path: str, bad: list[Bad]) -> tuple[Result | None, tuple[AttemptEntry, ...]]:

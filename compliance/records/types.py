@@ -158,6 +158,7 @@ class RunRecord(Record):
     inputs: dict[str, InputStamp] = field(default_factory=dict)
     time: float = 0.0
     where: Where = Where()
+    duration_s: float = 0.0  # how long the command ran (0: not recorded, e.g. a record of release 0.2)
 
     @property
     def passed(self) -> bool:
@@ -172,10 +173,13 @@ class RunRecord(Record):
         kind: str,
         inputs: dict[str, InputStamp],
         where: Where,
+        duration_s: float = 0.0,
     ) -> RunRecord:
-        """The record of a run that ended now, with ``problem`` (None: it passed)."""
+        """The record of a run that ended now, with ``problem`` (None: it passed), which took ``duration_s``."""
         status = Verdict.FAIL if problem else Verdict.PASS
-        return cls(status, problem or "", kind if problem else "", signature, fields, inputs, time.time(), where)
+        return cls(
+            status, problem or "", kind if problem else "", signature, fields, inputs, time.time(), where, duration_s
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +191,7 @@ class RunRecord(Record):
             "inputs": {path: [list(s) if s else None, d] for path, (s, d) in self.inputs.items()},
             "time": self.time,
             "where": {"host": self.where.host, "job_id": self.where.job_id, "node": self.where.node},
+            "duration_s": self.duration_s,
         }
 
     @classmethod
@@ -201,6 +206,7 @@ class RunRecord(Record):
             f.mapping("inputs", _input_value),
             f.time("time"),
             Where(where.get("host", ""), where.get("job_id", ""), where.get("node", "")),
+            f.seconds("duration_s"),
         )
 
 

@@ -31,16 +31,20 @@ def visible(value: object, keep_lines: bool = False) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]|~>])")
+#: what GitHub's Markdown turns into a link by itself (a URL's scheme, ``www.``, an e-mail address's ``@``)
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)|(@)(?=[a-z0-9])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([#+=.)-])")
 
 
 def markdown(value: object, line_start: bool = False) -> str:
     """Text for a Markdown paragraph or table cell: on one line, the punctuation that makes emphasis, code, links,
-    tables or quotes escaped, HTML turned into entities, and (``line_start``: the text begins a line) what would
+    tables or quotes escaped, HTML turned into entities, what GitHub would make a link of by itself (``http://``,
+    ``www.``, ``a@b``) broken by an entity, and (``line_start``: the text begins a line) what would
     make it a heading or a list."""
     text = visible(value)
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: f"&#{ord(m.group())};", text)  # shown as written, never a link
     if line_start:
         text = _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return text

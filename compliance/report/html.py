@@ -1,5 +1,6 @@
 """A self-contained HTML report: no network, inline CSS and JavaScript; title, date, tool version, totals in colour,
-one row per item with its findings (evidence, rule, remedy) and checks, filterable by the report's filter columns
+one row per item with its findings (evidence, rule, remedy) and checks, its figures drawn against their bounds
+(:mod:`compliance.report.bars`), its attempts and links to its logs, filterable by the report's filter columns
 (organisation, system ...), status and severity.
 
 The filters are kept in the URL's fragment (``report.html#organisation=Acme&severity=error``), so a filtered view
@@ -10,9 +11,10 @@ can be linked to; a row that a filter hides gets the ``hidden`` attribute. Every
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from compliance.report import escape
-from compliance.report.model import STATUSES, Finding, Item, Report, Severity
+from compliance.report import bars, escape
+from compliance.report.model import STATUSES, Finding, Item, Link, Report, Severity
 from compliance.report.text import finding_counts
 
 COLOURS = {
@@ -39,7 +41,9 @@ vertical-align:top}th{background:#f6f8fa;position:sticky;top:0}
 .finding{border-left:4px solid #d0d7de;padding:2px 8px;margin:4px 0}.finding .rule{font-family:monospace}
 .finding .sev{font-weight:700;text-transform:uppercase}ul.evidence{margin:2px 0 2px 16px;padding:0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;background:#f6f8fa;padding:0 2px}
-.checks{font-size:12px;color:#57606a}
+.checks{font-size:12px;color:#57606a}.measure{white-space:nowrap;margin:2px 0}.measure svg{vertical-align:middle}
+.measure .margin{font-size:12px;color:#57606a}ol.attempts{margin:4px 0 0 18px;padding:0;font-size:12px}
+.links a{margin-right:10px;font-size:12px}.measure .margin{margin-left:4px}td code{overflow-wrap:anywhere}
 """
 
 SCRIPT = """
@@ -127,6 +131,34 @@ def _checks(item: Item) -> str:
     return f'<ul class="checks">{lines}</ul>'
 
 
+def href(path: str) -> str:
+    """A link's target: the path as a URL path (``:`` included, so no path reads as a scheme), escaped for HTML."""
+    return escape.html(quote(path, safe="/"))
+
+
+def _link(link: Link) -> str:
+    return f'<a href="{href(link.path)}">{escape.html(link.label)}</a>'
+
+
+def _attempts(item: Item) -> str:
+    if not item.attempts:
+        return ""
+    lines = "".join(
+        f'<li data-verdict="{escape.html(a.verdict)}">attempt {a.number} of {a.of}: {escape.html(a.verdict)}'
+        + (f" ({escape.html(a.reason)})" if a.reason and a.verdict != "PASS" else "")
+        + (f"; {escape.html(a.figures)}" if a.figures else "")
+        + (f" {_link(Link('logs', a.folder))}" if a.folder else "")
+        + "</li>"
+        for a in item.attempts
+    )
+    return f'<ol class="attempts">{lines}</ol>'
+
+
+def _figures(item: Item) -> str:
+    drawn = "".join(bars.svg(m) for m in item.measures)
+    return f"<div>{escape.html(item.figures)}</div>{drawn}" if drawn else escape.html(item.figures)
+
+
 def _row(item: Item, report: Report) -> str:
     worst = item.worst
     attributes = " ".join(
@@ -144,8 +176,9 @@ def _row(item: Item, report: Report) -> str:
         f'<tr class="item" data-status="{escape.html(item.status)}" '
         f'data-severity="{worst.value if worst else ""}" {attributes}>{cells}'
         f'<td class="status" style="color:{colour}">{escape.html(item.status)}</td>'
-        f"<td>{escape.html(item.reason)}<div><code>{escape.html(item.path)}</code></div></td>"
-        f"<td>{escape.html(item.figures)}</td><td>{more}</td></tr>"
+        f"<td>{escape.html(item.reason)}<div><code>{escape.html(item.path)}</code></div>{_attempts(item)}"
+        + (f'<div class="links">{"".join(_link(link) for link in item.links)}</div>' if item.links else "")
+        + f"</td><td>{_figures(item)}</td><td>{more}</td></tr>"
     )
 
 

@@ -1,6 +1,7 @@
 """The JSON document of a report: one record per item, numbers as numbers, with the tool, version and time.
 
-Its shape is ``schemas/report.schema.json`` (draft 2020-12; :func:`schema` loads the packaged copy).
+Its shape is ``schemas/report.schema.json`` (draft 2020-12; :func:`schema` loads the packaged copy); the summary's
+document is the same with its own meta and records, ``schemas/summary.schema.json`` (``schema("summary")``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def dumps(report: Report) -> str:
     return json.dumps(document(report), indent=2, default=str) + "\n"  # ASCII: no control or bidi character raw
 
 
-def schema() -> dict[str, Any]:
-    """The JSON Schema of :func:`document` (shipped as package data)."""
-    data: dict[str, Any] = json.loads(files("compliance.schemas").joinpath("report.schema.json").read_text("utf-8"))
+def schema(kind: str = "report") -> dict[str, Any]:
+    """The JSON Schema of :func:`document` (``kind`` report), or of the summary's (``summary``), shipped as package
+    data."""
+    text = files("compliance.schemas").joinpath(f"{kind}.schema.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
     return data

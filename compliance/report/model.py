@@ -4,7 +4,9 @@ Vocabulary: an *item* is one row (a TEST folder, a submission run, a cell of the
 values of the report's columns (organisation, system, benchmark, scenario, test ...); its *status* is one word of
 :data:`STATUSES` (the summary's and the review's: PASS, FAIL, NOT CHECKABLE, STALE, NOT RUN, NOT REQUIRED); a
 *finding* is something found about the item, with a stable rule id, a :class:`Severity`, the evidence (file, key,
-the values on both sides), the rule it rests on and a remedy. Every renderer (:mod:`compliance.report.render`) reads
+the values on both sides), the rule it rests on and a remedy; an item may also have *measures* (its figures against
+their bounds: :class:`~compliance.report.measure.Measure`), *attempts* (a cell the pipeline ran more than once) and
+*links* (its logs, its folders). Every renderer (:mod:`compliance.report.render`) reads
 these objects only, so one producer (``review``, the summary) feeds every output the same facts.
 
 Layer: below everything that makes reports; imports nothing of the project but its version.
@@ -17,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from compliance.report.measure import Measure
 
 
 class Severity(str, Enum):
@@ -57,6 +61,11 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """The evidence in ``data`` (a :meth:`to_dict`)."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -83,6 +92,58 @@ class Finding:
             "remedy": self.remedy,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The finding in ``data`` (a :meth:`to_dict`, e.g. read back from a report's JSON).
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not such a dict.
+        """
+        return cls(
+            str(data["rule"]),
+            Severity.parse(str(data["severity"])),
+            str(data["title"]),
+            str(data["message"]),
+            str(data.get("path", "")),
+            tuple(Evidence.from_dict(e) for e in data.get("evidence", [])),
+            str(data.get("rests_on", "")),
+            str(data.get("remedy", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A file or folder an item points to (a log, a TEST folder): ``path`` as the report's reader reaches it
+    (relative to where the report is written, or absolute)."""
+
+    label: str
+    path: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"label": self.label, "path": self.path}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of an item that took several (a cell the pipeline ran again), oldest first."""
+
+    number: int
+    of: int
+    verdict: str  # PASS, FAIL, NOT CHECKABLE, or NOT VERIFIED
+    reason: str = ""  # what it fell short by ("" for the one that passed)
+    figures: str = ""
+    folder: str = ""  # where its logs are kept
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attempt": self.number,
+            "of": self.of,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "figures": self.figures,
+            "folder": self.folder,
+        }
+
 
 @dataclass
 class Item:
@@ -96,6 +157,9 @@ class Item:
     findings: list[Finding] = field(default_factory=list)
     #: machine-readable details for the JSON output (numbers stay numbers), e.g. each check of a verification
     data: dict[str, Any] = field(default_factory=dict)
+    measures: tuple[Measure, ...] = ()  # its figures against their bounds
+    attempts: tuple[Attempt, ...] = ()  # when it took more than one
+    links: tuple[Link, ...] = ()  # its logs and folders
 
     @property
     def worst(self) -> Severity | None:
@@ -110,6 +174,9 @@ class Item:
             "figures": self.figures,
             "path": self.path,
             "findings": [f.to_dict() for f in self.findings],
+            "measures": [m.to_dict() for m in self.measures],
+            "attempts": [a.to_dict() for a in self.attempts],
+            "links": [link.to_dict() for link in self.links],
             **self.data,
         }
 

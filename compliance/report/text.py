@@ -105,13 +105,13 @@ def markdown(report: Report, show: Severity = Severity.WARNING, table_rows: str 
             lines += [f"Remedy: {escape.markdown(f.remedy)}", ""]
     chosen = [item for item in report.items if table_rows == "all" or item.status != PASS]
     if chosen:
-        headers = [c.label for c in report.columns] + ["status", "reason", "findings"]
+        headers = [c.label for c in report.columns] + ["status", "reason", "figures", "findings"]
         lines += ["## Items" if table_rows == "all" else "## Items that did not pass", ""]
         lines.append("| " + " | ".join(headers) + " |")
         lines.append("|" + "---|" * len(headers))
         for item in chosen:
             cells = [escape.markdown(item.fields.get(c.key, "")) for c in report.columns]
-            cells += [item.status, escape.markdown(item.reason), finding_counts(item)]
+            cells += [item.status, escape.markdown(item.reason), escape.markdown(item.figures), finding_counts(item)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -5,8 +5,8 @@ The flow: :func:`compliance.review.tree.walk` lists the cells (no file opened); 
 one worker), which returns its records and the facts of every log it read; the round is then decided (``--round``,
 or the seeds of the logs: :mod:`compliance.review.seeds`), and :mod:`compliance.review.cross` checks what needs
 more than one cell. The result is a :class:`Review` of plain objects, which :mod:`compliance.review.output` renders
-(a pipeline task may call :func:`review` on a system's folder and store :func:`compliance.report.jsondoc.document`
-of its report).
+(the pipeline's ``review:<system>`` task calls :func:`review` on the system's organisation folder with
+``Options.systems`` naming it, and stores :func:`compliance.report.jsondoc.document` of its report).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Options:
     round: str | None = None  # None: decided from the logs' seeds
     jobs: int = 0  # processes; 0: one per core
     progress: TextIO | None = None  # where progress goes (None: nowhere)
+    systems: tuple[str, ...] = ()  # only the cells of these systems (none: every system in scope)
 
 
 @dataclass
@@ -146,7 +147,11 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
     root = find_root(path)
     scope = os.path.abspath(path)
     cells = walk(root)
-    selected = [cell for cell in cells.values() if in_scope(cell, scope)]
+    selected = [
+        cell
+        for cell in cells.values()
+        if in_scope(cell, scope) and (not options.systems or cell.key.system in options.systems)
+    ]
     hints = _hints(root, cells)
     jobs = _jobs(selected, hints, scope)
     if not jobs:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.layout import VERIFY_JSON
+from compliance.report.measure import Measure
 from compliance.specs.facts import HarnessCheck
 from compliance.specs.types import BenchmarkRun, Model, TestSpec
 from compliance.verify.result import Check, Result
@@ -85,6 +86,8 @@ class Verifier:
     harness_options: Callable[[BenchmarkRun], dict[str, Any]] = lambda run: {}
     #: the warning where those facts and this test's reading of outputs disagree (the spec loader's warnings)
     harness_check: HarnessCheck | None = None
+    #: its key figures against their bounds, from a result's to_dict() (the reports' bars, the JSON's numbers)
+    measures: Callable[[Mapping[str, Any]], tuple[Measure, ...]] = lambda data: ()
 
     def files(self) -> tuple[str, ...]:
         """Every file of the verified folder that every verification writes, relative to it."""

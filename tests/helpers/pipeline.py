@@ -4,7 +4,8 @@
   in code (paths relative to the test's folder); :func:`plan` builds the plan of some systems; :func:`demo_plan` is
   the shipped demo's (17 cells, 24 submission runs), with its paths moved into the test's folder.
 * :func:`ran`, :func:`verified`, :func:`published` and :func:`copied` put a step's records in the build folder as the
-  pipeline writes them (through the records API), so a test states a cell's history in a few lines.
+  pipeline writes them (through the records API), so a test states a cell's history in a few lines; :func:`reviewed`
+  records a clean review of each system's part of the tree as it is now.
 * :func:`gen` writes a tree of files from a dict (text, bytes, a record object, or a folder).
 """
 
@@ -20,7 +21,15 @@ from typing import Any
 from compliance import __version__, freshness, records
 from compliance.layout import norm
 from compliance.plan import CellPlan, Plan, ReferencePlan, RunPlan, build_plan, load_specs
-from compliance.records import PublishRecord, PublishState, RunRecord, TreeCopyRecord, VerifyKind, VerifyRecord
+from compliance.records import (
+    PublishRecord,
+    PublishState,
+    ReviewRecord,
+    RunRecord,
+    TreeCopyRecord,
+    VerifyKind,
+    VerifyRecord,
+)
 from compliance.records.types import Record
 from compliance.specs.types import BenchmarkRun, Launcher, Specs, System
 from compliance.submission import upload
@@ -200,6 +209,13 @@ def passing(cp: CellPlan) -> None:
         results(cp)
     verified(cp)
     published(cp)
+
+
+def reviewed(plan: Plan) -> None:
+    """Record a review of each system's part of the tree, as it is now, that found nothing (its row: PASS)."""
+    for rp in plan.reviews:
+        stamps = freshness.review_stamps(rp)
+        ReviewRecord(time.time(), rp.parts(__version__), stamps, "", {"records": []}).save(rp.record)
 
 
 # -- files ------------------------------------------------------------------------------------------------------------

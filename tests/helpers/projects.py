@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import Any
 
 from doit import cmd_run as doit_run
 from doit.doit_cmd import DoitMain
@@ -175,10 +176,10 @@ def tool_process(project: Path, *args: str, timeout: float = 600) -> subprocess.
     return result
 
 
-def summary_rows(project: Path, trees: bool = False) -> list[dict[str, str]]:
-    """The rows of ``mlperf-compliance summary --format json`` in the project: the cells' and the submission runs';
-    the checks of the trees before upload (``pre-flight``, ``checker``) too with ``trees``."""
-    rows: list[dict[str, str]] = json.loads(tool(project, "summary", "--format", "json").stdout)["rows"]
+def summary_rows(project: Path, trees: bool = False) -> list[dict[str, Any]]:
+    """The rows of ``mlperf-compliance summary --format json`` in the project (its records); the checks of the trees
+    before upload (``pre-flight``, ``checker``, which every doit makes) only with ``trees``."""
+    rows: list[dict[str, Any]] = json.loads(tool(project, "summary", "--format", "json").stdout)["records"]
     return rows if trees else [r for r in rows if r["test"] not in ("pre-flight", "checker")]
 
 

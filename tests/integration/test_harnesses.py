@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.plan import build_plan, load_specs
 from tests.helpers.projects import DEMO, doit, executed, make_project, summary_rows
 
 # A harness with its own command line: --accuracy as a flag (the MLCommons reference style) or --mode perf|acc
@@ -38,6 +39,13 @@ def _mode(log: Path) -> str:
     raise AssertionError(f"no effective_test_mode in {log}")
 
 
+TASKS = (
+    "reference:box/resnet/Offline/accuracy",
+    "reference:box/resnet/Offline/performance",
+    "run:box/resnet/Offline/TEST04",
+)
+
+
 @pytest.mark.parametrize(
     ("modes", "style"),
     [("{accuracy: --accuracy, performance: ''}", "flag"), ("{accuracy: acc, performance: perf}", "word")],
@@ -53,19 +61,23 @@ def test_mode_words_without_shell_tricks(tmp_path: Path, modes: str, style: str)
         f"  resnet:\n    scenarios: [Offline]\n    workdir: work\n"
         f"    command: {json.dumps(command)}\n    modes: {modes}\n    reference: {{}}\n",
     )
-    result = doit(
-        project,
-        "reference:box/resnet/Offline/accuracy",
-        "reference:box/resnet/Offline/performance",
-        "run:box/resnet/Offline/TEST04",
-    )
-    assert result.returncode == 0
+    plan = build_plan(load_specs(project / "specs"))
+    commands = {ref.mode: ref.run.command for ref in plan.references}
+    commands["TEST04"] = next(cp.run.command for cp in plan.cells if cp.cell.test == "TEST04")
+    words = {"accuracy": "--accuracy", "performance": "", "TEST04": ""}  # compliance runs are performance runs
+    if style == "word":
+        words = {"accuracy": "--mode acc", "performance": "--mode perf", "TEST04": "--mode perf"}
+    for what, word in words.items():  # the word, as the spec writes it, after the last placeholder
+        assert commands[what].split("--log-dir ", 1)[1].partition(" ")[2].strip() == word, commands[what]
+    shown = doit(project, "info", TASKS[0]).stdout
+    assert ("--accuracy" if style == "flag" else "--mode acc") in shown and "workdir" in shown
+    if style == "word":
+        return  # the flag style, with its empty word, is run for real: LoadGen's mode shows in each log
+    assert doit(project, *TASKS).returncode == 0
     base = project / "build/box/resnet/Offline"
     assert _mode(base / "reference/accuracy/mlperf_log_detail.txt") == "AccuracyOnly"
     assert _mode(base / "reference/performance/run_1/mlperf_log_detail.txt") == "PerformanceOnly"
     assert _mode(base / "TEST04/logs/mlperf_log_detail.txt") == "PerformanceOnly"  # compliance runs: performance
-    shown = doit(project, "info", "reference:box/resnet/Offline/accuracy").stdout
-    assert ("--accuracy" if style == "flag" else "--mode acc") in shown and "workdir" in shown
 
 
 def test_editing_a_declared_input_reruns_exactly_the_runs_that_declare_it(tmp_path: Path) -> None:

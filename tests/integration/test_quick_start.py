@@ -48,7 +48,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(SHIPPED_SPECS, project / "specs")
     done = tool_process(project)  # `mlperf-compliance` alone: doit's default task, every step of every cell
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    table = "compliance table (17 PASS; submission runs in the tree: 24 PASS; pre-flight: 15 PASS): doit summary"
+    counted = "17 PASS; submission runs in the tree: 24 PASS; review: 2 PASS; pre-flight: 15 PASS"
+    table = f"compliance table ({counted}): doit summary"
     assert table in done.stdout
     return project
 
@@ -98,13 +99,20 @@ def test_the_demo_passes_and_each_tree_holds_what_the_checker_requires(demo: Pat
 
 
 def test_the_summary_shows_every_cell_passing_with_its_figures(demo: Path) -> None:
-    plain = doit_process(demo, "summary", "--format", "github")  # plain doit finds our command (entry point)
-    assert plain.returncode == 0 and "| demo " in plain.stdout
-    assert "17 cells: 17 PASS; submission runs in the tree: 24 PASS; pre-flight: 15 PASS" in plain.stdout
+    plain = doit_process(demo, "summary", "--format", "markdown")  # plain doit finds our command (entry point)
+    assert plain.returncode == 0 and "| demo | resnet |" in plain.stdout
+    assert (
+        "17 cells: 17 PASS; submission runs in the tree: 24 PASS; review: 2 PASS; pre-flight: 15 PASS" in plain.stdout
+    )
     rows = {(r["system"], r["benchmark"], r["scenario"], r["test"]): r for r in summary_rows(demo)}
-    assert len(rows) == 17 + 24 and all(r["status"] == "PASS" for r in rows.values())
-    checks = summary_rows(demo, trees=True)
-    assert len(checks) == 17 + 24 + 15 and all(r["status"] == "PASS" for r in checks)
+    assert len(rows) == 17 + 24 + 2 and all(r["status"] == "PASS" for r in rows.values())
+    # the review of each system's part of the tree: clean; TEST06's folders keep no detail log (NOT CHECKABLE), and
+    # the demo's runs apply no mlperf.conf, so their seeds are no round's (info)
+    review = rows[("demo", "-", "-", "review")]
+    assert review["figures"] == "17 folders reviewed: 15 PASS, 2 NOT CHECKABLE" and review["reason"] == ""
+    assert {f["severity"] for r in ("demo", "demo-v6") for f in rows[(r, "-", "-", "review")]["findings"]} == {"info"}
+    checks = summary_rows(demo, trees=True)  # and the pre-flight of each tree: 15 rows
+    assert len(checks) == 17 + 24 + 2 + 15 and all(r["status"] == "PASS" for r in checks)
     figures = {key[3]: rows[key]["figures"] for key in rows if key[0] == "demo-v6"}
     assert figures["TEST07"] == "exact_match 69.596 >= 60.698; 990/990 samples"
     assert figures["TEST08"] == "NE mismatches 0/2200 matched (min 1100), 0 unmatched"
@@ -128,6 +136,7 @@ def test_edits_rerun_exactly_what_they_touch(demo: Path) -> None:
         "publish:demo/resnet/Offline/TEST01",
         "publish:demo/resnet/Offline/TEST04",
         "publish:demo/resnet/Offline/performance",  # its copy in the tree is of the log as it was
+        "review:demo",  # the system's part of the tree changed
     }
 
     spec = demo / "specs/systems/demo-v6.yaml"
@@ -136,21 +145,22 @@ def test_edits_rerun_exactly_what_they_touch(demo: Path) -> None:
     spec.write_text(head + "  3d-unet-99:\n" + unet.replace('command: "{python}', 'command: "DEMO_FAULT= {python}', 1))
     edited = doit(demo)
     assert edited.returncode == 0 and "run:demo-v6/3d-unet-99/Offline/TEST01" in executed(edited)
-    assert all(t.split(":", 1)[1].startswith("demo-v6/3d-unet-99/") for t in executed(edited))
+    assert all(t.split(":", 1)[1].startswith("demo-v6/3d-unet-99/") or t == "review:demo-v6" for t in executed(edited))
 
     test04 = demo / "specs/tests/TEST04.yaml"
     test04.write_text(test04.read_text().replace("  tolerance: 0.10\n", "  tolerance: 0.12\n"))
     threshold = doit(demo)
-    assert {t.split(":")[0] for t in executed(threshold)} == {"verify", "publish"}
+    assert {t.split(":")[0] for t in executed(threshold)} == {"verify", "publish", "review"}
     assert {t.split(":", 1)[1] for t in executed(threshold)} == {
         f"{system}/resnet/{scenario}/TEST04"
         for system in ("demo", "demo-v6")
         for scenario in ("Offline", "SingleStream")
-    }
+    } | {"demo", "demo-v6"}
 
     removed = demo / V6 / "results/demo-v6/resnet/Offline/TEST01/verify_accuracy.txt"
     removed.unlink()
     recopied = doit(demo)
+    # the copy is the file as it was (its stamp too): the tree is as the review saw it, so it is not reviewed again
     assert executed(recopied) == {"publish:demo-v6/resnet/Offline/TEST01"} and removed.exists()
 
 
@@ -158,6 +168,7 @@ def test_doits_own_commands_work_on_our_tasks(demo: Path) -> None:
     listed = doit(demo, "list", "--all")
     for step in ("reference", "run", "verify", "publish"):
         assert f"{step}:demo/resnet/Offline/" in listed.stdout
+    assert "review:demo " in listed.stdout and "review:demo-v6 " in listed.stdout
     for old in ("stage", "unstage", "audit"):  # the ids of release 0.1 still work
         assert f"{old}:demo/resnet/Offline/TEST01" in listed.stdout
     info = doit(demo, "info", "run:demo/resnet/Offline/TEST01")
@@ -169,7 +180,7 @@ def test_doits_own_commands_work_on_our_tasks(demo: Path) -> None:
     info = doit(demo, "info", "run:demo/llama2-70b-99/Offline/TEST06")
     assert info.returncode == 1 and "the last run did not finish (interrupted)" in info.stdout  # says why
     cell = "demo/llama2-70b-99/Offline/TEST06"
-    assert executed(doit(demo)) == {f"{step}:{cell}" for step in ("run", "verify", "publish")}
+    assert executed(doit(demo)) == {f"{step}:{cell}" for step in ("run", "verify", "publish")} | {"review:demo"}
 
     assert doit(demo, "forget", "run:demo-v6/llama2-70b-99/Server/TEST06").returncode == 0
     assert "run:demo-v6/llama2-70b-99/Server/TEST06" in executed(doit(demo))
@@ -179,4 +190,5 @@ def test_doits_own_commands_work_on_our_tasks(demo: Path) -> None:
     assert executed(doit(demo)) == {
         "verify:demo/llama2-70b-99/Server/TEST06",
         "publish:demo/llama2-70b-99/Server/TEST06",
+        "review:demo",
     }

@@ -106,7 +106,7 @@ def test_installed_in_a_fresh_environment_init_validate_and_a_demo_cell_pass(whe
     cell = "demo/llama2-70b-99/Offline/TEST06"  # a compliance run and its verification, no submission runs needed
     ran = _run(tool, f"publish:{cell}", cwd=project)
     assert ran.returncode == 0, ran.stderr
-    rows = json.loads(_run(tool, "summary", "--system", "demo", "--format", "json", cwd=project).stdout)["rows"]
+    rows = json.loads(_run(tool, "summary", "--system", "demo", "--format", "json", cwd=project).stdout)["records"]
     (row,) = [r for r in rows if f"{r['system']}/{r['benchmark']}/{r['scenario']}/{r['test']}" == cell]
     assert row["status"] == "PASS", row
     tree = project / "build" / "submission-v5.0" / "closed" / "Demo" / "compliance" / "demo" / "llama2-70b-99"

@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compliance.plan",),
     ("compliance.records",),
     ("compliance.freshness",),
-    ("compliance.status",),
+    ("compliance.status", "compliance.summary"),
     ("compliance.pipeline",),
     ("compliance.commands",),
     ("compliance.cli", "compliance.__main__"),

@@ -7,9 +7,6 @@ Skipped, with the reason, only where no Chromium is installed (``.ci/run`` insta
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,67 +16,10 @@ from compliance.report.render import render
 from compliance.review.engine import Options, review
 from compliance.review.output import report
 from tests.helpers import reviewtree as rt
+from tests.helpers.browser import dump, needs_browser
 from tests.helpers.paths import SHIPPED_SPECS
 
-BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (Debian: apt-get install chromium)")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-
-
-class Rows(HTMLParser):
-    """The item rows of a dumped page: their attributes, and the text of each."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[tuple[dict[str, str | None], list[str]]] = []
-        self.shown = ""
-        self._in_row = self._in_shown = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "tr" and found.get("class") == "item":
-            self.rows.append((found, []))
-            self._in_row = True
-        self._in_shown = found.get("id") == "shown"
-
-    @property
-    def shown_text(self) -> str:
-        return self.shown.strip()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tr":
-            self._in_row = False
-        self._in_shown = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_row:
-            self.rows[-1][1].append(data)
-        if self._in_shown:
-            self.shown += data
-
-
-def dump(page: Path, fragment: str, profile: Path) -> Rows:
-    """The DOM of ``page#fragment`` after its scripts ran, as Chromium dumps it."""
-    assert BROWSER is not None
-    done = subprocess.run(
-        [BROWSER, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", f"{page.as_uri()}#{fragment}"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = Rows()
-    rows.feed(done.stdout)
-    return rows
+pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")

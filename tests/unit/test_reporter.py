@@ -4,34 +4,13 @@ it: each failure with its reason (a crash too), tasks that never started counted
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from doit.exceptions import TaskError, TaskFailed
 
 from compliance.pipeline import reporter, session
 from tests.helpers import pipeline as p
-
-
-@dataclass
-class Action:
-    out: str = ""
-    err: str = ""
-
-
-@dataclass
-class Task:
-    name: str
-    values: dict[str, Any] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    actions: tuple[Action, ...] = (Action(),)
-    task_dep: list[str] = field(default_factory=list)
-    setup_tasks: list[str] = field(default_factory=list)
-    file_dep: set[str] = field(default_factory=set)
-    targets: list[str] = field(default_factory=list)
-    executed: bool = True
-    verbosity: int = 1
+from tests.helpers.doittasks import Task
 
 
 def _crash() -> TaskError:
@@ -78,7 +57,7 @@ def test_each_task_gets_a_line_and_the_total_counts_right(plan) -> None:
     assert ": it crashed: NotADirectoryError: [Errno 20] Not a directory: 'build/x/attempts'" in text
     assert "[-/6] verify box/resnet/Offline/TEST01 ... not started: TaskError" in text
     assert "6 tasks: 4 ran (1 ok, 3 failed), 1 up to date, 1 not started (a step they need failed), in " in text
-    assert text.rstrip().splitlines()[-1] == "compliance table (2 NOT RUN): doit summary"
+    assert text.rstrip().splitlines()[-1] == "compliance table (2 NOT RUN; review: 1 NOT RUN): doit summary"
 
 
 def test_interrupted_tasks_and_specs_that_cannot_be_read_are_said(monkeypatch: pytest.MonkeyPatch, plan) -> None:

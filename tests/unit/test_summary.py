@@ -23,11 +23,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_exit_status_says_whether_every_cell_passes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "--format", "json"]) == 1
-    rows = json.loads(capsys.readouterr().out)["rows"]
+    rows = json.loads(capsys.readouterr().out)["records"]
     assert [(r["test"], r["status"], r["reason"]) for r in rows] == [
-        ("TEST06", "NOT RUN", "waits for its run (it has not run yet)")
+        ("TEST06", "NOT RUN", "waits for its run (it has not run yet)"),
+        ("review", "NOT RUN", "waits for the review (the review has not run yet)"),
     ]
-    for fmt, marker in (("plain", "-------"), ("github", "|---"), ("markdown", "|:---"), ("html", "<table>")):
+    for fmt, marker in (
+        ("plain", "-------"),
+        ("github", "::error file="),
+        ("markdown", "|---|"),
+        ("html", "<table>"),
+        ("junit", "<testsuite"),
+    ):
         assert main(["summary", "--format", fmt]) == 1
         assert marker in capsys.readouterr().out
 

@@ -27,6 +27,7 @@ from typing import Any
 from compliance import layout
 from compliance.errors import InputError
 from compliance.logs import LogError
+from compliance.report.measure import Measure
 from compliance.specs.types import Metric, Model
 from compliance.verify import official, scoring
 from compliance.verify.checks import baseline, inputs
@@ -208,6 +209,23 @@ def from_texts(result: Result, model: Model | None, model_name: str | None, text
     if os.path.lexists(accuracy_txt):
         result.attachments[ACCURACY_TEXT] = scoring.read_metrics([Path(inputs.required(accuracy_txt))], ())[2]
     return not problems
+
+
+def measures(figures: Mapping[str, Any]) -> tuple[Measure, ...]:
+    """Each metric's delta (in % of the baseline) against the model's allowed delta."""
+    return tuple(
+        Measure(
+            f"{name} delta",
+            m["delta_percent"],
+            m["delta_percent"] <= m["allowed"],
+            high=m["allowed"],
+            digits=2,
+            bound_digits=None,
+            unit="%",
+        )
+        for name, m in figures.get("metrics", {}).items()
+        if isinstance(m.get("delta_percent"), (int, float)) and isinstance(m.get("allowed"), (int, float))
+    )
 
 
 def summary(figures: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compliance.logs.detail import DetailLog
+from compliance.report.measure import Measure
 from compliance.specs.types import Thresholds
 from compliance.verify.result import Check, Outcome
 
@@ -185,17 +186,30 @@ def not_slower(reference: DetailLog, compliance: DetailLog, thresholds: Threshol
     )
 
 
-def figures(checks: dict[str, dict[str, Any]]) -> str:
-    """The performance check's figures in a few words, from a result's checks as dicts (summary column)."""
-    score = checks.get(CHECK_SCORE, {}).get("figures", {})
+def measures(checks: Mapping[str, Mapping[str, Any]]) -> tuple[Measure, ...]:
+    """The performance check's figure against its bounds, from a result's checks as dicts: the TEST01 ratio within
+    [1 - t, 1 + t], the TEST04 speed-up up to 1 + t, the TEST05 slow-down below its limit (none without a score)."""
+    check = checks.get(CHECK_SCORE, {})
+    score, passed = check.get("figures", {}), check.get("outcome") != Outcome.FAIL.value
     if score.get("ratio") is not None:
         t = score["tolerance"]
-        return f"perf {score['ratio']:.3f} in [{1 - t:.2f}, {1 + t:.2f}]"
+        return (Measure("perf", score["ratio"], passed, 1 - t, 1 + t),)
     if "speedup" in score:
-        return f"speed-up {score['speedup']:.3f} <= {score['limit']:.2f}"
+        return (Measure("speed-up", score["speedup"], passed, high=score["limit"]),)
     if "slowdown" in score:
-        return f"slow-down {score['slowdown']:.3f} < {score['limit']:.3f}"
-    return ""
+        return (Measure("slow-down", score["slowdown"], passed, high=score["limit"], high_strict=True, bound_digits=3),)
+    return ()
+
+
+def figures(checks: Mapping[str, Mapping[str, Any]]) -> str:
+    """The performance check's figures in a few words (summary column): the condition the figure meets, or the one
+    it broke (``speed-up 1.000 <= 1.10``, ``speed-up 145.57 > 1.10``)."""
+    return "; ".join(m.text() for m in measures(checks))
+
+
+def result_measures(data: Mapping[str, Any]) -> tuple[Measure, ...]:
+    """:func:`measures` of a result's ``to_dict()`` (a :attr:`compliance.verify.base.Verifier.measures`)."""
+    return measures({c["name"]: c for c in data.get("checks", [])})
 
 
 def result_figures(data: Mapping[str, Any]) -> str:

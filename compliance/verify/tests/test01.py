@@ -8,6 +8,7 @@ from typing import Any
 from compliance import layout
 from compliance.errors import PathPart
 from compliance.logs import LogError
+from compliance.report.measure import Measure
 from compliance.specs import schemacheck
 from compliance.specs.facts import DTYPE_SIZES
 from compliance.specs.types import BenchmarkRun, Model, TestSpec
@@ -363,6 +364,12 @@ def _figures(data: Mapping[str, Any]) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _measures(data: Mapping[str, Any]) -> tuple[Measure, ...]:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+    part3 = checks.get(fallback.CHECK_FALLBACK, {})
+    return fallback.measures(part3.get("figures", {})) + performance.measures(checks)
+
+
 def _check_detail(check: Check) -> str:
     f = check.figures
     if check.name == CHECK_ACCURACY and "matched" in f:
@@ -402,6 +409,7 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=_figures,
+    measures=_measures,
     check_detail=_check_detail,
     optional_files=fallback.FILES,
     harness_options=harness_options,

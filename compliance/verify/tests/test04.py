@@ -88,5 +88,6 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=performance.result_figures,
+    measures=performance.result_measures,
     check_detail=performance.check_detail,
 )

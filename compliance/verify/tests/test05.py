@@ -144,5 +144,6 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=performance.result_figures,
+    measures=performance.result_measures,
     check_detail=_check_detail,
 )

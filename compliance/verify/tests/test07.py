@@ -22,6 +22,7 @@ from compliance import layout
 from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
+from compliance.report.measure import Measure
 from compliance.specs.types import Model, TestSpec
 from compliance.verify import official, render, scoring
 from compliance.verify.base import Option, Request, Verifier
@@ -64,12 +65,9 @@ def verify(request: Request) -> Result:
             "dataset size (test07.samples) and its accuracy metric (accuracy_metrics); give --model"
         )
     comp_dir = inputs.compliance_folder(request.compliance_dir)
-    # all three are required: the official script copies the summary and detail logs only if present (7.9)
-    paths = {
-        "compliance_detail": inputs.required(comp_dir / layout.DETAIL),
-        "compliance_summary": inputs.required(comp_dir / layout.SUMMARY),
-        "compliance_accuracy_log": inputs.required(comp_dir / layout.ACCURACY),
-    }
+    # all three are required: the official script copies the summary and detail logs only if present (7.9); from
+    # LoadGen's output folder or where a published TEST folder keeps them (performance/run_1/, accuracy/)
+    paths = inputs.compliance_logs(comp_dir)
     result = Result("TEST07", model=model.name, inputs=dict(paths))
     metric = model.metrics[0]
     result.settings = {"threshold": threshold, "samples": samples, "metric": metric.name, "pattern": metric.pattern}
@@ -207,13 +205,19 @@ def _render(result: Result) -> dict[str, str]:
     return {layout.VERIFY_ACCURACY: _text(result)}
 
 
+def _measures(data: Mapping[str, Any]) -> tuple[Measure, ...]:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+    score = checks.get(CHECK_SCORE, {}).get("figures", {})
+    if not isinstance(score.get("score"), (int, float)) or not isinstance(score.get("threshold"), (int, float)):
+        return ()
+    # the bound alone (the check may fail for another of its problems); no finite number meets it
+    passed = math.isfinite(score["score"]) and score["score"] >= score["threshold"]
+    return (Measure(score["metric"], score["score"], passed, low=score["threshold"], digits=None, bound_digits=None),)
+
+
 def _figures(data: Mapping[str, Any]) -> str:
     checks = {c["name"]: c for c in data.get("checks", [])}
-    parts = []
-    score = checks.get(CHECK_SCORE, {}).get("figures", {})
-    if score.get("score") is not None:
-        op = ">=" if score["score"] >= score["threshold"] else "<"
-        parts.append(f"{score['metric']} {score['score']:g} {op} {score['threshold']:g}")
+    parts = [m.text() for m in _measures(data)]
     cover = checks.get(CHECK_SAMPLES, {}).get("figures", {})
     if "samples" in cover:
         parts.append(f"{cover['samples']}/{cover['expected']} samples")
@@ -253,6 +257,7 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=_figures,
+    measures=_measures,
     check_detail=_check_detail,
     optional_files=(OUTPUT_TEXT,),
 )

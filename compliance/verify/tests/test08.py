@@ -21,6 +21,7 @@ from typing import Any
 from compliance import layout
 from compliance.logs import LogError
 from compliance.logs.dlrm import DlrmEntry, DlrmLog, Key
+from compliance.report.measure import Measure
 from compliance.specs.types import Model, TestSpec
 from compliance.verify import official
 from compliance.verify.base import Request, Verifier, no_options
@@ -350,12 +351,24 @@ def _render(result: Result) -> dict[str, str]:
     return {layout.VERIFY_ACCURACY: "\n".join(lines) + "\n"}
 
 
+def _measures(data: Mapping[str, Any]) -> tuple[Measure, ...]:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+    check = checks.get(CHECK_COUNT, {})
+    f = check.get("figures", {})
+    if "matched" not in f:
+        return ()
+    passed = check.get("outcome") != Outcome.FAIL.value
+    return (Measure("matched", f["matched"], passed, low=f["minimum"], digits=0, bound_digits=0, unit="samples"),)
+
+
 def _figures(data: Mapping[str, Any]) -> str:
     checks = {c["name"]: c for c in data.get("checks", [])}
     f = checks.get(CHECK_COUNT, {}).get("figures", {})
     if "matched" not in f:
         return ""
-    return f"NE mismatches {f['ne_mismatches']}/{f['matched']} matched (min {f['minimum']}), {f['unmatched']} unmatched"
+    count = _measures(data)[0]
+    matched = f"(min {f['minimum']})" if count.passed else f"({count.text()})"
+    return f"NE mismatches {f['ne_mismatches']}/{f['matched']} matched {matched}, {f['unmatched']} unmatched"
 
 
 def _check_detail(check: Check) -> str:
@@ -377,5 +390,6 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=_figures,
+    measures=_measures,
     check_detail=_check_detail,
 )

@@ -17,6 +17,7 @@ from compliance import layout
 from compliance.errors import InputError
 from compliance.logs import LogError
 from compliance.logs.accuracy import AccuracyLog, HexField
+from compliance.report.measure import Measure
 from compliance.specs.types import Model, TestSpec, loadgen_scenario
 from compliance.verify import official
 from compliance.verify.base import Request, Verifier
@@ -334,16 +335,25 @@ def _render(result: Result) -> dict[str, str]:
     return {layout.VERIFY_OUTPUT_LEN: "\n".join(lines) + "\n"}
 
 
+def _measures(data: Mapping[str, Any]) -> tuple[Measure, ...]:
+    checks = {c["name"]: c for c in data.get("checks", [])}
+    check = checks.get(CHECK_MEAN, {})
+    m = check.get("figures", {})
+    if not all(isinstance(m.get(k), (int, float)) for k in ("mean", "low", "high")):
+        return ()
+    passed = check.get("outcome") != Outcome.FAIL.value
+    return (Measure("mean length", m["mean"], passed, m["low"], m["high"], digits=2, unit="tokens"),)
+
+
 def _figures(data: Mapping[str, Any]) -> str:
     checks = {c["name"]: c for c in data.get("checks", [])}
     m = checks.get(CHECK_MEAN, {}).get("figures", {})
     c = checks.get(CHECK_COVERAGE, {}).get("figures", {})
+    found = _measures(data)
     mean = m.get("mean")
-    shown = f"{mean:.2f}" if isinstance(mean, (int, float)) else "?"
-    return (
-        f"mean length {shown} in [{m.get('low', '?')}, {m.get('high', '?')}], "
-        f"{c.get('covered', '?')}/{c.get('expected', '?')} samples"
-    )
+    shown = f"mean length {mean:.2f}" if isinstance(mean, (int, float)) else "mean length ?"
+    said = found[0].text() if found else f"{shown} in [{m.get('low', '?')}, {m.get('high', '?')}]"
+    return f"{said}, {c.get('covered', '?')}/{c.get('expected', '?')} samples"
 
 
 def _check_detail(check: Check) -> str:
@@ -367,5 +377,6 @@ VERIFIER = Verifier(
     verify=verify,
     render=_render,
     figures=_figures,
+    measures=_measures,
     check_detail=_check_detail,
 )
