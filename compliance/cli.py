@@ -9,6 +9,7 @@ Commands of its own::
     mlperf-compliance summary [--format F] [-o FILE] [--specs DIR] [--system NAME ...]
     mlperf-compliance rerun SELECTION... [--submission-runs] [--specs DIR]
     mlperf-compliance review PATH [--round R] [--format F] [-o FILE] [-j N] [--severity S] [--strict]
+    mlperf-compliance preflight PATH [--round R] [--checker modular|old|both] [--format F] [-o FILE] [--severity S]
     mlperf-compliance round-data CHECKOUT [--round R ...] [--specs DIR]
 
 Anything else is handed to doit, run on the ``dodo.py`` of the current folder, or without one on the packaged
@@ -31,6 +32,8 @@ from compliance.commands import DEFAULT_SPECS, specs_dir
 from compliance.commands.audit_config import audit_config
 from compliance.commands.dumpdb import DumpDbCommand
 from compliance.commands.init import init
+from compliance.commands.preflight import add_arguments as add_preflight_arguments
+from compliance.commands.preflight import preflight
 from compliance.commands.rerun import rerun
 from compliance.commands.review import add_arguments as add_review_arguments
 from compliance.commands.review import review
@@ -42,7 +45,7 @@ from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
 
-OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review", "round-data")
+OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review", "preflight", "round-data")
 #: doit's options that name a dodo file (a project that has one: ./dodo.py, or -f FILE)
 DODO_OPTIONS = ("-f", "--file", "-d", "--dir", "-k", "--seek-file")
 
@@ -107,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     specs_option(p)
 
     add_review_arguments(sub, specs_option)
+    add_preflight_arguments(sub, specs_option)
     p = sub.add_parser(
         "round-data",
         help="print every difference between the specs' round data and a checkout of mlcommons/inference "
@@ -171,6 +175,8 @@ def _main(argv: list[str]) -> int:
         return summary(args.specs, args.system, args.format, sys.stdout, args.output, sys.stderr)
     if args.command == "review":
         return review(args, sys.stdout, sys.stderr)
+    if args.command == "preflight":
+        return preflight(args, sys.stdout, sys.stderr)
     if args.command == "round-data":
         return round_data(specs_dir(args.specs), args.checkout, args.round, sys.stdout)
     if args.command == "rerun":

@@ -11,24 +11,32 @@ once by the caller) and returns the list of :class:`Reason` why the step must ru
 * a verification: a record of it cannot be read, never verified, a part it depends on changed (test spec, model
   spec, options, version: named), or an input file changed or went missing (named);
 * a publication: its record cannot be read, the verdict changed since it was copied (or withdrawn), or a file of the
-  TEST folder in the tree is missing; for a submission run copied into the tree's results layout (``reference:
-  {publish: true}``): the run changed since, the copy was refused or failed, or a file the tool wrote there is
-  missing or was changed;
+  TEST folder in the tree holds none of the forms the tool may have written (its upload form, or a form the official
+  truncation leaves of it: :mod:`compliance.submission.upload`; named, with how it changed: missing, edited, cut
+  otherwise, the full log back), or the folder holds a file the tool did not write; for a submission run copied
+  into the tree's results layout (``reference: {publish: true}``): the run changed since, the copy was refused or
+  failed, or a file the tool wrote there is missing or holds none of its forms (the submitter's ``accuracy.txt``
+  and the log the truncation cut once it is there are not a change);
 * the review of a system's part of the tree: its record cannot be read, it never ran, the round, the specs its cells
   depend on or the version changed (named), or a file under the system's folders (or about it: its
-  ``systems/<system>.json``, the model mappings) changed, appeared or went since (named): by their stamps.
+  ``systems/<system>.json``, the model mappings) changed, appeared or went since (named): by their stamps;
+* a check of a submission tree before upload (pre-flight, the official checker): its record cannot be read, it never
+  ran, what it depends on changed (the round, the systems, the checkout...: named), or a file of the tree changed,
+  appeared or went since (named).
 
 Layer: above :mod:`compliance.records` and :mod:`compliance.plan`; below the status and the pipeline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from compliance import __version__, records
-from compliance.plan import CellPlan, ReferencePlan, ReviewPlan, RunPlan
+from compliance.plan import CellPlan, ReferencePlan, ReviewPlan, RunPlan, TreePlan
 from compliance.records import (
     Bad,
     CellState,
@@ -38,8 +46,10 @@ from compliance.records import (
     ReviewRecord,
     RunState,
     Stamp,
+    TreeCheckRecord,
     VerifyKind,
 )
+from compliance.submission import truncation, upload
 
 
 class ReasonKind(StrEnum):
@@ -147,12 +157,27 @@ def publish_reasons(cp: CellPlan, state: CellState) -> list[Reason]:
     if record.state is PublishState.COPY_FAILED:
         return [Reason(ReasonKind.FAILED, f"the copy into the submission tree failed: {record.reason}")]
     if record.state is PublishState.PUBLISHED:
-        missing = [f for f in cp.tree_files if not os.path.exists(f)]
-        if missing:
-            return [Reason(ReasonKind.TREE, f"{missing[0]} is missing from the submission tree")]
+        try:
+            identities = record.files or {p.name: p.identity for p in tree_form(cp)}
+        except (OSError, truncation.NotText) as exc:
+            return [Reason(ReasonKind.TREE, f"the upload form of {cp.files.verified_dir} cannot be made: {exc}")]
+        changes = upload.folder_changes(cp.tree_dir, identities, theirs=lambda name: False)
+        if changes:
+            path, change = changes[0]
+            return [Reason(ReasonKind.TREE, f"{path} {upload.describe(change)}")]
     elif os.path.exists(cp.tree_dir):
         return [Reason(ReasonKind.TREE, f"{cp.tree_dir} is in the submission tree but the cell does not pass")]
     return []
+
+
+def tree_form(cp: CellPlan) -> list[upload.Planned]:
+    """The upload form of the cell's verified TEST folder: what its copy in the tree holds (docs/rules.md §8.2).
+
+    Raises:
+        OSError: a file of the verified folder cannot be read.
+        truncation.NotText: its accuracy log is not text the official truncation can cut.
+    """
+    return upload.test_folder(cp.cell.test, cp.files.verified_dir, cp.verifier.files_in(cp.files.verified_dir))
 
 
 def reference_source(ref: ReferencePlan, run: RunState) -> records.Source:
@@ -184,14 +209,93 @@ def reference_publish_reasons(ref: ReferencePlan, state: ReferenceState) -> list
     if record.source != reference_source(ref, state.run):
         return [Reason(ReasonKind.VERDICT, "the submission run changed since it was copied into the submission tree")]
     if record.state is PublishState.PUBLISHED:
-        now, wrote = records.tree_stamps(ref.tree_dir), record.files
+        if record.identities:  # files the user added beside ours are theirs: not a reason (a new copy keeps them)
+            changes = upload.folder_changes(ref.tree_dir, record.identities)
+            if changes:
+                path, change = changes[0]
+                return [Reason(ReasonKind.TREE, f"{path} {upload.describe(change)}")]
+            return []
+        now, wrote = records.tree_stamps(ref.tree_dir), record.files  # a record of an earlier release: its stamps
         missing = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if f not in now]
         if missing:
             return [Reason(ReasonKind.TREE, f"{missing[0]} is missing from the submission tree")]
         changed = [os.path.join(ref.tree_dir, f) for f in sorted(wrote) if now[f] != wrote[f]]
-        if changed:  # files the user added beside ours are theirs: not a reason (a new copy would refuse them)
+        if changed:
             return [Reason(ReasonKind.TREE, f"{changed[0]} changed in the submission tree since it was copied")]
     return []
+
+
+def tree_parts(tp: TreePlan, checkout: str | None = None) -> dict[str, str]:
+    """What a check of the tree before upload depends on besides the tree's files: the tree plan's parts, and for
+    the official checker its checkout and the stamps of the checkout's scripts."""
+    parts = tp.parts(__version__)
+    if checkout is None:
+        return parts
+    stamps = records.tree_stamps(os.path.join(checkout, "tools", "submission"))
+    digest = hashlib.sha256(repr(sorted(stamps.items())).encode()).hexdigest()[:16]
+    return {**parts, "checkout": checkout, "checkout's scripts": digest}
+
+
+def tree_reasons(
+    tp: TreePlan, checkout: str | None, found: TreeCheckRecord | None, bad: tuple[Bad, ...]
+) -> list[Reason]:
+    """Why the pre-flight of tree ``tp`` (``checkout`` None) or the official checker of ``checkout`` on it must run
+    again: ``found`` is its record (``bad``: it cannot be read)."""
+    what = "pre-flight" if checkout is None else "official checker"
+    return tree_check_reasons(tp, what, found, bad, tree_parts(tp, checkout))
+
+
+def tree_check_reasons(
+    tp: TreePlan, what: str, found: TreeCheckRecord | None, bad: tuple[Bad, ...], parts: dict[str, str]
+) -> list[Reason]:
+    """Why a check of the tree ``tp`` before upload (``what``: "pre-flight", "official checker") must run again:
+    ``found`` is its record (``bad``: it cannot be read), ``parts`` what it depends on now."""
+    if bad:
+        return _bad(bad)
+    if found is None:
+        return [Reason(ReasonKind.NEVER, f"the {what} has not run yet")]
+    changed = [name for name, value in parts.items() if found.parts.get(name) != value]
+    if changed:
+        return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the {what}")]
+    return changed_files(records.tree_stamps(tp.submission_dir), found.tree, tp.submission_dir, what)
+
+
+def changed_files(
+    now: dict[str, Stamp | None],
+    before: dict[str, Stamp | None],
+    root: str,
+    what: str,
+    digests: Mapping[str, str] | None = None,
+) -> list[Reason]:
+    """The first file (by its path under ``root``) whose stamp changed, or that appeared or went, since ``what``; a
+    file whose stamp changed but whose content is the one recorded in ``digests`` (rewritten with the same bytes,
+    as the official truncation rewrites what it already cut) did not change."""
+    for name in sorted(set(now) | set(before)):
+        if name not in now or name not in before or now[name] != before[name]:
+            if _same_bytes(os.path.join(root, name), now.get(name), before.get(name), (digests or {}).get(name)):
+                continue
+            how = "appeared" if name not in before else "is gone" if name not in now else "changed"
+            return [Reason(ReasonKind.INPUT, f"{os.path.join(root, name)} {how} since the {what}")]
+    return []
+
+
+def _same_bytes(path: str, now: Stamp | None, before: Stamp | None, digest: str | None) -> bool:
+    return bool(digest and now and before and now[1] == before[1] and records.content_digest(path) == digest)
+
+
+#: the files of a system's part of the tree up to this size have their content digest in the review's record
+DIGESTED_BYTES = 64 << 20
+
+
+def review_digests(rp: ReviewPlan, stamps: Mapping[str, Stamp | None]) -> dict[str, str]:
+    """The sha256 of each file of ``stamps`` (:func:`review_stamps`) up to :data:`DIGESTED_BYTES`."""
+    out = {}
+    for name, s in stamps.items():
+        if s is not None and s[1] <= DIGESTED_BYTES:
+            digest = records.content_digest(os.path.join(rp.submission_dir, name))
+            if digest is not None:
+                out[name] = digest
+    return out
 
 
 def review_stamps(rp: ReviewPlan) -> dict[str, Stamp | None]:
@@ -218,9 +322,4 @@ def review_reasons(rp: ReviewPlan, record: ReviewRecord | None, bad: tuple[Bad, 
     changed = [name for name, value in rp.parts(__version__).items() if record.parts.get(name) != value]
     if changed:
         return [Reason(ReasonKind.CHANGED, f"the {', '.join(changed)} changed since the review")]
-    now = review_stamps(rp)
-    for name in sorted(set(now) | set(record.files)):
-        if name not in now or name not in record.files or now[name] != record.files[name]:
-            how = "appeared" if name not in record.files else "is gone" if name not in now else "changed"
-            return [Reason(ReasonKind.INPUT, f"{os.path.join(rp.submission_dir, name)} {how} since the review")]
-    return []
+    return changed_files(review_stamps(rp), record.files, rp.submission_dir, "review", record.digests)

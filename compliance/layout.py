@@ -23,6 +23,10 @@ Build folder::
         attempts/<n>/                                       every attempt, numbered in order: its LoadGen logs,
             attempt.json, verify.json, run.log              its ledger entry, its verdict, the command's output
     build/<system>/review.json                              the review of the system's part of the tree (review:)
+    build/upload/<tree>/                                    the checks of a submission tree before upload
+        preflight.json                                      its pre-flight (the report, and the tree it saw)
+        official-<checkout>/                                the official chain's run on a copy (a checkout named):
+            checker.json, tree/, backup/, <step>.log        its verdicts, the copy, the truncation's backup, logs
     build/<system>/<benchmark>/<scenario>/reference/        the submission runs the system produces: a RESULTS_DIR
         accuracy/, performance/run_1/                       their LoadGen logs
         ../reference-<mode>.log, reference-<mode>.json      each run's output and how it ended (.log.1 ...: before)
@@ -206,6 +210,31 @@ class CellFiles:
         return norm(WITHDRAWN, os.path.relpath(self.root, BUILD), when)
 
 
+@dataclass(frozen=True)
+class TreeFiles:
+    """Where the checks of one submission tree before upload keep their records (build/upload/<tree>/)."""
+
+    root: str
+
+    @property
+    def preflight(self) -> str:
+        return norm(self.root, "preflight.json")
+
+    def official(self, checkout: str) -> str:
+        """The official chain's folder for a checkout: its copy of the tree, the truncation's backup, its logs,
+        the checker's verdicts (``checker.json``)."""
+        return norm(self.root, "official-" + hashlib.sha256(checkout.encode()).hexdigest()[:8])
+
+    def official_record(self, checkout: str) -> str:
+        return norm(self.official(checkout), "checker.json")
+
+
+def tree_files(submission_dir: str) -> TreeFiles:
+    """The records of a submission tree's checks before upload: one folder per tree, named after its path."""
+    name = norm(submission_dir).strip(os.sep).replace(os.sep, "+") or "root"
+    return TreeFiles(norm(BUILD, "upload", name))
+
+
 def scenario_dir(system: str, benchmark: str, scenario: str) -> str:
     return norm(BUILD, system, benchmark, scenario)
 
@@ -257,9 +286,19 @@ def _fields(system: System, benchmark: str, scenario: str) -> dict[str, str]:
     }
 
 
+def round_test_path(
+    rnd: Round, division: str, submitter: str, system: str, benchmark: str, scenario: str, test: str
+) -> str:
+    """A TEST folder's path in a submission tree of round ``rnd``, relative to the tree's root (the round's layout:
+    under ``compliance/`` up to v5.1, beside the runs in ``results/`` from v6.0)."""
+    fields = {"division": division, "submitter": submitter, "system": system, "benchmark": benchmark}
+    return norm(rnd.test_dir.format(**fields, scenario=scenario, test=test))
+
+
 def tree_test_dir(rnd: Round, system: System, benchmark: str, scenario: str, test: str) -> str:
     """A cell's TEST folder in the submission tree."""
-    return norm(system.submission_dir, rnd.test_dir.format(**_fields(system, benchmark, scenario), test=test))
+    where = round_test_path(rnd, system.division, system.submitter, system.name, benchmark, scenario, test)
+    return norm(system.submission_dir, where)
 
 
 def tree_run_dir(rnd: Round, system: System, benchmark: str, scenario: str, run: str) -> str:

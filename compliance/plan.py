@@ -194,6 +194,34 @@ class Plan:
     references: list[ReferencePlan] = field(default_factory=list)
     uncovered: list[tuple[Cell, str]] = field(default_factory=list)  # (cell, why it has no tasks)
     reviews: list[ReviewPlan] = field(default_factory=list)
+    trees: list[TreePlan] = field(default_factory=list)  # the submission trees the systems write into
+
+
+@dataclass(frozen=True)
+class TreePlan:
+    """A submission tree the plan's systems write into, as the checks before upload see it (docs/upload.md): its
+    round, its systems (those whose spec turns the performance rules off), the checkouts of mlcommons/inference
+    whose chain runs on a copy of it (those its systems name), and where these checks keep their records."""
+
+    submission_dir: str
+    round: str
+    systems: tuple[str, ...]
+    no_performance_rules: tuple[str, ...]
+    checkouts: tuple[str, ...]
+    files: layout.TreeFiles
+
+    @property
+    def id(self) -> str:
+        return self.submission_dir
+
+    def parts(self, version: str) -> dict[str, str]:
+        """What the pre-flight's outcome depends on besides the tree's files (its freshness)."""
+        return {
+            "round": self.round,
+            "systems": ",".join(self.systems),
+            "no performance rules": ",".join(self.no_performance_rules),
+            "version": version,
+        }
 
 
 def _command(
@@ -291,7 +319,26 @@ def build_plan(specs: Specs, systems: list[str] | None = None) -> Plan:
         review = _review(plan, specs, system)
         if review is not None:
             plan.reviews.append(review)
+    plan.trees = _trees(specs, [s for s in specs.systems.values() if systems is None or s.name in systems])
     return plan
+
+
+def _trees(specs: Specs, systems: list[System]) -> list[TreePlan]:
+    """One per submission tree: the systems writing into it."""
+    found: dict[str, list[System]] = {}
+    for system in sorted(systems, key=lambda s: s.name):
+        found.setdefault(system.submission_dir, []).append(system)
+    return [
+        TreePlan(
+            tree,
+            group[0].round,
+            tuple(s.name for s in group),
+            tuple(s.name for s in group if not s.upload.performance_rules),
+            tuple(sorted({s.upload.official_checkout for s in group if s.upload.official_checkout})),
+            layout.tree_files(tree),
+        )
+        for tree, group in sorted(found.items())
+    ]
 
 
 def _review(plan: Plan, specs: Specs, system: System) -> ReviewPlan | None:

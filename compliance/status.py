@@ -8,7 +8,10 @@ few words (and its :class:`RowKind`) and the key figures (each test's own line, 
 took more than one attempt says so, with what each earlier attempt fell short by (``PASS on attempt 2 of 3; attempt
 1: perf ratio 0.870 outside [0.90, 1.10]``, from verify.json's ledger). With ``reference: {publish: true}`` a row per
 submission run the tool copies into the tree's results layout follows (test ``accuracy`` or ``performance``): PASS
-when the run passed and its copy in the tree is current.
+when the run passed and its copy in the tree is current. Then the checks of each submission tree before upload
+(docs/upload.md): its pre-flight (test ``pre-flight``: a row per cell of the tree, one per system, one for the rest
+of the tree) and, with ``upload: {official_checkout: ...}``, the official checker's verdict per cell (test
+``checker``, its messages one line each); STALE when the tree changed since, NOT RUN before they ran.
 
 The rows are objects (:class:`Row`): besides the table's words, a row holds what the reports show of it (its
 figures against their bounds, its attempts, its findings as objects, links to its logs and folders);
@@ -38,11 +41,22 @@ from compliance.freshness import (
     reference_publish_reasons,
     review_reasons,
     run_reasons,
+    tree_reasons,
     verify_reasons,
 )
 from compliance.layout import norm
-from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan
-from compliance.records import Bad, CellState, PublishState, ReferenceState, ReviewedFolder, ReviewRecord, RunState
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, TreePlan
+from compliance.records import (
+    Bad,
+    CellState,
+    CheckRow,
+    PublishState,
+    ReferenceState,
+    ReviewedFolder,
+    ReviewRecord,
+    RunState,
+    TreeCheckRecord,
+)
 from compliance.report import escape
 from compliance.report.measure import Measure
 from compliance.report.model import Attempt, Finding, Link, Severity
@@ -247,6 +261,55 @@ def reference_row(ref: ReferencePlan, state: ReferenceState) -> Row:
     return row(RowStatus.PASS, figures=f"{len(copied)} LoadGen logs in the tree")
 
 
+#: the test column of the rows of the checks of a tree before upload
+PREFLIGHT, CHECKER = "pre-flight", "checker"
+_STATUS = {s.value: s for s in RowStatus}
+
+
+def _short(message: str) -> str:
+    """A finding's message in a few words for the table (its first clause; the whole is in the check's report)."""
+    cut = min((i for i in (message.find(" ("), message.find("; ")) if i > 0), default=len(message))
+    return message[:cut] if cut <= 100 else message[:97] + "..."
+
+
+def _check_row(row: CheckRow, test: str, stale: Reason | None) -> Row:
+    status = _STATUS.get(row.status, RowStatus.FAIL)
+    shown = (f"{rule}: {_short(message)}" for _, rule, message in row.findings if message != row.reason)
+    findings = "; ".join(shown)
+    found = tuple(_check_finding(*f) for f in row.findings)
+    where = (row.system or "-", row.benchmark or "-", row.scenario or "-", test)
+    if stale is not None:
+        last = f"last {row.status}{': ' + row.reason if row.reason else ''}"
+        return Row(*where, RowStatus.STALE, f"{stale} ({last})", findings=findings, kind=RowKind.STALE, found=found)
+    kind = RowKind.NONE if status is RowStatus.PASS else RowKind.VERIFICATION
+    return Row(*where, status, row.reason, findings=findings, kind=kind, found=found)
+
+
+def _check_finding(severity: str, rule: str, message: str) -> Finding:
+    """A finding of a check's record as an object (the catalogue's rule; its severity as recorded)."""
+    level = next((s for s in Severity if s.value == severity), Severity.WARNING)
+    known = rules.RULES.get(rule)
+    if known is None:
+        return Finding(rule, level, rule, message)
+    return replace(rules.finding(rule, message), severity=level)
+
+
+def tree_rows(
+    tp: TreePlan, test: str, found: TreeCheckRecord | None, bad: tuple[Bad, ...], reasons: list[Reason]
+) -> list[Row]:
+    """The rows of a check of a submission tree before upload (``test``: pre-flight or checker); none before it
+    first ran (the summary then says nothing of it), NOT RUN while its record cannot be read."""
+    if found is None and not bad:
+        return []
+    if found is None:
+        why = f"waits for the {test} ({reasons[0] if reasons else bad[0]})"
+        return [Row(s, "-", "-", test, RowStatus.NOT_RUN, why, kind=RowKind.WAITING) for s in tp.systems]
+    if found.problem:
+        return [Row(s, "-", "-", test, RowStatus.FAIL, found.problem, kind=RowKind.VERIFICATION) for s in tp.systems]
+    stale = reasons[0] if reasons else None
+    return [_check_row(r, test, stale) for r in found.rows]
+
+
 #: the test column of a system's review row
 REVIEW = "review"
 #: the most findings a review row's findings column names (every one is in the other formats)
@@ -305,9 +368,14 @@ def is_run_row(row: Row) -> bool:
     return row.test in layout.RESULT_RUNS
 
 
+def is_tree_row(row: Row) -> bool:
+    """Whether a row is a check of a submission tree before upload (pre-flight, the official checker)."""
+    return row.test in (PREFLIGHT, CHECKER)
+
+
 def is_cell_row(row: Row) -> bool:
-    """Whether a row is a compliance cell's (not a submission run's, nor a system's review)."""
-    return not is_run_row(row) and row.test != REVIEW
+    """Whether a row is a compliance cell's (not a submission run's, nor a system's review, nor a check of a tree's)."""
+    return not is_run_row(row) and row.test != REVIEW and not is_tree_row(row)
 
 
 def rows(plan: Plan) -> list[Row]:
@@ -319,6 +387,12 @@ def rows(plan: Plan) -> list[Row]:
         open_division = plan.specs.systems[cell.system].division == "open"
         status = RowStatus.NOT_REQUIRED if open_division else RowStatus.NOT_RUN
         out.append(Row(cell.system, cell.benchmark, cell.scenario, cell.test, status, why))
+    for tp in plan.trees:
+        for checkout in (None, *tp.checkouts):
+            path = tp.files.preflight if checkout is None else tp.files.official_record(checkout)
+            found, bad = records.read_tree_check(path)
+            reasons = tree_reasons(tp, checkout, found, bad)
+            out += tree_rows(tp, PREFLIGHT if checkout is None else CHECKER, found, bad, reasons)
     for system in plan.specs.systems.values():
         rnd = plan.specs.rounds[system.round]
         for name, run in system.benchmarks.items():
@@ -330,8 +404,10 @@ def rows(plan: Plan) -> list[Row]:
     for rp in plan.reviews:
         record, bad = records.read_review(rp.record)
         out.append(review_row(rp, record, bad, review_reasons(rp, record, bad)))
-    # a system's cells and submission runs first, then its review
-    return sorted(out, key=lambda r: (r.system, r.test == REVIEW, r.benchmark, r.scenario, r.test))
+    # a system's cells and submission runs first, then its review and the checks of its tree
+    return sorted(
+        out, key=lambda r: (r.system, r.test in (REVIEW, PREFLIGHT, CHECKER), r.benchmark, r.scenario, r.test)
+    )
 
 
 def passed(table: list[Row]) -> bool:
@@ -340,12 +416,14 @@ def passed(table: list[Row]) -> bool:
 
 
 def counts(table: list[Row]) -> str:
-    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree and of the reviews,
-    if any."""
+    """The statuses of the cells (``14 PASS``), then those of the submission runs in the tree, of the reviews, of the
+    pre-flight and of the official checker, if any."""
     text = _counts([r for r in table if is_cell_row(r)])
     for label, chosen in (
         ("submission runs in the tree", [r for r in table if is_run_row(r)]),
         ("review", [r for r in table if r.test == REVIEW]),
+        ("pre-flight", [r for r in table if r.test == PREFLIGHT]),
+        ("official checker", [r for r in table if r.test == CHECKER]),
     ):
         text += f"; {label}: {_counts(chosen)}" if chosen else ""
     return text

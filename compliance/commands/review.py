@@ -82,7 +82,12 @@ def review(args: Any, out: TextIO, err: TextIO) -> int:
     progress = None if args.no_progress else err
     with _sigterm_interrupts():
         result = review_tree(args.path, specs, Options(args.round, args.jobs, progress))
-    report = to_report(result, severity)
+    return emit(to_report(result, severity), args, severity, out, err)
+
+
+def emit(report: Report, args: Any, severity: Severity, out: TextIO, err: TextIO) -> int:
+    """Print the report (or write it to ``args.output``) in ``args.format``, as review and pre-flight do (in GitHub
+    Actions also the job summary and annotations); the exit status (``args.strict``: a NOT CHECKABLE item fails)."""
     show = severity if severity.rank < Severity.WARNING.rank else Severity.WARNING
     text = render(report, args.format, show)
     status = 1 if failed(report, severity, args.strict) else 0
@@ -91,9 +96,9 @@ def review(args: Any, out: TextIO, err: TextIO) -> int:
         github.write_job_summary(report, show)
     if args.output:
         output.write_file(args.output, text)
-        print(f"review: {report.totals_line()}; report in {args.output}", file=err)
+        print(f"{getattr(args, 'command', 'review')}: {report.totals_line()}; report in {args.output}", file=err)
         text = ""
     if actions and args.format == "table":
         text += github.workflow_commands(report, show)
-    output.write_out(out, text)  # into a closed pipe (| head): quietly, with the review's status
+    output.write_out(out, text)  # into a closed pipe (| head): quietly, with the status
     return status

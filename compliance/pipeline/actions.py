@@ -16,7 +16,9 @@ next step reports it (a verification of a failed run says so, the publication wi
   its entry in the cell's ledger (:mod:`compliance.pipeline.attempts`);
 * the submission tree holds a cell's TEST folder only while the cell passes: a failing or unverifiable cell's
   folder is withdrawn (moved to ``build/withdrawn/``, never deleted); folders are written whole or not at all
-  (:func:`compliance.fsutil.replace_folder`).
+  (:func:`compliance.fsutil.replace_folder`), in the upload form (docs/rules.md §8.2: what the official truncation
+  would leave, so that it changes nothing after the tool), with the content identity of each file recorded; a
+  folder replaced while it held a file the tool did not write is kept in ``build/withdrawn/`` first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 from compliance import __version__, errors, freshness, layout, records, status
 from compliance.errors import InputError
 from compliance.fsutil import replace_folder, write_atomic
+from compliance.layout import norm
 from compliance.logs import LogError
 from compliance.logs.detail import DetailLog, read_detail
 from compliance.pipeline import attempts, launch, process, session
@@ -53,6 +56,7 @@ from compliance.records import (
     Where,
 )
 from compliance.specs import inputs as declared
+from compliance.submission import truncation, upload
 from compliance.verify import output, render
 from compliance.verify.base import Request
 from compliance.verify.checks import evidence, runs
@@ -363,49 +367,73 @@ def publish(plan: CellPlan) -> TaskResult:
             print(f"  withdrew {plan.tree_dir} from the submission tree (kept in {moved})", file=sys.stderr)
         return _done("publish", [plan.cell.id], f"{plan.cell.test} fails: {reason}", {"kind": "verdict"})
 
-    def fill(staging: Path) -> None:
-        for name in plan.verifier.files_in(plan.files.verified_dir):
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(os.path.join(plan.files.verified_dir, name), target)
-
+    try:
+        planned = freshness.tree_form(plan)
+    except (OSError, truncation.NotText) as exc:
+        why = f"cannot make the upload form of {plan.files.verified_dir}: {exc}"
+        recorded(PublishState.COPY_FAILED, reason=why)
+        return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     try:
         _keep_aside(plan, state)
-        replace_folder(plan.tree_dir, fill)
+        _write_form(plan.tree_dir, planned)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
         recorded(PublishState.COPY_FAILED, reason=why)
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
-    recorded(PublishState.PUBLISHED)
+    identities = {p.name: p.identity.with_stamp(upload.file_stamp(norm(plan.tree_dir, p.name))) for p in planned}
+    PublishRecord(PublishState.PUBLISHED, when, verdict, time=time.time(), files=identities).save(
+        plan.files.publish_record
+    )
     return _done("publish", [plan.cell.id], None)
 
 
+def _write_form(tree: str, planned: list[upload.Planned], kept: Sequence[str] = (), kept_from: str = "") -> None:
+    """Write a folder of the tree whole: the planned files (copied, or their bytes written) and the files ``kept``
+    (the submitter's, by their path in the folder it replaces, or in ``kept_from`` where that folder was moved)."""
+
+    def fill(staging: Path) -> None:
+        for name in kept:
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.join(kept_from or tree, name), staging / name)
+        for p in planned:
+            target = staging / p.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if p.data is not None:
+                target.write_bytes(p.data)
+            else:
+                assert p.source is not None
+                shutil.copy2(p.source, target)
+
+    replace_folder(tree, fill)
+
+
 def _keep_aside(plan: CellPlan, state: CellState) -> None:
-    """Before a TEST folder is replaced: when it holds anything the tool did not write there (a file or folder of
-    the user's, the official scripts' output, a file of the tool's changed since it was copied, or anything at all
-    when no record says the tool published it), move the folder to build/withdrawn/ (said on stderr), so that
-    nothing is lost (issue 24 item 2)."""
+    """Before a TEST folder is replaced: when it holds anything the tool did not write there (a file, folder or link
+    of the user's, the official scripts' output), a file the tool wrote that holds none of its forms (the official
+    truncation's included), or anything at all when no record says the tool published it, move the folder to
+    build/withdrawn/ (said on stderr), so that nothing is lost (issue 24 item 2)."""
     if not os.path.lexists(plan.tree_dir):
         return
     record = state.publication
-    copied = record.time if record is not None and record.state is PublishState.PUBLISHED else None
-    names = {*plan.verifier.files(), *plan.verifier.optional_files}
-    folders = {str(parent) for name in names for parent in Path(name).parents if str(parent) != "."}
-    theirs = []
+    known = record.files if record is not None and record.state is PublishState.PUBLISHED else None
+    if known is not None and not known:  # a record of an older version: the files the tool would write now
+        known = {p.name: p.identity for p in freshness.tree_form(plan)}
+    theirs = [] if os.path.isdir(plan.tree_dir) and not os.path.islink(plan.tree_dir) else [plan.tree_dir]
+    if known is not None and not theirs:
+        changed = upload.folder_changes(plan.tree_dir, known, lambda n: False)
+        theirs = [
+            f"{path} {upload.describe(change)}" for path, change in changed if change is not upload.Change.MISSING
+        ]
+    folders = {str(parent) for name in known or () for parent in Path(name).parents if str(parent) != "."}
     for top, dirs, files in os.walk(plan.tree_dir):
         for name in sorted(dirs + files):
             path = os.path.join(top, name)
             inner = os.path.relpath(path, plan.tree_dir)
-            if os.path.islink(path):
-                theirs.append(inner)
-            elif os.path.isdir(path):
-                if inner not in folders:
-                    theirs.append(inner)
-            elif inner not in names or copied is None or os.stat(path).st_mtime > copied:  # copy2 kept its time
-                theirs.append(inner)
+            if known is None or (name in dirs and (os.path.islink(path) or inner not in folders)):
+                theirs.append(path)
     if theirs:
         moved = _withdraw(plan)
-        what = ", ".join(theirs[:3]) + (", ..." if len(theirs) > 3 else "")
+        what = "; ".join(theirs[:3]) + ("; ..." if len(theirs) > 3 else "")
         print(f"  {plan.tree_dir} held what the tool did not write ({what}): kept it in {moved}", file=sys.stderr)
 
 
@@ -422,22 +450,38 @@ def _passed(run: RunPlan, state: RunState) -> str | None:
 
 def foreign_results(ref: ReferencePlan, record: TreeCopyRecord | None) -> str | None:
     """Why the tree folder of a submission run is not the tool's to replace (None: absent, or holding only files
-    the tool wrote there, unchanged, as its record says, or was writing when it was interrupted)."""
+    the tool wrote there, in a form it wrote or the official truncation leaves of it (as its record says; or, for a
+    record of an earlier release, with the stamps it recorded), or was writing when it was interrupted, and the
+    submitter's own files of such a folder (docs/rules.md §8.3: ``accuracy/accuracy.txt``), which a new copy keeps)."""
     assert ref.tree_dir is not None
     if not os.path.lexists(ref.tree_dir):
         return None
     now = records.tree_stamps(ref.tree_dir)
-    wrote = record.files if record is not None and record.tree == ref.tree_dir else None
-    if record is not None and wrote is not None:
-        for known in (wrote, record.previous):
-            # ours: each file in it is one the tool wrote, unchanged (some may be gone)
-            if known is not None and all(f in known and known[f] == now[f] for f in now):
-                return None
-    theirs = sorted(f for f in now if wrote is None or f not in wrote or wrote[f] != now[f])
-    what = f" ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''})" if theirs else ""
+    mine = record if record is not None and record.tree == ref.tree_dir else None
+    theirs = []
+    for name, stamp in sorted(now.items()):
+        if upload.user_file(ref.mode, name) and stamp is not None:
+            continue
+        if mine is not None and _ours(ref.tree_dir, name, stamp, mine):
+            continue
+        theirs.append(name)
+    if not theirs:
+        return None
+    what = f" ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''})"
     return (
         f"{ref.tree_dir} holds results the tool did not write{what}: it is left as it is; move it away (or set "
         "'publish: false') to have this run copied there"
+    )
+
+
+def _ours(tree: str, name: str, stamp: records.Stamp | None, record: TreeCopyRecord) -> bool:
+    """Whether a file of a submission run's folder is one the tool wrote (its record names it: edited since or not;
+    a new copy keeps an edited folder in build/withdrawn/), or was writing, or held before a copy that was
+    interrupted (a record of an earlier release: by its stamps)."""
+    if name in record.identities:
+        return True
+    return any(
+        known is not None and name in known and known[name] == stamp for known in (record.files, record.previous)
     )
 
 
@@ -482,31 +526,54 @@ def publish_reference(ref: ReferencePlan, cells: list[str]) -> TaskResult:
         TreeCopyRecord(tree, what, {}, None, source, moved_to=moved).save(ref.publish_record)
         return _done("publish", cells, f"{label}: {failed}", {"kind": "reference"}, own=ref.id)
     logs = [p for p in ref.run.logs if os.path.exists(p)]
-    intended = {os.path.basename(p): records.stamp(p) for p in logs}  # copy2 keeps the times: the copies' stamps
-    previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
-    # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
-    TreeCopyRecord(tree, PublishState.WRITING, intended, previous, source).save(ref.publish_record)
-
-    def fill(staging: Path) -> None:
-        for path in logs:
-            shutil.copy2(path, staging / os.path.basename(path))
-
     try:
-        replace_folder(tree, fill)
+        planned = upload.results_folder(ref.mode, logs)
+    except OSError as exc:
+        return _done("publish", cells, f"cannot read the submission run's logs: {exc.strerror or exc}", own=ref.id)
+    intended = {os.path.basename(p): records.stamp(p) for p in logs}  # copy2 keeps the times: the copies' stamps
+    identities = {p.name: p.identity for p in planned}
+    previous = records.tree_stamps(tree) if os.path.lexists(tree) else None
+    kept = sorted(n for n, st in (previous or {}).items() if st is not None and upload.user_file(ref.mode, n))
+    kept_from = ""
+    if record is not None and record.identities and previous is not None:
+        edited = [p for p, c in upload.folder_changes(tree, record.identities) if c is not upload.Change.MISSING]
+        if edited:  # files the tool wrote, changed in the tree: restored, the folder as it was kept aside
+            try:
+                kept_from, previous = _withdraw_reference(ref), None
+            except OSError as exc:
+                return _done("publish", cells, f"cannot set {tree} aside: {exc.strerror or exc}", own=ref.id)
+    # the record first (as staging does for audit.config): a copy interrupted midway is still known as ours
+    TreeCopyRecord(tree, PublishState.WRITING, intended, previous, source, identities=identities).save(
+        ref.publish_record
+    )
+    try:
+        _write_form(tree, planned, kept, kept_from)
     except OSError as exc:
         why = f"cannot write {tree}: {exc.strerror or exc}"
-        TreeCopyRecord(tree, PublishState.COPY_FAILED, intended, previous, source, why).save(ref.publish_record)
+        TreeCopyRecord(tree, PublishState.COPY_FAILED, intended, previous, source, why, identities=identities).save(
+            ref.publish_record
+        )
         return _done("publish", cells, why, {"kind": "copy"}, own=ref.id)
-    TreeCopyRecord(tree, PublishState.PUBLISHED, records.tree_stamps(tree), None, source).save(ref.publish_record)
+    written = {n: i.with_stamp(upload.file_stamp(norm(tree, n))) for n, i in identities.items()}
+    TreeCopyRecord(tree, PublishState.PUBLISHED, records.tree_stamps(tree), None, source, identities=written).save(
+        ref.publish_record
+    )
+    if kept:
+        print(f"  kept the submitter's {', '.join(kept)} in {tree}", file=sys.stderr)
     return _done("publish", cells, None, own=ref.id)
 
 
 def outcome() -> bool:
-    """The verdict of the whole: every required cell passes (else a line per cell that does not, and False)."""
+    """The verdict of the whole: every required cell passes, and every check of the trees before upload (else a
+    line per row that does not, and False)."""
     passing = (status.RowStatus.PASS, status.RowStatus.NOT_REQUIRED)
     rows = [r for r in status.rows(session.load_plan()) if r.status not in passing]
     for row in rows:
         print(f"  {row.status:8s} {row.system}/{row.benchmark}/{row.scenario}/{row.test}: {row.reason}")
-    if rows:
-        print(f"error: {len(rows)} required cell{'s do' if len(rows) > 1 else ' does'} not pass (doit summary)")
+    cells = sum(1 for r in rows if not status.is_tree_row(r))
+    if cells:
+        print(f"error: {cells} required cell{'s do' if cells > 1 else ' does'} not pass (doit summary)")
+    if len(rows) > cells:
+        checks = len(rows) - cells
+        print(f"error: {checks} row{'s' if checks > 1 else ''} of the checks before upload do not pass (doit summary)")
     return not rows

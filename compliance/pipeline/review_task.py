@@ -41,11 +41,12 @@ def run_review(rp: ReviewPlan) -> dict[str, object] | bool:
     and the review found an error)."""
     specs = session.load_plan().specs
     stamps = freshness.review_stamps(rp)  # before it reads them: a file changed meanwhile reviews again next time
+    digests = freshness.review_digests(rp, stamps)
     began = time.time()
     problem, found = "", {}  # found: the report's document
     if not any(os.path.isdir(folder) for folder in rp.folders):  # nothing published (yet): no review to make
         why = f"the submission tree holds nothing of {rp.system} yet ({rp.folders[0]} is missing)"
-        ReviewRecord(began, rp.parts(__version__), stamps, waiting=why).save(rp.record)
+        ReviewRecord(began, rp.parts(__version__), stamps, waiting=why, digests=digests).save(rp.record)
         print(f"  review of {rp.system}: {why}")
         return {"outcome": "PASS", "reason": ""}
     try:
@@ -54,7 +55,7 @@ def run_review(rp: ReviewPlan) -> dict[str, object] | bool:
         problem = f"the review could not be made: {exc}"
     else:
         found = document(report(result))
-    ReviewRecord(began, rp.parts(__version__), stamps, problem, found).save(rp.record)
+    ReviewRecord(began, rp.parts(__version__), stamps, problem, found, digests=digests).save(rp.record)
     if problem:
         return _finish(rp, problem)
     errors = sum(1 for r in found["records"] for f in r["findings"] if f["severity"] == Severity.ERROR.value)

@@ -57,6 +57,8 @@ def release() -> None:
 
 #: the steps of a cell, in order; a step fails doit only when no later step of its cell is to run (see fails_here)
 CELL_STEPS = ("reference", "run", "verify", "publish")
+#: the checks of each submission tree before upload, after its cells' steps (docs/upload.md)
+TREE_STEPS = ("preflight", "checker")
 #: the steps of a system, after its cells' (the review of its part of the submission tree)
 SYSTEM_STEPS = ("review",)
 #: old task ids (release 0.1) -> the step that does their work now

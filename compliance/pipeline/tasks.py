@@ -1,5 +1,6 @@
-"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, and the review of each
-system's part of the submission tree (review).
+"""doit tasks built from the specs (dodo.py imports them): reference, run, verify, publish, the review of each
+system's part of the submission tree (review), and the checks of each submission tree before upload: preflight,
+checker.
 
 Task ids are ``<step>:<system>/<benchmark>/<scenario>/<test>`` (``reference:<system>/<benchmark>/<scenario>/<mode>``),
 in sorted order, each step with a group doc. What makes a task rerun:
@@ -13,6 +14,9 @@ in sorted order, each step with a group doc. What makes a task rerun:
   copy failed or was refused, or a file the tool wrote into the tree is missing or changed;
 * review (``review:<system>``, after the system's publish tasks): a file under the system's part of the tree changed,
   appeared or went (their stamps), or the round, its cells' specs or the version changed.
+
+* preflight (``preflight:<tree>``), checker (``checker:<tree>``, with ``upload: {official_checkout: ...}``): a file of
+  the tree changed, appeared or went, or what they depend on changed (round, systems, the checkout's scripts).
 
 Each is the freshness rule of :mod:`compliance.freshness` (``doit info TASK`` prints its reasons). A verify task
 whose cell allows more attempts runs the benchmark again itself when the verdict fails by what noise can cause
@@ -36,10 +40,10 @@ from functools import partial
 from typing import Any
 
 from compliance import freshness, layout, records
-from compliance.pipeline import actions, clean, review_task
+from compliance.pipeline import actions, clean, review_task, upload
 from compliance.pipeline.reporter import ProgressReporter
-from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, SYSTEM_STEPS, exclusive, load_plan
-from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, RunPlan
+from compliance.pipeline.session import ALIASES, CELL_STEPS, OUTCOME, SYSTEM_STEPS, TREE_STEPS, exclusive, load_plan
+from compliance.plan import CellPlan, Plan, ReferencePlan, ReviewPlan, RunPlan, TreePlan
 
 BACKEND = "sqlite3-per-task"  # compliance.pipeline.backend, registered as a doit backend by the package's entry point
 
@@ -238,12 +242,48 @@ def task_review() -> Iterator[dict[str, Any]]:
         }
 
 
+def _tree_reasons(tp: TreePlan, checkout: str | None) -> list[freshness.Reason]:
+    path = tp.files.preflight if checkout is None else tp.files.official_record(checkout)
+    return freshness.tree_reasons(tp, checkout, *records.read_tree_check(path))
+
+
+def task_preflight() -> Iterator[dict[str, Any]]:
+    """Pre-flight each submission tree after publishing: what the official truncation, checkers, preprocess and
+    repository checks will do to it (docs/upload.md); its rows are in the summary."""
+    yield _group("preflight", task_preflight.__doc__)
+    for tp in load_plan().trees:
+        yield {
+            "basename": "preflight",
+            "name": tp.id,
+            "actions": [(upload.run_preflight, [tp])],
+            "task_dep": ["publish"],
+            "uptodate": [Fresh(f"preflight:{tp.id}", partial(_tree_reasons, tp, None))],
+            "meta": {"log": tp.files.preflight},
+        }
+
+
+def task_checker() -> Iterator[dict[str, Any]]:
+    """With upload: {official_checkout: PATH} in a system spec: run that checkout's truncation and submission
+    checker on a copy of the tree (never the tree itself); the checker's verdict per cell is in the summary."""
+    yield _group("checker", task_checker.__doc__)
+    for tp in load_plan().trees:
+        for checkout in tp.checkouts:
+            yield {
+                "basename": "checker",
+                "name": tp.id if len(tp.checkouts) == 1 else f"{tp.id}@{checkout}",
+                "actions": [(upload.run_checker, [tp, checkout])],
+                "task_dep": ["publish"],
+                "uptodate": [Fresh(f"checker:{tp.id}", partial(_tree_reasons, tp, checkout))],
+                "meta": {"log": tp.files.official(checkout), "checkout": checkout},
+            }
+
+
 def task_compliance() -> dict[str, Any]:
-    """Every step of every cell and the review of each system (the default task); fails when a required cell or a
-    review does not pass."""
+    """Every step of every cell, the review of each system and the checks of each tree (the default task); fails when
+    a required cell, a review or a check of a tree does not pass."""
     return {
         "actions": [actions.outcome],
-        "task_dep": [*CELL_STEPS, *SYSTEM_STEPS],
+        "task_dep": [*CELL_STEPS, *SYSTEM_STEPS, *TREE_STEPS],
         "uptodate": [False],
         "verbosity": 2,
         "meta": {"verdict": True},

@@ -223,3 +223,10 @@ def stamp_value(value: Any) -> tuple[float, float] | None:
     ):
         raise BadRecord(f"not a stamp [mtime, size] ({_shown(value)})")
     return float(value[0]), float(value[1])
+
+
+def sha_value(value: Any) -> str:
+    """A sha256 in hex, as recorded."""
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise BadRecord(f"not a sha256 ({value!r:.40})")
+    return value

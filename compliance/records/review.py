@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.records.io import REQUIRED, Bad, BadRecord, Fields, stamp_value, text_value
+from compliance.records.io import REQUIRED, Bad, BadRecord, Fields, sha_value, stamp_value, text_value
 from compliance.records.stamps import Stamp
 from compliance.records.types import Record
 from compliance.report.model import Finding
@@ -63,6 +63,7 @@ class ReviewRecord(Record):
     problem: str = ""
     report: dict[str, Any] = field(default_factory=dict)
     waiting: str = ""
+    digests: dict[str, str] = field(default_factory=dict)  # the sha256 of the files read (up to a size)
 
     @property
     def folders(self) -> tuple[ReviewedFolder, ...]:
@@ -77,6 +78,7 @@ class ReviewRecord(Record):
             "problem": self.problem,
             "report": self.report,
             "waiting": self.waiting,
+            "digests": self.digests,
         }
 
     @classmethod
@@ -91,6 +93,7 @@ class ReviewRecord(Record):
             f.text("problem"),
             report,
             f.text("waiting"),
+            f.mapping("digests", sha_value),
         )
         record.folders  # noqa: B018  checked now: a record that cannot be shown is a bad record
         return record

@@ -27,6 +27,7 @@ from compliance.records.types import (
     Record,
     RerunRequest,
     RunRecord,
+    TreeCheckRecord,
     TreeCopyRecord,
     VerifyRecord,
 )
@@ -246,6 +247,13 @@ def read_reference(ref: ReferencePlan, known: dict[str, RunState] | None = None)
     bad: list[Bad] = []
     copy = _load(TreeCopyRecord, ref.publish_record, bad) if ref.publish_record else None
     return ReferenceState(known[ref.run.files.record], copy, tuple(bad))
+
+
+def read_tree_check(path: str) -> tuple[TreeCheckRecord | None, tuple[Bad, ...]]:
+    """A check of a submission tree before upload (pre-flight, the official checker) as recorded, and whether its
+    record could not be read."""
+    bad: list[Bad] = []
+    return _load(TreeCheckRecord, path, bad), tuple(bad)
 
 
 def set_aside(found: Iterable[Bad]) -> list[str]:

@@ -4,9 +4,12 @@
   made of, its declared inputs, the time, and where it ran;
 * :class:`VerifyRecord` (``verify.meta.json``): a verification's outcome (a :class:`Verdict`, or not verified when a
   run it needs failed), the digests of what it depended on and the stamps of its inputs;
-* :class:`PublishRecord` (``publish.json``): whether the TEST folder was copied into the tree or withdrawn;
+* :class:`PublishRecord` (``publish.json``): whether the TEST folder was copied into the tree or withdrawn, and the
+  content identity of each file written there (:class:`compliance.submission.upload.Identity`: its sha256, and those
+  of the forms the official truncation may leave of it);
 * :class:`TreeCopyRecord` (``reference-<mode>.publish.json``): a submission run's copy in the tree's results layout,
-  with the stamps of the files the tool wrote there (what makes the folder the tool's own);
+  with the stamps and the content identities of the files the tool wrote there (what makes the folder the tool's
+  own);
 * :class:`AttemptEntry` (``attempts/<n>/attempt.json``): an attempt's entry in the cell's ledger;
 * :class:`RerunRequest` (``run.rerun``): a rerun asked for, when and by what.
 
@@ -21,8 +24,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from compliance.records.io import REQUIRED, BadRecord, Fields, load_json, save_json, stamp_value, text_value
+from compliance.records.io import REQUIRED, BadRecord, Fields, load_json, save_json, sha_value, stamp_value, text_value
 from compliance.records.stamps import InputStamp, Stamp
+from compliance.submission.upload import Identity
 from compliance.verify.result import Verdict
 
 #: the word a record writes for a verification that could not be made (a run it needs failed or never ran)
@@ -112,6 +116,28 @@ def _input_value(value: Any) -> InputStamp:
     if not isinstance(value, list) or len(value) != 2 or not (value[1] is None or isinstance(value[1], str)):
         raise BadRecord("not [stamp, digest]")
     return stamp_value(value[0]), value[1]
+
+
+def identity_value(value: Any) -> Identity:
+    """A file's content identity as recorded: ``{"sha256", "accepted", "stamp", "log", "whole"}``."""
+    if not isinstance(value, dict):
+        raise BadRecord("not an object")
+    f = Fields(value)
+    accepted = value.get("accepted", [])
+    if not isinstance(accepted, list):
+        raise BadRecord("accepted: not a list")
+    whole = f.text("whole")
+    return Identity(
+        sha_value(value.get("sha256")),
+        tuple(sha_value(a) for a in accepted),
+        stamp_value(value.get("stamp")),
+        f.flag("log"),
+        sha_value(whole) if whole else "",
+    )
+
+
+def _identities(found: dict[str, Identity]) -> dict[str, Any]:
+    return {name: identity.to_dict() for name, identity in found.items()}
 
 
 @dataclass(frozen=True)
@@ -231,7 +257,9 @@ def _state(f: Fields, allowed: tuple[PublishState, ...]) -> PublishState:
 @dataclass(frozen=True)
 class PublishRecord(Record):
     """What the tree holds for a cell (``state``), for which verification (its record's time, and the stamp of its
-    verify.json), where a withdrawn folder went, and why a copy failed."""
+    verify.json), where a withdrawn folder went, why a copy failed, and the content identity of each file written
+    (by its path in the TEST folder; empty in a record of an earlier release: the identities are then those of
+    the verified folder's upload form now)."""
 
     state: PublishState
     verify: float | None = None
@@ -239,6 +267,7 @@ class PublishRecord(Record):
     moved_to: str = ""
     reason: str = ""
     time: float = 0.0
+    files: dict[str, Identity] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -248,6 +277,7 @@ class PublishRecord(Record):
             "moved_to": self.moved_to,
             "reason": self.reason,
             "time": self.time,
+            "files": _identities(self.files),
         }
 
     @classmethod
@@ -260,6 +290,7 @@ class PublishRecord(Record):
             f.text("moved_to"),
             f.text("reason"),
             f.time("time"),
+            f.mapping("files", identity_value),
         )
 
 
@@ -283,7 +314,9 @@ class Source:
 @dataclass(frozen=True)
 class TreeCopyRecord(Record):
     """A submission run's copy in the tree's results layout: the folder, its state, the stamps of the files the tool
-    wrote there (``files``; ``previous``: what it held before a copy that was interrupted), the run it came from."""
+    wrote there (``files``; ``previous``: what it held before a copy that was interrupted), the run it came from, and
+    the content identity of each file the tool wrote or is writing (``identities``; empty in a record of an earlier
+    release, whose stamps alone tell)."""
 
     tree: str
     state: PublishState
@@ -292,6 +325,7 @@ class TreeCopyRecord(Record):
     source: Source | None = None
     reason: str = ""
     moved_to: str = ""
+    identities: dict[str, Identity] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def stamps(found: dict[str, Stamp | None]) -> dict[str, Any]:
@@ -305,6 +339,7 @@ class TreeCopyRecord(Record):
             "source": None if self.source is None else self.source.to_dict(),
             "reason": self.reason,
             "moved_to": self.moved_to,
+            "identities": _identities(self.identities),
         }
 
     @classmethod
@@ -324,6 +359,7 @@ class TreeCopyRecord(Record):
             origin,
             f.text("reason"),
             f.text("moved_to"),
+            f.mapping("identities", identity_value),
         )
 
 
@@ -391,3 +427,83 @@ class RerunRequest(Record):
     @classmethod
     def read(cls, f: Fields, version: int) -> RerunRequest:
         return cls(f.text("by"), f.time("time"))
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One row of a check of a submission tree before upload (pre-flight, the official checker): the cell it is
+    about (benchmark and scenario "" for a system's or the tree's own row), its status, why, and its findings as
+    (severity, rule, message)."""
+
+    system: str
+    benchmark: str
+    scenario: str
+    status: str
+    reason: str = ""
+    findings: tuple[tuple[str, str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "findings": [list(f) for f in self.findings]}
+
+
+def _row(value: Any) -> CheckRow:
+    if not isinstance(value, dict):
+        raise BadRecord("not an object")
+    f = Fields(value)
+    found = value.get("findings", [])
+    if not isinstance(found, list) or not all(
+        isinstance(x, list) and len(x) == 3 and all(isinstance(y, str) for y in x) for x in found
+    ):
+        raise BadRecord("findings: not a list of [severity, rule, message]")
+    return CheckRow(
+        f.text("system"),
+        f.text("benchmark"),
+        f.text("scenario"),
+        f.text("status", REQUIRED),
+        f.text("reason"),
+        tuple((a, b, c) for a, b, c in found),
+    )
+
+
+@dataclass(frozen=True)
+class TreeCheckRecord(Record):
+    """A check of a submission tree before upload (``kind``: preflight or checker): when it ran, what it depended on
+    (``parts``, and the stamps of the tree's files), what it concluded (``rows``), and why it concluded nothing
+    (``problem``: the tree is not there, the checkout is not one, the official script failed)."""
+
+    kind: str
+    time: float
+    parts: dict[str, str] = field(default_factory=dict)
+    tree: dict[str, Stamp | None] = field(default_factory=dict)
+    rows: tuple[CheckRow, ...] = ()
+    problem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": self.time,
+            "parts": self.parts,
+            "tree": {n: list(s) if s else None for n, s in self.tree.items()},
+            "rows": [r.to_dict() for r in self.rows],
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def read(cls, f: Fields, version: int) -> TreeCheckRecord:
+        rows = f.data.get("rows", [])
+        if not isinstance(rows, list):
+            raise BadRecord("rows: not a list")
+        found = []
+        for i, row in enumerate(rows):
+            try:
+                found.append(_row(row))
+            except BadRecord as exc:
+                raise BadRecord(f"rows[{i}]: {exc}") from None
+        return cls(
+            f.text("kind", REQUIRED),
+            f.time("time", REQUIRED),
+            f.mapping("parts", text_value),
+            f.mapping("tree", stamp_value),
+            tuple(found),
+            f.text("problem"),
+        )

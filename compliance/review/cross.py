@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 
+from compliance.layout import round_test_path
 from compliance.report.model import Evidence
 from compliance.review import rules, seeds
 from compliance.review.facts import FileFacts, digest
@@ -102,15 +103,8 @@ def _covers(found: list[Record], cell: Cell) -> bool:
 def _expected(rnd: Round, key: CellKey, test: str, cell: Cell, root: str) -> str:
     if cell.compliance_dir is not None:
         return os.path.join(cell.compliance_dir, test)
-    relative = rnd.test_dir.format(
-        division=key.division,
-        submitter=key.org,
-        system=key.system,
-        benchmark=key.benchmark,
-        scenario=key.scenario_folder,
-        test=test,
-    )
-    return os.path.join(root, relative)
+    k = key
+    return os.path.join(root, round_test_path(rnd, k.division, k.org, k.system, k.benchmark, k.scenario_folder, test))
 
 
 def system_types(root: str, keys: list[CellKey]) -> dict[tuple[str, str, str], str]:

@@ -1,4 +1,5 @@
-"""The catalogue of review's rules: each finding's stable id, severity, title, the rule it rests on, and its remedy.
+"""The catalogue of the rules of review and pre-flight: each finding's stable id, severity, title, the rule it rests
+on, its remedy, and the commands that report it.
 
 ``docs/review-rules.md`` is generated from this table (:func:`catalogue_markdown`; a test keeps the two equal), so
 the documentation and the code cannot drift. Severities: an *error* is a compliance defect (the tree should not be
@@ -16,6 +17,9 @@ from compliance.report.model import Evidence, Finding, Severity
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note
 
 
+REVIEW, PREFLIGHT = "review", "preflight"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -23,6 +27,7 @@ class Rule:
     title: str
     rests_on: str
     remedy: str
+    used_by: tuple[str, ...] = (REVIEW,)
 
 
 _RULES = (
@@ -33,6 +38,7 @@ _RULES = (
         "a test the round requires is missing",
         "docs/rules.md §6 (required tests per round and model); the checker's dir_exists_check (domain.md §5.3)",
         "run the test for this cell and put its TEST folder in the tree",
+        (REVIEW, PREFLIGHT),
     ),
     Rule(
         "test-files-missing",
@@ -40,6 +46,7 @@ _RULES = (
         "the TEST folder lacks a file the checker expects",
         "docs/rules.md §5.3 (the files of each TEST folder)",
         "copy the file the test's verification writes (verify_*.txt) or the compliance run's log into the folder",
+        (REVIEW, PREFLIGHT),
     ),
     Rule(
         "test-files-unexpected",
@@ -162,6 +169,7 @@ _RULES = (
         "the verify text does not pass by the checker's rule",
         "docs/rules.md §5.3 (TEST PASS line, TEST06's three lines)",
         "fix the failing test, or move the cell to the open division",
+        (REVIEW, PREFLIGHT),
     ),
     Rule(
         "verify-text-fail-over-pass",
@@ -176,6 +184,7 @@ _RULES = (
         "TEST01's fallback accuracies differ by more than the model's delta",
         "docs/rules.md §2.1 Part III (|1 - baseline/compliance| * 100 within the delta)",
         "find why performance mode changes the outputs; the fallback does not pass this cell",
+        (REVIEW, PREFLIGHT),
     ),
     # -- across folders ---------------------------------------------------------------------------------------------
     Rule(
@@ -264,6 +273,101 @@ _RULES = (
         "docs/rules.md §4 (LoadGen's log formats)",
         "replace it with the run's own log",
     ),
+    # -- pre-flight: the official chain after the tool (docs/rules.md §8) -------------------------------------------
+    Rule(
+        "old-checker-files",
+        E,
+        "the checker preprocess runs refuses the TEST folder's files",
+        "docs/rules.md §8.4 (submission_checker_old.py: check_compliance_perf_dir, check_compliance_acc_dir; "
+        "TEST01/accuracy/ holds exactly the log and accuracy.txt when the test passes)",
+        "write the folder as the tool publishes it (TEST01: accuracy.txt with the log's hash line, docs/rules.md §8.2)",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "benchmark-to-open",
+        E,
+        "preprocess would move the whole benchmark to open",
+        "docs/rules.md §8.4 (preprocess_submission.py clean_invalid_results: a closed cell that fails moves every "
+        "scenario of its benchmark to open)",
+        "make the failing cell pass (run its test again, fix its files), or move the benchmark to open yourself",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "performance-rule",
+        E,
+        "the compliance run breaks a performance rule of the round's checker",
+        "docs/rules.md §8.4 (the checker's performance checks apply to TEST01 and TEST04 runs: seeds, minimum "
+        "duration and queries, samples per query, performance sample count, early stopping, validity; the round "
+        "spec's performance_rules)",
+        "run the test again with the submission's LoadGen settings (mlperf.conf and user.conf of the round)",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "loadgen-errors",
+        E,
+        "the compliance run logged LoadGen errors",
+        "docs/rules.md §8.5 C5 (the modular checker ignores them with its default flags; with "
+        "--submission-exceptions, and the old checker, reject the run)",
+        "find the cause the error names and run the test again",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "file-too-large",
+        E,
+        "a file is over 50 MiB",
+        "docs/rules.md §8.4 (FILE_SIZE_LIMIT_MB; repository_checks.sh find -size +50M; GitHub refuses such files)",
+        "cut it with truncate_accuracy_log.py if it is an accuracy log it cuts, else keep it out of the tree",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "name-refused",
+        E,
+        "a name repository_checks.sh refuses",
+        "docs/rules.md §8.4 (repository_checks.sh: symbolic links, hidden files and folders, spaces)",
+        "rename or remove it",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "accuracy-hash-mismatch",
+        E,
+        "accuracy.txt's hash is not the sha256 of the log beside it",
+        "docs/rules.md §8.1 (the truncation records the hash of the log before it cuts it)",
+        "run the accuracy script and the truncation again on this run's log",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "user-file-missing",
+        W,
+        "a file the round expects from the submitter is missing",
+        "docs/rules.md §8.3 (systems/<system>.json, accuracy.txt, the measurements description, user.conf, "
+        "README.md, the code)",
+        "add it before running the official chain",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "truncation-pending",
+        W,
+        "an accuracy log the mandatory truncation has yet to cut",
+        "docs/rules.md §8.1 (truncate_accuracy_log.py cuts every results and TEST01/TEST07/TEST09 accuracy log)",
+        "run truncate_accuracy_log.py on the tree (once accuracy.txt is there)",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "official-defect",
+        W,
+        "a known defect of the official chain hits this folder",
+        "docs/rules.md §8.5 (C1-C8, measured in official-chain.md)",
+        "as the finding says",
+        (PREFLIGHT,),
+    ),
+    Rule(
+        "performance-rules-off",
+        N,
+        "the checker's performance rules were not applied",
+        "the system spec's upload.performance_rules: false (a demo or a dry run)",
+        "set upload.performance_rules to true (the default) for the runs you submit",
+        (PREFLIGHT,),
+    ),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 
@@ -279,13 +383,14 @@ def catalogue_markdown() -> str:
     lines = [
         "# Review rules",
         "",
-        "Every finding of `mlperf-compliance review` names one of these rules (generated from",
-        "`compliance/review/rules.py`; `tests/unit/test_review_rules.py` keeps this file equal to it).",
-        "`docs/review.md` says how to use them.",
+        "Every finding of `mlperf-compliance review` and `mlperf-compliance preflight` names one of these rules",
+        "(generated from `compliance/review/rules.py`; `tests/unit/test_review_rules.py` keeps this file equal to",
+        "it). `docs/review.md` and `docs/upload.md` say how to use them.",
         "",
-        "| rule | severity | what | rests on | remedy |",
-        "|---|---|---|---|---|",
+        "| rule | severity | used by | what | rests on | remedy |",
+        "|---|---|---|---|---|---|",
     ]
     for r in _RULES:
-        lines.append(f"| `{r.id}` | {r.severity.value} | {r.title} | {r.rests_on} | {r.remedy} |")
+        used = ", ".join(r.used_by)
+        lines.append(f"| `{r.id}` | {r.severity.value} | {used} | {r.title} | {r.rests_on} | {r.remedy} |")
     return "\n".join(lines) + "\n"

@@ -53,6 +53,7 @@ from compliance.specs.types import (
     TestSpec,
     Thresholds,
     Tokens,
+    Upload,
     loadgen_scenario,
 )
 from compliance.specs.yamldoc import YamlDoc, load_yaml
@@ -345,6 +346,7 @@ class _Loader:
             d["description"],
             doc.file,
             d.get("strict_accuracy"),
+            Upload.of(d["upload"], self._path),
         )
 
     # -- cross-references ------------------------------------------------------------------------------------

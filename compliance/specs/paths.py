@@ -93,6 +93,9 @@ def _path_fields(data: dict) -> Iterator[tuple[list[PathPart], dict | list, str 
             yield ["inputs", i], inputs, i  # type: ignore[misc]
     if isinstance(data.get("submission_dir"), str):
         yield ["submission_dir"], data, "submission_dir"
+    upload = data.get("upload")
+    if isinstance(upload, dict) and isinstance(upload.get("official_checkout"), str):
+        yield ["upload", "official_checkout"], upload, "official_checkout"
     benchmarks = data.get("benchmarks")
     for name, entry in benchmarks.items() if isinstance(benchmarks, dict) else []:
         if not isinstance(entry, dict):

@@ -10,6 +10,7 @@ benchmark in each *scenario*.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,22 @@ class BenchmarkRun:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """The checks of a system's tree before upload (docs/upload.md): whether pre-flight applies the checker's
+    performance rules to its compliance runs, and the checkout of mlcommons/inference whose truncation and checker
+    run on a copy of the tree (None: none)."""
+
+    performance_rules: bool = True
+    official_checkout: str | None = None
+
+    @classmethod
+    def of(cls, data: dict[str, Any], resolve: Callable[[str], str]) -> Upload:
+        """The settings of a system document's ``upload`` (defaults filled), its checkout resolved as a path."""
+        checkout = data.get("official_checkout")
+        return cls(bool(data.get("performance_rules", True)), resolve(checkout) if checkout else None)
+
+
+@dataclass(frozen=True)
 class System:
     """One of the user's systems."""
 
@@ -293,6 +310,7 @@ class System:
     description: str
     file: str
     strict_accuracy: bool | None  # None: as the test spec says
+    upload: Upload = Upload()
 
 
 @dataclass(frozen=True, order=True)

@@ -32,6 +32,7 @@ from compliance.records import (
 )
 from compliance.records.types import Record
 from compliance.specs.types import BenchmarkRun, Launcher, Specs, System
+from compliance.submission import upload
 from compliance.verify import render
 from compliance.verify.result import Check, Outcome, Result, Verdict
 from tests.helpers.paths import SHIPPED_SPECS
@@ -160,14 +161,21 @@ def verified(
 
 
 def published(cp: CellPlan) -> PublishRecord:
-    """Record the cell's TEST folder as copied into the tree (the files copied there, as the publish step does)."""
-    for name in cp.verifier.files():
-        target = Path(cp.tree_dir) / name
+    """Record the cell's TEST folder as copied into the tree (its upload form, with the identity of each file
+    written, as the publish step does)."""
+    identities = {}
+    for planned in freshness.tree_form(cp):
+        target = Path(cp.tree_dir) / planned.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(Path(norm(cp.files.verified_dir, name)).read_bytes())
+        if planned.data is None:
+            target.write_bytes(Path(norm(cp.files.verified_dir, planned.name)).read_bytes())
+        else:
+            target.write_bytes(planned.data)
+        identities[planned.name] = planned.identity.with_stamp(upload.file_stamp(str(target)))
     meta = VerifyRecord.load(cp.files.verify_meta)
     assert meta is not None
-    record = PublishRecord(PublishState.PUBLISHED, meta.time, records.stamp(cp.files.verify_json), time=time.time())
+    verdict = records.stamp(cp.files.verify_json)
+    record = PublishRecord(PublishState.PUBLISHED, meta.time, verdict, time=time.time(), files=identities)
     record.save(cp.files.publish_record)
     return record
 
@@ -181,7 +189,12 @@ def copied(ref: ReferencePlan) -> TreeCopyRecord:
         target.write_bytes(Path(log).read_bytes())
         os.utime(target, (os.stat(log).st_atime, os.stat(log).st_mtime))
     source = freshness.reference_source(ref, records.read_run(ref.run))
-    record = TreeCopyRecord(ref.tree_dir, PublishState.PUBLISHED, records.tree_stamps(ref.tree_dir), None, source)
+    identities = {
+        p.name: p.identity.with_stamp(upload.file_stamp(os.path.join(ref.tree_dir, p.name)))
+        for p in upload.results_folder(ref.mode, ref.run.logs)
+    }
+    stamps = records.tree_stamps(ref.tree_dir)
+    record = TreeCopyRecord(ref.tree_dir, PublishState.PUBLISHED, stamps, None, source, identities=identities)
     record.save(ref.publish_record)
     return record
 

@@ -21,6 +21,7 @@ division: closed
 submitter: Acme
 submission_dir: submission
 timeout: 120
+upload: {{performance_rules: false}}
 benchmarks:
   resnet:
     scenarios: [Offline]

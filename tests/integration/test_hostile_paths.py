@@ -85,7 +85,7 @@ def test_a_hostile_project_path_runs_locally_and_nothing_of_it_runs(tmp_path: Pa
     print(result.stdout[-5000:], result.stderr[-3000:])
     assert result.returncode == 0 and "Traceback" not in result.stdout + result.stderr
     assert _recorded(project) == _expected(project)
-    verdict = (project / "build" / TEST07 / "verify/TEST07/accuracy/accuracy.txt").read_text()
+    verdict = (project / "build" / TEST07 / "verify/TEST07/accuracy/accuracy_output.txt").read_text()
     assert verdict.startswith("Total samples evaluated: 990")  # the scorer read the log, wrote its output file
     _nothing_ran(tmp_path)
     assert audit_configs(project) == []

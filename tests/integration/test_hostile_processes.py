@@ -31,6 +31,7 @@ INTERRUPTED = "interrupted by SIGINT; run the same command again to resume"
 def _system(inputs: str = "") -> str:
     return (
         "name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\n"
+        "upload: {performance_rules: false}\n"  # a harness of written logs, with LoadGen's default seeds
         "benchmarks:\n  retinanet:\n    scenarios: [Offline]\n    workdir: work\n"
         "    command: '{python} ../harness.py {log_dir} calls/box'\n    results: results/{scenario}\n" + inputs
     )
@@ -162,9 +163,9 @@ def test_a_declared_input_that_is_a_fifo_or_a_device_hangs_nothing(tmp_path: Pat
     (project / "model.bin").unlink()
     (project / "model.bin").symlink_to("/dev/zero")  # a read of it never ends
     lines = [
-        "specs/systems/box.yaml:12: $.benchmarks.retinanet.inputs[0]: declared input 'user.conf' is a FIFO: an "
+        "specs/systems/box.yaml:13: $.benchmarks.retinanet.inputs[0]: declared input 'user.conf' is a FIFO: an "
         "input is a regular file or a folder of them",
-        "specs/systems/box.yaml:12: $.benchmarks.retinanet.inputs[1]: declared input 'model.bin' is a character "
+        "specs/systems/box.yaml:13: $.benchmarks.retinanet.inputs[1]: declared input 'model.bin' is a character "
         "device: an input is a regular file or a folder of them",
         "error: 2 problems in specs; nothing was run",
     ]

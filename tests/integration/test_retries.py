@@ -29,7 +29,8 @@ CASES: dict[str, tuple[str, list[dict[str, str]]]] = {
 
 def _system(name: str, extra: str) -> str:
     return (
-        f"name: {name}\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\n{extra}"
+        f"name: {name}\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\n"
+        f"upload: {{performance_rules: false}}\n{extra}"
         "benchmarks:\n  retinanet:\n    scenarios: [Offline]\n    workdir: work\n"
         f"    command: '{{python}} ../harness.py {{log_dir}} calls/{name}'\n"
         "    results: results/{scenario}\n"

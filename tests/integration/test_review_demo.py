@@ -53,14 +53,14 @@ def test_the_demo_trees_review_clean(tmp_path: Path) -> None:
         code, document = _review(project, tree, round_)
         statuses = {r["path"]: r["status"] for r in document["records"]}
         assert code == 0 and len(statuses) == folders and _bad(document) == []
+        # TEST06's folder holds the accuracy log only, as the official script's: its run's evidence is not in the
+        # tree, and review says so; TEST01's log is in the upload form (cut as the mandatory truncation cuts it,
+        # docs/upload.md): its outputs cannot all be compared there, and review says so; everything else passes
+        unchecked_by = {"TEST06": ["no detail log"], "TEST01": ["truncated accuracy log"]}
         for record in document["records"]:
-            # TEST06's folder holds the accuracy log only, as the official script's: its run's evidence is not in
-            # the tree, and review says so; everything else passes
             unchecked = [c["cause"] for c in record["checks"] if c["outcome"] == "NOT CHECKABLE"]
-            assert record["status"] == ("NOT CHECKABLE" if record["test"] == "TEST06" else "PASS"), record
-            assert unchecked == (["no detail log"] if record["test"] == "TEST06" else []), record
-        test01 = [r for r in document["records"] if r["test"] == "TEST01"]
-        assert all(any(c["name"] == "accuracy" and c["outcome"] == "PASS" for c in r["checks"]) for r in test01)
+            assert unchecked == unchecked_by.get(record["test"], []), record
+            assert record["status"] == ("NOT CHECKABLE" if unchecked else "PASS"), record
     layout = {r["path"].split("/")[2] for r in _review(project, "tree-v6", "v6.0")[1]["records"]}
     assert layout == {"results"}  # v6.x: the TEST folders beside the runs
 
@@ -82,4 +82,4 @@ def test_demo_faults_show_up_in_review_as_in_the_summary(tmp_path: Path) -> None
         assert records[cell]["status"] == "FAIL", records[cell]
         rules = {f["rule"] for f in records[cell]["findings"]}
         assert rules & {"test-missing", "performance-out-of-bounds", "test-fails"}, records[cell]
-    assert records[("resnet", "TEST01")]["status"] == "PASS"
+    assert records[("resnet", "TEST01")]["status"] == "NOT CHECKABLE"  # its log cut (the upload form), nothing failed

@@ -144,7 +144,7 @@ def test_honest_cells_pass_through_slurm_and_publish_the_local_tree(cluster: Non
         "reference:box/resnet/Offline/performance",
     }
     assert runs <= executed(result)
-    assert tree_files(project) == tree_files(local) and len(tree_files(project)) == 13
+    assert tree_files(project) == tree_files(local) and len(tree_files(project)) == 14  # TEST01 with accuracy.txt
     assert set(verdicts(project).values()) == {"PASS"} and len(verdicts(project)) == 3
     assert audit_configs(project) == []
     for cell in ("box/resnet/Offline/TEST01", "box/resnet/Offline/TEST04", TEST06):

@@ -169,6 +169,30 @@ def test_a_published_folder_is_fresh_until_the_verdict_or_the_tree_changes() -> 
     assert _publish_why(cp) == [(ReasonKind.VERDICT, "the verification changed since the TEST folder was published")]
 
 
+def test_a_published_folder_is_stale_when_a_file_holds_none_of_its_forms() -> None:
+    """Content, not times: an edited verdict, a file that is not the tool's, a record of an earlier release."""
+    cp = _verified()
+    p.published(cp)
+    verdict = os.path.join(cp.tree_dir, "verify_performance.txt")
+    _later(verdict)
+    assert _publish_why(cp) == []
+    Path(verdict).write_text("TEST FAIL\n")
+    assert _publish_why(cp) == [
+        (ReasonKind.TREE, f"{verdict} changed in the submission tree since it was written (edited)")
+    ]
+    p.published(cp)
+    Path(cp.tree_dir, "notes.txt").write_text("a note")
+    extra = os.path.join(cp.tree_dir, "notes.txt")
+    assert _publish_why(cp) == [(ReasonKind.TREE, f"{extra} is not a file the tool wrote there")]
+    Path(extra).unlink()
+    record = PublishRecord.load(cp.files.publish_record)
+    assert record is not None and record.files
+    replace(record, files={}).save(cp.files.publish_record)  # an earlier release's: the form is made from build/
+    assert _publish_why(cp) == []
+    Path(verdict).write_text("TEST FAIL\n")
+    assert _publish_why(cp)[0][1].startswith(f"{verdict} changed")
+
+
 def test_a_failed_copy_and_a_folder_that_should_be_withdrawn_are_reasons() -> None:
     cp = _verified()
     meta = records.read_cell(cp).verification
@@ -211,8 +235,11 @@ def test_a_copied_submission_run_is_fresh_until_the_run_or_its_copy_changes(ref)
     Path(ref.tree_dir, "notes.txt").write_text("the user's, beside ours")  # theirs: not a reason
     assert _copy_why(ref) == []
     detail = os.path.join(ref.tree_dir, "mlperf_log_detail.txt")
-    _later(detail)
-    assert _copy_why(ref) == [(ReasonKind.TREE, f"{detail} changed in the submission tree since it was copied")]
+    _later(detail)  # the same content at a new time: the same file
+    assert _copy_why(ref) == []
+    Path(detail).write_text("edited\n")
+    edited = f"{detail} changed in the submission tree since it was written (edited)"
+    assert _copy_why(ref) == [(ReasonKind.TREE, edited)]
     Path(detail).unlink()
     assert _copy_why(ref) == [(ReasonKind.TREE, f"{detail} is missing from the submission tree")]
     p.copied(ref)

@@ -25,6 +25,7 @@ from tests.helpers.projects import doit, executed, make_project, summary_rows, t
 CELL = "box/retinanet/Offline/TEST01"
 SYSTEM = (
     "name: box\nround: v5.0\ndivision: closed\nsubmitter: Acme\nsubmission_dir: submission\n"
+    "upload: {performance_rules: false}\n"  # a harness of written logs, with LoadGen's default seeds
     "benchmarks:\n  retinanet:\n    scenarios: [Offline]\n    workdir: work\n"
     "    command: '{python} ../harness.py {log_dir} calls/box'\n    results: results/{scenario}\n"
 )
@@ -76,20 +77,25 @@ def test_a_project_path_longer_than_sqlite_opens_is_one_line(tmp_path: Path) -> 
 
 
 class _FillsUp:
-    """SQLite's connection on a disk that fills up: ``commits`` commits succeed, then every one fails as SQLite's
-    does on a full disk."""
+    """SQLite's connection on a disk that fills up once ``full[0]`` is set: commits succeed until the task named
+    ``full[0]`` has had its values committed, then every one fails as SQLite's does on a full disk."""
 
-    def __init__(self, connection: sqlite3.Connection, commits: list[int]):
+    def __init__(self, connection: sqlite3.Connection, full: list[str]):
         self.connection = connection
-        self.commits = commits
+        self.full = full
+        self.task = ""
+        self.seen = False
 
     def execute(self, *args: Any) -> Any:
+        if len(args) > 1 and args[1]:
+            self.task = str(args[1][0])  # doit's insert: (task id, its values)
         return self.connection.execute(*args)
 
     def commit(self) -> None:
-        if self.commits[0] <= 0:
+        if self.full[0] and self.task == self.full[0]:
+            self.seen = True
+        elif self.full[0] and self.seen:
             raise sqlite3.OperationalError("database or disk is full")
-        self.commits[0] -= 1
         self.connection.commit()
 
     def close(self) -> None:
@@ -100,9 +106,9 @@ def test_a_full_disk_under_doits_database_is_one_line_and_loses_nothing_committe
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _project(tmp_path / "p")
-    commits = [0]
+    full = [f"run:{CELL}"]  # the run's values are committed, then the disk is full
     monkeypatch.setattr(
-        backend.PerTaskSqliteDB, "_sqlite3", lambda self, name: _FillsUp(SqliteDB._sqlite3(self, name), commits)
+        backend.PerTaskSqliteDB, "_sqlite3", lambda self, name: _FillsUp(SqliteDB._sqlite3(self, name), full)
     )
     real_statvfs = os.statvfs
 
@@ -110,7 +116,6 @@ def test_a_full_disk_under_doits_database_is_one_line_and_loses_nothing_committe
         f_bavail, f_frsize = 0, 4096
 
     monkeypatch.setattr(os, "statvfs", lambda path: Full())
-    commits[0] = 6  # the run's values are committed, then the disk is full (doit commits a task's values one by one)
     done = doit(project)
     assert done.returncode == 2
     assert _one_error(done.stderr + done.stdout) == [
@@ -119,7 +124,7 @@ def test_a_full_disk_under_doits_database_is_one_line_and_loses_nothing_committe
     ]
     assert _calls(project) == 1
     monkeypatch.setattr(os, "statvfs", real_statvfs)
-    commits[0] = 1 << 30  # space is made: the next doit finishes the work without running the benchmark again
+    full[0] = ""  # space is made: the next doit finishes the work without running the benchmark again
     again = doit(project)
     assert again.returncode == 0 and _calls(project) == 1
     assert f"run:{CELL}" not in executed(again)

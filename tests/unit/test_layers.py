@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compliance.layout",),
     ("compliance.auditconfig",),
     ("compliance.logs",),
+    ("compliance.submission",),
     ("compliance.verify",),
     ("compliance.review",),
     ("compliance.plan",),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -251,3 +252,27 @@ def test_the_review_row_says_what_its_record_says() -> None:
         row().status is status.RowStatus.NOT_RUN
         and "is not a valid record (report.records: not a list)" in row().reason
     )
+
+
+def test_a_reviewed_file_rewritten_with_its_bytes_is_no_change_and_other_bytes_are() -> None:
+    # the official truncation rewrites a log it already cut: same bytes, a new stamp (issue 21, the review's row)
+    plan = p.plan(p.system("box", "v5.0", p.bench("resnet")))
+    [rp] = plan.reviews
+    folder = Path(rp.folders[0]) / "resnet" / "Offline" / "TEST01"
+    folder.mkdir(parents=True)
+    log = folder / "mlperf_log_accuracy.json"
+    log.write_text("[\n{...}\n]\n", encoding="utf-8")
+    stamps = freshness.review_stamps(rp)
+    report = {
+        "records": [{"benchmark": "resnet", "scenario": "Offline", "test": "TEST01", "path": "x", "status": "PASS"}]
+    }
+    record = ReviewRecord(
+        time.time(), rp.parts(__version__), stamps, "", report, digests=freshness.review_digests(rp, stamps)
+    )
+    record.save(rp.record)
+    later = time.time() + 10
+    os.utime(log, (later, later))
+    assert freshness.review_reasons(rp, ReviewRecord.load(rp.record), ()) == []
+    log.write_text("[\n{,,,}\n]\n", encoding="utf-8")  # as long, other bytes
+    [reason] = freshness.review_reasons(rp, ReviewRecord.load(rp.record), ())
+    assert reason.text == f"{log} changed since the review"

@@ -52,7 +52,7 @@ def test_complete_run_scoring_above_the_threshold_passes(tmp_path: Path, capsys)
     folder = tmp_path / "out" / "TEST07"
     text = (folder / "verify_accuracy.txt").read_text()
     assert text.rstrip().endswith("TEST PASS") and "Accuracy score: 70.0" in text and "threshold: 60.698" in text
-    assert (folder / "accuracy" / "accuracy.txt").read_text() == "'exact_match': 70.000\n"
+    assert (folder / "accuracy" / "accuracy_output.txt").read_text() == "'exact_match': 70.000\n"
     assert (folder / "accuracy" / "mlperf_log_accuracy.json").is_file()
     assert {p.name for p in (folder / "performance" / "run_1").iterdir()} == {
         "mlperf_log_summary.txt",
@@ -161,3 +161,24 @@ def test_a_score_that_overflows_to_infinity_fails(tmp_path: Path, capsys) -> Non
     code, data, _ = _verify(capsys, tmp_path, "echo \"'exact_match': " + "9" * 400 + '" # {accuracy_log}')
     assert code == 1 and "the score of exact_match is not a finite number (inf)" in _reasons(data)
     assert "TEST PASS" not in (tmp_path / "out" / "TEST07" / "verify_accuracy.txt").read_text()
+
+
+def test_a_truncated_log_is_not_checkable_unless_what_survives_fails(tmp_path: Path, capsys) -> None:
+    # a published TEST07 folder after the mandatory truncation: its first and last 4 KiB (docs/rules.md §8.1)
+    comp = _tree(tmp_path)
+    log = comp / "mlperf_log_accuracy.json"
+    log.write_text(w.truncate(log.read_text()))
+    code, data, out = _verify(capsys, tmp_path, SCORE_70)
+    assert code != 0 and data["verdict"] == "NOT CHECKABLE", out
+    checks = {c["name"]: c for c in data["checks"]}
+    assert checks["compliance dataset covered"]["outcome"] == "NOT CHECKABLE"
+    assert "truncated" in checks["compliance dataset covered"]["reason"]
+    assert checks["accuracy score"]["outcome"] == "NOT CHECKABLE"  # what survives is no score of the run
+    assert "TEST PASS" not in (tmp_path / "out" / "TEST07" / "verify_accuracy.txt").read_text()
+
+    repeated = _tree(tmp_path / "again", (5, 5, *range(990)))
+    log = repeated / "mlperf_log_accuracy.json"
+    log.write_text(w.truncate(log.read_text()))
+    code, data, _ = _verify(capsys, tmp_path / "again", SCORE_70)
+    assert code == 1 and data["verdict"] == "FAIL"
+    assert "1 sample is logged more than once (e.g. qsl_idx 5)" in _reasons(data)

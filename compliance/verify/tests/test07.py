@@ -5,8 +5,9 @@ settings were in effect (detail log); the accuracy log holds every sample of the
 and nothing else (the count from the model spec: 990 for gpt-oss-120b); the benchmark's accuracy command ran on it
 and exited 0; its score, the last line matching the model's first metric, is at least the threshold of the model's
 audit_params (60.698 for gpt-oss-120b; no option lowers it). The command's output goes to
-``accuracy/accuracy.txt``, never into ``verify_accuracy.txt``, and whatever of it is quoted there is neutralised,
-so it cannot forge the ``TEST PASS`` the submission checker looks for.
+``accuracy/accuracy_output.txt`` (not ``accuracy.txt``: the official truncation writes that file anew in TEST07,
+docs/rules.md §8.1), never into ``verify_accuracy.txt``, and whatever of it is quoted there is neutralised, so it
+cannot forge the ``TEST PASS`` the submission checker looks for.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from compliance.specs.types import Model, TestSpec
 from compliance.verify import official, render, scoring
 from compliance.verify.base import Option, Request, Verifier
 from compliance.verify.checks import evidence, fallback, inputs, tokens
-from compliance.verify.result import Check, Outcome, Result
+from compliance.verify.result import Cause, Check, Outcome, Result
 
 CHECK_SAMPLES = "compliance dataset covered"
 CHECK_SCORE = "accuracy score"
 CHECKS = (inputs.CHECK_LOGS, inputs.CHECK_AGREE, evidence.CHECK_APPLIED, CHECK_SAMPLES, CHECK_SCORE)
-OUTPUT_TEXT = "accuracy/accuracy.txt"
+OUTPUT_TEXT = "accuracy/accuracy_output.txt"  # accuracy.txt is the truncation's (docs/rules.md §8.1)
 THRESHOLD_KEY = "test07_accuracy_threshold"
 SEPARATOR = "=" * 80
 
@@ -78,7 +79,14 @@ def verify(request: Request) -> Result:
         inputs.log_errors(result, {"compliance": detail})
     # eval_mlperf_accuracy.py decodes int32 tokens (docs/rules.md §2.4), unless the model spec says otherwise
     token_bytes = tokens.token_bytes(model.tokens.dtype if model.tokens else tokens.OFFICIAL_DTYPE)
-    result.add(_coverage(paths["compliance_accuracy_log"], samples, token_bytes, detail))
+    coverage = _coverage(paths["compliance_accuracy_log"], samples, token_bytes, detail)
+    result.add(coverage)
+    if coverage.cause == Cause.TRUNCATED_LOG:  # a score of what survives would be no score of the run
+        result.add(Check(CHECK_SCORE, Outcome.NOT_CHECKABLE, coverage.reason, cause=Cause.TRUNCATED_LOG))
+        result.attachments[OUTPUT_TEXT] = f"(no accuracy command was run: {coverage.reason})\n"
+        result.official_verdict = "FAIL"
+        result.official_notes = ["not run: the official script would give the accuracy script a log that is no JSON"]
+        return result
     cmd = fallback.command(options, "TEST07", model, result.scenario, request.runner)
     if cmd is None:
         result.add(
@@ -147,9 +155,7 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
         "bad_outputs": n_bad,
     }
     problems = []
-    if log.truncated:
-        problems.append(f"{path} is truncated ('...' in the middle): the score would cover part of the dataset")
-    if missing:
+    if missing and not log.truncated:  # a truncated log shows only what survives of its first and last 4 KiB
         first = next(q for q in range(samples) if q not in counts)
         problems.append(f"{missing} of the {samples} compliance samples are not logged (e.g. qsl_idx {first})")
     if repeated:
@@ -164,7 +170,15 @@ def _coverage(path: str, samples: int, token_bytes: int, detail: Any) -> Check:
     reported = detail.get("qsl_reported_total_count") if detail is not None else None
     if isinstance(reported, int) and reported != samples:
         problems.append(f"the harness's QSL reports {reported} samples, not the compliance dataset's {samples}")
-    return Check(CHECK_SAMPLES, Outcome.FAIL if problems else Outcome.PASS, "; ".join(problems), figures)
+    if problems:
+        return Check(CHECK_SAMPLES, Outcome.FAIL, "; ".join(problems), figures)
+    if log.truncated:  # a published folder after the mandatory truncation (docs/rules.md §8.1)
+        why = (
+            f"{path} is truncated (the submission tools keep its first and last 4 KiB): {len(counts)} of the "
+            f"{samples} compliance samples survive in it; the coverage and the score need it whole"
+        )
+        return Check(CHECK_SAMPLES, Outcome.NOT_CHECKABLE, why, figures, cause=Cause.TRUNCATED_LOG)
+    return Check(CHECK_SAMPLES, Outcome.PASS, "", figures)
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from compliance.specs.types import Model, TestSpec, loadgen_scenario
 from compliance.verify import official
 from compliance.verify.base import Request, Verifier
 from compliance.verify.checks import evidence, inputs, tokens
-from compliance.verify.result import EXAMPLES, Check, Outcome, Result
+from compliance.verify.result import EXAMPLES, Cause, Check, Outcome, Result
 
 CHECK_COVERAGE = "samples covered"
 CHECK_TOKENS = "token counts"
@@ -198,9 +198,17 @@ def verify(request: Request) -> Result:
     except LogError as exc:
         broken = str(exc)
     reported = comp.get("qsl_reported_total_count") if comp is not None else None
-    _coverage(result, scan, broken, log.truncated, reported)
-    _token_counts(result, scan, dtype)
-    _mean(result, scan, low, high)
+    if log.truncated and not broken:  # a published folder after the mandatory truncation (docs/rules.md §8.1)
+        why = (
+            "the accuracy log is truncated (the submission tools keep its first and last 4 KiB): TEST09 needs it whole"
+        )
+        result.add(Check(CHECK_COVERAGE, Outcome.NOT_CHECKABLE, why, cause=Cause.TRUNCATED_LOG))
+        _token_counts(result, scan, dtype)  # on the entries that survive
+        result.add(Check(CHECK_MEAN, Outcome.NOT_CHECKABLE, why, cause=Cause.TRUNCATED_LOG))
+    else:
+        _coverage(result, scan, broken, log.truncated, reported)
+        _token_counts(result, scan, dtype)
+        _mean(result, scan, low, high)
     result.official_verdict, result.official_notes = official.test09_verdict(
         scan.official_entries, scan.official_total, low, high, broken
     )
