@@ -37,13 +37,13 @@ def _x(value: float, ends: tuple[float, float]) -> float:
 
 
 def margin_words(m: Measure) -> str:
-    """How far the value is inside its nearest bound, or beyond it: ``0.100 inside``, ``144.47 beyond``."""
+    """How far the value is from its nearest bound: ``0.100 within the bound``, ``144.47 beyond the bound``."""
     margin = m.margin
     if margin is None:
         return ""
     digits = m.digits if m.digits is None or margin >= 0 else min(2, m.digits)
     shown = number(abs(margin), digits)
-    return f"{shown}{m.unit and ' ' + m.unit} {'inside' if margin >= 0 else 'beyond'}"
+    return f"{shown}{m.unit and ' ' + m.unit} {'within' if margin >= 0 else 'beyond'} the bound"
 
 
 def svg(m: Measure) -> str:

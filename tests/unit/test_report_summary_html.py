@@ -1,6 +1,6 @@
 """The summary's HTML report, rendered by a real browser (headless Chromium): the page has its title and totals,
 each row its figures drawn against their bounds (a speed-up of 145.57 beyond the 1.10 its band ends at, a ratio of
-1.000 inside [0.90, 1.10]), its attempts and links to its logs, and the filters in the URL's fragment run.
+1.000 within [0.90, 1.10]), its attempts and links to its logs, and the filters in the URL's fragment run.
 
 Skipped, with the reason, only where no Chromium is installed (``.ci/run`` installs Debian's ``chromium``).
 """
@@ -40,12 +40,12 @@ def test_figures_are_drawn_against_their_bounds_with_attempts_and_links(page: Pa
     low, high = (float(v) for v in str(bar["data-band"]).split(","))
     assert bar["data-passed"] == "false" and bar["data-beyond"] == "true" and _number(bar["data-x"]) > high
     assert [tag for tag, a in inside if a.get("class") == "marker"] == ["polygon"]  # an arrow at the edge
-    assert "speed-up 145.57 > 1.10" in " ".join(text) and "speed-up: 144.47 beyond" in " ".join(text)
+    assert "speed-up 145.57 > 1.10" in " ".join(text) and "speed-up: 144.47 beyond the bound" in " ".join(text)
     text, inside = by_test["TEST01"]
     [bar] = [a for tag, a in inside if tag == "svg"]
     low, high = (float(v) for v in str(bar["data-band"]).split(","))
     assert bar["data-passed"] == "true" and low < _number(bar["data-x"]) < high
-    assert "perf 1.000 in [0.90, 1.10]" in " ".join(text) and "perf: 0.100 inside" in " ".join(text)
+    assert "perf 1.000 in [0.90, 1.10]" in " ".join(text) and "perf: 0.100 within the bound" in " ".join(text)
     attempts = [a.get("data-verdict") for tag, a in inside if tag == "li" and a.get("data-verdict")]
     assert attempts == ["FAIL", "PASS"] and "attempt 1 of 2" in " ".join(text)
     links = [a["href"] for tag, a in inside if tag == "a"]
