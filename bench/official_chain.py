@@ -392,6 +392,12 @@ def _print(f: dict[str, Any], places: list[CellPlace]) -> None:
     if pre["rc"] == 2:
         crash = f" refused the round (pre-flight warned: {', '.join(f['preflight_defects']) or 'no'})"
     accepted = sum(v == "PASS" for v in f["checker"]["cells"].values())
+    kept = (
+        "no finished output to count cells in (what it left before it stopped is not counted)"
+        if pre["crash"] or pre["rc"] == 2
+        else f"cells still closed {len(pre['closed_cells'])}/{len(places)} (lost: "
+        f"{', '.join(pre['lost_cells']) or 'none'}; TEST01 cells lost: {', '.join(lost01) or 'none'})"
+    )
     print(
         f"{f['tree']} @ {f['commit'][:8]} {f['variant']}:\n"
         f"  truncate: {len(trunc['changed_in_test_folders'])} files of TEST folders changed, "
@@ -400,9 +406,7 @@ def _print(f: dict[str, Any], places: list[CellPlace]) -> None:
         f"{len(trunc['created'])} created; over 50 MiB after it: {len(f['over_50_mib'])}\n"
         f"  checker: {accepted}/{len(f['checker']['cells'])} cells accepted, "
         f"{len(f['checker']['compliance_errors'])} compliance errors\n"
-        f"  preprocess: rc {pre['rc']}{crash if pre['crash'] or pre['rc'] == 2 else ''}; cells still closed "
-        f"{len(pre['closed_cells'])}/{len(places)} (lost: {', '.join(pre['lost_cells']) or 'none'}; TEST01 cells "
-        f"lost: {', '.join(lost01) or 'none'})  [{f['seconds']} s]"
+        f"  preprocess: rc {pre['rc']}{crash if pre['crash'] or pre['rc'] == 2 else ''}; {kept}  [{f['seconds']} s]"
     )
 
 
