@@ -438,4 +438,4 @@ def render(table: list[Row]) -> str:
     """The plain table, then the counts (every other format: :mod:`compliance.summary`)."""
     data = [[escape.one_line(r.to_dict()[h]) for h in HEADERS] for r in table]  # a log's control characters shown
     cells = sum(1 for r in table if is_cell_row(r))
-    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{cells} cells: {counts(table)}\n"
+    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{plural(cells, 'cell')}: {counts(table)}\n"
