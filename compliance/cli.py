@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("checkout", help="the root of a checkout of mlcommons/inference")
     p.add_argument("--round", action="append", metavar="R", help="only this round (repeatable), e.g. v6.1")
     specs_option(p)
+    for action in sub._choices_actions:  # each command's --help opens with its line of the main --help
+        command, line = sub.choices[action.dest], action.help or ""
+        command.description = command.description or (line[:1].upper() + line[1:] + ".")
     return parser
 
 

@@ -217,6 +217,8 @@ def cell_row(cp: CellPlan, state: CellState) -> Row:
     if meta.verdict is not Verdict.PASS:
         status = RowStatus.NOT_CHECKABLE if meta.verdict is Verdict.NOT_CHECKABLE else RowStatus.FAIL
         reason = (meta.reason or "the test fails") + (f" ({tried})" if tried else "")
+        if result is not None and result.retryable:  # noise may explain it: say how to measure again
+            reason += f"{RERUN}{c.id}"
         return row(status, reason, kind=RowKind.VERIFICATION, **shown)
     publish = publish_reasons(cp, state)
     if publish:
@@ -378,10 +380,35 @@ def is_cell_row(row: Row) -> bool:
     return not is_run_row(row) and row.test != REVIEW and not is_tree_row(row)
 
 
+#: the end of the reason of a cell that fails by what noise can cause, before the cell's id
+RERUN = "; to measure again: mlperf-compliance rerun "
+
+
+def _disturbed_submission_runs(out: list[Row], plan: Plan) -> list[Row]:
+    """Where several cells of a scenario fail by noise, they compare with one submission run, the likelier one to
+    have been disturbed: their reasons say how to measure it again (the tool's own run), or that it may be."""
+    failing = Counter((r.system, r.benchmark, r.scenario) for r in out if RERUN in r.reason)
+    produced = {(f.system, f.benchmark, f.scenario) for f in plan.references if f.mode == "performance"}
+    for i, r in enumerate(out):
+        key = (r.system, r.benchmark, r.scenario)
+        if RERUN not in r.reason or failing[key] < 2:
+            continue
+        what = (
+            f"mlperf-compliance rerun {'/'.join(key)} --submission-runs"
+            if key in produced
+            else "measure it again before the compliance runs"
+        )
+        tail = (
+            f"; {failing[key]} compliance runs fail against the same submission run, which may be the one disturbed: "
+        )
+        out[i] = replace(r, reason=r.reason.split(RERUN)[0] + tail + what)
+    return out
+
+
 def rows(plan: Plan) -> list[Row]:
     """Every row of the summary, sorted by system, benchmark, scenario and test; each record is read once."""
     known: dict[str, RunState] = {}  # a submission run's state, read once for all the cells that compare with it
-    out = [cell_row(cp, records.read_cell(cp, known)) for cp in plan.cells]
+    out = _disturbed_submission_runs([cell_row(cp, records.read_cell(cp, known)) for cp in plan.cells], plan)
     out += [reference_row(ref, records.read_reference(ref, known)) for ref in plan.references if ref.tree_dir]
     for cell, why in plan.uncovered:
         open_division = plan.specs.systems[cell.system].division == "open"
@@ -438,4 +465,4 @@ def render(table: list[Row]) -> str:
     """The plain table, then the counts (every other format: :mod:`compliance.summary`)."""
     data = [[escape.one_line(r.to_dict()[h]) for h in HEADERS] for r in table]  # a log's control characters shown
     cells = sum(1 for r in table if is_cell_row(r))
-    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{cells} cells: {counts(table)}\n"
+    return tabulate(data, headers=HEADERS, tablefmt="simple") + f"\n\n{plural(cells, 'cell')}: {counts(table)}\n"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from compliance import status
-from compliance.errors import UnknownName, did_you_mean
+from compliance.errors import UnknownName, did_you_mean, plural
 from compliance.report import render as renderers
 from compliance.report.model import Column, Finding, Item, Link, Report, Severity
 from compliance.status import Row, RowKind, RowStatus
@@ -116,7 +116,7 @@ def report(table: list[Row], project: str, specs: str, link_from: str = ".") -> 
         preamble=[
             f"project {os.path.abspath(project)}, specs {specs}",
             f"systems: {', '.join(systems) or 'none'}",
-            f"{cells} cells: {status.counts(table)}",
+            f"{plural(cells, 'cell')}: {status.counts(table)}",
         ],
         meta={
             "project": os.path.abspath(project),

@@ -33,7 +33,11 @@ def add_arguments(sub: Any, specs_option: Any) -> None:
         metavar="PATH",
         help="the tree's root, or a division, organisation, system, benchmark, scenario or TEST folder inside it",
     )
-    p.add_argument("--round", help="the round (default: told from the logs' LoadGen seeds)")
+    p.add_argument(
+        "--round",
+        help="the round (default: told from the logs' LoadGen seeds, else the round of the system specs "
+        "named like the tree's systems)",
+    )
     p.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of the standard output")
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help="processes (default: one per core)")

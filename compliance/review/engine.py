@@ -169,7 +169,9 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
         facts.update(outcome.facts)
         records.setdefault(outcome.key, []).extend(outcome.records)
     known = seeds.table(specs.rounds)
-    decision = seeds.decide(options.round, (f.seeds for f in facts.values() if f.kind == "detail"), known, specs.rounds)
+    fallback = seeds.of_specs((k.system for k in cells), {n: s.round for n, s in specs.systems.items()})
+    detail_seeds = (f.seeds for f in facts.values() if f.kind == "detail")
+    decision = seeds.decide(options.round, detail_seeds, known, specs.rounds, fallback)
     rnd = specs.rounds[decision.round]
     cross.required_tests({k: cells[k] for k in records}, records, specs, hints, rnd, root)
     cross.seeds_and_scenarios(records, facts, decision.round, known, cross.system_types(root, list(records)), root)

@@ -77,11 +77,13 @@ def preflight(path: str, specs: Specs, options: Options | None = None) -> Prefli
     if options.systems is not None:
         cells = {k: c for k, c in cells.items() if k.system in options.systems}
     cache = FactCache()
-    decision = seeds.decide(options.round, _seeds(cells, cache), seeds.table(specs.rounds), specs.rounds)
+    fallback = seeds.of_specs((k.system for k in cells), {n: s.round for n, s in specs.systems.items()})
+    decision = seeds.decide(options.round, _seeds(cells, cache), seeds.table(specs.rounds), specs.rounds, fallback)
     rnd = specs.rounds[decision.round]
     exempt = () if options.performance_rules else tuple({k.system for k in cells})
+    exempt += tuple(s for s in options.no_performance_rules if s in {k.system for k in cells})
     models = {k.benchmark: m for k in cells if (m := _model(specs, k.benchmark)) is not None}
-    ctx = Context(root, rnd, options.checkers, (*exempt, *options.no_performance_rules), cache, models)
+    ctx = Context(root, rnd, options.checkers, exempt, cache, models)
     result = Preflight(root, scope, rnd.name, decision.evidence, options.checkers, tuple(sorted(set(ctx.exempt))))
     found: dict[CellKey, Record] = {}
     failing: dict[CellKey, list[str]] = {}
@@ -250,7 +252,13 @@ def report(result: Preflight, fail_at: Severity = Severity.ERROR) -> Report:
         columns=output.COLUMNS,  # review's columns: a record's test is upload, system or tree here
         items=[output.item(r, result.root) for r in result.records],
         preamble=preamble,
-        meta={"root": result.root, "scope": scope, "round": result.round, "checkers": list(result.checkers)},
+        meta={
+            "root": result.root,
+            "scope": scope,
+            "round": result.round,
+            "round_evidence": result.round_evidence,
+            "checkers": list(result.checkers),
+        },
         fail_at=fail_at,
         noun="items",
     )

@@ -79,8 +79,26 @@ class Decision:
     evidence: str  # a sentence: "--round" or the counts of logs per round
 
 
-def decide(given: str | None, seen: Iterable[Any], known: Mapping[str, Seeds], available: Iterable[str]) -> Decision:
-    """The round: ``given`` (``--round``), else the one whose seeds the detail logs carry.
+def of_specs(systems: Iterable[str], rounds_of: Mapping[str, str]) -> Decision | None:
+    """The round of the system specs named like the tree's systems (``rounds_of``: system -> round), when they
+    agree: the round of the user's own tree whose runs carry no round's seeds (a demo, a dry run)."""
+    named = sorted({s for s in systems if s in rounds_of})
+    rounds = {rounds_of[s] for s in named}
+    if len(rounds) != 1:
+        return None
+    specs = f"system spec{'s' if len(named) > 1 else ''} {', '.join(named)}"
+    return Decision(rounds.pop(), f"the round of the {specs}: no detail log carries a known round's seeds")
+
+
+def decide(
+    given: str | None,
+    seen: Iterable[Any],
+    known: Mapping[str, Seeds],
+    available: Iterable[str],
+    fallback: Decision | None = None,
+) -> Decision:
+    """The round: ``given`` (``--round``), else the one whose seeds the detail logs carry, else ``fallback`` (the
+    round of the tree's system specs: :func:`of_specs`) when no log carries a known round's seeds.
 
     A round is decided from the logs when at least one log carries its seeds and every other known round's seeds
     are in at most 5% of the identified logs (those are then reported as seeds of another round).
@@ -103,6 +121,8 @@ def decide(given: str | None, seen: Iterable[Any], known: Mapping[str, Seeds], a
             counts[found[0]] += 1
     total = sum(counts.values())
     told = ", ".join(f"{name}: {n}" for name, n in counts.most_common())
+    if not total and fallback is not None and fallback.round in names:
+        return fallback
     if not total:
         raise InputError(
             f"the round cannot be told from the logs: none of the {unknown} detail logs carries the seeds of a known "

@@ -91,7 +91,7 @@ def test_rerun_runs_a_cell_again_and_keeps_its_ledger(project: Path) -> None:
     done = tool(project, "rerun", "perf/retinanet")
     assert done.returncode == 0  # the third call passes at once (the harness repeats its last logs)
     assert _calls(project, "perf") == 3
-    assert "run perf/retinanet/Offline/TEST01" in done.stdout and "1 cells: 1 PASS" in done.stdout
+    assert "run perf/retinanet/Offline/TEST01" in done.stdout and "1 cell: 1 PASS" in done.stdout
     ledger = _verify_json(project, "perf")["attempts"]
     assert [(e["series"], e["attempt"], e["verdict"]) for e in ledger] == [
         (1, 1, "FAIL"),

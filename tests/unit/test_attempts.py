@@ -143,7 +143,10 @@ def test_a_cell_that_fails_every_attempt_says_so(tmp_path: Path, monkeypatch: py
     assert fake.count(LABEL) == 2
     row = status.rows(plan)[0]
     assert row.status is status.RowStatus.FAIL and row.reason.startswith("performance: result_samples_per_second 1150")
-    assert row.reason.endswith("(FAIL on attempt 2 of 2; attempt 1: perf ratio 0.800 outside [0.90, 1.10])")
+    assert row.reason.endswith(
+        "(FAIL on attempt 2 of 2; attempt 1: perf ratio 0.800 outside [0.90, 1.10]); "
+        "to measure again: mlperf-compliance rerun box/retinanet/Offline/TEST01"
+    )
     assert [e["verdict"] for e in _verify_json(cp)["attempts"]] == ["FAIL", "FAIL"]
 
 

@@ -413,3 +413,29 @@ def test_the_checker_task_runs_the_named_checkout_on_a_copy_and_records_each_cel
     upload.run_checker(tp, checkout)
     found, _ = records.read_tree_check(tp.files.official_record(checkout))
     assert found is not None and found.problem.endswith("(no tools/submission/truncate_accuracy_log.py)")
+
+
+def test_the_command_takes_round_and_performance_rules_from_the_tree_systems_specs(tmp_path: Path) -> None:
+    """A tree of the user's own system (a demo, a dry run: LoadGen's default seeds, runs of seconds): the command
+    takes the round of its system spec and the spec's upload.performance_rules, as the pipeline's pre-flight does."""
+    from compliance.cli import main
+    from tests.helpers.projects import make_project, system_yaml
+
+    files = upload_ready()
+    _set(DETAIL04, effective_min_duration_ms=1000)(files)
+    root = rt.write(tmp_path / "tree", files)
+    for name in [p for p in root.rglob("mlperf_log_detail.txt")]:
+        name.write_text(rt.set_values(name.read_text(), effective_qsl_rng_seed=0, effective_sample_index_rng_seed=0))
+    args = ["preflight", str(root), "--format", "json", "-o", str(tmp_path / "out.json")]
+    bench = {"resnet": {"scenarios": ["Offline"]}}
+    strict = make_project(tmp_path / "strict", {rt.SYSTEM: system_yaml(rt.SYSTEM, rt.ROUND, bench)})
+    spec = strict / "specs" / "systems" / f"{rt.SYSTEM}.yaml"
+    spec.write_text(spec.read_text().replace("upload: {performance_rules: false}", ""), encoding="utf-8")
+    assert main([*args, "--specs", str(strict / "specs")]) == 1  # held to the checker's rules: 1 s is too short
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert document["meta"]["round"] == rt.ROUND and "system spec sys1" in document["meta"]["round_evidence"]
+    demo = make_project(tmp_path / "demo", {rt.SYSTEM: system_yaml(rt.SYSTEM, rt.ROUND, bench)})
+    assert main([*args, "--specs", str(demo / "specs")]) == 0
+    rules_found = {f["rule"] for r in json.loads((tmp_path / "out.json").read_text())["records"] for f in r["findings"]}
+    assert "performance-rules-off" in rules_found
+    assert main([*args, "--specs", str(SHIPPED_SPECS)]) == 2  # no spec of the tree's system: the round is asked for

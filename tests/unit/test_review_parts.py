@@ -116,6 +116,20 @@ def test_the_round_is_refused_when_the_logs_do_not_tell(seen: list, message: str
         seeds.decide(None, seen, seeds.KNOWN, ["v5.0", "v5.1"])
 
 
+def test_a_tree_of_no_rounds_seeds_takes_the_round_of_its_system_specs() -> None:
+    # the demo's runs carry LoadGen's default seeds: the round of the specs that made the tree decides, and says so
+    specs = {"demo": "v5.0", "other": "v5.1"}
+    fallback = seeds.of_specs(["demo", "unknown"], specs)
+    assert fallback is not None and fallback.round == "v5.0"
+    decision = seeds.decide(None, [(0, 0, 0)] * 3, seeds.KNOWN, ["v5.0", "v5.1"], fallback)
+    assert decision.evidence == "the round of the system spec demo: no detail log carries a known round's seeds"
+    assert seeds.decide(None, [V51] * 3, seeds.KNOWN, ["v5.0", "v5.1"], fallback).round == "v5.1"  # seeds first
+    assert seeds.of_specs(["demo", "other"], specs) is None  # specs of two rounds decide nothing
+    assert seeds.of_specs(["unknown"], specs) is None
+    with pytest.raises(InputError, match="say which with --round"):
+        seeds.decide(None, [(0, 0, 0)], seeds.KNOWN, ["v5.0", "v5.1"], seeds.of_specs(["demo", "other"], specs))
+
+
 def test_round_given_wins_and_must_exist() -> None:
     assert seeds.decide("v5.0", [V51], seeds.KNOWN, ["v5.0"]).evidence == "given with --round"
     with pytest.raises(InputError, match="--round v9.9: no round spec"):

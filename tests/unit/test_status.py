@@ -16,7 +16,7 @@ import pytest
 from compliance import records, status
 from compliance.records import AttemptEntry, PublishRecord, PublishState, RerunRequest, TreeCopyRecord, VerifyKind
 from compliance.status import Row, RowKind, RowStatus
-from compliance.verify.result import Verdict
+from compliance.verify.result import Check, Outcome, Result, Verdict
 from tests.helpers import pipeline as p
 
 CELL = "box/resnet/Offline/TEST04"
@@ -344,3 +344,30 @@ def test_a_refused_copy_fails_its_row_only_the_cells_compare_with_the_runs_in_bu
         "accuracy": RowStatus.PASS,
         "performance": RowStatus.FAIL,
     }
+
+
+# -- failures noise can cause: how to measure again -------------------------------------------------------------------
+
+
+def _noisy(cp, noise: bool = True) -> None:
+    p.ran(cp.run)
+    outcome = Result(cp.cell.test, "Offline", "resnet", [Check("performance", Outcome.FAIL, "ratio 1.16", noise=noise)])
+    p.verified(cp, Verdict.FAIL, "performance: ratio 1.16", outcome=outcome)
+
+
+def test_a_noise_failure_says_how_to_measure_again_and_several_point_at_the_submission_run() -> None:
+    plan = p.plan(p.system("box", "v5.0", p.bench("resnet")))
+    test01, test04 = p.cell(plan, "box/resnet/Offline/TEST01"), p.cell(plan, CELL)
+    for ref in test04.references:
+        p.ran(ref.run)
+    _noisy(test04)
+    assert _row(plan).reason == "performance: ratio 1.16; to measure again: mlperf-compliance rerun " + CELL
+    _noisy(test01)
+    for test in ("TEST01", "TEST04"):  # both compare with the one submission run: the likelier one to be disturbed
+        assert _row(plan, test).reason == (
+            "performance: ratio 1.16; 2 compliance runs fail against the same submission run, which may be the one "
+            "disturbed: mlperf-compliance rerun box/resnet/Offline --submission-runs"
+        )
+    _noisy(test01, noise=False)  # a failure noise cannot cause: no such advice
+    assert _row(plan, "TEST01").reason == "performance: ratio 1.16"
+    assert _row(plan).reason.endswith("rerun " + CELL)
