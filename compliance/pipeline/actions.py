@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance import __version__, errors, freshness, layout, records, status
-from compliance.errors import InputError
+from compliance.errors import InputError, plural
 from compliance.fsutil import replace_folder, write_atomic
 from compliance.layout import norm
 from compliance.logs import LogError
@@ -575,5 +575,6 @@ def outcome() -> bool:
         print(f"error: {cells} required cell{'s do' if cells > 1 else ' does'} not pass (doit summary)")
     if len(rows) > cells:
         checks = len(rows) - cells
-        print(f"error: {checks} row{'s' if checks > 1 else ''} of the checks before upload do not pass (doit summary)")
+        verb = "does" if checks == 1 else "do"
+        print(f"error: {plural(checks, 'row')} of the checks before upload {verb} not pass (doit summary)")
     return not rows

@@ -44,7 +44,11 @@ def _finish(step: str, tp: TreePlan, record: TreeCheckRecord, path: str) -> Valu
     task reports a failing row with every other, at the end)."""
     record.save(path)
     failing = [r for r in record.rows if r.status not in ("PASS", "NOT REQUIRED")]
-    problem = record.problem or (f"{plural(len(failing), 'row')} do not pass (doit summary)" if failing else "")
+    problem = record.problem or (
+        f"{plural(len(failing), 'row')} {'does' if len(failing) == 1 else 'do'} not pass (doit summary)"
+        if failing
+        else ""
+    )
     if problem:
         print(f"  {step} {tp.id}: {problem}", file=sys.stderr)
         if session.OUTCOME not in session.requested():

@@ -22,11 +22,11 @@ def _case(item: Item, report: Report) -> str:
     elif item.status != PASS:
         body.append(f'    <skipped message="{escape.xml(f"{item.status}: {item.reason}".rstrip(": "))}"/>')
     if item.findings:
-        text = "\n".join(
-            f"{f.severity.value} {f.rule}: {f.message}" + (f" (remedy: {f.remedy})" if f.remedy else "")
+        text = "\n".join(  # a line per finding (a line break inside one is shown, as every control character)
+            escape.xml(f"{f.severity.value} {f.rule}: {f.message}" + (f" (remedy: {f.remedy})" if f.remedy else ""))
             for f in item.findings
         )
-        body.append(f"    <system-out>{escape.xml(text)}</system-out>")
+        body.append(f"    <system-out>{text}</system-out>")
     if not body:
         return head + "/>"
     return "\n".join([head + ">", *body, "  </testcase>"])

@@ -408,7 +408,7 @@ def test_the_checker_task_runs_the_named_checkout_on_a_copy_and_records_each_cel
     rows = {(r.benchmark, r.status): r for r in found.rows}
     assert set(rows) == {("resnet", "FAIL"), ("retinanet", "PASS")}
     assert rows[("resnet", "FAIL")].reason.endswith("resnet/Offline/accuracy/accuracy.txt missing")
-    assert done == {"outcome": "FAIL", "reason": "1 row do not pass (doit summary)"}
+    assert done == {"outcome": "FAIL", "reason": "1 row does not pass (doit summary)"}
     (tools / "truncate_accuracy_log.py").unlink()  # not a checkout any more: said, nothing run
     upload.run_checker(tp, checkout)
     found, _ = records.read_tree_check(tp.files.official_record(checkout))

@@ -130,6 +130,12 @@ def test_junit_is_xml_with_failures_and_skips() -> None:
     cases = suite.findall("testcase")
     assert cases[0].find("failure") is not None and "\\x1b" in cases[0].find("failure").get("message")
     assert cases[2].find("skipped").get("message") == "NOT CHECKABLE: truncated"
+    report = sample()
+    report.items[0].findings.append(Finding("verify-note", Severity.INFO, "a note", "second finding"))
+    out = ET.fromstring(render(report, "junit")).findall("testcase")[0].find("system-out").text
+    lines = out.splitlines()  # a line per finding; a line break a log put into a message stays shown, never a line
+    assert len(lines) == 2 and lines[0].endswith("(remedy: verify the logs again)") and "\\x0anext" in lines[0]
+    assert lines[1] == "info verify-note: second finding"
 
 
 def test_table_lists_findings_at_the_threshold_and_the_totals() -> None:
