@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,12 @@ def system_yaml(name: str, round_: str, benchmarks: dict[str, dict], **extra: ob
     return "\n".join(lines) + "\n"
 
 
-def quick_start(root: Path) -> Path:
-    """The quick start in ``root``: dodo.py and the shipped specs, built by ``mlperf-compliance`` in a process of its
-    own (as a user starts it), which must succeed."""
-    shutil.copy(PROJECT / "dodo.py", root / "dodo.py")
-    shutil.copytree(SHIPPED_SPECS, root / "specs")
-    done = tool_process(root)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return root
+@dataclass(frozen=True)
+class DemoBuild:
+    """The demo project, and what ``mlperf-compliance`` printed when it built it."""
+
+    project: Path
+    stdout: str
 
 
 def make_project(root: Path, systems: dict[str, str]) -> Path:

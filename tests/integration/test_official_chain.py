@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import officialchain
 from tests.helpers.paths import PROJECT
-from tests.helpers.projects import doit, executed, quick_start, summary_rows
+from tests.helpers.projects import DemoBuild, doit, executed, summary_rows
 
 CHECKOUT_ENV = "MLPERF_INFERENCE_CHECKOUT"
 TREES = {"build/submission-v5.0": "v5.0", "build/submission-v6.0": "v6.0"}
@@ -34,9 +34,8 @@ def checkout() -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("mlperf_loadgen")
-    return quick_start(tmp_path_factory.mktemp("official-chain"))
+def demo(checkout: Path, demo_build: DemoBuild) -> Path:
+    return demo_build.project
 
 
 def _truncate(tools: Path, tree: Path, backup: Path) -> str:

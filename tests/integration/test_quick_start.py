@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -18,8 +17,7 @@ import pytest
 
 from compliance.verify import registry
 from tests.helpers.checker import tree_problems
-from tests.helpers.paths import PROJECT, SHIPPED_SPECS
-from tests.helpers.projects import audit_configs, doit, doit_process, executed, summary_rows, tool_process
+from tests.helpers.projects import DemoBuild, audit_configs, doit, doit_process, executed, summary_rows
 
 V5, V6 = "build/submission-v5.0/closed/Demo", "build/submission-v6.0/closed/Demo"
 TEST01_FILES = [  # the upload form (docs/rules.md §8.2): accuracy.txt with the log's hash, the log cut
@@ -41,17 +39,11 @@ TEST06_FILES = ["accuracy/mlperf_log_accuracy.json", "verify.json", "verify_accu
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("mlperf_loadgen")
-    project = tmp_path_factory.mktemp("quick-start")
-    shutil.copy(PROJECT / "dodo.py", project / "dodo.py")
-    shutil.copytree(SHIPPED_SPECS, project / "specs")
-    done = tool_process(project)  # `mlperf-compliance` alone: doit's default task, every step of every cell
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+def demo(demo_build: DemoBuild) -> Path:
     counted = "17 PASS; submission runs in the tree: 24 PASS; review: 2 PASS; pre-flight: 15 PASS"
     table = f"compliance table ({counted}): doit summary"
-    assert table in done.stdout
-    return project
+    assert table in demo_build.stdout
+    return demo_build.project
 
 
 def _files(folder: Path) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import officialchain
-from tests.helpers.projects import doit, executed, quick_start, summary_rows
+from tests.helpers.projects import DemoBuild, doit, executed, summary_rows
 
 TREES = {"build/submission-v5.0": ("v5.0", ("round", "head")), "build/submission-v6.0": ("v6.0", ("head",))}
 V5 = "build/submission-v5.0/closed/Demo/compliance/demo"
@@ -25,9 +25,8 @@ V6 = "build/submission-v6.0/closed/Demo/results/demo-v6"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("mlperf_loadgen")
-    return quick_start(tmp_path_factory.mktemp("upload-ready"))
+def demo(demo_build: DemoBuild) -> Path:
+    return demo_build.project
 
 
 def _truncate_all(project: Path) -> dict[str, list[str]]:
