@@ -89,8 +89,12 @@ def _exec(command: str, cwd: str, env: dict[str, str], out: int, keep: set[int],
         os.setpgid(0, 0)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the guard gone (SIGKILLed itself): the command goes too
         signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_DFL)
+        for sig in signal.valid_signals():  # every one at its default, also one ignored before doit (su ignores QUIT)
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                try:
+                    signal.signal(sig, signal.SIG_DFL)
+                except (OSError, ValueError):  # one the system keeps (32, 33: the C library's own)
+                    pass
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         os.chdir(cwd)
         devnull = os.open(os.devnull, os.O_RDONLY)
