@@ -8,7 +8,6 @@ import errno
 import json
 import os
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from compliance import records, status
 from compliance.freshness import ReasonKind, run_reasons
-from compliance.pipeline import actions, launch
+from compliance.pipeline import actions
 from compliance.pipeline.actions import foreign_results
 from compliance.records import PublishState, RunRecord, TreeCopyRecord, VerifyKind
 from compliance.verify.result import Verdict
@@ -27,16 +26,7 @@ from tests.helpers import pipeline as p
 LABEL = "box/retinanet/Offline/TEST01"
 
 
-@pytest.fixture(autouse=True)
-def _as_doit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["doit"])  # the default task: a failed step is reported by the last one
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> h.FakeLauncher:
-    found = h.FakeLauncher()
-    monkeypatch.setitem(launch.LAUNCHERS, "local", found)
-    return found
+pytestmark = pytest.mark.usefixtures("as_doit")  # tests/unit/conftest.py
 
 
 def _retinanet(tmp_path: Path, **changes):
@@ -48,14 +38,14 @@ def _retinanet(tmp_path: Path, **changes):
 # -- run ----------------------------------------------------------------------------------------------------------
 
 
-def test_a_run_records_how_it_ended_and_where(tmp_path: Path, fake: h.FakeLauncher) -> None:
+def test_a_run_records_how_it_ended_and_where(tmp_path: Path, fake_launcher: h.FakeLauncher) -> None:
     _, cp = _retinanet(tmp_path)
     assert actions.run(cp) == {"outcome": "PASS", "reason": "", "kind": "evidence", "signature": cp.run.signature}
     record = RunRecord.load(cp.run.files.record)
     assert record is not None and record.passed and record.where.host == "testhost"
     assert record.fields == cp.run.signature_fields() and record.signature == cp.run.signature
     assert Path(cp.run.files.signature()).read_text() == cp.run.signature
-    fake.outcomes[LABEL] = [h.exited(3)]
+    fake_launcher.outcomes[LABEL] = [h.exited(3)]
     done = actions.run(cp)
     assert isinstance(done, dict) and (done["outcome"], done["kind"]) == ("FAIL", "exited")
     record = RunRecord.load(cp.run.files.record)
@@ -64,10 +54,10 @@ def test_a_run_records_how_it_ended_and_where(tmp_path: Path, fake: h.FakeLaunch
 
 
 def test_a_run_whose_logs_show_no_audit_config_fails_and_a_contaminated_submission_run_too(
-    tmp_path: Path, fake: h.FakeLauncher
+    tmp_path: Path, fake_launcher: h.FakeLauncher
 ) -> None:
     _, cp = _retinanet(tmp_path)
-    fake.outcomes[LABEL] = [{**h.compliance_logs(), "mlperf_log_detail.txt": w.perf_detail("Offline", 1000.0)}]
+    fake_launcher.outcomes[LABEL] = [{**h.compliance_logs(), "mlperf_log_detail.txt": w.perf_detail("Offline", 1000.0)}]
     assert actions.run(cp)["reason"].startswith("LoadGen did not find an audit.config")  # type: ignore[index]
     plan = p.plan(p.system("box", "v5.0", p.bench("retinanet")))
     ref = p.reference(plan, "box/retinanet/Offline/performance")
@@ -75,14 +65,14 @@ def test_a_run_whose_logs_show_no_audit_config_fails_and_a_contaminated_submissi
         **h.submission_logs("performance"),
         "mlperf_log_detail.txt": h.compliance_logs()["mlperf_log_detail.txt"],
     }
-    fake.outcomes[ref.id] = [contaminated]
+    fake_launcher.outcomes[ref.id] = [contaminated]
     done = actions.reference(ref, [LABEL])
     assert done["reason"] == "LoadGen found an audit.config: this run is contaminated"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("where", ["run.json", "logs", "run.rerun"])
 def test_a_bad_record_or_a_file_for_a_folder_is_set_aside_and_the_run_runs(
-    tmp_path: Path, fake: h.FakeLauncher, capsys: pytest.CaptureFixture[str], where: str
+    tmp_path: Path, fake_launcher: h.FakeLauncher, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
     plan, cp = _retinanet(tmp_path)
     actions.run(cp)
@@ -106,7 +96,7 @@ def test_a_bad_record_or_a_file_for_a_folder_is_set_aside_and_the_run_runs(
 # -- verify -----------------------------------------------------------------------------------------------------------
 
 
-def test_a_verifier_crash_is_a_fail_with_its_message(tmp_path: Path, fake: h.FakeLauncher, capsys) -> None:
+def test_a_verifier_crash_is_a_fail_with_its_message(tmp_path: Path, fake_launcher: h.FakeLauncher, capsys) -> None:
     plan, cp = _retinanet(tmp_path)
 
     def boom(request):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -23,9 +22,7 @@ from tests.helpers import pipeline as p
 LABEL = "box/retinanet/Offline/TEST01"
 
 
-@pytest.fixture(autouse=True)
-def _as_doit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["doit"])  # the default task: a failed step is reported by the last one
+pytestmark = pytest.mark.usefixtures("as_doit")  # tests/unit/conftest.py
 
 
 def _cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outcomes: list, **changes):

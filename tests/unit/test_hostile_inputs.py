@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import threading
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from compliance import records, status
 from compliance.cli import main
 from compliance.freshness import ReasonKind, run_reasons
-from compliance.pipeline import actions, launch
+from compliance.pipeline import actions
 from compliance.records import RunRecord
 from compliance.specs import inputs
 from tests.helpers import harness as h
@@ -27,16 +26,7 @@ from tests.helpers import pipeline as p
 CELL = "box/retinanet/Offline/TEST01"
 
 
-@pytest.fixture(autouse=True)
-def _as_doit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["doit"])  # the default task: a failed step is reported by the last one
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> h.FakeLauncher:
-    found = h.FakeLauncher()
-    monkeypatch.setitem(launch.LAUNCHERS, "local", found)
-    return found
+pytestmark = pytest.mark.usefixtures("as_doit")  # tests/unit/conftest.py
 
 
 def _bounded(function, *args):  # type: ignore[no-untyped-def]
@@ -114,7 +104,7 @@ def test_an_input_that_is_a_fifo_or_a_device_is_refused_by_validate(specs_copy: 
 
 
 def test_an_input_that_names_nothing_is_warned_about_and_its_run_refuses_to_start(
-    specs_copy: Path, fake: h.FakeLauncher, capsys
+    specs_copy: Path, fake_launcher: h.FakeLauncher, capsys
 ) -> None:
     _system_with_inputs(specs_copy, "'conf/*.conf'", "model.onnx")
     assert main(["validate", "--specs", "specs"]) == 0
@@ -131,31 +121,31 @@ def test_an_input_that_names_nothing_is_warned_about_and_its_run_refuses_to_star
     done = actions.run(cp)
     why = "declared input 'conf/*.conf' matches no file: correct 'inputs' in the system spec, or put the file there"
     assert done == {"outcome": "FAIL", "reason": why, "kind": "inputs", "signature": cp.run.signature}
-    assert fake.calls == []  # never started
+    assert fake_launcher.calls == []  # never started
     record = RunRecord.load(cp.run.files.record)
     assert record is not None and (record.passed, record.reason) == (False, why)
     row = status.rows(plan)[0]
     assert row.status is status.RowStatus.FAIL and why in row.reason
     p.gen(".", {"conf": {"user.conf": "*.Offline.target_qps = 1\n"}})
-    assert actions.run(cp)["outcome"] == "PASS" and fake.calls == [CELL]  # type: ignore[index]
+    assert actions.run(cp)["outcome"] == "PASS" and fake_launcher.calls == [CELL]  # type: ignore[index]
 
 
 @pytest.mark.parametrize(("mode", "logged"), [("accuracy", "PerformanceOnly"), ("performance", "AccuracyOnly")])
 def test_a_submission_run_in_the_wrong_mode_fails_and_is_never_published(
-    fake: h.FakeLauncher, mode: str, logged: str
+    fake_launcher: h.FakeLauncher, mode: str, logged: str
 ) -> None:
     plan = p.plan(p.system("box", "v5.0", p.bench("retinanet", publish_reference=True)))
     ref = p.reference(plan, f"box/retinanet/Offline/{mode}")
     # the harness's `modes:` words swapped: the accuracy run made in PerformanceOnly mode, and the other way round
     logs = h.submission_logs(mode)
     logs["mlperf_log_detail.txt"] = w.perf_detail("Offline", 1000.0, effective_test_mode=logged)
-    fake.outcomes[ref.id] = [logs]
+    fake_launcher.outcomes[ref.id] = [logs]
     done = actions.reference(ref, [CELL])
     expected = "AccuracyOnly" if mode == "accuracy" else "PerformanceOnly"
     why = f"the submission's {mode} run was made in '{logged}' mode, not {expected}; rerun it in its mode"
     assert done["outcome"] == "FAIL" and done["reason"] == why  # type: ignore[index]
     assert actions.publish_reference(ref, [CELL])["reason"] == f"submission {mode} run: {why}"  # type: ignore[index]
     assert ref.tree_dir is not None and not os.path.exists(ref.tree_dir)
-    fake.outcomes[ref.id] = [h.submission_logs(mode)]  # made again, in its mode
+    fake_launcher.outcomes[ref.id] = [h.submission_logs(mode)]  # made again, in its mode
     assert actions.reference(ref, [CELL])["outcome"] == "PASS"  # type: ignore[index]
     assert actions.publish_reference(ref, [CELL])["outcome"] == "PASS"  # type: ignore[index]

@@ -6,7 +6,6 @@ holding only what the tool wrote is replaced as before. The publish step is call
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,7 @@ from tests.helpers import pipeline as p
 CELL = "box/resnet/Offline/TEST04"
 
 
-@pytest.fixture(autouse=True)
-def _as_doit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["doit"])
+pytestmark = pytest.mark.usefixtures("as_doit")  # tests/unit/conftest.py
 
 
 @pytest.fixture

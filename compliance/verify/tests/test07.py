@@ -252,11 +252,7 @@ VERIFIER = Verifier(
     reference_runs=(),
     needs_scenario=False,
     text_files=(layout.VERIFY_ACCURACY,),
-    copies={
-        layout.TEST_ACCURACY_LOG: "compliance_accuracy_log",
-        layout.TEST_PERFORMANCE_LOGS[0]: "compliance_summary",
-        layout.TEST_PERFORMANCE_LOGS[1]: "compliance_detail",
-    },
+    copies=inputs.RUN_COPIES,
     options=(
         Option(
             "accuracy_command",
