@@ -109,6 +109,7 @@ class Row:
     attempts: tuple[Attempt, ...] = ()  # the attempts of its verdict, when it took more than one
     links: tuple[Link, ...] = ()  # its logs and folders (those that exist)
     found: tuple[Finding, ...] = ()  # its findings as objects (``findings`` says them in a few words)
+    noise: bool = False  # it fails only by what noise can cause: another measurement may pass
 
     def to_dict(self) -> dict[str, str]:
         """The table's words (plain table)."""
@@ -217,9 +218,8 @@ def cell_row(cp: CellPlan, state: CellState) -> Row:
     if meta.verdict is not Verdict.PASS:
         status = RowStatus.NOT_CHECKABLE if meta.verdict is Verdict.NOT_CHECKABLE else RowStatus.FAIL
         reason = (meta.reason or "the test fails") + (f" ({tried})" if tried else "")
-        if result is not None and result.retryable:  # noise may explain it: say how to measure again
-            reason += f"{RERUN}{c.id}"
-        return row(status, reason, kind=RowKind.VERIFICATION, **shown)
+        noise = result is not None and result.retryable  # how to measure again: _measure_again
+        return row(status, reason, kind=RowKind.VERIFICATION, noise=noise, **shown)
     publish = publish_reasons(cp, state)
     if publish:
         status, reason, kind = _unpublished(publish[0])
@@ -380,35 +380,36 @@ def is_cell_row(row: Row) -> bool:
     return not is_run_row(row) and row.test != REVIEW and not is_tree_row(row)
 
 
-#: the end of the reason of a cell that fails by what noise can cause, before the cell's id
-RERUN = "; to measure again: mlperf-compliance rerun "
-
-
-def _disturbed_submission_runs(out: list[Row], plan: Plan) -> list[Row]:
-    """Where several cells of a scenario fail by noise, they compare with one submission run, the likelier one to
-    have been disturbed: their reasons say how to measure it again (the tool's own run), or that it may be."""
-    failing = Counter((r.system, r.benchmark, r.scenario) for r in out if RERUN in r.reason)
+def _measure_again(out: list[Row], plan: Plan) -> list[Row]:
+    """The reason of a cell that fails by what noise can cause ends with how to measure again; where several of a
+    scenario do, they compare with one submission run, the likelier one to have been disturbed: how to measure it
+    again (the tool's own run), or that it may be."""
+    noisy = Counter((r.system, r.benchmark, r.scenario) for r in out if r.noise)
     produced = {(f.system, f.benchmark, f.scenario) for f in plan.references if f.mode == "performance"}
     for i, r in enumerate(out):
-        key = (r.system, r.benchmark, r.scenario)
-        if RERUN not in r.reason or failing[key] < 2:
+        if not r.noise:
             continue
-        what = (
-            f"mlperf-compliance rerun {'/'.join(key)} --submission-runs"
-            if key in produced
-            else "measure it again before the compliance runs"
-        )
-        tail = (
-            f"; {failing[key]} compliance runs fail against the same submission run, which may be the one disturbed: "
-        )
-        out[i] = replace(r, reason=r.reason.split(RERUN)[0] + tail + what)
+        key = (r.system, r.benchmark, r.scenario)
+        if noisy[key] < 2:
+            tail = f"to measure again: mlperf-compliance rerun {'/'.join((*key, r.test))}"
+        else:
+            what = (
+                f"mlperf-compliance rerun {'/'.join(key)} --submission-runs"
+                if key in produced
+                else "measure it again before the compliance runs"
+            )
+            tail = (
+                f"{noisy[key]} compliance runs fail against the same submission run, which may be the one disturbed: "
+            )
+            tail += what
+        out[i] = replace(r, reason=f"{r.reason}; {tail}")
     return out
 
 
 def rows(plan: Plan) -> list[Row]:
     """Every row of the summary, sorted by system, benchmark, scenario and test; each record is read once."""
     known: dict[str, RunState] = {}  # a submission run's state, read once for all the cells that compare with it
-    out = _disturbed_submission_runs([cell_row(cp, records.read_cell(cp, known)) for cp in plan.cells], plan)
+    out = _measure_again([cell_row(cp, records.read_cell(cp, known)) for cp in plan.cells], plan)
     out += [reference_row(ref, records.read_reference(ref, known)) for ref in plan.references if ref.tree_dir]
     for cell, why in plan.uncovered:
         open_division = plan.specs.systems[cell.system].division == "open"
