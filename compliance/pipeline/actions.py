@@ -374,7 +374,7 @@ def publish(plan: CellPlan) -> TaskResult:
         recorded(PublishState.COPY_FAILED, reason=why)
         return _done("publish", [plan.cell.id], why, {"kind": "copy"})
     try:
-        _keep_aside(plan, state)
+        _keep_aside(plan, state, planned)
         _write_form(plan.tree_dir, planned)
     except OSError as exc:
         why = f"cannot write {plan.tree_dir}: {exc.strerror or exc}"
@@ -407,7 +407,7 @@ def _write_form(tree: str, planned: list[upload.Planned], kept: Sequence[str] = 
     replace_folder(tree, fill)
 
 
-def _keep_aside(plan: CellPlan, state: CellState) -> None:
+def _keep_aside(plan: CellPlan, state: CellState, planned: list[upload.Planned]) -> None:
     """Before a TEST folder is replaced: when it holds anything the tool did not write there (a file, folder or link
     of the user's, the official scripts' output), a file the tool wrote that holds none of its forms (the official
     truncation's included), or anything at all when no record says the tool published it, move the folder to
@@ -417,7 +417,7 @@ def _keep_aside(plan: CellPlan, state: CellState) -> None:
     record = state.publication
     known = record.files if record is not None and record.state is PublishState.PUBLISHED else None
     if known is not None and not known:  # a record of an older version: the files the tool would write now
-        known = {p.name: p.identity for p in freshness.tree_form(plan)}
+        known = {p.name: p.identity for p in planned}
     theirs = [] if os.path.isdir(plan.tree_dir) and not os.path.islink(plan.tree_dir) else [plan.tree_dir]
     if known is not None and not theirs:
         changed = upload.folder_changes(plan.tree_dir, known, lambda n: False)
