@@ -169,7 +169,7 @@ def review(path: str, specs: Specs, options: Options | None = None) -> Review:
         facts.update(outcome.facts)
         records.setdefault(outcome.key, []).extend(outcome.records)
     known = seeds.table(specs.rounds)
-    fallback = seeds.of_specs((k.system for k in cells), {n: s.round for n, s in specs.systems.items()})
+    fallback = seeds.of_specs((k.system for k in cells), specs.systems)
     detail_seeds = (f.seeds for f in facts.values() if f.kind == "detail")
     decision = seeds.decide(options.round, detail_seeds, known, specs.rounds, fallback)
     rnd = specs.rounds[decision.round]

@@ -77,7 +77,7 @@ def preflight(path: str, specs: Specs, options: Options | None = None) -> Prefli
     if options.systems is not None:
         cells = {k: c for k, c in cells.items() if k.system in options.systems}
     cache = FactCache()
-    fallback = seeds.of_specs((k.system for k in cells), {n: s.round for n, s in specs.systems.items()})
+    fallback = seeds.of_specs((k.system for k in cells), specs.systems)
     decision = seeds.decide(options.round, _seeds(cells, cache), seeds.table(specs.rounds), specs.rounds, fallback)
     rnd = specs.rounds[decision.round]
     exempt = () if options.performance_rules else tuple({k.system for k in cells})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.errors import InputError
-from compliance.specs.types import Round
+from compliance.specs.types import Round, System
 
 Seeds = tuple[int, int, int]
 
@@ -79,15 +79,15 @@ class Decision:
     evidence: str  # a sentence: "--round" or the counts of logs per round
 
 
-def of_specs(systems: Iterable[str], rounds_of: Mapping[str, str]) -> Decision | None:
-    """The round of the system specs named like the tree's systems (``rounds_of``: system -> round), when they
-    agree: the round of the user's own tree whose runs carry no round's seeds (a demo, a dry run)."""
-    named = sorted({s for s in systems if s in rounds_of})
-    rounds = {rounds_of[s] for s in named}
+def of_specs(systems: Iterable[str], specs: Mapping[str, System]) -> Decision | None:
+    """The round of the system specs named like the tree's systems, when they agree: the round of the user's own
+    tree whose runs carry no round's seeds (a demo, a dry run)."""
+    named = sorted({s for s in systems if s in specs})
+    rounds = {specs[s].round for s in named}
     if len(rounds) != 1:
         return None
-    specs = f"system spec{'s' if len(named) > 1 else ''} {', '.join(named)}"
-    return Decision(rounds.pop(), f"the round of the {specs}: no detail log carries a known round's seeds")
+    which = f"system spec{'s' if len(named) > 1 else ''} {', '.join(named)}"
+    return Decision(rounds.pop(), f"the round of the {which}: no detail log carries a known round's seeds")
 
 
 def decide(

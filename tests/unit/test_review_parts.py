@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_the_round_is_refused_when_the_logs_do_not_tell(seen: list, message: str
 
 def test_a_tree_of_no_rounds_seeds_takes_the_round_of_its_system_specs() -> None:
     # the demo's runs carry LoadGen's default seeds: the round of the specs that made the tree decides, and says so
-    specs = {"demo": "v5.0", "other": "v5.1"}
+    specs = {"demo": SimpleNamespace(round="v5.0"), "other": SimpleNamespace(round="v5.1")}  # system specs
     fallback = seeds.of_specs(["demo", "unknown"], specs)
     assert fallback is not None and fallback.round == "v5.0"
     decision = seeds.decide(None, [(0, 0, 0)] * 3, seeds.KNOWN, ["v5.0", "v5.1"], fallback)
