@@ -73,6 +73,7 @@ def reason_kind(check: dict[str, Any]) -> str:
 _specs: Specs | None = None
 _root = ""
 _PR_SET_PDEATHSIG = 1  # prctl(2)
+_WORKER_END_S = 5  # how long a worker told to end (SIGTERM) has before SIGKILL
 
 
 def _init(specs: Specs, root: str) -> None:
@@ -130,8 +131,16 @@ def _run(
             yield outcome
     except BaseException:  # interrupted (or a worker died): the workers end now, not after their current cell
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
+        children = multiprocessing.active_children()
+        for child in children:
             child.terminate()
+        for child in children:
+            child.join(_WORKER_END_S)
+            if child.is_alive():
+                child.kill()
+        # then the pool's own thread, which sees its workers gone and closes its pipe: left running, it could close
+        # that pipe while the interpreter's exit writes to it ("Exception ignored ... Bad file descriptor")
+        pool.shutdown(wait=True)
         raise
     pool.shutdown()
 

@@ -72,7 +72,7 @@ def test_a_stopped_review_leaves_no_worker(
     (os.killpg if group else os.kill)(process.pid, sig)
     _, err = process.communicate(timeout=60)
     assert process.returncode == status and (line in err if line else True), err
-    assert "Traceback" not in err and not report.exists()
+    assert "Traceback" not in err and not report.exists(), err
     deadline = time.monotonic() + 10
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
