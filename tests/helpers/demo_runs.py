@@ -49,7 +49,7 @@ class DemoRuns:
             done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=120)
         finally:
             audit.unlink(missing_ok=True)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, f"exit status {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         self.cache[key] = workdir / "logs"
         return workdir / "logs"
 
