@@ -44,6 +44,8 @@ from compliance.commands.verify import add_arguments as add_verify_arguments
 from compliance.commands.verify import verify
 from compliance.logs import scan
 from compliance.specs.types import SCENARIOS
+from compliance.verify import registry
+from compliance.verify.base import Verifier
 
 OWN_COMMANDS = ("init", "validate", "audit-config", "verify", "summary", "rerun", "review", "preflight", "round-data")
 #: doit's options that name a dodo file (a project that has one: ./dodo.py, or -f FILE)
@@ -58,7 +60,22 @@ class _Parser(argparse.ArgumentParser):
         raise errors.InputError(f"{self.prog}: {message}")
 
 
+_made: list[tuple[tuple[Verifier, ...], argparse.ArgumentParser]] = []  # the parser, and the tests it was made for
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The parser, made once per set of registered tests: a command runs once in a process, but tests and tools
+    that call :func:`main` many times in one would make it (some 300 arguments) each time."""
+    verifiers = registry.all_verifiers()
+    for known, parser in _made:
+        if len(known) == len(verifiers) and all(a is b for a, b in zip(known, verifiers, strict=True)):
+            return parser
+    parser = _make_parser()
+    _made[:] = [(verifiers, parser)]
+    return parser
+
+
+def _make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlperf-compliance",
         description="Run and verify MLPerf Inference compliance tests from YAML specs. "
