@@ -129,10 +129,51 @@ def _check_valid_specs_once() -> None:
 _check_valid_specs_once()
 
 
+def _parse_spec_files_once() -> None:
+    """A spec file whose content was read well once is read again from that reading: the loader's tests copy the
+    shipped specs into folders of their own (``specs_copy``, projects), and parsing the same files again in each was
+    most of the unit tests' time. Each caller gets a copy of its own, named as it asked; a file that is not a small
+    regular file, or has a problem, is read as always."""
+    import pickle
+    import stat
+
+    from compliance.specs import loader
+
+    real, parsed = loader.load_yaml, {}
+
+    def load_yaml(path: Path, display: str | None = None) -> Any:
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode) and os.path.getsize(path) <= 1 << 20
+            content = Path(path).read_bytes() if regular else None
+        except OSError:
+            content = None
+        if content is None:
+            return real(path, display)
+        if content not in parsed:
+            parsed[content] = pickle.dumps(real(path, display))
+        doc = pickle.loads(parsed[content])
+        doc.file = display or str(path)
+        return doc
+
+    loader.load_yaml = load_yaml  # type: ignore[assignment]
+
+
+_parse_spec_files_once()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Integration tests are ``slow``. The suite runs in parallel (pytest-xdist, ``--dist loadgroup``): the tests
+    that share the demo's build run on one worker (it is built once), so do the Slurm tests (one cluster of two
+    nodes: a test that needs both must not wait for another's jobs), and each other integration module runs whole
+    on one worker (its module and session fixtures are made once); unit tests go one by one to the free worker."""
     for item in items:
-        if _INTEGRATION in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.slow)
+        if _INTEGRATION not in Path(str(item.fspath)).parents:
+            continue
+        item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group") is None:
+            group = "demo-build" if "demo_build" in getattr(item, "fixturenames", ()) else item.module.__name__
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _target(event: str, args: tuple[Any, ...]) -> object:

@@ -91,6 +91,7 @@ def test_a_hostile_project_path_runs_locally_and_nothing_of_it_runs(tmp_path: Pa
     assert audit_configs(project) == []
 
 
+@pytest.mark.xdist_group("slurm")  # with the Slurm tests: one cluster (tests/conftest.py)
 def test_a_hostile_project_path_runs_under_slurm_and_nothing_of_it_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

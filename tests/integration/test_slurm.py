@@ -31,6 +31,7 @@ from tests.helpers.projects import DEMO, audit_configs, doit, executed, make_pro
 EXAMPLES = PROJECT / "tests" / "slurm_examples"
 TEST06 = "box/llama2-70b-99/Offline/TEST06"
 CELL = Path("build") / TEST06
+pytestmark = pytest.mark.xdist_group("slurm")  # one cluster: its tests run one at a time (tests/conftest.py)
 
 
 def _cluster_problem() -> str | None:
