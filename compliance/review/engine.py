@@ -130,7 +130,6 @@ def _run(
             report(done, folders)
             yield outcome
     except BaseException:  # interrupted (or a worker died): the workers end now, not after their current cell
-        pool.shutdown(wait=False, cancel_futures=True)
         children = multiprocessing.active_children()
         for child in children:
             child.terminate()
@@ -138,9 +137,10 @@ def _run(
             child.join(_WORKER_END_S)
             if child.is_alive():
                 child.kill()
-        # then the pool's own thread, which sees its workers gone and closes its pipe: left running, it could close
-        # that pipe while the interpreter's exit writes to it ("Exception ignored ... Bad file descriptor")
-        pool.shutdown(wait=True)
+        # then the pool, waiting for its own thread, which sees its workers gone and closes its pipe: left running
+        # (shutdown without waiting), it could close that pipe while the interpreter's exit writes to it, and a
+        # stopped review printed "Exception ignored ... Bad file descriptor" with a traceback
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
 
