@@ -297,11 +297,19 @@ def test_a_job_cancelled_from_outside_is_reported_cancelled(cluster: None, tmp_p
 
 # -- exclusivity -------------------------------------------------------------------------------------------------------
 
-RECORD = """import os, subprocess, sys, time
+RECORD = """import glob, os, subprocess, sys, time
+times, partner = sys.argv[1], sys.argv[2]
 start = time.time()
-time.sleep(float(sys.argv[2]))  # a run long enough to see whether two of them overlap
+open(f"{times}.started-{os.getpid()}", "w").close()
+# Whether two runs overlap is not left to timing: a run waits until a run of the other system has started (when the
+# two systems go in parallel, that one runs meanwhile; when they do not, it never starts, and this one goes on after
+# the minute), then lasts half a second more.
+deadline = time.time() + 60
+while not glob.glob(f"{partner}.started-*") and time.time() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)
 code = subprocess.call(sys.argv[3:])
-with open(sys.argv[1], "a") as f:
+with open(times, "a") as f:
     f.write(f"{start} {time.time()} {os.environ.get('SLURMD_NODENAME', '?')}\\n")
 sys.exit(code)
 """
@@ -315,8 +323,9 @@ def test_systems_run_in_parallel_and_runs_of_one_system_never_overlap(
     only by the singleton dependency of each system), two runs of one system never."""
     (tmp_path / "record.py").write_text(RECORD)
     systems = {}
-    for name, node in (("alpha", "node1"), ("beta", "node2")):
-        command = f"{{python}} {tmp_path / 'record.py'} {tmp_path / (name + '.times')} 1.5 " + DEMO
+    for name, node, partner in (("alpha", "node1", "beta"), ("beta", "node2", "alpha")):
+        times = f"{tmp_path / (name + '.times')} {tmp_path / (partner + '.times')}"
+        command = f"{{python}} {tmp_path / 'record.py'} {times} " + DEMO
         systems[name] = slurm_yaml(
             name,
             {"llama2-70b-99": {"scenarios": ["Offline", "Server"], "command": command}},
