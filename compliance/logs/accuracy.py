@@ -38,12 +38,14 @@ _HEX_CHARS = b"0123456789abcdefABCDEF"
 _WS = b" \t\r\n"
 _SPACE = re.compile(rb"[ \t\r\n]*")  # skipped in C: a log of 300 MB of whitespace is read in a second
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-# LoadGen's own layout of a short entry (docs/rules.md §4.3), read in one match; anything else takes the general
-# parser, which gives the same fields for this layout
+# LoadGen's own layout of a short entry (docs/rules.md §4.3), with the token fields of the LLM benchmarks when they
+# are there, read in one match; anything else takes the general parser, which gives the same fields for this layout
+_UINT = rb"(0|[1-9][0-9]{0,19})"
 _LOADGEN_ENTRY = re.compile(
-    rb'\{ "seq_id" : (0|[1-9][0-9]{0,19}), "qsl_idx" : (0|[1-9][0-9]{0,19}), "data" : "([0-9A-Fa-f]{0,%d})" \}'
-    % KEEP_HEX
+    rb'\{ "seq_id" : %s, "qsl_idx" : %s, "data" : "([0-9A-Fa-f]{0,%d})"' % (_UINT, _UINT, KEEP_HEX)
+    + rb'(?:, "token_data" : "([0-9A-Fa-f]{0,%d})")?(?:, "token_count" : %s)? \}' % (KEEP_HEX, _UINT)
 )
+_LOADGEN_STRINGS = (("data", 3), ("token_data", 4))  # the string fields of that layout, and their groups
 
 
 @dataclass
@@ -349,12 +351,17 @@ class AccuracyLog:
         entry = Entry(self.entries, self._base + self._pos, {})
         entry.fields["seq_id"] = int(match.group(1))
         entry.fields["qsl_idx"] = int(match.group(2))
-        sink = self.sink_factory(entry.fields, "data") if self.sink_factory else None
-        text = match.group(3)
-        data = HexField(self._base + match.start(3), len(text), text[:EDGE_HEX], text[-EDGE_HEX:], text)
-        if text and sink is not None:
-            sink(text)
-        entry.fields["data"] = data
+        for key, group in _LOADGEN_STRINGS:
+            text = match.group(group)
+            if text is None:
+                continue
+            sink = self.sink_factory(entry.fields, key) if self.sink_factory else None
+            if text and sink is not None:
+                sink(text)
+            start = self._base + match.start(group)
+            entry.fields[key] = HexField(start, len(text), text[:EDGE_HEX], text[-EDGE_HEX:], text)
+        if match.group(5) is not None:
+            entry.fields["token_count"] = int(match.group(5))
         self._pos = match.end()
         self.entries += 1
         return entry

@@ -336,17 +336,22 @@ def test_loadgen_layout_reads_as_the_general_parser_does(tmp_path) -> None:
     """The one-match reading of LoadGen's layout gives the fields the general parser gives for any other layout."""
     from compliance.logs.accuracy import KEEP_HEX, AccuracyLog
 
-    datas = ["", "0A", "ab" * 40, "F" * KEEP_HEX, "1" * (KEEP_HEX + 2)]
+    datas = ["", "0A", "ab" * 40, "F" * KEEP_HEX, "1" * (KEEP_HEX + 2)] * 4
+    # the LLM benchmarks' token fields: none, both, the count alone, the first token alone
+    tokens = [("", "")] * 5 + [("0D000000", "7")] * 5 + [(None, "26")] * 5 + [("F" * (KEEP_HEX + 2), None)] * 5
+
+    def layout(i: int, d: str, spaced: bool) -> str:
+        token_data, token_count = tokens[i]
+        sep, colon = (", ", " : ") if spaced else (",", ":")
+        fields = [f'"seq_id"{colon}{i}', f'"qsl_idx"{colon}{7 * i}', f'"data"{colon}"{d}"']
+        fields += [f'"token_data"{colon}"{token_data}"'] if token_data else []
+        fields += [f'"token_count"{colon}{token_count}'] if token_count else []
+        return "{ " + sep.join(fields) + " }" if spaced else "{" + sep.join(fields) + "}"
+
     loadgen = tmp_path / "loadgen.json"
-    loadgen.write_text(
-        "[\n"
-        + ",\n".join(f'{{ "seq_id" : {i}, "qsl_idx" : {7 * i}, "data" : "{d}" }}' for i, d in enumerate(datas))
-        + "\n]\n"
-    )
+    loadgen.write_text("[\n" + ",\n".join(layout(i, d, True) for i, d in enumerate(datas)) + "\n]\n")
     other = tmp_path / "other.json"
-    other.write_text(
-        "[" + ",".join(f'{{"seq_id":{i},"qsl_idx":{7 * i},"data":"{d}"}}' for i, d in enumerate(datas)) + "]"
-    )
+    other.write_text("[" + ",".join(layout(i, d, False) for i, d in enumerate(datas)) + "]")
     chunks: dict[str, list[bytes]] = {"loadgen": [], "other": []}
 
     def read(path, name):
@@ -359,8 +364,12 @@ def test_loadgen_layout_reads_as_the_general_parser_does(tmp_path) -> None:
     assert [e.ordinal for e in a] == [e.ordinal for e in b] == list(range(len(datas)))
     for x, y in zip(a, b, strict=True):
         assert x.fields["seq_id"] == y.fields["seq_id"] and x.qsl_idx == y.qsl_idx
-        fx, fy = x.fields["data"], y.fields["data"]
-        assert (fx.length, fx.head, fx.tail, fx.text, fx.problem) == (fy.length, fy.head, fy.tail, fy.text, fy.problem)
-        assert loadgen.read_bytes()[fx.offset : fx.offset + fx.length] == datas[x.ordinal].encode()
+        assert list(x.fields) == list(y.fields) and x.fields.get("token_count") == y.fields.get("token_count")
+        expected = {"data": datas[x.ordinal], "token_data": tokens[x.ordinal][0]}
+        for key in [k for k in ("data", "token_data") if k in x.fields]:
+            fx, fy = x.fields[key], y.fields[key]
+            assert (fx.length, fx.head, fx.tail, fx.text) == (fy.length, fy.head, fy.tail, fy.text), key
+            assert fx.problem == fy.problem
+            assert loadgen.read_bytes()[fx.offset : fx.offset + fx.length] == expected[key].encode()
         assert loadgen.read_bytes()[x.offset : x.offset + 1] == b"{"
     assert b"".join(chunks["loadgen"]) == b"".join(chunks["other"])
