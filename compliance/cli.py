@@ -60,19 +60,16 @@ class _Parser(argparse.ArgumentParser):
         raise errors.InputError(f"{self.prog}: {message}")
 
 
-_made: list[tuple[tuple[Verifier, ...], argparse.ArgumentParser]] = []  # the parser, and the tests it was made for
+_made: list[tuple[tuple[Verifier, ...], argparse.ArgumentParser]] = []  # the last parser, and the tests it has
 
 
 def _parser() -> argparse.ArgumentParser:
     """The parser, made once per set of registered tests: a command runs once in a process, but tests and tools
     that call :func:`main` many times in one would make it (some 300 arguments) each time."""
     verifiers = registry.all_verifiers()
-    for known, parser in _made:
-        if len(known) == len(verifiers) and all(a is b for a, b in zip(known, verifiers, strict=True)):
-            return parser
-    parser = _make_parser()
-    _made[:] = [(verifiers, parser)]
-    return parser
+    if not _made or _made[0][0] != verifiers:
+        _made[:] = [(verifiers, _make_parser())]
+    return _made[0][1]
 
 
 def _make_parser() -> argparse.ArgumentParser:

@@ -143,8 +143,8 @@ def _parse_spec_files_once() -> None:
 
     def load_yaml(path: Path, display: str | None = None) -> Any:
         try:
-            regular = stat.S_ISREG(os.stat(path).st_mode) and os.path.getsize(path) <= 1 << 20
-            content = Path(path).read_bytes() if regular else None
+            found = os.stat(path)
+            content = Path(path).read_bytes() if stat.S_ISREG(found.st_mode) and found.st_size <= 1 << 20 else None
         except OSError:
             content = None
         if content is None:

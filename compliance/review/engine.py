@@ -137,12 +137,12 @@ def _run(
             child.join(_WORKER_END_S)
             if child.is_alive():
                 child.kill()
-        # then the pool, waiting for its own thread, which sees its workers gone and closes its pipe: left running
-        # (shutdown without waiting), it could close that pipe while the interpreter's exit writes to it, and a
-        # stopped review printed "Exception ignored ... Bad file descriptor" with a traceback
-        pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown()
+    finally:
+        # the pool's shutdown always waits for its own thread (which, after an interruption, sees its workers gone
+        # and closes its pipe): left running, it could close that pipe while the interpreter's exit writes to it,
+        # and a stopped review printed "Exception ignored ... Bad file descriptor" with a traceback
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def review(path: str, specs: Specs, options: Options | None = None) -> Review:
